@@ -1,0 +1,117 @@
+import { Command, CommanderError } from 'commander'
+import { clientOptions, processIo, type Io } from './common.js'
+import { ApiError } from './http-client.js'
+import { ingestCommand } from './commands/ingest.js'
+import { keysCreateCommand, keysListCommand } from './commands/keys.js'
+import { feedbackCommand, getCommand, queryCommand } from './commands/records.js'
+import { serveCommand } from './commands/serve.js'
+
+/** Builds the `inferlog` command tree; each action stores its exit code in `result.code`. */
+export function buildProgram(io: Io, result: { code: number }): Command {
+  const program = new Command('inferlog')
+    .description('Inference-time logging: record predictions, join feedback, query them.')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+  const run = (p: Promise<number>) => p.then((c) => void (result.code = c))
+
+  program
+    .command('serve')
+    .description('run the collector (embedded SQLite store under --data)')
+    .option('--port <n>', 'port; 0 picks a free one (default 7070)')
+    .option('--host <h>', 'address to bind (default 127.0.0.1; others need API keys)')
+    .option('--data <dir>', 'data directory (default ./data)')
+    .option('--store <url>', 'store URL (default sqlite:<data>/inferlog.db)')
+    .option('--queue <url>', 'queue URL (nats://…; scale-out, not in this release)')
+    .option('--json', 'print {"url","open","store"} as the first line')
+    .action((o) => run(serveCommand(o, io)))
+
+  program
+    .command('worker')
+    .description('consume the queue and write the store (scale-out; not in this release)')
+    .option('--store <url>')
+    .option('--queue <url>')
+    .option('--json')
+    .action(() => {
+      io.err('inferlog: worker needs the NATS JetStream scale-out, which is not in this release')
+      result.code = 2
+    })
+
+  clientOptions(
+    program
+      .command('ingest')
+      .argument('<file>', 'NDJSON file, one event (or feedback item with --feedback) per line')
+      .description('send an NDJSON file to the collector in batches')
+      .option('--feedback', 'the file holds feedback items')
+      .option('--batch <n>', 'items per request (default 1000)')
+      .option('--batch-bytes <n>', 'bytes per request (default 4194304)')
+      .option('--retries <n>', 'retries of a batch on 503/network errors (default 20)'),
+  ).action((file, o) => run(ingestCommand(file, o, io)))
+
+  clientOptions(program.command('get').argument('<id>', 'event id').description('show an event with its feedback and shadows')).action((id, o) =>
+    run(getCommand(id, o, io)),
+  )
+
+  clientOptions(
+    program
+      .command('query')
+      .description('list events, newest first')
+      .option('--model <name>')
+      .option('--version <v>')
+      .option('--stage <stage>')
+      .option('--status <status>')
+      .option('--from <time>', 'RFC 3339 or epoch ms, inclusive')
+      .option('--to <time>', 'RFC 3339 or epoch ms, exclusive')
+      .option('--session-id <id>')
+      .option('--user-id <id>')
+      .option('--arm <arm>')
+      .option('--has-feedback <bool>')
+      .option('--feedback <name>', 'only events with feedback of this name')
+      .option('--limit <n>', '1..1000 (default 50)')
+      .option('--cursor <c>', 'next_cursor of the previous page'),
+  ).action((o) => run(queryCommand(o, io)))
+
+  clientOptions(
+    program
+      .command('feedback')
+      .argument('<event_id>')
+      .argument('<name>', 'e.g. thumbs, label, rating, purchase')
+      .argument('<value>', 'JSON value or plain string')
+      .description('attach feedback to an event (before or after the event arrives)')
+      .option('--kind <kind>', 'explicit or implicit')
+      .option('--source <type>', 'user, annotator, model or system')
+      .option('--comment <text>')
+      .option('--id <id>', 'idempotency key'),
+  ).action((eventId, name, value, o) => run(feedbackCommand(eventId, name, value, o, io)))
+
+  const keys = program.command('keys').description('manage API keys')
+  const keyFlags = (c: Command) =>
+    clientOptions(c)
+      .option('--data <dir>', 'data directory when not using --url (default ./data)')
+      .option('--store <url>', 'store URL when not using --url')
+  keyFlags(
+    keys
+      .command('create')
+      .description('create a key (printed once)')
+      .option('--scopes <list>', 'comma-separated: ingest,read,admin (default ingest,read)')
+      .option('--name <label>'),
+  ).action((o) => run(keysCreateCommand(o, io)))
+  keyFlags(keys.command('list').description('list keys (never the secrets)')).action((o) => run(keysListCommand(o, io)))
+
+  return program
+}
+
+/** Runs the CLI; resolves with the exit code. Failures print one line: `inferlog: <reason>`. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const result = { code: 0 }
+  const program = buildProgram(io, result)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return result.code
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2
+    if (e instanceof ApiError) io.err(`inferlog: ${e.code}: ${e.message}`)
+    else if ((e as { code?: string }).code === 'ENOENT') io.err(`inferlog: ${(e as Error).message}`)
+    else io.err(`inferlog: ${e instanceof Error ? ((e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : '') + e.message : String(e)}`)
+    return 1
+  }
+}

@@ -1,0 +1,5 @@
+export * from './event.js'
+export * from './feedback.js'
+export * from './error-codes.js'
+export * from './tensor.js'
+export * from './tensor-codec.js'

@@ -1,0 +1,60 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { InferlogError } from '../errors.js'
+import type { ApiKeyRecord, Scope, Store } from '../store/store.js'
+
+/** Every scope a key can carry. */
+export const SCOPES: readonly Scope[] = ['ingest', 'read', 'admin']
+
+/** SHA-256 of a key. Keys are 192-bit random secrets, so a fast hash is the right one. */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex')
+}
+
+/** Parses `ingest,read` into scopes; `invalid_parameter` for anything else. */
+export function parseScopes(s: string | readonly string[]): Scope[] {
+  const list = (typeof s === 'string' ? s.split(',') : [...s]).map((x) => x.trim()).filter(Boolean)
+  if (list.length === 0) throw new InferlogError('invalid_parameter', `scopes must name at least one of ${SCOPES.join(', ')}`)
+  for (const x of list) {
+    if (!(SCOPES as readonly string[]).includes(x)) throw new InferlogError('invalid_parameter', `unknown scope ${JSON.stringify(x)}; known: ${SCOPES.join(', ')}`)
+  }
+  return [...new Set(list)] as Scope[]
+}
+
+/** Project names: letters, digits, `-`, `_`, `.`; 1..64 characters. */
+export function checkProjectName(project: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(project)) {
+    throw new InferlogError('invalid_parameter', `project name ${JSON.stringify(project)} must be 1-64 of letters, digits, '.', '_' or '-'`)
+  }
+  return project
+}
+
+/** Options of {@link createApiKey}. */
+export interface CreateApiKeyOptions {
+  project: string
+  scopes: Scope[]
+  /** Label shown in listings. Default `key`. */
+  name?: string
+  /** Epoch ms. Default now. */
+  nowMs?: number
+}
+
+/**
+ * Creates and stores a key. The plaintext (`il_<id>_<secret>`) is returned once and never stored;
+ * only its SHA-256 is.
+ */
+export async function createApiKey(store: Store, o: CreateApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }> {
+  checkProjectName(o.project)
+  const id = randomBytes(6).toString('hex')
+  const key = `il_${id}_${randomBytes(24).toString('base64url')}`
+  const record: ApiKeyRecord = {
+    id,
+    project: o.project,
+    name: o.name ?? 'key',
+    hash: hashApiKey(key),
+    scopes: o.scopes,
+    createdMs: o.nowMs ?? Date.now(),
+    revokedMs: null,
+  }
+  await store.createApiKey(record)
+  return { key, record }
+}

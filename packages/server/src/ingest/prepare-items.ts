@@ -1,0 +1,163 @@
+import canonicalize from 'canonicalize'
+import type { ErrorCode, ItemRejection } from '@inferlog/schema'
+import type { Validator } from '@inferlog/schema/validate'
+import { v7 as uuidv7 } from 'uuid'
+import type { EventRecord, FeedbackRecord } from '../store/store.js'
+import type { ParsedItem } from './parse-items.js'
+
+/** Context of one ingest request. */
+export interface PrepareContext {
+  project: string
+  /** Receipt time, epoch ms; used for items without `ts`. */
+  receivedMs: number
+  maxItemBytes: number
+  validator: Validator
+}
+
+/** Items split into records to write and per-item rejections. */
+export interface Prepared<R> {
+  /** Records in input order, each with its input index. */
+  records: { index: number; record: R }[]
+  rejected: ItemRejection[]
+  /** Each input item's id, `null` until accepted. */
+  ids: (string | null)[]
+}
+
+type Obj = Record<string, unknown>
+
+function reject(index: number, code: ErrorCode, message: string, path?: string, id?: string): ItemRejection {
+  const r: ItemRejection = { index, code, message }
+  if (id !== undefined) r.id = id
+  if (path !== undefined && path !== '') r.path = path
+  return r
+}
+
+/** Parses an RFC 3339 timestamp that already passed format validation; NaN when unreadable. */
+function timeMs(ts: unknown): number {
+  return typeof ts === 'string' ? Date.parse(ts.replace(/^(\d{4}-\d\d-\d\d)[tT ]/, '$1T').replace(/z$/, 'Z')) : NaN
+}
+
+/**
+ * Canonical JSON (RFC 8785) of an item, or a rejection. Canonical text is what gets stored and
+ * compared for idempotency, so key order and number spelling never make a re-send a conflict.
+ */
+function toCanonical(index: number, item: Obj, id: string, maxItemBytes: number): string | ItemRejection {
+  let body: string | undefined
+  try {
+    body = canonicalize(item)
+  } catch (e) {
+    return reject(index, 'validation_failed', `item cannot be canonicalized: ${(e as Error).message}`, '', id)
+  }
+  if (body === undefined) return reject(index, 'validation_failed', 'item is not JSON', '', id)
+  // A UTF-16 length above the limit/3 may still be under it in bytes; only then count bytes.
+  if (body.length * 3 > maxItemBytes) {
+    const bytes = Buffer.byteLength(body)
+    if (bytes > maxItemBytes) {
+      return reject(index, 'item_too_large', `item of ${bytes} bytes is over the ${maxItemBytes}-byte limit`, '', id)
+    }
+  }
+  return body
+}
+
+function prepareEach<R>(
+  items: ParsedItem[],
+  check: (item: unknown) => ReturnType<Validator['event']>,
+  build: (item: Obj, id: string, body: string, index: number) => R | ItemRejection,
+  ctx: PrepareContext,
+): Prepared<R> {
+  const out: Prepared<R> = { records: [], rejected: [], ids: new Array(items.length).fill(null) }
+  for (let n = 0; n < items.length; n++) {
+    const p = items[n]!
+    if ('error' in p) {
+      out.rejected.push(reject(p.index, p.error.code, p.error.message))
+      continue
+    }
+    const issue = check(p.value)
+    const item = p.value as Obj
+    const givenId = typeof item?.id === 'string' ? item.id : undefined
+    if (issue) {
+      out.rejected.push(reject(p.index, issue.code, issue.message, issue.path, givenId))
+      continue
+    }
+    const id = givenId ?? uuidv7()
+    if (givenId === undefined) item.id = id
+    const body = toCanonical(p.index, item, id, ctx.maxItemBytes)
+    if (typeof body !== 'string') {
+      out.rejected.push(body)
+      continue
+    }
+    const record = build(item, id, body, p.index)
+    if (typeof record === 'object' && record !== null && 'code' in record && 'index' in record) {
+      out.rejected.push(record as ItemRejection)
+      continue
+    }
+    out.records.push({ index: p.index, record: record as R })
+  }
+  return out
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null
+}
+
+/**
+ * Validates events, assigns UUIDv7 ids where missing and builds store records.
+ * Items are never rejected for what the store holds; that (duplicate/conflict) is the store's call.
+ */
+export function prepareEvents(items: ParsedItem[], ctx: PrepareContext): Prepared<EventRecord> {
+  return prepareEach<EventRecord>(
+    items,
+    ctx.validator.event,
+    (e, id, body, index) => {
+      const model = e.model as Obj
+      const trace = (e.trace ?? {}) as Obj
+      const experiment = ((e.context as Obj | undefined)?.experiment ?? {}) as Obj
+      let tsMs = ctx.receivedMs
+      if (e.ts !== undefined) {
+        tsMs = timeMs(e.ts)
+        if (Number.isNaN(tsMs)) return reject(index, 'validation_failed', '/ts is not a readable RFC 3339 time', '/ts', id)
+      }
+      return {
+        project: ctx.project,
+        id,
+        tsMs,
+        receivedMs: ctx.receivedMs,
+        model: model.name as string,
+        version: model.version as string,
+        stage: (model.stage as string | undefined) ?? 'primary',
+        status: (e.status as string | undefined) ?? 'ok',
+        sessionId: str(trace.session_id),
+        userId: str(trace.user_id),
+        arm: str(experiment.arm),
+        shadowOf: str(e.shadow_of),
+        body,
+      }
+    },
+    ctx,
+  )
+}
+
+/** Validates feedback items, assigns ids where missing and builds store records. */
+export function prepareFeedback(items: ParsedItem[], ctx: PrepareContext): Prepared<FeedbackRecord> {
+  return prepareEach<FeedbackRecord>(
+    items,
+    ctx.validator.feedback,
+    (f, id, body, index) => {
+      let tsMs = ctx.receivedMs
+      if (f.ts !== undefined) {
+        tsMs = timeMs(f.ts)
+        if (Number.isNaN(tsMs)) return reject(index, 'validation_failed', '/ts is not a readable RFC 3339 time', '/ts', id)
+      }
+      return {
+        project: ctx.project,
+        id,
+        eventId: f.event_id as string,
+        name: f.name as string,
+        tsMs,
+        receivedMs: ctx.receivedMs,
+        body,
+      }
+    },
+    ctx,
+  )
+}
