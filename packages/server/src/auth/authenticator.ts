@@ -50,10 +50,19 @@ export class Authenticator {
   async isOpen(): Promise<boolean> {
     const t = this.now()
     if (t >= this.openUntil) {
-      this.open = (await this.store.countActiveApiKeys()) === 0
+      this.open = (await this.guardStore(() => this.store.countActiveApiKeys())) === 0
       this.openUntil = t + this.cacheMs
     }
     return this.open
+  }
+
+  /** A store fault while checking keys means "try again", never "you are let in". */
+  private async guardStore<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f()
+    } catch (e) {
+      throw new InferlogError('unavailable', `cannot check API keys: ${(e as Error).message}`, { retryAfter: 1, cause: e })
+    }
   }
 
   /** Forgets cached decisions, e.g. right after a key was created or revoked here. */
@@ -77,7 +86,7 @@ export class Authenticator {
     const t = this.now()
     let hit = this.keys.get(hash)
     if (!hit || t - hit.at > this.cacheMs) {
-      hit = { at: t, key: await this.store.findApiKeyByHash(hash) }
+      hit = { at: t, key: await this.guardStore(() => this.store.findApiKeyByHash(hash)) }
       if (this.keys.size > 10_000) this.keys.clear()
       this.keys.set(hash, hit)
     }

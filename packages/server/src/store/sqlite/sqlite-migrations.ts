@@ -55,7 +55,7 @@ CREATE TABLE feedback (
   body TEXT NOT NULL
 );
 CREATE UNIQUE INDEX feedback_project_id ON feedback (project, id);
-CREATE INDEX feedback_event ON feedback (project, event_id, name);
+CREATE INDEX feedback_event ON feedback (project, event_id, ts_ms);
 CREATE INDEX feedback_project_ts ON feedback (project, ts_ms);
 CREATE INDEX feedback_name_ts ON feedback (project, name, ts_ms);
 CREATE TABLE api_keys (

@@ -70,11 +70,13 @@ function page(rows: StoredRow[], limit: number): Page {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite'
   readonly filename: string
+  private readonly readonly: boolean
   private readonly db: Database.Database
   private prepared: ReturnType<SqliteStore['prepare']> | undefined
 
   constructor(options: SqliteStoreOptions) {
     this.filename = options.filename
+    this.readonly = options.readonly ?? false
     if (options.filename !== ':memory:' && !options.readonly) {
       fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true })
     }
@@ -127,6 +129,8 @@ export class SqliteStore implements Store {
         this.db.prepare('INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)').run(m.version, Date.now())
       }).immediate()
     }
+    // Keeps planner statistics fresh so filters pick the right index (cheap; SQLite's advice).
+    if (!this.readonly) this.db.pragma('optimize=0x10002')
   }
 
   async writeBatch(batch: WriteBatch): Promise<WriteResult> {
@@ -227,6 +231,14 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close()
+    if (!this.db.open) return
+    if (!this.readonly) {
+      try {
+        this.db.pragma('optimize')
+      } catch {
+        // Closing must not fail because statistics could not be refreshed.
+      }
+    }
+    this.db.close()
   }
 }
