@@ -3,7 +3,8 @@ import type { ErrorCode } from '@inferlog/schema'
 
 /** One item of a request body: a parsed value, or why it could not be parsed. */
 export type ParsedItem =
-  | { index: number; value: unknown; bytes: number }
+  /** `text`: the item's own JSON text (an NDJSON line), stored as sent when the item needs no id. */
+  | { index: number; value: unknown; bytes: number; text?: string }
   | { index: number; error: { code: ErrorCode; message: string } }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
@@ -22,12 +23,52 @@ function decode(buf: Uint8Array): string | undefined {
   }
 }
 
+function parseLine(items: ParsedItem[], index: number, text: string, bytes: number): void {
+  try {
+    items.push({ index, value: JSON.parse(text), bytes, text })
+  } catch (e) {
+    items.push({ index, error: { code: 'invalid_json', message: `line is not valid JSON: ${(e as Error).message}` } })
+  }
+}
+
+function tooLarge(index: number, bytes: number, max: number): ParsedItem {
+  return { index, error: { code: 'item_too_large', message: `item of ${bytes} bytes is over the ${max}-byte limit` } }
+}
+
+const BLANK = /^[ \t\r]*$/
+
 /**
  * Splits NDJSON into items. Each non-empty line is one item, so a bad line (invalid UTF-8,
  * invalid JSON, over the item limit) is rejected on its own while its neighbours are kept.
  * Indexes count non-empty lines from 0.
+ *
+ * Fast path: the whole body decodes as UTF-8 at once and is split as a string. Only when that
+ * fails are lines decoded one by one, to find which ones are broken.
  */
 export function parseNdjson(body: Buffer, maxItemBytes: number): ParsedItem[] {
+  const whole = decode(body)
+  if (whole === undefined) return parseNdjsonBytes(body, maxItemBytes)
+  const items: ParsedItem[] = []
+  let index = 0
+  let start = 0
+  while (start < whole.length) {
+    let end = whole.indexOf('\n', start)
+    if (end === -1) end = whole.length
+    let line = whole.slice(start, end)
+    start = end + 1
+    // Only a line starting with white space can be blank; test the rest only then.
+    if (line.length === 0 || (line.charCodeAt(0) <= 32 && BLANK.test(line))) continue
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
+    // UTF-16 length ≤ UTF-8 bytes ≤ 3 × UTF-16 length: count bytes only when it can matter.
+    const bytes = line.length * 3 <= maxItemBytes ? line.length : Buffer.byteLength(line)
+    if (bytes > maxItemBytes) items.push(tooLarge(index, bytes, maxItemBytes))
+    else parseLine(items, index, line, bytes)
+    index++
+  }
+  return items
+}
+
+function parseNdjsonBytes(body: Buffer, maxItemBytes: number): ParsedItem[] {
   const items: ParsedItem[] = []
   let start = 0
   let index = 0
@@ -47,18 +88,11 @@ export function parseNdjson(body: Buffer, maxItemBytes: number): ParsedItem[] {
     }
     if (!blank) {
       if (len > maxItemBytes) {
-        items.push({ index, error: { code: 'item_too_large', message: `item of ${len} bytes is over the ${maxItemBytes}-byte limit` } })
+        items.push(tooLarge(index, len, maxItemBytes))
       } else {
         const text = decode(body.subarray(start, lineEnd))
-        if (text === undefined) {
-          items.push({ index, error: { code: 'invalid_utf8', message: 'line is not valid UTF-8' } })
-        } else {
-          try {
-            items.push({ index, value: JSON.parse(text), bytes: len })
-          } catch (e) {
-            items.push({ index, error: { code: 'invalid_json', message: `line is not valid JSON: ${(e as Error).message}` } })
-          }
-        }
+        if (text === undefined) items.push({ index, error: { code: 'invalid_utf8', message: 'line is not valid UTF-8' } })
+        else parseLine(items, index, text, len)
       }
       index++
     }

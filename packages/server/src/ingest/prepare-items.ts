@@ -1,4 +1,3 @@
-import canonicalize from 'canonicalize'
 import type { ErrorCode, ItemRejection } from '@inferlog/schema'
 import type { Validator } from '@inferlog/schema/validate'
 import { v7 as uuidv7 } from 'uuid'
@@ -38,22 +37,18 @@ function timeMs(ts: unknown): number {
 }
 
 /**
- * Canonical JSON (RFC 8785) of an item, or a rejection. Canonical text is what gets stored and
- * compared for idempotency, so key order and number spelling never make a re-send a conflict.
+ * The text to store for an item: the client's own line when it already carries an id (no
+ * re-serialization on the hot path), else JSON of the item with the assigned id. Idempotency
+ * compares canonical forms only when an id collides (see store/same-content.ts).
  */
-function toCanonical(index: number, item: Obj, id: string, maxItemBytes: number): string | ItemRejection {
-  let body: string | undefined
-  try {
-    body = canonicalize(item)
-  } catch (e) {
-    return reject(index, 'validation_failed', `item cannot be canonicalized: ${(e as Error).message}`, '', id)
-  }
-  if (body === undefined) return reject(index, 'validation_failed', 'item is not JSON', '', id)
-  // A UTF-16 length above the limit/3 may still be under it in bytes; only then count bytes.
+function bodyOf(p: { index: number; bytes: number; text?: string }, item: Obj, id: string, idGiven: boolean, maxItemBytes: number): string | ItemRejection {
+  if (idGiven && p.text !== undefined) return p.text
+  const body = JSON.stringify(item)
+  // UTF-16 length ≤ UTF-8 bytes ≤ 3 × UTF-16 length: count bytes only when it can matter.
   if (body.length * 3 > maxItemBytes) {
     const bytes = Buffer.byteLength(body)
     if (bytes > maxItemBytes) {
-      return reject(index, 'item_too_large', `item of ${bytes} bytes is over the ${maxItemBytes}-byte limit`, '', id)
+      return reject(p.index, 'item_too_large', `item of ${bytes} bytes is over the ${maxItemBytes}-byte limit`, '', id)
     }
   }
   return body
@@ -81,7 +76,7 @@ function prepareEach<R>(
     }
     const id = givenId ?? uuidv7()
     if (givenId === undefined) item.id = id
-    const body = toCanonical(p.index, item, id, ctx.maxItemBytes)
+    const body = bodyOf(p, item, id, givenId !== undefined, ctx.maxItemBytes)
     if (typeof body !== 'string') {
       out.rejected.push(body)
       continue

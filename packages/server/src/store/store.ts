@@ -3,8 +3,9 @@
  * later `postgres/`) implement it and pass the same conformance suite
  * (`store-conformance.test-suite.ts`).
  *
- * Bodies are canonical JSON text (RFC 8785): the stored form is also the comparison key for
- * idempotency, so a re-send is a byte comparison, not a re-parse.
+ * Bodies are the client's JSON text of one item (or its re-serialization when the collector had
+ * to add an id). Whether a re-send is a duplicate or a conflict is decided by canonical
+ * comparison (RFC 8785, `same-content.ts`) only when an id is already taken.
  */
 
 /** One event ready to write: indexed columns plus the canonical body. */

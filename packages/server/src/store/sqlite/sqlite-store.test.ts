@@ -27,6 +27,28 @@ describe('SqliteStore specifics', () => {
     await again.close()
   })
 
+  it('answers session/user/arm filters exactly before, during and after background look-up indexing', async () => {
+    const s = new SqliteStore({ filename: path.join(dir, 'lookup.db'), lookupIndexIntervalMs: 0 })
+    await s.migrate()
+    const mk = (id: string, i: number) => eventRecord({ id, sessionId: `s${i % 3}`, userId: `u${i % 4}`, arm: i % 2 ? 'a' : 'b' })
+    await s.writeBatch({ events: Array.from({ length: 30 }, (_, i) => mk(`old${i}`, i)), feedback: [] })
+    expect(s.indexLookups(10)).toBe(10) // partly indexed: the watermark sits inside the data
+    await s.writeBatch({ events: Array.from({ length: 30 }, (_, i) => mk(`new${i}`, i)), feedback: [] })
+    const expected = (pred: (i: number) => boolean) => [...Array.from({ length: 30 }, (_, i) => i).filter(pred).map((i) => `new${i}`).reverse(), ...Array.from({ length: 30 }, (_, i) => i).filter(pred).map((i) => `old${i}`).reverse()]
+    const ids = async (f: Parameters<SqliteStore['listEvents']>[1]) => (await s.listEvents('p1', f, 1000)).rows.map((r) => JSON.parse(r.body).id as string)
+    const check = async () => {
+      expect(await ids({ sessionId: 's1' })).toEqual(expected((i) => i % 3 === 1))
+      expect(await ids({ userId: 'u2', arm: 'b' })).toEqual(expected((i) => i % 4 === 2 && i % 2 === 0))
+      expect(await ids({ arm: 'a', sessionId: 's0' })).toEqual(expected((i) => i % 2 === 1 && i % 3 === 0))
+      expect(await ids({ sessionId: 's1', userId: 'nobody' })).toEqual([])
+    }
+    await check()
+    while (s.indexLookups(7) > 0);
+    await check()
+    expect(await ids({ sessionId: 's1' }).then((r) => r.length)).toBe(20)
+    await s.close()
+  })
+
   it('uses the indexes the filters need', async () => {
     const s = new SqliteStore({ filename: ':memory:' })
     await s.migrate()
@@ -35,6 +57,15 @@ describe('SqliteStore specifics', () => {
     expect(plan('SELECT body FROM events WHERE project = ? AND id = ?', 'p', 'i')).toMatch(/events_project_id/)
     expect(plan('SELECT body FROM feedback WHERE project = ? AND event_id = ? ORDER BY ts_ms, seq', 'p', 'i')).toMatch(/feedback_event/)
     expect(plan('SELECT seq FROM events e WHERE e.project = ? ORDER BY e.ts_ms DESC, e.seq DESC LIMIT 5', 'p')).toMatch(/events_project_ts/)
+    const bySession = plan(
+      `SELECT e.seq FROM (SELECT seq FROM event_keys WHERE project = ? AND kind = 1 AND key = ?
+        UNION ALL SELECT seq FROM events WHERE seq > (SELECT value FROM meta WHERE name = 'lookup_watermark') AND +project = ? AND session_id = ?)
+        AS k CROSS JOIN events AS e ON e.seq = k.seq WHERE e.project = ? AND e.session_id = ? ORDER BY e.ts_ms DESC, e.seq DESC LIMIT 5`,
+      'p', 's', 'p', 's', 'p', 's',
+    )
+    expect(bySession).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/)
+    expect(bySession).toMatch(/SEARCH event_keys USING PRIMARY KEY/)
+    expect(bySession).toMatch(/SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)/)
     await s.close()
   })
 })

@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
+import { sameJsonContent } from '../same-content.js'
 import { eventWhere, feedbackWhere } from '../sql-filters.js'
 import type {
   ApiKeyRecord,
@@ -30,9 +31,25 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number
   /** Open read-only (for tools inspecting a live store). Default false. */
   readonly?: boolean
+  /**
+   * How often the background pass indexes session/user/arm look-ups, ms. Default 1000; 0 turns
+   * the timer off (call {@link SqliteStore.indexLookups} yourself). Queries are exact either way.
+   */
+  lookupIndexIntervalMs?: number
 }
 
+/** Look-up keys kept in `event_keys`, by column. */
+const LOOKUP_KINDS = [
+  { kind: 1, column: 'session_id', filter: 'sessionId' },
+  { kind: 2, column: 'user_id', filter: 'userId' },
+  { kind: 3, column: 'arm', filter: 'arm' },
+] as const
+
+/** Rows indexed per look-up pass (bounds how long one pass holds the event loop). */
+const LOOKUP_CHUNK = 20_000
+
 const ROW_COLUMNS = 'seq, ts_ms AS tsMs, received_ms AS receivedMs, body'
+const E_ROW_COLUMNS = 'e.seq AS seq, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.body AS body'
 
 interface KeyRow {
   id: string
@@ -88,6 +105,48 @@ export class SqliteStore implements Store {
     }
     this.db.pragma('cache_size = -65536')
     this.db.pragma('temp_store = MEMORY')
+    const every = options.lookupIndexIntervalMs ?? 1000
+    if (!this.readonly && every > 0) {
+      this.timer = setInterval(() => this.indexLookupsInBackground(), every)
+      this.timer.unref()
+    }
+  }
+
+  private timer: NodeJS.Timeout | undefined
+  private indexing = false
+
+  private indexLookupsInBackground(): void {
+    if (this.indexing || !this.db.open) return
+    this.indexing = true
+    const step = () => {
+      try {
+        if (this.db.open && this.indexLookups(LOOKUP_CHUNK) === LOOKUP_CHUNK) {
+          setImmediate(step) // more to do: let requests in between chunks
+          return
+        }
+      } catch {
+        // Busy or closing: the next tick retries; queries stay exact meanwhile.
+      }
+      this.indexing = false
+    }
+    step()
+  }
+
+  /**
+   * Copies session/user/arm keys of up to `maxRows` not-yet-indexed events into `event_keys`
+   * and advances the watermark. Returns how many events it covered.
+   */
+  indexLookups(maxRows = LOOKUP_CHUNK): number {
+    const s = this.s
+    return this.db.transaction(() => {
+      const wm = s.watermark.get() as number
+      const max = (s.maxSeq.get() as number | null) ?? 0
+      const hi = Math.min(max, wm + maxRows)
+      if (hi <= wm) return 0
+      for (const ins of s.copyKeys) ins.run(wm, hi)
+      s.setWatermark.run(hi)
+      return hi - wm
+    }).immediate()
   }
 
   private prepare() {
@@ -111,6 +170,15 @@ export class SqliteStore implements Store {
       ),
       shadowsOf: db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE project = ? AND shadow_of = ? ORDER BY ts_ms, seq`),
       countKeys: db.prepare('SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL').pluck(),
+      watermark: db.prepare("SELECT value FROM meta WHERE name = 'lookup_watermark'").pluck(),
+      setWatermark: db.prepare("UPDATE meta SET value = ? WHERE name = 'lookup_watermark'"),
+      maxSeq: db.prepare('SELECT max(seq) FROM events').pluck(),
+      copyKeys: LOOKUP_KINDS.map((k) =>
+        db.prepare(
+          `INSERT OR IGNORE INTO event_keys (project, kind, key, seq)
+           SELECT project, ${k.kind}, ${k.column}, seq FROM events WHERE seq > ? AND seq <= ? AND ${k.column} IS NOT NULL`,
+        ),
+      ),
     }
   }
 
@@ -151,7 +219,7 @@ export class SqliteStore implements Store {
           events[i] = 'inserted'
           nEvents++
         } else {
-          events[i] = s.eventBody.get(e.project, e.id) === e.body ? 'duplicate' : 'conflict'
+          events[i] = sameJsonContent(s.eventBody.get(e.project, e.id) as string, e.body) ? 'duplicate' : 'conflict'
         }
       }
       for (let i = 0; i < batch.feedback.length; i++) {
@@ -161,7 +229,7 @@ export class SqliteStore implements Store {
           feedback[i] = 'inserted'
           nFeedback++
         } else {
-          feedback[i] = s.feedbackBody.get(f.project, f.id) === f.body ? 'duplicate' : 'conflict'
+          feedback[i] = sameJsonContent(s.feedbackBody.get(f.project, f.id) as string, f.body) ? 'duplicate' : 'conflict'
         }
       }
       s.closeBatch.run(nEvents, nFeedback, batchSeq)
@@ -184,9 +252,22 @@ export class SqliteStore implements Store {
 
   async listEvents(project: string, filter: EventFilter, limit: number, cursor?: Cursor): Promise<Page> {
     const w = eventWhere(project, filter, cursor, () => '?')
+    // A session/user/arm filter drives the query from the look-up table (indexed part) plus a
+    // rowid-range scan of the newest, not yet indexed rows; CROSS JOIN pins that join order and
+    // `+project` keeps the tail scan on the rowid range instead of a project index.
+    const key = LOOKUP_KINDS.find((k) => filter[k.filter] !== undefined)
+    let from = 'events AS e'
+    const params: unknown[] = []
+    if (key) {
+      const value = filter[key.filter]
+      from = `(SELECT seq FROM event_keys WHERE project = ? AND kind = ${key.kind} AND key = ?
+        UNION ALL SELECT seq FROM events WHERE seq > (SELECT value FROM meta WHERE name = 'lookup_watermark') AND +project = ? AND ${key.column} = ?)
+        AS k CROSS JOIN events AS e ON e.seq = k.seq`
+      params.push(project, value, project, value)
+    }
     const rows = this.db
-      .prepare(`SELECT ${ROW_COLUMNS} FROM events AS e WHERE ${w.sql} ORDER BY e.ts_ms DESC, e.seq DESC LIMIT ?`)
-      .all(...w.params, limit + 1) as StoredRow[]
+      .prepare(`SELECT ${E_ROW_COLUMNS} FROM ${from} WHERE ${w.sql} ORDER BY e.ts_ms DESC, e.seq DESC LIMIT ?`)
+      .all(...params, ...w.params, limit + 1) as StoredRow[]
     return page(rows, limit)
   }
 
@@ -231,6 +312,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
     if (!this.db.open) return
     if (!this.readonly) {
       try {
