@@ -33,7 +33,10 @@ function reject(index: number, code: ErrorCode, message: string, path?: string, 
 
 /** Parses an RFC 3339 timestamp that already passed format validation; NaN when unreadable. */
 function timeMs(ts: unknown): number {
-  return typeof ts === 'string' ? Date.parse(ts.replace(/^(\d{4}-\d\d-\d\d)[tT ]/, '$1T').replace(/z$/, 'Z')) : NaN
+  if (typeof ts !== 'string') return NaN
+  const ms = Date.parse(ts)
+  // RFC 3339 also allows a lower-case t/z and a space separator, which Date.parse may refuse.
+  return Number.isNaN(ms) ? Date.parse(ts.replace(/^(\d{4}-\d\d-\d\d)[tT ]/, '$1T').replace(/z$/, 'Z')) : ms
 }
 
 /**

@@ -10,7 +10,7 @@ export function openStore(url: string): Store {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
     if (!filename) throw new InferlogError('invalid_parameter', `store URL ${url} names no file`)
-    return new SqliteStore({ filename })
+    return new SqliteStore({ filename, writer: 'thread' })
   }
   const scheme = url.split(':')[0]
   throw new InferlogError('invalid_parameter', `unsupported store URL scheme "${scheme}:" (supported: sqlite:)`)

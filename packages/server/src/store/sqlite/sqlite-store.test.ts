@@ -11,6 +11,12 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 describeStoreConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `t${n++}.db`) }))
 
+// The writer thread runs compiled code (worker threads load plain JS): npm test builds first.
+const writerScript = new URL('../../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url)
+describeStoreConformance('sqlite, writer thread', async () =>
+  new SqliteStore({ filename: path.join(dir, `w${n++}.db`), writer: 'thread', writerScript }),
+)
+
 describe('SqliteStore specifics', () => {
   it('runs in WAL mode with synchronous=FULL by default and survives reopen', async () => {
     const file = path.join(dir, 'reopen.db')

@@ -17,6 +17,7 @@ import type {
   WriteResult,
 } from '../store.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
+import { SqliteWriterClient } from './sqlite-writer-client.js'
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -36,6 +37,14 @@ export interface SqliteStoreOptions {
    * the timer off (call {@link SqliteStore.indexLookups} yourself). Queries are exact either way.
    */
   lookupIndexIntervalMs?: number
+  /**
+   * Where commits run. `thread` (what `openStore` uses): a worker thread with its own
+   * connection, so request parsing goes on while a commit waits for fsync. `inline`: on the
+   * calling thread. Default `inline`.
+   */
+  writer?: 'inline' | 'thread'
+  /** Worker script for `writer: 'thread'`. Default: the compiled `sqlite-writer-thread.js` beside this file. */
+  writerScript?: URL
 }
 
 /** Look-up keys kept in `event_keys`, by column. */
@@ -106,13 +115,17 @@ export class SqliteStore implements Store {
     this.db.pragma('cache_size = -65536')
     this.db.pragma('temp_store = MEMORY')
     const every = options.lookupIndexIntervalMs ?? 1000
-    if (!this.readonly && every > 0) {
+    if (options.writer === 'thread' && !this.readonly && options.filename !== ':memory:') {
+      // The writer thread indexes look-ups too; this connection only reads (and writes keys).
+      this.writerClient = new SqliteWriterClient(options, options.writerScript ?? new URL('./sqlite-writer-thread.js', import.meta.url))
+    } else if (!this.readonly && every > 0) {
       this.timer = setInterval(() => this.indexLookupsInBackground(), every)
       this.timer.unref()
     }
   }
 
   private timer: NodeJS.Timeout | undefined
+  private writerClient: SqliteWriterClient | undefined
   private indexing = false
 
   private indexLookupsInBackground(): void {
@@ -202,6 +215,7 @@ export class SqliteStore implements Store {
   }
 
   async writeBatch(batch: WriteBatch): Promise<WriteResult> {
+    if (this.writerClient) return this.writerClient.writeBatch(batch)
     const s = this.s
     const run = this.db.transaction((): WriteResult => {
       const batchSeq = Number(s.newBatch.run(Date.now()).lastInsertRowid)
@@ -313,6 +327,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
+    await this.writerClient?.close()
     if (!this.db.open) return
     if (!this.readonly) {
       try {
