@@ -1,0 +1,116 @@
+/**
+ * Versioned schema of the PostgreSQL store. Each entry runs once, in order, inside a transaction
+ * holding an advisory lock (several collectors and workers may start at once); `schema_migrations`
+ * records what ran. Never edit a shipped migration: append a new one.
+ *
+ * Design notes (sized for hundreds of millions of rows):
+ * - `events` and `feedback` are range-partitioned by `ts_ms`, one partition per UTC month, created
+ *   on demand by the writer (`postgres-partitions.ts`). Time-range reads prune to the months they
+ *   touch, retention drops a whole month, and each partition's indexes stay small.
+ * - A unique constraint on a partitioned table must include the partition key, so (project, id)
+ *   uniqueness cannot live there: an event re-sent with another `ts` would land in another month.
+ *   The small, unpartitioned `event_ids` / `feedback_ids` tables are keyed by (project, id) and hold
+ *   the row's `ts_ms` and `seq`: `INSERT … ON CONFLICT DO NOTHING` there is the idempotency gate,
+ *   and a lookup by id goes key → (month, ts, seq) on the partition's time index, so the
+ *   partitions need no second index on the id.
+ * - `seq` comes from one sequence per table, assigned with the key: a monotonic ingest order and
+ *   the keyset tie-breaker.
+ * - A `DEFAULT` partition holds the rare rows whose month has no partition (timestamps far in the
+ *   past or future, outside the window in which partitions are created), so no timestamp is ever
+ *   refused and a skewed client cannot make thousands of partitions.
+ * - `conflicts` keeps every refused re-send (same id, different content) an operator can query; a
+ *   redelivered message records the same conflict once.
+ */
+export const POSTGRES_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE SEQUENCE batches_seq;
+CREATE TABLE batches (
+  seq bigint PRIMARY KEY,
+  committed_ms bigint NOT NULL,
+  events integer NOT NULL DEFAULT 0,
+  feedback integer NOT NULL DEFAULT 0
+);
+
+CREATE SEQUENCE events_seq;
+CREATE TABLE event_ids (
+  project text NOT NULL,
+  id text NOT NULL,
+  ts_ms bigint NOT NULL,
+  seq bigint NOT NULL,
+  PRIMARY KEY (project, id)
+);
+CREATE TABLE events (
+  seq bigint NOT NULL,
+  project text NOT NULL,
+  id text NOT NULL,
+  ts_ms bigint NOT NULL,
+  received_ms bigint NOT NULL,
+  model text NOT NULL,
+  version text NOT NULL,
+  stage text NOT NULL,
+  status text NOT NULL,
+  session_id text,
+  user_id text,
+  arm text,
+  shadow_of text,
+  batch bigint NOT NULL,
+  body text NOT NULL
+) PARTITION BY RANGE (ts_ms);
+CREATE TABLE events_default PARTITION OF events DEFAULT;
+CREATE INDEX events_project_ts ON events (project, ts_ms, seq);
+CREATE INDEX events_model_ts ON events (project, model, version, ts_ms);
+CREATE INDEX events_session ON events (project, session_id, ts_ms) WHERE session_id IS NOT NULL;
+CREATE INDEX events_user ON events (project, user_id, ts_ms) WHERE user_id IS NOT NULL;
+CREATE INDEX events_arm ON events (project, arm, ts_ms) WHERE arm IS NOT NULL;
+CREATE INDEX events_shadow ON events (project, shadow_of) WHERE shadow_of IS NOT NULL;
+
+CREATE SEQUENCE feedback_seq;
+CREATE TABLE feedback_ids (
+  project text NOT NULL,
+  id text NOT NULL,
+  ts_ms bigint NOT NULL,
+  seq bigint NOT NULL,
+  PRIMARY KEY (project, id)
+);
+CREATE TABLE feedback (
+  seq bigint NOT NULL,
+  project text NOT NULL,
+  id text NOT NULL,
+  event_id text NOT NULL,
+  name text NOT NULL,
+  ts_ms bigint NOT NULL,
+  received_ms bigint NOT NULL,
+  batch bigint NOT NULL,
+  body text NOT NULL
+) PARTITION BY RANGE (ts_ms);
+CREATE TABLE feedback_default PARTITION OF feedback DEFAULT;
+CREATE INDEX feedback_event ON feedback (project, event_id, ts_ms);
+CREATE INDEX feedback_project_ts ON feedback (project, ts_ms, seq);
+CREATE INDEX feedback_name_ts ON feedback (project, name, ts_ms);
+
+CREATE TABLE conflicts (
+  seq bigserial PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('event', 'feedback')),
+  project text NOT NULL,
+  id text NOT NULL,
+  seen_ms bigint NOT NULL,
+  batch bigint NOT NULL,
+  body text NOT NULL
+);
+CREATE UNIQUE INDEX conflicts_once ON conflicts (kind, project, id, md5(body));
+CREATE INDEX conflicts_seen ON conflicts (seen_ms);
+
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  project text NOT NULL,
+  name text NOT NULL,
+  hash text NOT NULL UNIQUE,
+  scopes text NOT NULL,
+  created_ms bigint NOT NULL,
+  revoked_ms bigint
+);
+`,
+  },
+]

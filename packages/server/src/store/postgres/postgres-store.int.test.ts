@@ -1,0 +1,97 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { openStore } from '../open-store.js'
+import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
+import { PostgresStore } from './postgres-store.js'
+import { dropSchemas, PG_TEST_URL, postgresReachable, uniqueSchema, withSchema } from './postgres-test-env.test-suite.js'
+
+const reachable = await postgresReachable()
+const schemas: string[] = []
+afterAll(() => dropSchemas(schemas))
+
+function freshStore(): PostgresStore {
+  const schema = uniqueSchema()
+  schemas.push(schema)
+  return openStore(withSchema(PG_TEST_URL, schema)) as PostgresStore
+}
+
+describe.skipIf(!reachable)('postgres', () => {
+  describeStoreConformance('postgres', async () => freshStore())
+
+  describe('PostgresStore specifics', () => {
+    it('partitions events and feedback by month, creating partitions on demand', async () => {
+      const s = freshStore()
+      try {
+        await s.migrate()
+        const jan = Date.UTC(2026, 0, 15)
+        const old = Date.UTC(1990, 5, 1) // outside the window: default partition
+        await s.writeBatch({
+          events: [eventRecord({ id: 'a', tsMs: jan }), eventRecord({ id: 'b', tsMs: old })],
+          feedback: [feedbackRecord({ id: 'f', eventId: 'a', tsMs: jan })],
+        })
+        const where = async (table: string, id: string) =>
+          (await s.queryable.query<{ t: string }>(`SELECT tableoid::regclass::text AS t FROM ${table} WHERE id = $1`, [id])).rows[0]?.t
+        expect(await where('events', 'a')).toMatch(/events_202601$/)
+        expect(await where('feedback', 'f')).toMatch(/feedback_202601$/)
+        expect(await where('events', 'b')).toMatch(/events_default$/)
+        expect((await s.getEvent('p1', 'b'))?.tsMs).toBe(old)
+        // A time-range read touches only the partitions of its months.
+        const plan = (await s.queryable.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN SELECT seq FROM events e WHERE e.project = 'p1' AND e.ts_ms >= ${jan} AND e.ts_ms < ${jan + 86_400_000} ORDER BY ts_ms DESC, seq DESC LIMIT 5`,
+        )).rows.map((r) => r['QUERY PLAN']).join('\n')
+        expect(plan).toMatch(/events_202601/)
+        expect(plan).not.toMatch(/events_default/)
+      } finally {
+        await s.close()
+      }
+    })
+
+    it('records each conflict once, also when the same batch is written again', async () => {
+      const s = freshStore()
+      try {
+        await s.migrate()
+        const a = eventRecord({ id: 'c1' })
+        await s.writeBatch({ events: [a], feedback: [] })
+        const changed = { ...a, body: a.body.replace('"output":1', '"output":3') }
+        const batch = { events: [changed], feedback: [] }
+        expect((await s.writeBatch(batch)).events).toEqual(['conflict'])
+        expect((await s.writeBatch(batch)).events).toEqual(['conflict'])
+        const conflicts = await s.listConflicts()
+        expect(conflicts).toHaveLength(1)
+        expect(conflicts[0]).toMatchObject({ kind: 'event', project: 'p1', id: 'c1', body: changed.body })
+        // A re-send with other key order and spacing is the same content: a duplicate, not a conflict.
+        const reordered = { ...a, body: JSON.stringify(JSON.parse(a.body), null, 1) }
+        expect((await s.writeBatch({ events: [reordered], feedback: [] })).events).toEqual(['duplicate'])
+      } finally {
+        await s.close()
+      }
+    })
+
+    it('keeps exactly one copy when writers race on the same ids', async () => {
+      const url = withSchema(PG_TEST_URL, uniqueSchema())
+      schemas.push(new URL(url).searchParams.get('schema')!)
+      const writers = [openStore(url), openStore(url), openStore(url)] as PostgresStore[]
+      try {
+        await Promise.all(writers.map((w) => w.migrate()))
+        const items = Array.from({ length: 500 }, (_, i) => eventRecord({ id: `r${i}` }))
+        const results = await Promise.all(
+          writers.map((w, n) => w.writeBatch({ events: n % 2 ? [...items].reverse() : items, feedback: [] })),
+        )
+        const inserted = results.flatMap((r) => r.events).filter((o) => o === 'inserted').length
+        expect(inserted).toBe(500)
+        expect(results.flatMap((r) => r.events).filter((o) => o === 'conflict')).toEqual([])
+        const n = await writers[0]!.queryable.query<{ n: number }>('SELECT count(*)::int AS n FROM events')
+        expect(n.rows[0]!.n).toBe(500)
+      } finally {
+        await Promise.all(writers.map((w) => w.close()))
+      }
+    })
+
+    it('reports an unreachable server as a rejection and checks URL parameters', async () => {
+      const s = openStore('postgres://postgres@127.0.0.1:1/none') as PostgresStore
+      await expect(s.ping()).rejects.toThrow()
+      await s.close()
+      expect(() => openStore('postgres://x/y?schema=Bad-Name')).toThrow(/schema/)
+      expect(() => openStore('postgres://x/y?pool=0')).toThrow(/pool/)
+    })
+  })
+})
