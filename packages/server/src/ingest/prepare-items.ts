@@ -60,7 +60,7 @@ function bodyOf(p: { index: number; bytes: number; text?: string }, item: Obj, i
 function prepareEach<R>(
   items: ParsedItem[],
   check: (item: unknown) => ReturnType<Validator['event']>,
-  build: (item: Obj, id: string, body: string, index: number) => R | ItemRejection,
+  build: (item: Obj, id: string, body: string, tsMs: number) => R,
   ctx: PrepareContext,
 ): Prepared<R> {
   const out: Prepared<R> = { records: [], rejected: [], ids: new Array(items.length).fill(null) }
@@ -84,12 +84,13 @@ function prepareEach<R>(
       out.rejected.push(body)
       continue
     }
-    const record = build(item, id, body, p.index)
-    if (typeof record === 'object' && record !== null && 'code' in record && 'index' in record) {
-      out.rejected.push(record as ItemRejection)
+    // Both record kinds carry an optional RFC 3339 `ts`; the receipt time stands in for it.
+    const tsMs = item.ts === undefined ? ctx.receivedMs : timeMs(item.ts)
+    if (Number.isNaN(tsMs)) {
+      out.rejected.push(reject(p.index, 'validation_failed', '/ts is not a readable RFC 3339 time', '/ts', id))
       continue
     }
-    out.records.push({ index: p.index, record: record as R })
+    out.records.push({ index: p.index, record: build(item, id, body, tsMs) })
   }
   return out
 }
@@ -106,15 +107,10 @@ export function prepareEvents(items: ParsedItem[], ctx: PrepareContext): Prepare
   return prepareEach<EventRecord>(
     items,
     ctx.validator.event,
-    (e, id, body, index) => {
+    (e, id, body, tsMs) => {
       const model = e.model as Obj
       const trace = (e.trace ?? {}) as Obj
       const experiment = ((e.context as Obj | undefined)?.experiment ?? {}) as Obj
-      let tsMs = ctx.receivedMs
-      if (e.ts !== undefined) {
-        tsMs = timeMs(e.ts)
-        if (Number.isNaN(tsMs)) return reject(index, 'validation_failed', '/ts is not a readable RFC 3339 time', '/ts', id)
-      }
       return {
         project: ctx.project,
         id,
@@ -140,22 +136,15 @@ export function prepareFeedback(items: ParsedItem[], ctx: PrepareContext): Prepa
   return prepareEach<FeedbackRecord>(
     items,
     ctx.validator.feedback,
-    (f, id, body, index) => {
-      let tsMs = ctx.receivedMs
-      if (f.ts !== undefined) {
-        tsMs = timeMs(f.ts)
-        if (Number.isNaN(tsMs)) return reject(index, 'validation_failed', '/ts is not a readable RFC 3339 time', '/ts', id)
-      }
-      return {
-        project: ctx.project,
-        id,
-        eventId: f.event_id as string,
-        name: f.name as string,
-        tsMs,
-        receivedMs: ctx.receivedMs,
-        body,
-      }
-    },
+    (f, id, body, tsMs) => ({
+      project: ctx.project,
+      id,
+      eventId: f.event_id as string,
+      name: f.name as string,
+      tsMs,
+      receivedMs: ctx.receivedMs,
+      body,
+    }),
     ctx,
   )
 }
