@@ -47,7 +47,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
     if (!filename) throw new InferlogError('invalid_parameter', `store URL ${url} names no file`)
-    return new SqliteStore({ filename })
+    return new SqliteStore({ filename, writer: 'thread' })
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return new PostgresStore({ ...parsePostgresUrl(url), ...(options.onWarning ? { onWarning: options.onWarning } : {}) })
