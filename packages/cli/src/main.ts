@@ -5,6 +5,7 @@ import { ingestCommand } from './commands/ingest.js'
 import { keysCreateCommand, keysListCommand } from './commands/keys.js'
 import { feedbackCommand, getCommand, queryCommand } from './commands/records.js'
 import { serveCommand } from './commands/serve.js'
+import { workerCommand } from './commands/worker.js'
 
 /** Builds the `inferlog` command tree; each action stores its exit code in `result.code`. */
 export function buildProgram(io: Io, result: { code: number }): Command {
@@ -21,20 +22,20 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--host <h>', 'address to bind (default 127.0.0.1; others need API keys)')
     .option('--data <dir>', 'data directory (default ./data)')
     .option('--store <url>', 'store URL (default sqlite:<data>/inferlog.db)')
-    .option('--queue <url>', 'queue URL (nats://…; scale-out, not in this release)')
+    .option('--queue <url>', 'scale-out: publish accepted items to NATS JetStream (nats://host:port[?stream=…]); run `inferlog worker` to store them')
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 
   program
     .command('worker')
-    .description('consume the queue and write the store (scale-out; not in this release)')
-    .option('--store <url>')
-    .option('--queue <url>')
-    .option('--json')
-    .action(() => {
-      io.err('inferlog: worker needs the NATS JetStream scale-out, which is not in this release')
-      result.code = 2
-    })
+    .description('scale-out: consume the NATS JetStream queue and write the store (PostgreSQL), acknowledging after commit')
+    .option('--store <url>', 'store URL, e.g. postgres://user@host/db (default $INFERLOG_STORE)')
+    .option('--queue <url>', 'queue URL, e.g. nats://127.0.0.1:4222 (default $INFERLOG_QUEUE)')
+    .option('--port <n>', 'serve /metrics, /healthz, /readyz on this port (default: none; 0 picks a free one)')
+    .option('--host <h>', 'address of that endpoint (default 127.0.0.1)')
+    .option('--max-groups <n>', 'queued groups merged into one store transaction (default 16)')
+    .option('--json', 'print {"worker":"ready",…} as the first line')
+    .action((o) => run(workerCommand(o, io)))
 
   clientOptions(
     program

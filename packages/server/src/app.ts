@@ -39,6 +39,11 @@ export interface AppOptions {
   limits?: Partial<LimitsConfig>
   /** Default {@link DEFAULT_WRITE_QUEUE}. */
   writeQueue?: Partial<WriteQueueConfig>
+  /**
+   * Where accepted items go through the group commit. Default: the store. A scale-out collector
+   * passes a queue publisher (`QueueWriter`); its `ping` joins the readiness check.
+   */
+  writer?: Pick<Store, 'writeBatch'> & { ping?(): Promise<void> }
   /** Epoch-ms clock. Default `Date.now`. */
   now?: () => number
   /** Default: a fresh registry with Node process metrics. */
@@ -75,7 +80,7 @@ export function createApp(o: AppOptions): InferlogApp {
   const wq: WriteQueueConfig = { ...DEFAULT_WRITE_QUEUE, ...o.writeQueue }
   const metrics = o.metrics ?? createMetrics()
   const logger = o.logger ?? stderrLogger()
-  const queue = new WriteQueue(o.store, wq, metrics)
+  const queue = new WriteQueue(o.writer ?? o.store, wq, metrics)
   const validator = createValidator({ maxDepth: limits.maxDepth })
   const ingest = new IngestService({ queue, validator, limits, metrics, ...(o.now ? { now: o.now } : {}) })
   const reads = new ReadService(o.store)
@@ -167,6 +172,11 @@ export function createApp(o: AppOptions): InferlogApp {
       await o.store.ping()
     } catch (e) {
       return c.json({ status: 'unavailable', reason: `store: ${(e as Error).message}` }, 503)
+    }
+    try {
+      await o.writer?.ping?.()
+    } catch (e) {
+      return c.json({ status: 'unavailable', reason: `queue: ${(e as Error).message}` }, 503)
     }
     return c.json({ status: 'ready', store: o.store.kind, write_queue_depth: queue.depth })
   })

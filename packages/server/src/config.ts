@@ -33,6 +33,8 @@ export interface ServerConfig {
   dataDir: string
   /** Default `sqlite:<dataDir>/inferlog.db`. */
   storeUrl: string
+  /** Scale-out: publish accepted items to this queue (`nats://…`) instead of writing the store. Default none. */
+  queueUrl?: string
   limits: LimitsConfig
   writeQueue: WriteQueueConfig
 }
@@ -58,6 +60,7 @@ export interface ServerConfigInput {
   port?: number | string
   data?: string
   store?: string
+  queue?: string
   limits?: Partial<LimitsConfig>
   writeQueue?: Partial<WriteQueueConfig>
 }
@@ -72,7 +75,7 @@ function positiveInt(name: string, v: unknown): number {
 
 /**
  * Builds the typed configuration from flags, then environment variables (`INFERLOG_HOST`,
- * `INFERLOG_PORT`, `INFERLOG_DATA`, `INFERLOG_STORE`, `INFERLOG_MAX_BODY_BYTES`,
+ * `INFERLOG_PORT`, `INFERLOG_DATA`, `INFERLOG_STORE`, `INFERLOG_QUEUE`, `INFERLOG_MAX_BODY_BYTES`,
  * `INFERLOG_MAX_EVENT_BYTES`, `INFERLOG_MAX_BATCH_ITEMS`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -93,7 +96,8 @@ export function resolveServerConfig(input: ServerConfigInput = {}, env: NodeJS.P
   }
   for (const [k, v] of Object.entries(limits)) positiveInt(k, v)
   const writeQueue: WriteQueueConfig = { ...DEFAULT_WRITE_QUEUE, ...input.writeQueue }
-  return { host, port, dataDir, storeUrl, limits, writeQueue }
+  const queueUrl = input.queue ?? env.INFERLOG_QUEUE
+  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue }
 }
 
 /** True for addresses only this machine can reach. */

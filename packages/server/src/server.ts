@@ -3,6 +3,9 @@ import { serve } from '@hono/node-server'
 import { createApp, stderrLogger, type InferlogApp, type Logger } from './app.js'
 import { isLoopbackHost, type ServerConfig } from './config.js'
 import { InferlogError } from './errors.js'
+import { openQueue } from './queue/open-queue.js'
+import type { Queue } from './queue/queue.js'
+import { QueueWriter } from './queue/queue-writer.js'
 import { openStore } from './store/open-store.js'
 import type { Store } from './store/store.js'
 
@@ -14,16 +17,19 @@ export interface RunningServer {
   open: boolean
   core: InferlogApp
   store: Store
-  /** Stops listening, commits what is queued, closes the store. Idempotent. */
+  /** The scale-out queue accepted items are published to, when `queueUrl` is set. */
+  queue: Queue | undefined
+  /** Stops listening, commits (or publishes) what is queued, closes queue and store. Idempotent. */
   close(): Promise<void>
 }
 
 /**
  * Opens and migrates the store, refuses to listen beyond loopback without API keys, and serves the
- * collector over HTTP.
+ * collector over HTTP. With `queueUrl`, accepted items are published to the queue (and written to
+ * the store by `inferlog worker`); the store still serves reads and API keys.
  */
 export async function startServer(config: ServerConfig, logger: Logger = stderrLogger()): Promise<RunningServer> {
-  const store = openStore(config.storeUrl)
+  const store = openStore(config.storeUrl, { onWarning: (m) => logger.warn(m) })
   try {
     await store.migrate()
   } catch (e) {
@@ -39,7 +45,22 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
         'Create a key first (inferlog keys create --project NAME --scopes ingest,read), or listen on 127.0.0.1.',
     )
   }
-  const core = createApp({ store, limits: config.limits, writeQueue: config.writeQueue, logger })
+  let queue: Queue | undefined
+  if (config.queueUrl) {
+    try {
+      queue = await openQueue(config.queueUrl, { name: 'inferlog-collector', onWarning: (m) => logger.warn(m) })
+    } catch (e) {
+      await store.close()
+      throw e
+    }
+  }
+  const core = createApp({
+    store,
+    limits: config.limits,
+    writeQueue: config.writeQueue,
+    logger,
+    ...(queue ? { writer: new QueueWriter(queue) } : {}),
+  })
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: core.app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
     s.once('error', reject)
@@ -55,6 +76,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     open,
     core,
     store,
+    queue,
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -62,6 +84,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
           ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
         })
         await core.close()
+        await queue?.close()
         await store.close()
       })()),
   }

@@ -31,7 +31,7 @@ export class WriteQueue {
   private idle: (() => void)[] = []
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'writeBatch'>,
     private readonly config: WriteQueueConfig,
     private readonly metrics?: ServerMetrics,
   ) {}

@@ -1,0 +1,193 @@
+import type { Logger } from '../app.js'
+import type { Queue, QueueDelivery } from '../queue/queue.js'
+import type { Store, WriteBatch, WriteResult } from '../store/store.js'
+import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js'
+
+/** Options of {@link Worker}. */
+export interface WorkerOptions {
+  store: Store
+  queue: Queue
+  /** Most groups merged into one store transaction. Default 16. */
+  maxGroups?: number
+  /** Most items merged into one store transaction (a single larger group is still written whole). Default 20 000. */
+  maxItems?: number
+  /** First retry delay after a failed write; doubles up to `maxBackoffMs`. Default 100 ms. */
+  minBackoffMs?: number
+  /** Default 2 000 ms (kept below the queue's ack wait: the worker keeps its groups while retrying). */
+  maxBackoffMs?: number
+  /** How long one fetch waits for the first group. Default 1 000 ms. */
+  fetchWaitMs?: number
+  metrics?: WorkerMetrics
+  logger?: Logger
+}
+
+/** Running totals of one worker. */
+export interface WorkerStats {
+  groups: number
+  inserted: number
+  duplicates: number
+  conflicts: number
+  redeliveries: number
+  failedWrites: number
+  deadGroups: number
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
+
+/** SQLSTATE classes that say "this data can never be written" rather than "try again later". */
+function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code
+  return typeof code === 'string' && /^(22|23|54)/.test(code)
+}
+
+/**
+ * Consumes queued groups and writes them to the store: several groups per transaction, each group
+ * acknowledged only after the transaction that holds it committed. While the store is down it keeps
+ * its groups, tells the queue it is still working on them, and retries with exponential back-off;
+ * a group the store refuses as data (not as an outage) is isolated, logged and terminated so it
+ * cannot block the stream.
+ */
+export class Worker {
+  readonly metrics: WorkerMetrics
+  readonly stats: WorkerStats = { groups: 0, inserted: 0, duplicates: 0, conflicts: 0, redeliveries: 0, failedWrites: 0, deadGroups: 0 }
+  private stopping = false
+  private running: Promise<void> | undefined
+  private readonly o: Required<Omit<WorkerOptions, 'metrics' | 'logger'>> & { logger: Logger | undefined }
+
+  constructor(options: WorkerOptions) {
+    this.metrics = options.metrics ?? createWorkerMetrics(false)
+    this.o = {
+      store: options.store,
+      queue: options.queue,
+      maxGroups: options.maxGroups ?? 16,
+      maxItems: options.maxItems ?? 20_000,
+      minBackoffMs: options.minBackoffMs ?? 100,
+      maxBackoffMs: options.maxBackoffMs ?? 2_000,
+      fetchWaitMs: options.fetchWaitMs ?? 1_000,
+      logger: options.logger,
+    }
+  }
+
+  /** Starts the loop (once); resolves when {@link stop} has finished it. */
+  start(): Promise<void> {
+    this.running ??= this.loop()
+    return this.running
+  }
+
+  /** Finishes the current write, stops fetching. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    await this.running
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = this.o.minBackoffMs
+    while (!this.stopping) {
+      let deliveries: QueueDelivery[]
+      try {
+        deliveries = await this.o.queue.fetch(this.o.maxGroups, this.o.fetchWaitMs)
+        backoff = this.o.minBackoffMs
+      } catch (e) {
+        this.o.logger?.warn(`worker: queue fetch failed, retrying in ${backoff} ms: ${(e as Error).message}`)
+        await sleep(backoff)
+        backoff = Math.min(backoff * 2, this.o.maxBackoffMs)
+        continue
+      }
+      // Respect maxItems: write in slices of whole groups.
+      let slice: QueueDelivery[] = []
+      let items = 0
+      for (const d of deliveries) {
+        const n = d.batch.events.length + d.batch.feedback.length
+        if (slice.length > 0 && items + n > this.o.maxItems) {
+          await this.write(slice)
+          slice = []
+          items = 0
+        }
+        slice.push(d)
+        items += n
+      }
+      if (slice.length > 0) await this.write(slice)
+    }
+  }
+
+  /** Writes groups in one transaction, retrying outages until it commits (or the worker stops). */
+  private async write(groups: QueueDelivery[]): Promise<void> {
+    const batch: WriteBatch =
+      groups.length === 1
+        ? groups[0]!.batch
+        : { events: groups.flatMap((g) => g.batch.events), feedback: groups.flatMap((g) => g.batch.feedback) }
+    let backoff = this.o.minBackoffMs
+    let failures = 0
+    for (;;) {
+      const end = this.metrics.writeSeconds.startTimer()
+      let result: WriteResult
+      try {
+        result = await this.o.store.writeBatch(batch)
+        end()
+      } catch (e) {
+        end()
+        if (isDataError(e)) {
+          this.metrics.failures.inc({ reason: 'data' })
+          this.stats.failedWrites++
+          await this.isolate(groups, e)
+          return
+        }
+        this.metrics.failures.inc({ reason: 'store' })
+        this.stats.failedWrites++
+        if (failures++ === 0 || failures % 10 === 0) {
+          this.o.logger?.warn(`worker: store write failed (${failures}×), keeping ${groups.length} groups and retrying: ${(e as Error).message}`)
+        }
+        if (this.stopping) {
+          for (const g of groups) g.nak()
+          return
+        }
+        for (const g of groups) g.working()
+        await sleep(backoff)
+        backoff = Math.min(backoff * 2, this.o.maxBackoffMs)
+        for (const g of groups) g.working()
+        continue
+      }
+      if (failures > 0) this.o.logger?.info(`worker: store write succeeded after ${failures} failures`)
+      // Acknowledge only now: the transaction holding these groups has committed.
+      for (const g of groups) g.ack()
+      this.count(groups, batch, result)
+      return
+    }
+  }
+
+  /** A data error in a merged write: write each group alone so only the bad one is set aside. */
+  private async isolate(groups: QueueDelivery[], err: unknown): Promise<void> {
+    if (groups.length > 1) {
+      for (const g of groups) await this.write([g])
+      return
+    }
+    const g = groups[0]!
+    const ids = [...g.batch.events.map((e) => `event ${e.project}/${e.id}`), ...g.batch.feedback.map((f) => `feedback ${f.project}/${f.id}`)]
+    this.o.logger?.error(
+      `worker: the store refuses a group of ${ids.length} items as data (${(err as { code?: string }).code}); it is terminated, not retried. Items: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`,
+      err,
+    )
+    g.term()
+    this.stats.deadGroups++
+    this.metrics.deadGroups.inc()
+  }
+
+  private count(groups: QueueDelivery[], batch: WriteBatch, result: WriteResult): void {
+    this.stats.groups += groups.length
+    this.metrics.groups.inc(groups.length)
+    const redelivered = groups.filter((g) => g.deliveryCount > 1).length
+    this.stats.redeliveries += redelivered
+    if (redelivered) this.metrics.redeliveries.inc(redelivered)
+    const tally = (kind: string, outcomes: string[]) => {
+      const n = { inserted: 0, duplicate: 0, conflict: 0 }
+      for (const o of outcomes) n[o as keyof typeof n]++
+      for (const [outcome, v] of Object.entries(n)) if (v) this.metrics.items.inc({ kind, outcome }, v)
+      this.stats.inserted += n.inserted
+      this.stats.duplicates += n.duplicate
+      this.stats.conflicts += n.conflict
+    }
+    tally('event', result.events)
+    tally('feedback', result.feedback)
+    void batch
+  }
+}
