@@ -71,7 +71,9 @@ export function quantizeInt8(values: ArrayLike<number>): Int8Quantized {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
     if (!Number.isFinite(v)) continue
-    const q = Math.round(v * inv)
+    // Round half away from zero so that quantization is symmetric around 0.
+    const x = v * inv
+    const q = x < 0 ? -Math.round(-x) : Math.round(x)
     data[i] = q > 127 ? 127 : q < -127 ? -127 : q
   }
   return { data, scale }

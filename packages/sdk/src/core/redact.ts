@@ -13,7 +13,7 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}
 // 13–19 digits with single spaces or dashes between them; confirmed by the Luhn checksum.
 const CARD = /(?<![\d.])\d(?:[ -]?\d){12,18}(?![\d])/g
 // International or national phone numbers; confirmed by digit count (see isPhone).
-const PHONE = /(?<![\w+.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,5}){1,4}(?![\w])/g
+const PHONE = /(?<![\w+.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,5}){1,5}(?![\w])/g
 const TWO_DIGITS = /\d\d/
 
 /** Luhn checksum of the digits in a string. */
@@ -42,8 +42,8 @@ function isPhone(m: string): boolean {
     const c = m.charCodeAt(i)
     if (c >= 48 && c <= 57) digits++
   }
-  // Dates (2026-11-26) and short codes stay; 9–15 digits is the E.164 range for national numbers.
-  if (/^\d{4}-\d\d-\d\d/.test(m)) return false
+  // Dates (2026-11-26), decimals, IPv4 addresses and short codes stay; 9–15 digits is the E.164 range for national numbers.
+  if (/^\d{4}-\d\d-\d\d/.test(m) || /^\d+\.\d+$/.test(m) || /^\d{1,3}(\.\d{1,3}){3}$/.test(m)) return false
   return digits <= 15 && (digits >= 9 || (m.startsWith('+') && digits >= 8))
 }
 
