@@ -55,3 +55,16 @@ if (mode === 'spool-then-wait') {
   setInterval(() => {}, 1000)
   out('logged')
 }
+
+if (mode === 'store') {
+  // Direct-to-store: the same pipeline, written into a SQLite store in this process.
+  const errors = []
+  const log = createLogger({ store: o.store, project: o.project, model, spool: { dir: false }, onError: (e) => errors.push(`${e.code}: ${e.message}`) })
+  const ids = []
+  for (let i = 0; i < o.count; i++) ids.push(log.log({ input: { i }, output: { y: i % 2 }, internals: { emb: new Float32Array([i, i + 0.5]) } }))
+  log.feedback(ids[0], 'thumbs', 1)
+  log.log({ input: 'no model', model: undefined, output: 1 }) // model present via options: fine
+  log.log({ input: 1, output: 1, sample_rate: 7 }) // rejected by the store's validation
+  await log.close()
+  out(`result ${JSON.stringify({ stats: log.stats(), errors, first: ids[0] })}`)
+}
