@@ -23,7 +23,7 @@ export interface NatsQueueOptions {
   servers: string[]
   /** Stream name. Default `INFERLOG`. */
   stream?: string
-  /** Subject the groups are published on. Default `inferlog.batches`. */
+  /** Subject the groups are published on. Default `<stream in lower case>.batches` (`inferlog.batches`). */
   subject?: string
   /** Durable pull consumer shared by all workers. Default `inferlog-workers`. */
   consumer?: string
@@ -132,7 +132,7 @@ export class NatsQueue implements Queue {
     private readonly o: NatsQueueOptions,
   ) {
     this.stream = o.stream ?? 'INFERLOG'
-    this.subject = o.subject ?? 'inferlog.batches'
+    this.subject = o.subject ?? `${this.stream.toLowerCase()}.batches`
     this.durable = o.consumer ?? 'inferlog-workers'
     this.warn = o.onWarning ?? (() => {})
     void this.watchStatus()

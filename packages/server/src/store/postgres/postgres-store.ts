@@ -196,8 +196,11 @@ export class PostgresStore implements Store {
         // Epoch milliseconds and sequence numbers fit a double exactly (< 2^53).
         types: { getTypeParser: ((oid: number, format: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
       })
-      // An idle connection dropped by a server restart must not crash the process; the next query reconnects.
+      // A connection dropped by a server restart must not crash the process, whether it is idle in
+      // the pool or checked out between two statements; the statement in flight fails, the next
+      // one reconnects.
       pool.on('error', (e) => warn(`postgres: idle connection lost: ${e.message}`))
+      pool.on('connect', (client) => client.on('error', (e) => warn(`postgres: connection lost: ${e.message}`)))
       this.pool = pool as unknown as PgPool
       this.ownsPool = true
     }

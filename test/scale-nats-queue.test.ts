@@ -1,0 +1,135 @@
+/**
+ * The NATS JetStream queue adapter against a nats-server of the test's own.
+ */
+import { connect } from 'nats'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { NatsQueue, parseNatsUrl } from '@inferlog/server'
+import { eventRecord, feedbackRecord } from '../packages/server/src/store/store-conformance.test-suite.js'
+import { OwnNats, servicesAvailable } from './support/scale-services.js'
+
+const available = servicesAvailable()
+
+describe.skipIf(!available)('NatsQueue (JetStream)', () => {
+  let nats: OwnNats
+  beforeAll(async () => {
+    nats = await OwnNats.start()
+  })
+  afterAll(() => nats?.destroy())
+
+  const open = (stream: string, extra = '') => NatsQueue.connect(parseNatsUrl(`${nats.url}?stream=${stream}&ack_wait=1s${extra}`))
+
+  async function streamMessages(stream: string): Promise<number> {
+    const nc = await connect({ servers: nats.url })
+    try {
+      return (await (await nc.jetstreamManager()).streams.info(stream)).state.messages
+    } finally {
+      await nc.close()
+    }
+  }
+
+  it('parses queue URLs and refuses unknown parameters', () => {
+    expect(parseNatsUrl('nats://a:1,b:2?stream=S&ack_wait=2s&replicas=3&dup_window=5m&max_bytes=1000')).toEqual({
+      servers: ['nats://a:1', 'b:2'],
+      stream: 'S',
+      ackWaitMs: 2000,
+      replicas: 3,
+      duplicateWindowMs: 300_000,
+      maxBytes: 1000,
+    })
+    expect(() => parseNatsUrl('nats://a:1?colour=red')).toThrow(/unknown/)
+    expect(() => parseNatsUrl('http://a:1')).toThrow(/nats:/)
+  })
+
+  it('drops a re-published group inside the duplicate window (message id = content hash)', async () => {
+    const q = await open('DEDUP')
+    try {
+      const batch = { events: [eventRecord({ id: 'a' })], feedback: [feedbackRecord({ id: 'f', eventId: 'a' })] }
+      await q.publish(batch)
+      await q.publish(batch)
+      await q.publish({ ...batch, feedback: [] })
+      expect(await streamMessages('DEDUP')).toBe(2)
+      const got = []
+      while (got.length < 2) {
+        const some = await q.fetch(10, 2000)
+        expect(some.length).toBeGreaterThan(0)
+        got.push(...some)
+      }
+      expect(got.map((d) => d.batch)).toEqual([batch, { ...batch, feedback: [] }])
+      got.forEach((d) => d.ack())
+    } finally {
+      await q.close()
+    }
+  })
+
+  it('splits a group larger than max_payload into several messages and delivers every item in order', async () => {
+    const q = await open('SPLIT')
+    try {
+      const events = Array.from({ length: 3000 }, (_, i) => eventRecord({ id: `e${i}` }, { input: 'x'.repeat(1200) }))
+      await q.publish({ events, feedback: [] })
+      const n = await streamMessages('SPLIT')
+      expect(n).toBeGreaterThanOrEqual(4) // ~3.7 MB over the default 1 MiB limit
+      const seen: string[] = []
+      while (seen.length < 3000) {
+        const got = await q.fetch(16, 2000)
+        expect(got.length).toBeGreaterThan(0)
+        for (const d of got) {
+          seen.push(...d.batch.events.map((e) => e.id))
+          d.ack()
+        }
+      }
+      expect(seen).toEqual(events.map((e) => e.id))
+    } finally {
+      await q.close()
+    }
+  })
+
+  it('redelivers what a consumer fetched and never acknowledged, after the ack wait', async () => {
+    const q = await open('REDELIVER')
+    try {
+      await q.publish({ events: [eventRecord({ id: 'r' })], feedback: [] })
+      const [first] = await q.fetch(1, 2000)
+      expect(first!.deliveryCount).toBe(1)
+      const [again] = await q.fetch(1, 5000)
+      expect(again!.deliveryCount).toBe(2)
+      expect(again!.batch.events[0]!.id).toBe('r')
+      again!.ack()
+    } finally {
+      await q.close()
+    }
+  })
+
+  it('refuses publishes at once while NATS is down and accepts them again after it is back', async () => {
+    const q = await open('OUTAGE')
+    try {
+      await q.publish({ events: [eventRecord({ id: 'before' })], feedback: [] })
+      await nats.stop('SIGKILL')
+      await new Promise((r) => setTimeout(r, 300))
+      const t0 = Date.now()
+      await expect(q.publish({ events: [eventRecord({ id: 'during' })], feedback: [] })).rejects.toMatchObject({ code: 'unavailable', retryAfter: 1 })
+      await expect(q.ping()).rejects.toMatchObject({ code: 'unavailable' })
+      expect(Date.now() - t0).toBeLessThan(1000)
+      await nats.start()
+      for (let i = 0; i < 100; i++) {
+        try {
+          await q.ping()
+          break
+        } catch {
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+      await q.publish({ events: [eventRecord({ id: 'after' })], feedback: [] })
+      const ids: string[] = []
+      while (ids.length < 2) {
+        const got = await q.fetch(10, 3000)
+        expect(got.length).toBeGreaterThan(0)
+        got.forEach((d) => {
+          ids.push(...d.batch.events.map((e) => e.id))
+          d.ack()
+        })
+      }
+      expect(ids).toEqual(['before', 'after'])
+    } finally {
+      await q.close()
+    }
+  })
+})
