@@ -66,6 +66,31 @@ describe.skipIf(!reachable)('postgres', () => {
       }
     })
 
+    it('stores awkward text exactly: empty strings, separators, NUL and null columns', async () => {
+      const s = freshStore()
+      try {
+        await s.migrate()
+        const odd = [
+          eventRecord({ id: '' }),
+          eventRecord({ id: 'a\u001eb', sessionId: '' }),
+          eventRecord({ id: '\u001f', userId: '\u001f' }),
+          eventRecord({ id: 'nul\u0000id', arm: 'x\u0000' }),
+        ]
+        // Packed path for the first, escaped-array path for the rest (they hold the separators).
+        expect((await s.writeBatch({ events: odd.slice(0, 1), feedback: [] })).events).toEqual(['inserted'])
+        expect((await s.writeBatch({ events: odd.slice(1), feedback: [] })).events).toEqual(['inserted', 'inserted', 'inserted'])
+        expect((await s.writeBatch({ events: odd, feedback: [] })).events).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate'])
+        for (const e of odd) expect((await s.getEvent('p1', e.id))?.body).toBe(e.body)
+        expect((await s.listEvents('p1', { sessionId: '' }, 10)).rows).toHaveLength(1)
+        expect((await s.listEvents('p1', { userId: '\u001f' }, 10)).rows).toHaveLength(1)
+        const fb = feedbackRecord({ id: 'f\u001e', eventId: '' })
+        expect((await s.writeBatch({ events: [], feedback: [fb, feedbackRecord({ id: 'g', eventId: '' })] })).feedback).toEqual(['inserted', 'inserted'])
+        expect(await s.feedbackForEvent('p1', '')).toHaveLength(2)
+      } finally {
+        await s.close()
+      }
+    })
+
     it('keeps exactly one copy when writers race on the same ids', async () => {
       const url = withSchema(PG_TEST_URL, uniqueSchema())
       schemas.push(new URL(url).searchParams.get('schema')!)

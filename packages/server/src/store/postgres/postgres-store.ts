@@ -18,6 +18,7 @@ import type {
 } from '../store.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
 import { PartitionManager, type PartitionWindowOptions } from './postgres-partitions.js'
+import { pack, packable, unpackSql } from './pg-pack.js'
 import type { PgClient, PgPool, PgQueryable } from './pg-types.js'
 
 /** Options of {@link PostgresStore}. */
@@ -95,10 +96,16 @@ function pgText(s: string | null): string | null {
   return s !== null && s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s
 }
 
-const INSERT_EVENTS = `
+type ColType = 'text' | 'int8'
+/** How a column parameter appears in SQL: a plain array, or a packed text split on the server. */
+type ParamStyle = (n: number, type: ColType) => string
+const asArray: ParamStyle = (n, type) => `$${n}::${type}[]`
+const asPacked: ParamStyle = (n, type) => unpackSql(`$${n}`, type)
+
+const EVENT_COLS: ColType[] = ['text', 'text', 'int8', 'int8', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text']
+const insertEventsSql = (p: ParamStyle) => `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[]) WITH ORDINALITY
+  SELECT * FROM unnest(${EVENT_COLS.map((t, i) => p(i + 1, t)).join(', ')}) WITH ORDINALITY
     AS t(project, id, ts_ms, received_ms, model, version, stage, status, session_id, user_id, arm, shadow_of, body, ord)
 ), keys AS (
   INSERT INTO event_ids (project, id, ts_ms, seq)
@@ -114,9 +121,10 @@ WITH input AS (
 )
 SELECT project, id FROM keys`
 
-const INSERT_FEEDBACK = `
+const FEEDBACK_COLS: ColType[] = ['text', 'text', 'text', 'text', 'int8', 'int8', 'text']
+const insertFeedbackSql = (p: ParamStyle) => `
 WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[], $6::int8[], $7::text[]) WITH ORDINALITY
+  SELECT * FROM unnest(${FEEDBACK_COLS.map((t, i) => p(i + 1, t)).join(', ')}) WITH ORDINALITY
     AS t(project, id, event_id, name, ts_ms, received_ms, body, ord)
 ), keys AS (
   INSERT INTO feedback_ids (project, id, ts_ms, seq)
@@ -130,6 +138,19 @@ WITH input AS (
    ORDER BY i.project, i.id, i.ord
 )
 SELECT project, id FROM keys`
+
+/**
+ * The statement and parameters inserting `columns`: packed when every value allows it (the
+ * common case), else as escaped arrays. Each style is a named (prepared) statement of its own.
+ */
+function columnStatement(name: string, sql: (p: ParamStyle) => string, columns: (string | number | null)[][], extra: unknown[]) {
+  const packed = columns.every(packable)
+  return {
+    name: `${name}_${packed ? 'packed' : 'arrays'}`,
+    text: sql(packed ? asPacked : asArray),
+    values: [...(packed ? columns.map(pack) : columns), ...extra],
+  }
+}
 
 const storedBodies = (table: 'events' | 'feedback') => `
 SELECT k.project, k.id, r.body
@@ -262,30 +283,36 @@ export class PostgresStore implements Store {
     let events: WriteOutcome[] = []
     if (batch.events.length > 0) {
       const es = batch.events
-      const inserted = await client.query<{ project: string; id: string }>({
-        name: 'inferlog_insert_events',
-        text: INSERT_EVENTS,
-        values: [
-          es.map((e) => e.project), es.map((e) => pgText(e.id)), es.map((e) => e.tsMs), es.map((e) => e.receivedMs),
-          es.map((e) => pgText(e.model)), es.map((e) => pgText(e.version)), es.map((e) => pgText(e.stage)), es.map((e) => pgText(e.status)),
-          es.map((e) => pgText(e.sessionId)), es.map((e) => pgText(e.userId)), es.map((e) => pgText(e.arm)), es.map((e) => pgText(e.shadowOf)),
-          es.map((e) => e.body), batchSeq,
-        ],
-      })
+      const inserted = await client.query<{ project: string; id: string }>(
+        columnStatement(
+          'inferlog_insert_events',
+          insertEventsSql,
+          [
+            es.map((e) => e.project), es.map((e) => pgText(e.id)), es.map((e) => e.tsMs), es.map((e) => e.receivedMs),
+            es.map((e) => pgText(e.model)), es.map((e) => pgText(e.version)), es.map((e) => pgText(e.stage)), es.map((e) => pgText(e.status)),
+            es.map((e) => pgText(e.sessionId)), es.map((e) => pgText(e.userId)), es.map((e) => pgText(e.arm)), es.map((e) => pgText(e.shadowOf)),
+            es.map((e) => e.body),
+          ],
+          [batchSeq],
+        ),
+      )
       events = await this.outcomes(client, 'events', es, inserted.rows, (item) => conflicts.push({ kind: 'event', item }))
     }
 
     let feedback: WriteOutcome[] = []
     if (batch.feedback.length > 0) {
       const fs = batch.feedback
-      const inserted = await client.query<{ project: string; id: string }>({
-        name: 'inferlog_insert_feedback',
-        text: INSERT_FEEDBACK,
-        values: [
-          fs.map((f) => f.project), fs.map((f) => pgText(f.id)), fs.map((f) => pgText(f.eventId)), fs.map((f) => pgText(f.name)),
-          fs.map((f) => f.tsMs), fs.map((f) => f.receivedMs), fs.map((f) => f.body), batchSeq,
-        ],
-      })
+      const inserted = await client.query<{ project: string; id: string }>(
+        columnStatement(
+          'inferlog_insert_feedback',
+          insertFeedbackSql,
+          [
+            fs.map((f) => f.project), fs.map((f) => pgText(f.id)), fs.map((f) => pgText(f.eventId)), fs.map((f) => pgText(f.name)),
+            fs.map((f) => f.tsMs), fs.map((f) => f.receivedMs), fs.map((f) => f.body),
+          ],
+          [batchSeq],
+        ),
+      )
       feedback = await this.outcomes(client, 'feedback', fs, inserted.rows, (item) => conflicts.push({ kind: 'feedback', item }))
     }
 
