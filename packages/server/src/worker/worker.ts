@@ -150,7 +150,7 @@ export class Worker {
       if (failures > 0) this.o.logger?.info(`worker: store write succeeded after ${failures} failures`)
       // Acknowledge only now: the transaction holding these groups has committed.
       for (const g of groups) g.ack()
-      this.count(groups, batch, result)
+      this.count(groups, result)
       return
     }
   }
@@ -172,7 +172,7 @@ export class Worker {
     this.metrics.deadGroups.inc()
   }
 
-  private count(groups: QueueDelivery[], batch: WriteBatch, result: WriteResult): void {
+  private count(groups: QueueDelivery[], result: WriteResult): void {
     this.stats.groups += groups.length
     this.metrics.groups.inc(groups.length)
     const redelivered = groups.filter((g) => g.deliveryCount > 1).length
@@ -188,6 +188,5 @@ export class Worker {
     }
     tally('event', result.events)
     tally('feedback', result.feedback)
-    void batch
   }
 }

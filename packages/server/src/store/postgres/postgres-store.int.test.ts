@@ -66,7 +66,9 @@ describe.skipIf(!reachable)('postgres', () => {
       }
     })
 
-    it('stores awkward text exactly: empty strings, separators, NUL and null columns', async () => {
+    it('stores awkward text exactly: empty strings, separators, NUL, null columns, values longer than an index row', async () => {
+      // Random text does not compress, so PostgreSQL's index row limit really applies.
+      const long = (tag: string) => tag + Array.from({ length: 500 }, () => Math.random().toString(36).slice(2, 10)).join('')
       const s = freshStore()
       try {
         await s.migrate()
@@ -75,11 +77,21 @@ describe.skipIf(!reachable)('postgres', () => {
           eventRecord({ id: 'a\u001eb', sessionId: '' }),
           eventRecord({ id: '\u001f', userId: '\u001f' }),
           eventRecord({ id: 'nul\u0000id', arm: 'x\u0000' }),
+          // Longer than a B-tree index row allows, in every indexed column.
+          eventRecord({ id: long('i'), model: long('m'), version: long('v'), sessionId: long('s'), userId: long('u'), arm: long('a'), shadowOf: long('p') }),
         ]
         // Packed path for the first, escaped-array path for the rest (they hold the separators).
         expect((await s.writeBatch({ events: odd.slice(0, 1), feedback: [] })).events).toEqual(['inserted'])
-        expect((await s.writeBatch({ events: odd.slice(1), feedback: [] })).events).toEqual(['inserted', 'inserted', 'inserted'])
-        expect((await s.writeBatch({ events: odd, feedback: [] })).events).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate'])
+        expect((await s.writeBatch({ events: odd.slice(1), feedback: [] })).events).toEqual(['inserted', 'inserted', 'inserted', 'inserted'])
+        expect((await s.writeBatch({ events: odd, feedback: [] })).events).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate'])
+        const big = odd[4]!
+        expect((await s.listEvents('p1', { model: big.model, version: big.version, sessionId: big.sessionId!, userId: big.userId!, arm: big.arm! }, 10)).rows).toHaveLength(1)
+        expect(await s.shadowsOf('p1', big.shadowOf!)).toHaveLength(1)
+        // A different long id sharing the first 192 characters is another event.
+        const sibling = eventRecord({ id: big.id.slice(0, 300) + 'x' })
+        expect((await s.writeBatch({ events: [sibling], feedback: [] })).events).toEqual(['inserted'])
+        expect((await s.writeBatch({ events: [], feedback: [feedbackRecord({ id: long('f'), eventId: big.id })] })).feedback).toEqual(['inserted'])
+        expect(await s.feedbackForEvent('p1', big.id)).toHaveLength(1)
         for (const e of odd) expect((await s.getEvent('p1', e.id))?.body).toBe(e.body)
         expect((await s.listEvents('p1', { sessionId: '' }, 10)).rows).toHaveLength(1)
         expect((await s.listEvents('p1', { userId: '\u001f' }, 10)).rows).toHaveLength(1)
