@@ -168,6 +168,7 @@ export function resolvePipelineConfig(o: LoggerOptions, hmac: Platform['hmacSha2
   const prepare: PrepareConfig = {
     ...(o.model ? { model: o.model } : {}),
     sampleRate,
+    tsModel: { ms: Number.NaN, text: '' },
     internals: { maxBytes: positive('internals.maxBytes', o.internals?.maxBytes, DEFAULTS.internals.maxBytes), quantize },
     ...(internalsRate < 1 ? { internalsSampler: idSampler(internalsRate, INTERNALS_SEED)! } : {}),
     ...(when ? { internalsWhen: when } : {}),
@@ -177,6 +178,8 @@ export function resolvePipelineConfig(o: LoggerOptions, hmac: Platform['hmacSha2
       report(new InferlogSdkError('callback_failed', `sampling.internals.when threw: ${(e as Error)?.message}; internals left out`, { cause: e })),
   }
   if (prepare.redactor === undefined) delete prepare.redactor
+  if (o.model) prepare.modelJson = JSON.stringify(o.model)
+  prepare.plain = prepare.redactor === undefined && pseudonymize === undefined && sampleRate === 1
   return {
     sampleRate,
     batch: {

@@ -2,7 +2,7 @@ import type { FeedbackItem, IngestReply } from '@inferlog/schema'
 import { InferlogSdkError, type SdkErrorCode } from '../errors.js'
 import type { LoggedEvent, OverflowPolicy } from '../options.js'
 import type { Payload, Platform, RecordKind, Sender, SendResult, Spool, TimerHandle } from './platform.js'
-import { eventLine, feedbackLine, isoFormatter, type PrepareConfig } from './prepare.js'
+import { eventLine, feedbackLine, isoFormatter, type LineParts, type PrepareConfig } from './prepare.js'
 import { backoffMs, classify } from './retry.js'
 import { RingQueue } from './ring-queue.js'
 
@@ -53,7 +53,8 @@ interface Batch {
   kind: RecordKind
   /** Sequence number (per kind) of the first item; flush() waits until every batch below its target settles. */
   minSeq: number
-  lines: string[]
+  /** NDJSON bytes, written line by line as items are serialized (no intermediate strings kept). */
+  buf: Uint8Array
   bytes: number
   count: number
 }
@@ -72,6 +73,8 @@ interface FlushWaiter {
 }
 
 const YIELD_EVERY_MS = 4
+const EMPTY = new Uint8Array(0)
+const BUFFER_POOL = 4
 const AVG_WEIGHT = 0.05
 
 /**
@@ -117,6 +120,7 @@ export class Pipeline {
   private replayLoop: Promise<void> | undefined
   private carry: { kind: RecordKind; seq: number; line: string } | undefined
   private readonly iso = isoFormatter()
+  private readonly bufferPool: Uint8Array[] = []
   private readonly tick: TimerHandle
   private closePromise: Promise<void> | undefined
   private readonly pumpFn = () => void this.pump()
@@ -264,27 +268,31 @@ export class Pipeline {
     }
   }
 
-  /** Takes items off one queue and serializes them into NDJSON lines, yielding every few ms. */
+  /** Takes items off one queue and serializes them into NDJSON bytes, yielding every few ms. */
   private async build(kind: RecordKind): Promise<Batch> {
     const q: RingQueue<LoggedEvent | FeedbackItem> = kind === 'event' ? this.ev : this.fb
-    const batch: Batch = { kind, minSeq: q.shifted, lines: [], bytes: 0, count: 0 }
-    this.inflight.add(batch)
     const { maxItems, maxBytes } = this.cfg.batch
+    const batch: Batch = { kind, minSeq: q.shifted, buf: this.bufferPool.pop() ?? this.platform.allocBytes(Math.min(64 * 1024, maxBytes * 3 + 3)), bytes: 0, count: 0 }
+    this.inflight.add(batch)
     const prep = this.cfg.prepare
+    const platform = this.platform
+    const parts: LineParts = { prefix: '' }
     let start = performance.now()
     let n = 0
     while (q.size > 0 && batch.count < maxItems) {
       const seq = q.shifted
       let line: string
+      let prefix = ''
       const c = this.carry
       if (c !== undefined && c.kind === kind && c.seq === seq) {
         line = c.line
         this.carry = undefined
       } else {
+        parts.prefix = ''
         try {
           line =
             kind === 'event'
-              ? eventLine(q.peekItem() as LoggedEvent, q.peekId(), q.peekTime(), prep, this.iso)
+              ? eventLine(q.peekItem() as LoggedEvent, q.peekId(), q.peekTime(), prep, this.iso, parts)
               : feedbackLine(q.peekItem() as FeedbackItem, q.peekTime(), prep, this.iso)
         } catch (e) {
           q.drop()
@@ -292,20 +300,39 @@ export class Pipeline {
           this.report('serialize_failed', `an ${kind} could not be serialized and was left out: ${(e as Error).message}`, { cause: e, items: 1 })
           continue
         }
-        this.avg[kind] += (line.length - this.avg[kind]) * AVG_WEIGHT
+        prefix = parts.prefix
+        this.avg[kind] += (prefix.length + line.length - this.avg[kind]) * AVG_WEIGHT
       }
-      if (batch.count > 0 && batch.bytes + line.length + 1 > maxBytes) {
-        this.carry = { kind, seq, line }
+      // Worst case 3 bytes per UTF-16 unit, plus the newline.
+      const room = batch.bytes + (prefix.length + line.length) * 3 + 1
+      if (room > batch.buf.byteLength) {
+        const bigger = platform.allocBytes(Math.max(room, batch.buf.byteLength * 2))
+        bigger.set(batch.buf.subarray(0, batch.bytes))
+        batch.buf = bigger
+      }
+      let written: number
+      if (prefix === '') written = platform.writeUtf8(batch.buf, batch.bytes, line)
+      else {
+        // prefix ends with ',' and the body starts with '{': write the body over that comma, then
+        // restore it. Saves concatenating (and copying) the body.
+        const p = platform.writeUtf8(batch.buf, batch.bytes, prefix)
+        const b = platform.writeUtf8(batch.buf, batch.bytes + p - 1, line)
+        batch.buf[batch.bytes + p - 1] = 0x2c
+        written = p - 1 + b
+      }
+      if (batch.count > 0 && batch.bytes + written + 1 > maxBytes) {
+        // Over the byte limit: this line opens the next batch.
+        this.carry = { kind, seq, line: prefix === '' ? line : prefix + line.slice(1) }
         break
       }
+      batch.bytes += written
+      batch.buf[batch.bytes++] = 0x0a
       q.drop()
-      batch.lines.push(line)
-      batch.bytes += line.length + 1
       batch.count++
       this.inflightItems++
       if ((++n & 15) === 0 && performance.now() - start > YIELD_EVERY_MS) {
         // Give the host's own work a turn; log() keeps running meanwhile.
-        await new Promise<void>((r) => this.platform.soon(r))
+        await new Promise<void>((r) => platform.soon(r))
         start = performance.now()
       }
     }
@@ -313,12 +340,15 @@ export class Pipeline {
   }
 
   private async encode(batch: Batch): Promise<Payload> {
-    const text = batch.lines.join('\n') + '\n'
-    batch.lines = []
-    const raw = this.platform.encodeUtf8(text)
+    const buf = batch.buf
+    const raw = buf.subarray(0, batch.bytes)
+    batch.buf = EMPTY
     const level = this.cfg.http.gzipLevel
     if (this.sender.compress && level > 0 && this.platform.gzip) {
-      return { kind: batch.kind, body: await this.platform.gzip(raw, level), encoding: 'gzip', count: batch.count }
+      const body = await this.platform.gzip(raw, level)
+      // The build buffer is free again once compressed: reuse it (fewer large allocations, less GC).
+      if (this.bufferPool.length < BUFFER_POOL) this.bufferPool.push(buf)
+      return { kind: batch.kind, body, encoding: 'gzip', count: batch.count }
     }
     return { kind: batch.kind, body: raw, encoding: 'identity', count: batch.count }
   }
@@ -428,7 +458,8 @@ export class Pipeline {
     const out: Payload[] = []
     for (const part of [lines.slice(0, mid), lines.slice(mid)]) {
       if (part.length === 0) continue
-      out.push(await this.encode({ kind: p.kind, minSeq: 0, lines: part, bytes: 0, count: part.length }))
+      const buf = this.platform.encodeUtf8(part.join('\n') + '\n')
+      out.push(await this.encode({ kind: p.kind, minSeq: 0, buf, bytes: buf.byteLength, count: part.length }))
     }
     return out
   }

@@ -71,6 +71,10 @@ export interface TimerHandle {
 /** Runtime services the core needs; Node provides them in `node/`, other runtimes can follow. */
 export interface Platform {
   encodeUtf8(s: string): Uint8Array
+  /** Uninitialized bytes (contents are overwritten before use). */
+  allocBytes(n: number): Uint8Array
+  /** Writes `s` as UTF-8 at `offset`; the caller guarantees `3 × s.length` bytes of room. Returns the bytes written. */
+  writeUtf8(target: Uint8Array, offset: number, s: string): number
   decodeUtf8(b: Uint8Array): string
   gzip?(data: Uint8Array, level: number): Promise<Uint8Array>
   gunzip?(data: Uint8Array): Promise<Uint8Array>

@@ -6,6 +6,12 @@ import type { Redactor } from './redact.js'
 /** Everything serialization needs, resolved once from the options. */
 export interface PrepareConfig {
   model?: ModelInfo
+  /** `JSON.stringify(model)`, computed once. */
+  modelJson?: string
+  /** Per-logger cache of the `"ts":…,"model":…,` prefix part (it changes once per millisecond). */
+  tsModel: { ms: number; text: string }
+  /** True when no option rewrites events (no redaction, pseudonymization or sampling): enables the fast path. */
+  plain?: boolean
   /** Event sampling rate; recorded in `sample_rate` when below 1. */
   sampleRate: number
   internals: InternalsEncoding
@@ -17,6 +23,14 @@ export interface PrepareConfig {
   pseudonymize?: (userId: string) => string
   /** Called when `internalsWhen` throws (internals are then left out). */
   onCallbackError: (error: unknown) => void
+}
+
+/**
+ * Out-parameter of {@link eventLine}: when set to a non-empty prefix, the line is `prefix` followed
+ * by the returned body without its opening brace.
+ */
+export interface LineParts {
+  prefix: string
 }
 
 /** Formats epoch ms as RFC 3339, reusing the last result (events arrive many per millisecond). */
@@ -41,7 +55,39 @@ function plainArray(v: unknown): unknown {
  * `id`, `ts`, `model` and `sample_rate`, encodes internals, pseudonymizes and redacts. The
  * caller's object is not modified.
  */
-export function eventLine(ev: LoggedEvent, id: string, tsMs: number, cfg: PrepareConfig, iso: (ms: number) => string): string {
+export function eventLine(ev: LoggedEvent, id: string, tsMs: number, cfg: PrepareConfig, iso: (ms: number) => string, parts?: LineParts): string {
+  if (
+    cfg.plain === true &&
+    ev.internals === undefined &&
+    ev.error === undefined &&
+    (ev.id === undefined || ev.id === id) &&
+    (ev.ts === undefined || typeof ev.ts === 'string') &&
+    !isTypedArray(ev.input) &&
+    !isTypedArray(ev.output)
+  ) {
+    // Nothing to rewrite: serialize the caller's object as is and put the filled fields in front.
+    let prefix = ev.id === undefined ? `{"id":${JSON.stringify(id)},` : '{'
+    if (ev.ts === undefined) {
+      if (ev.model === undefined && cfg.modelJson !== undefined) {
+        // "ts" and "model" together, formatted once per millisecond.
+        const tsModel = cfg.tsModel
+        if (tsMs !== tsModel.ms) {
+          tsModel.ms = tsMs
+          tsModel.text = `"ts":"${iso(tsMs)}","model":${cfg.modelJson},`
+        }
+        prefix += tsModel.text
+      } else prefix += `"ts":"${iso(tsMs)}",`
+    } else if (ev.model === undefined && cfg.modelJson !== undefined) prefix += `"model":${cfg.modelJson},`
+    const body = JSON.stringify(ev)
+    if (prefix === '{') return body
+    if (body.length === 2) return `${prefix.slice(0, -1)}}`
+    if (parts) {
+      // The caller writes prefix and body itself (no concatenated copy of the body).
+      parts.prefix = prefix
+      return body
+    }
+    return prefix + body.slice(1)
+  }
   const out: Record<string, unknown> = { id, ts: undefined, model: undefined }
   const redact = cfg.redactor
   for (const k in ev) {

@@ -5,8 +5,10 @@
  * §6.2 method 1) seeded at random each millisecond. Uses only Web APIs.
  */
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+const HEX_CODES = Array.from({ length: 16 }, (_, i) => i.toString(16).charCodeAt(0))
 const POOL_WORDS = 1024
+// Positions of the hex digits in "xxxxxxxx-xxxx-7xxx-Vxxx-xxxxxxxxxxxx".
+const DASH = 0x2d
 
 /** A function returning a new UUIDv7 string on every call. */
 export type IdGenerator = () => string
@@ -20,7 +22,10 @@ export function createUuidV7(now: () => number = Date.now): IdGenerator {
   let next = POOL_WORDS
   let lastMs = -1
   let counter = 0
-  let prefix = ''
+  // Character codes of the id, rewritten in place: one flat string per id (no rope of pieces
+  // for the garbage collector to trace while the id waits in the queue).
+  const codes: number[] = new Array(36).fill(DASH)
+  codes[14] = 0x37 // version 7
 
   const random = (): number => {
     if (next === POOL_WORDS) {
@@ -30,12 +35,18 @@ export function createUuidV7(now: () => number = Date.now): IdGenerator {
     return pool[next++]!
   }
 
-  const setPrefix = (ms: number): void => {
+  const hex = (at: number, value: number, digits: number): void => {
+    for (let i = digits - 1; i >= 0; i--) {
+      codes[at + i] = HEX_CODES[value & 15]!
+      value >>>= 4
+    }
+  }
+
+  const setTime = (ms: number): void => {
     // 48-bit time as 12 hex digits: "tttttttt-tttt".
-    const hi = Math.floor(ms / 0x1000000)
-    const lo = ms % 0x1000000
-    const h = hi.toString(16).padStart(6, '0') + lo.toString(16).padStart(6, '0')
-    prefix = `${h.slice(0, 8)}-${h.slice(8, 12)}-7`
+    const hi = Math.floor(ms / 0x10000)
+    hex(0, hi, 8)
+    hex(9, ms % 0x10000, 4)
   }
 
   return function uuidv7(): string {
@@ -44,33 +55,23 @@ export function createUuidV7(now: () => number = Date.now): IdGenerator {
       lastMs = ms
       // Leave headroom so a burst in one millisecond rarely overflows the counter.
       counter = random() & 0x7ff
-      setPrefix(ms)
+      setTime(ms)
     } else {
       // Same millisecond (or the clock stepped back): keep ids increasing.
       counter++
       if (counter > 0xfff) {
         lastMs++
         counter = random() & 0x7ff
-        setPrefix(lastMs)
+        setTime(lastMs)
       }
     }
     const r1 = random()
     const r2 = random()
     // rand_a (12 bits) = counter; variant bits 10; rand_b = 62 random bits.
-    return (
-      prefix +
-      HEX[counter >>> 8]![1]! +
-      HEX[counter & 0xff]! +
-      '-' +
-      HEX[0x80 | ((r1 >>> 24) & 0x3f)]! +
-      HEX[(r1 >>> 16) & 0xff]! +
-      '-' +
-      HEX[(r1 >>> 8) & 0xff]! +
-      HEX[r1 & 0xff]! +
-      HEX[r2 >>> 24]! +
-      HEX[(r2 >>> 16) & 0xff]! +
-      HEX[(r2 >>> 8) & 0xff]! +
-      HEX[r2 & 0xff]!
-    )
+    hex(15, counter, 3)
+    hex(19, 0x8000 | (r1 >>> 18), 4)
+    hex(24, (r1 >>> 2) & 0xffff, 4)
+    hex(28, r2, 8)
+    return String.fromCharCode.apply(null, codes)
   }
 }

@@ -20,6 +20,8 @@ function handle(t: NodeJS.Timeout, keepAlive: boolean, clear: (t: NodeJS.Timeout
 export function nodePlatform(): Platform {
   return {
     encodeUtf8: (s) => Buffer.from(s, 'utf8'),
+    allocBytes: (n) => Buffer.allocUnsafeSlow(n),
+    writeUtf8: (target, offset, s) => (target as Buffer).write(s, offset, 'utf8'),
     decodeUtf8: (b) => (Buffer.isBuffer(b) ? b.toString('utf8') : utf8.decode(b)),
     gzip: (data, level) =>
       new Promise((resolve, reject) => zlib.gzip(data, { level }, (err, out) => (err ? reject(err) : resolve(out)))),
