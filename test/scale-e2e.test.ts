@@ -4,7 +4,12 @@
  * (so they can be killed and restarted without touching the machine's shared services). Each test
  * asserts that everything acknowledged to a client is in PostgreSQL exactly once, byte for byte.
  */
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createLogger } from '@inferlog/sdk'
 import { driveLoad, verifyStored, waitStored, type LoadResult } from './support/scale-load.js'
 import { OwnNats, OwnPostgres, servicesAvailable, spawnCli, type CliProcess } from './support/scale-services.js'
 
@@ -122,11 +127,30 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     expect(await metric(w2!, 'inferlog_worker_redeliveries_total')).toBeGreaterThan(0)
   }, 90_000)
 
-  it('NATS killed (-9) and restarted during ingest: collectors answer 503 while it is down, retried items arrive exactly once', async () => {
+  it('NATS killed (-9) and restarted during ingest: collectors answer 503 while it is down, clients and the SDK retry, everything arrives exactly once', async () => {
     const name = 'e2e_restart_nats'
     const [c1, c2] = await Promise.all([collector(name), collector(name)])
     await Promise.all([worker(name), worker(name)])
     const load = driveLoad({ urls: [c1!.first, c2!.first], events: 40_000, run: 'rn', clients: 3, pauseMs: 10 })
+    // And a model server using the SDK, logging all along: it retries and spools while NATS is down.
+    const sdk = createLogger({
+      url: c2!.first,
+      model: { name: 'sdk-clf', version: '1' },
+      spool: { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-scale-spool-')) },
+      batch: { maxItems: 200, intervalMs: 20 },
+      queue: { overflow: 'spool' },
+      http: { retriesBeforeSpool: 1, initialBackoffMs: 20, maxBackoffMs: 250, timeoutMs: 2000 },
+      flushOnExit: false,
+      onError: () => undefined,
+    })
+    const sdkIds: string[] = []
+    let logging = true
+    const sdkLoop = (async () => {
+      for (let k = 0; logging; k++) {
+        sdkIds.push(sdk.log({ input: { k }, output: k % 2 }))
+        if (k % 20 === 19) await new Promise((r) => setTimeout(r, 10)) // ~2 000 events/s
+      }
+    })()
     await new Promise((r) => setTimeout(r, 1200))
     await nats.stop('SIGKILL')
     // While NATS is down the collectors refuse with 503 + Retry-After.
@@ -136,8 +160,26 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     await new Promise((r) => setTimeout(r, 1500))
     await nats.start()
     const result = await load
+    logging = false
+    await sdkLoop
+    await sdk.flush({ timeoutMs: 30_000 })
+    // Spooled batches are replayed in the background; wait for them to be acknowledged.
+    for (let i = 0; i < 300 && sdk.stats().sent < sdkIds.length; i++) await new Promise((r) => setTimeout(r, 100))
+    const stats = sdk.stats()
+    await sdk.close()
     expect(result.unavailable).toBeGreaterThan(0)
+    expect(stats).toMatchObject({ dropped: 0, failed: 0, queueDepth: 0 })
+    expect(stats.sent).toBe(sdkIds.length)
     await expectExactlyOnce(name, result)
+    // Every event the SDK logged is stored once (the SDK's own lines are not byte-compared here).
+    const c = new pg.Client({ connectionString: pgServer.url })
+    await c.connect()
+    try {
+      const r = await c.query<{ n: number; d: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM ${name}.events WHERE id = ANY($1)`, [sdkIds])
+      expect(r.rows[0]).toEqual({ n: sdkIds.length, d: sdkIds.length })
+    } finally {
+      await c.end()
+    }
   }, 90_000)
 
   it('PostgreSQL restarted (crash stop) during ingest: workers back off and resume, nothing lost or doubled', async () => {
