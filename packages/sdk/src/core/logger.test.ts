@@ -195,6 +195,42 @@ describe('overflow', () => {
     await log.close()
   })
 
+  it("overflow 'spool' sends batches to the spool while every connection is busy, instead of dropping", async () => {
+    let release: () => void = () => undefined
+    const gate = new Promise<void>((r) => (release = r))
+    const sender = new FakeSender(async () => {
+      await gate
+      return ok()
+    })
+    const spool = new MemorySpool()
+    const { log } = setup({ queue: { maxItems: 400, overflow: 'spool' }, batch: { maxItems: 100, intervalMs: 10 }, http: { concurrency: 1 } }, sender, spool)
+    for (let r = 0; r < 20; r++) {
+      for (let i = 0; i < 100; i++) log.log({ input: r * 100 + i, output: 1 })
+      await new Promise((res) => setTimeout(res, 5))
+    }
+    // The network is stuck, yet nothing was dropped: what did not fit went to the spool.
+    await waitFor(() => log.stats().queueDepth < 200)
+    expect(log.stats().dropped).toBe(0)
+    expect(log.stats().spooled).toBeGreaterThan(0)
+    release()
+    await log.flush()
+    await waitFor(() => log.stats().sent === 2000, 5000, 'everything delivered')
+    expect(new Set(sender.delivered.map((e) => e.input)).size).toBe(2000)
+    await log.close()
+  })
+
+  it('counts what a timed-out close() leaves behind as dropped', async () => {
+    const sender = new FakeSender(() => new Promise(() => undefined))
+    const { log } = setup({ http: { concurrency: 1 }, batch: { maxItems: 10, intervalMs: 10 } }, sender)
+    for (let i = 0; i < 50; i++) log.log({ input: i, output: i })
+    await log.close({ timeoutMs: 50 })
+    const s = log.stats()
+    // Queued items are counted as dropped; the one batch stuck in a request that never ends stays in flight.
+    expect(s.queueDepth).toBe(0)
+    expect(s.dropped).toBeGreaterThan(0)
+    expect(s.sent + s.dropped + s.failed + s.inFlight).toBe(50)
+  })
+
   it('applies the byte cap on the moving average of item sizes', async () => {
     const { log } = setup({ queue: { maxItems: 1_000_000, maxBytes: 100 * 1024 } })
     for (let i = 0; i < 1000; i++) log.log({ input: i, output: i })

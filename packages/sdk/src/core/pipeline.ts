@@ -626,6 +626,14 @@ export class Pipeline {
       await this.spoolChain
       await this.sender.close().catch(() => undefined)
       await this.replayLoop
+      // Whatever a timed-out close leaves in memory is lost: count it, say so.
+      const left = this.ev.size + this.fb.size
+      if (left > 0) {
+        this.counts.dropped += left
+        while (this.ev.size > 0) this.ev.drop()
+        while (this.fb.size > 0) this.fb.drop()
+        this.report('closed', `close() timed out with ${left} items still queued: dropped; see stats().dropped`, { items: left })
+      }
     })())
   }
 
