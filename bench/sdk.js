@@ -6,6 +6,9 @@
 //
 //   npm run bench:sdk                 # build, then run everything (~1–2 minutes)
 //   node bench/sdk.js --quick         # fewer events, for a smoke run
+//   node bench/sdk.js --only=inferlog,pino
+//
+// Calls rotate through 256 distinct events of each kind, the same ones for every library.
 //
 // Two numbers per row:
 //   sync µs      median over rounds of 100 calls of the time one logging call takes
@@ -41,43 +44,43 @@ function rng(seed) {
 
 const MODEL = { name: 'support-assistant', version: '3.2.0', params: { temperature: 0.2, max_tokens: 256 } }
 
-/** The 1.2 KB chat event, as plain JSON. */
-function smallEvent() {
+/** The 1.2 KB chat event, as plain JSON (`seed` varies texts and numbers). */
+function smallEvent(seed = 0) {
   return {
     model: MODEL,
-    input: { messages: [{ role: 'system', content: text(180, 1) }, { role: 'user', content: text(420, 2) }] },
-    output: { role: 'assistant', content: text(260, 3), finish_reason: 'stop' },
-    latency_ms: { total: 412.5, ttft: 95.4 },
-    usage: { input_tokens: 142, output_tokens: 61, cost_usd: 0.000153 },
-    trace: { session_id: 'sess-42', user_id: 'u_5f2c1e' },
+    input: { messages: [{ role: 'system', content: text(180, 1) }, { role: 'user', content: text(420, 2 + seed * 7) }] },
+    output: { role: 'assistant', content: text(260, 3 + seed * 11), finish_reason: 'stop' },
+    latency_ms: { total: 400 + (seed % 97), ttft: 90 + (seed % 13) },
+    usage: { input_tokens: 142 + (seed % 50), output_tokens: 61 + (seed % 40), cost_usd: 0.000153 },
+    trace: { session_id: `sess-${seed % 100}`, user_id: `u_${(seed * 7919) % 100000}` },
     context: { experiment: { name: 'prompt-v7', arm: 'treatment' }, tags: { region: 'eu-west' } },
   }
 }
 
 /** The 20 KB event: 50 generated tokens × top-5 logprobs and token ids, a 384-float embedding. */
-function tensorTyped() {
-  const r = rng(7)
+function tensorTyped(seed = 0) {
+  const r = rng(7 + seed)
   const emb = new Float32Array(384).map(() => r() * 0.1)
   const lp = new Float32Array(250).map(() => -Math.abs(r() * 8))
   const ids = new Int32Array(250).map(() => Math.floor(Math.abs(r()) * 50_000))
   return { emb, lp, ids }
 }
 
-function tensorEventPlain() {
-  const { emb, lp, ids } = tensorTyped()
+function tensorEventPlain(seed = 0) {
+  const { emb, lp, ids } = tensorTyped(seed)
   const rows = (a) => Array.from({ length: 50 }, (_, i) => Array.from(a.subarray(i * 5, i * 5 + 5)))
   return {
-    ...smallEvent(),
-    input: { messages: [{ role: 'system', content: text(600, 4) }, { role: 'user', content: text(1800, 5) }] },
-    output: { role: 'assistant', content: text(700, 6), finish_reason: 'stop' },
+    ...smallEvent(seed),
+    input: { messages: [{ role: 'system', content: text(600, 4) }, { role: 'user', content: text(1800, 5 + seed * 13) }] },
+    output: { role: 'assistant', content: text(700, 6 + seed * 17), finish_reason: 'stop' },
     internals: { embedding: Array.from(emb), top_logprobs: rows(lp), top_token_ids: rows(ids) },
   }
 }
 
 /** The same 20 KB event as the inferlog SDK takes it: typed arrays, sent as base64 tensors. */
-function tensorEventTyped() {
-  const { emb, lp, ids } = tensorTyped()
-  const plain = tensorEventPlain()
+function tensorEventTyped(seed = 0) {
+  const { emb, lp, ids } = tensorTyped(seed)
+  const plain = tensorEventPlain(seed)
   return {
     ...plain,
     internals: { embedding: emb, top_logprobs: { shape: [50, 5], data: lp }, top_token_ids: { shape: [50, 5], data: ids } },
@@ -158,9 +161,14 @@ async function measure(call, flush, n) {
   }
 }
 
+// Calls rotate through this many distinct events (realistic compression, no single hot object).
+const POOL = 256
+
 async function runOne(lib, kind, url, n) {
-  const plain = kind === 'small' ? smallEvent() : tensorEventPlain()
-  const bytes = Buffer.byteLength(JSON.stringify(plain))
+  const plains = Array.from({ length: POOL }, (_, i) => (kind === 'small' ? smallEvent(i) : tensorEventPlain(i)))
+  const bytes = Math.round(plains.reduce((a, e) => a + Buffer.byteLength(JSON.stringify(e)), 0) / POOL)
+  let k = 0
+  const next = () => plains[k++ & (POOL - 1)]
   let call
   let flush = async () => {}
   let close = async () => {}
@@ -168,13 +176,13 @@ async function runOne(lib, kind, url, n) {
   if (lib === 'JSON.stringify') {
     let sink = 0
     call = () => {
-      sink += JSON.stringify(plain).length
+      sink += JSON.stringify(next()).length
     }
     extra = { sink: 0 }
     void sink
   } else if (lib === 'inferlog') {
     const { createLogger } = await import('@inferlog/sdk')
-    const ev = kind === 'small' ? plain : tensorEventTyped()
+    const evs = kind === 'small' ? plains : Array.from({ length: POOL }, (_, i) => tensorEventTyped(i))
     const log = createLogger({
       url,
       model: MODEL,
@@ -183,7 +191,7 @@ async function runOne(lib, kind, url, n) {
       ...(process.env.BENCH_BATCH ? { batch: { maxItems: Number(process.env.BENCH_BATCH) } } : {}),
       flushOnExit: false,
     })
-    call = () => log.log(ev)
+    call = () => log.log(evs[k++ & (POOL - 1)])
     flush = () => log.flush()
     close = async () => {
       const s = log.stats()
@@ -194,7 +202,7 @@ async function runOne(lib, kind, url, n) {
     const { default: pino } = await import('pino')
     const dest = pino.destination({ dest: '/dev/null', sync: false })
     const logger = pino({ base: undefined }, dest)
-    call = () => logger.info(plain)
+    call = () => logger.info(next())
     flush = () => new Promise((r) => dest.flush(() => r()))
   } else if (lib === 'opentelemetry') {
     const { BasicTracerProvider, BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base')
@@ -204,6 +212,7 @@ async function runOne(lib, kind, url, n) {
     const provider = new BasicTracerProvider({ spanProcessors: [processor] })
     const tracer = provider.getTracer('bench')
     call = () => {
+      const plain = next()
       // What a GenAI instrumentation records: structured values as JSON strings, tensors as number arrays.
       const attributes = {
         'gen_ai.request.model': MODEL.name,
@@ -230,6 +239,7 @@ async function runOne(lib, kind, url, n) {
     // enqueue, so a larger flushAt costs more per event, not less.
     const lf = new Langfuse({ publicKey: 'pk-lf-bench', secretKey: 'sk-lf-bench', baseUrl: url })
     call = () => {
+      const plain = next()
       const trace = lf.trace({ name: 'chat', userId: plain.trace.user_id, sessionId: plain.trace.session_id, input: plain.input, output: plain.output })
       trace.generation({
         name: 'llm',
@@ -298,7 +308,7 @@ async function main() {
     const rs = byKind(kind)
     const base = rs.find((r) => r.lib === 'JSON.stringify')
     const pino = rs.find((r) => r.lib === 'pino')
-    const title = kind === 'small' ? `1.2 KB chat event (${rs[0]?.bytes} B as JSON)` : `20 KB event, 50×5 logprobs + 384-float embedding (${rs[0]?.bytes} B as JSON)`
+    const title = kind === 'small' ? `1.2 KB chat event (${rs[0]?.bytes} B as JSON on average)` : `20 KB event, 50×5 logprobs + 384-float embedding (${rs[0]?.bytes} B as JSON on average)`
     lines.push(`**${title}**, ${rs[0]?.n} events`)
     lines.push('')
     lines.push('| library | sync call, median µs | calling thread, µs/event (amortized) | × JSON.stringify | × pino | process CPU, µs/event |')
