@@ -97,7 +97,7 @@ async function startNats(tmp) {
   fs.mkdirSync(dir)
   const child = track(spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' }))
   await waitPort(port)
-  return { url: `nats://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') }
+  return { url: `nats://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') }
 }
 
 async function startPostgres(tmp) {
@@ -111,6 +111,7 @@ async function startPostgres(tmp) {
   await pgrun('pg_ctl', ['-D', path.join(dir, 'data'), '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c shared_buffers=256MB -c max_wal_size=4GB`, 'start'])
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    pid: () => Number(fs.readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]),
     stop: () => pgrun('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']).catch(() => {}),
   }
 }
@@ -127,6 +128,7 @@ function spawnCli(args) {
       clearTimeout(t)
       resolve({
         first: first.trim(),
+        pid: child.pid,
         stderr: () => err,
         stop: () =>
           new Promise((r) => {
@@ -240,6 +242,51 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
 }
 
+// ---------- CPU accounting (Linux /proc) ----------
+
+const TICK_MS = 10 // USER_HZ is 100 on Linux
+
+function procStat(pid) {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ')
+    // fields after the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    return { ppid: Number(f[1]), self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) }
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU ms used so far by a process (with reaped children when `tree`) and its live children. */
+function cpuMs(pid, tree = false) {
+  const st = procStat(pid)
+  if (!st) return 0
+  let ticks = st.self + (tree ? st.children : 0)
+  if (tree) {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue
+      const c = procStat(Number(d))
+      if (c && c.ppid === pid) ticks += c.self
+    }
+  }
+  return ticks * TICK_MS
+}
+
+/** Snapshot of CPU ms per component; subtract two to get what a phase used. */
+function cpuSnapshot(parts) {
+  const out = {}
+  for (const [name, pids, tree] of parts) out[name] = pids.reduce((a, p) => a + cpuMs(p, tree), 0)
+  const u = process.cpuUsage()
+  out['load generator'] = (u.user + u.system) / 1000
+  return out
+}
+
+function cpuPerEvent(before, after, events) {
+  const out = {}
+  for (const k of Object.keys(after)) out[k] = Math.round(((after[k] - before[k]) * 1000) / events) // µs per event
+  return out
+}
+
 // ---------- phases ----------
 
 async function embeddedPhase(tmp) {
@@ -247,8 +294,11 @@ async function embeddedPhase(tmp) {
   const server = await spawnCli(['serve', '--port', '0', '--data', dir])
   try {
     log(`embedded: ${SECONDS}s at full speed, ${CLIENTS} clients × ${BATCH} events`)
+    const parts = [['server', [server.pid]]]
+    const before = cpuSnapshot(parts)
     const r = await drive({ urls: [server.first], seconds: SECONDS, clients: CLIENTS, batch: BATCH, prefix: 'emb' })
-    return { rate: Math.round(r.acked / (r.ms / 1000)), events: r.acked, refused: r.refused, dir }
+    const cpu = cpuPerEvent(before, cpuSnapshot(parts), r.acked)
+    return { rate: Math.round(r.acked / (r.ms / 1000)), events: r.acked, refused: r.refused, dir, cpuUsPerEvent: cpu }
   } finally {
     await server.stop()
   }
@@ -273,7 +323,14 @@ async function scaleOutPhase(name, nCollectors, nWorkers, services) {
   const workers = await Promise.all(Array.from({ length: nWorkers }, () => spawnCli(['worker', '--store', store, '--queue', queue])))
   try {
     log(`${nCollectors}+${nWorkers}: ${SECONDS}s at full speed, ${CLIENTS} clients × ${BATCH} events`)
+    const parts = [
+      ['collectors', collectors.map((c) => c.pid)],
+      ['workers', workers.map((w) => w.pid)],
+      ['nats-server', [services.natsPid]],
+      ['postgres', [services.pgPid()], true],
+    ]
     const before = await pgCount(services.pg, name)
+    const cpu0 = cpuSnapshot(parts)
     const r = await drive({ urls: collectors.map((c) => c.first), seconds: SECONDS, clients: CLIENTS, batch: BATCH, prefix: name })
     const storedInWindow = (await pgCount(services.pg, name)) - before
     // Drain: the backlog the workers had not written when the clients stopped.
@@ -284,7 +341,10 @@ async function scaleOutPhase(name, nCollectors, nWorkers, services) {
       stored = await pgCount(services.pg, name)
     }
     const drainMs = Date.now() - t0
+    // CPU of the whole run (window and drain) per event stored.
+    const cpuUsPerEvent = cpuPerEvent(cpu0, cpuSnapshot(parts), stored)
     return {
+      cpuUsPerEvent,
       ackedRate: Math.round(r.acked / (r.ms / 1000)),
       storedRate: Math.round(storedInWindow / (r.ms / 1000)),
       endToEndRate: Math.round(r.acked / ((r.ms + drainMs) / 1000)),
@@ -353,12 +413,12 @@ async function main() {
   try {
     if (PHASES.includes('embedded')) {
       const e = await embeddedPhase(tmp)
-      out.embedded = { rate: e.rate, events: e.events, refused: e.refused, bytesPerEvent: Math.round(await sqliteBytesPerEvent(e.dir, e.events)) }
+      out.embedded = { rate: e.rate, events: e.events, refused: e.refused, cpuUsPerEvent: e.cpuUsPerEvent, bytesPerEvent: Math.round(await sqliteBytesPerEvent(e.dir, e.events)) }
       log(`embedded: ${e.rate} events/s`)
     }
     if (PHASES.some((p) => p !== 'embedded')) {
       ;[nats, pgs] = await Promise.all([startNats(tmp), startPostgres(tmp)])
-      const services = { nats: nats.url, pg: pgs.url }
+      const services = { nats: nats.url, natsPid: nats.pid, pg: pgs.url, pgPid: pgs.pid }
       for (const [phase, nc, nw] of [['1+1', 1, 1], ['2+2', 2, 2]]) {
         if (!PHASES.includes(phase)) continue
         const name = phase === '1+1' ? 'one' : 'two'
@@ -396,6 +456,10 @@ function print(o) {
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)))
   console.log(`\nscale-out benchmark: ${o.seconds}s per phase, ${o.clients} clients × ${o.batch} events/request, ${o.cpus} CPUs`)
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(w[i])).join('  '))
+  console.log('\nCPU per event (µs), by component:')
+  for (const k of ['embedded', '1+1', '2+2']) {
+    if (o[k]?.cpuUsPerEvent) console.log(`  ${k.padEnd(9)} ${Object.entries(o[k].cpuUsPerEvent).map(([n, v]) => `${n} ${v}`).join(', ')}`)
+  }
   if (o.lag) console.log(`\nlag client ack → visible in PostgreSQL at ${o.lag.rate} events/s (achieved ${o.lag.achievedRate}): p50 ${o.lag.p50} ms, p99 ${o.lag.p99} ms, max ${o.lag.max} ms (${o.lag.samples} requests)`)
   if (process.env.BENCH_JSON === '1') console.log(JSON.stringify(o))
 }

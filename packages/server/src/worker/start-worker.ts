@@ -20,7 +20,7 @@ export interface WorkerConfig {
   /** Address of that endpoint. Default `127.0.0.1`. */
   host?: string
   /** Tuning passed to {@link Worker}. */
-  tuning?: Pick<WorkerOptions, 'maxGroups' | 'maxItems' | 'minBackoffMs' | 'maxBackoffMs'>
+  tuning?: Pick<WorkerOptions, 'maxGroups' | 'maxItems' | 'minBackoffMs' | 'maxBackoffMs' | 'concurrency'>
 }
 
 /** A running worker process's parts. */

@@ -9,6 +9,12 @@ export interface WorkerOptions {
   queue: Queue
   /** Most groups merged into one store transaction. Default 16. */
   maxGroups?: number
+  /**
+   * Store transactions this worker keeps in flight at once. Default 2: while one waits for
+   * PostgreSQL, the next is being prepared and sent, so one worker process keeps two database
+   * backends busy.
+   */
+  concurrency?: number
   /** Most items merged into one store transaction (a single larger group is still written whole). Default 20 000. */
   maxItems?: number
   /** First retry delay after a failed write; doubles up to `maxBackoffMs`. Default 100 ms. */
@@ -60,6 +66,7 @@ export class Worker {
       store: options.store,
       queue: options.queue,
       maxGroups: options.maxGroups ?? 16,
+      concurrency: options.concurrency ?? 2,
       maxItems: options.maxItems ?? 20_000,
       minBackoffMs: options.minBackoffMs ?? 100,
       maxBackoffMs: options.maxBackoffMs ?? 2_000,
@@ -68,9 +75,9 @@ export class Worker {
     }
   }
 
-  /** Starts the loop (once); resolves when {@link stop} has finished it. */
+  /** Starts the loops (once); resolves when {@link stop} has finished them. */
   start(): Promise<void> {
-    this.running ??= this.loop()
+    this.running ??= Promise.all(Array.from({ length: this.o.concurrency }, () => this.loop())).then(() => undefined)
     return this.running
   }
 

@@ -118,7 +118,7 @@ export class NatsQueue implements Queue {
   private consuming: Promise<void> | undefined
   private messages: ConsumerMessages | undefined
   private readonly buffer: JsMsg[] = []
-  private wake: (() => void) | undefined
+  private waiters: (() => void)[] = []
   private space: (() => void) | undefined
   private readonly stream: string
   private readonly subject: string
@@ -273,7 +273,7 @@ export class NatsQueue implements Queue {
       const pump = async () => {
         for await (const m of this.messages!) {
           this.buffer.push(m)
-          this.wake?.()
+          this.notify()
           // Back-pressure: while the worker has not taken what it has, pull no more.
           while (this.buffer.length >= prefetch && !this.closed) await new Promise<void>((r) => (this.space = r))
         }
@@ -284,19 +284,25 @@ export class NatsQueue implements Queue {
     return this.consuming
   }
 
+  private notify(): void {
+    const w = this.waiters
+    this.waiters = []
+    for (const f of w) f()
+  }
+
   async fetch(max: number, waitMs: number): Promise<QueueDelivery[]> {
     if (this.closed) return []
     await this.startConsuming()
     if (this.buffer.length === 0) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(done, waitMs)
-        function done() {
+        const done = () => {
           clearTimeout(t)
+          this.waiters = this.waiters.filter((w) => w !== done)
           resolve()
         }
-        this.wake = done
+        const t = setTimeout(done, waitMs)
+        this.waiters.push(done)
       })
-      this.wake = undefined
     }
     const taken = this.buffer.splice(0, max)
     const s = this.space
@@ -340,7 +346,7 @@ export class NatsQueue implements Queue {
     if (this.closed) return
     this.closed = true
     this.space?.()
-    this.wake?.()
+    this.notify()
     try {
       this.messages?.stop()
       // Unacknowledged deliveries still buffered go back at once instead of after the ack wait.
