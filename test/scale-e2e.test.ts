@@ -11,9 +11,22 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '@inferlog/sdk'
 import { driveLoad, verifyStored, waitStored, type LoadResult } from './support/scale-load.js'
+import { runCli } from './support/spawn-server.js'
 import { OwnNats, OwnPostgres, servicesAvailable, spawnCli, type CliProcess } from './support/scale-services.js'
 
 const available = servicesAvailable()
+
+describe('scale-out CLI', () => {
+  it('worker without --store/--queue, and serve --queue with NATS unreachable, exit non-zero with one line', async () => {
+    const w = await runCli(['worker'], { INFERLOG_STORE: '', INFERLOG_QUEUE: '' })
+    expect(w.code).toBe(2)
+    expect(w.stderr.trim().split('\n')).toHaveLength(1)
+    expect(w.stderr).toMatch(/--store postgres:.*--queue nats:/)
+    const s = await runCli(['serve', '--port', '0', '--store', 'sqlite::memory:', '--queue', 'nats://127.0.0.1:1'])
+    expect(s.code).toBe(1)
+    expect(s.stderr).toMatch(/^inferlog: unavailable: cannot connect to NATS/m)
+  })
+})
 
 describe.skipIf(!available)('scale-out: collectors → JetStream → workers → PostgreSQL', () => {
   let pgServer: OwnPostgres
