@@ -18,6 +18,9 @@
  * - A `DEFAULT` partition holds the rare rows whose month has no partition (timestamps far in the
  *   past or future, outside the window in which partitions are created), so no timestamp is ever
  *   refused and a skewed client cannot make thousands of partitions.
+ * - Text columns compare bytewise (`COLLATE "C"`): ids, names and keys are matched for equality,
+ *   never sorted for people, and the database's default collation (often a locale) would make
+ *   every B-tree comparison a `strcoll` call on the insert path.
  * - `conflicts` keeps every refused re-send (same id, different content) an operator can query; a
  *   redelivered message records the same conflict once.
  */
@@ -35,26 +38,26 @@ CREATE TABLE batches (
 
 CREATE SEQUENCE events_seq;
 CREATE TABLE event_ids (
-  project text NOT NULL,
-  id text NOT NULL,
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   ts_ms bigint NOT NULL,
   seq bigint NOT NULL,
   PRIMARY KEY (project, id)
 );
 CREATE TABLE events (
   seq bigint NOT NULL,
-  project text NOT NULL,
-  id text NOT NULL,
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   ts_ms bigint NOT NULL,
   received_ms bigint NOT NULL,
-  model text NOT NULL,
-  version text NOT NULL,
-  stage text NOT NULL,
-  status text NOT NULL,
-  session_id text,
-  user_id text,
-  arm text,
-  shadow_of text,
+  model text COLLATE "C" NOT NULL,
+  version text COLLATE "C" NOT NULL,
+  stage text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  session_id text COLLATE "C",
+  user_id text COLLATE "C",
+  arm text COLLATE "C",
+  shadow_of text COLLATE "C",
   batch bigint NOT NULL,
   body text NOT NULL
 ) PARTITION BY RANGE (ts_ms);
@@ -68,18 +71,18 @@ CREATE INDEX events_shadow ON events (project, shadow_of) WHERE shadow_of IS NOT
 
 CREATE SEQUENCE feedback_seq;
 CREATE TABLE feedback_ids (
-  project text NOT NULL,
-  id text NOT NULL,
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   ts_ms bigint NOT NULL,
   seq bigint NOT NULL,
   PRIMARY KEY (project, id)
 );
 CREATE TABLE feedback (
   seq bigint NOT NULL,
-  project text NOT NULL,
-  id text NOT NULL,
-  event_id text NOT NULL,
-  name text NOT NULL,
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  event_id text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
   ts_ms bigint NOT NULL,
   received_ms bigint NOT NULL,
   batch bigint NOT NULL,
@@ -92,9 +95,9 @@ CREATE INDEX feedback_name_ts ON feedback (project, name, ts_ms);
 
 CREATE TABLE conflicts (
   seq bigserial PRIMARY KEY,
-  kind text NOT NULL CHECK (kind IN ('event', 'feedback')),
-  project text NOT NULL,
-  id text NOT NULL,
+  kind text COLLATE "C" NOT NULL CHECK (kind IN ('event', 'feedback')),
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
   seen_ms bigint NOT NULL,
   batch bigint NOT NULL,
   body text NOT NULL
@@ -103,9 +106,9 @@ CREATE UNIQUE INDEX conflicts_once ON conflicts (kind, project, id, md5(body));
 CREATE INDEX conflicts_seen ON conflicts (seen_ms);
 
 CREATE TABLE api_keys (
-  id text PRIMARY KEY,
-  project text NOT NULL,
-  name text NOT NULL,
+  id text COLLATE "C" PRIMARY KEY,
+  project text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
   hash text NOT NULL UNIQUE,
   scopes text NOT NULL,
   created_ms bigint NOT NULL,
