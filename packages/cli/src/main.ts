@@ -34,6 +34,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--port <n>', 'serve /metrics, /healthz, /readyz on this port (default: none; 0 picks a free one)')
     .option('--host <h>', 'address of that endpoint (default 127.0.0.1)')
     .option('--max-groups <n>', 'queued groups merged into one store transaction (default 16)')
+    .option('--concurrency <n>', 'store transactions in flight at once (default 2)')
     .option('--json', 'print {"worker":"ready",…} as the first line')
     .action((o) => run(workerCommand(o, io)))
 

@@ -9,6 +9,7 @@ export interface WorkerFlags {
   port?: string
   host?: string
   maxGroups?: string
+  concurrency?: string
   json?: boolean
 }
 
@@ -32,13 +33,14 @@ export async function workerCommand(f: WorkerFlags, io: Io, env: NodeJS.ProcessE
   }
   const port = int('--port', f.port, 0)
   const maxGroups = int('--max-groups', f.maxGroups, 1)
+  const concurrency = int('--concurrency', f.concurrency, 1)
   const running = await startWorker(
     {
       storeUrl,
       queueUrl,
       ...(port !== undefined ? { port } : {}),
       ...(f.host !== undefined ? { host: f.host } : {}),
-      ...(maxGroups !== undefined ? { tuning: { maxGroups } } : {}),
+      tuning: { ...(maxGroups !== undefined ? { maxGroups } : {}), ...(concurrency !== undefined ? { concurrency } : {}) },
     },
     stderrLogger(),
   )
