@@ -189,6 +189,7 @@ async function runOne(lib, kind, url, n) {
       spool: { dir: false },
       queue: { maxItems: 1_000_000, maxBytes: 2 ** 31 },
       ...(process.env.BENCH_BATCH ? { batch: { maxItems: Number(process.env.BENCH_BATCH) } } : {}),
+      ...(process.env.BENCH_GZIP ? { http: { gzipLevel: Number(process.env.BENCH_GZIP) } } : {}),
       flushOnExit: false,
     })
     call = () => log.log(evs[k++ & (POOL - 1)])
@@ -286,30 +287,49 @@ async function main() {
   const quick = args.includes('--quick')
   const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
   const libs = (only ?? ['JSON.stringify', 'inferlog', 'pino', 'opentelemetry', 'langfuse'])
+  const repeat = Number(args.find((a) => a.startsWith('--repeat='))?.slice(9) ?? (quick ? 1 : 3))
   const dummy = await startDummy()
-  const rows = []
+  const runs = []
   try {
     for (const kind of ['small', 'tensor']) {
       const n = quick ? 2000 : kind === 'small' ? 50_000 : 10_000
-      for (const lib of libs) {
-        const r = await child(['--run', lib, kind, dummy.url, String(n)])
-        rows.push(r)
-        process.stderr.write(`${lib} ${kind}: sync ${f(r.syncUs)} µs, thread ${f(r.threadUs)} µs, cpu ${f(r.cpuUs)} µs\n`)
+      for (let rep = 0; rep < repeat; rep++) {
+        // Rotate the order each repetition so that drift on a shared machine hits every library alike.
+        const order = libs.map((_, i) => libs[(i + rep) % libs.length])
+        for (const lib of order) {
+          const r = await child(['--run', lib, kind, dummy.url, String(n)])
+          runs.push(r)
+          process.stderr.write(`${lib} ${kind} #${rep + 1}: sync ${f(r.syncUs)} µs, thread ${f(r.threadUs)} µs, cpu ${f(r.cpuUs)} µs\n`)
+        }
       }
     }
   } finally {
     dummy.stop()
   }
+  // One row per (library, event): the median of each number over the repetitions.
+  const rows = []
+  for (const kind of ['small', 'tensor']) {
+    for (const lib of libs) {
+      const mine = runs.filter((r) => r.lib === lib && r.kind === kind)
+      if (mine.length === 0) continue
+      const row = { ...mine[0] }
+      for (const key of ['syncUs', 'syncP90Us', 'threadUs', 'eluUs', 'cpuUs', 'wireBytesPerEvent']) {
+        if (typeof row[key] === 'number') row[key] = median(mine.map((r) => r[key]))
+      }
+      for (const key of ['sent', 'dropped', 'failed']) row[key] = mine.reduce((a, r) => a + (r[key] ?? 0), 0)
+      rows.push(row)
+    }
+  }
   const byKind = (k) => rows.filter((r) => r.kind === k)
   const lines = []
-  lines.push(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${new Date().toISOString().slice(0, 10)}.`)
+  lines.push(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end, ${new Date().toISOString().slice(0, 10)}.`)
   lines.push('')
   for (const kind of ['small', 'tensor']) {
     const rs = byKind(kind)
     const base = rs.find((r) => r.lib === 'JSON.stringify')
     const pino = rs.find((r) => r.lib === 'pino')
     const title = kind === 'small' ? `1.2 KB chat event (${rs[0]?.bytes} B as JSON on average)` : `20 KB event, 50×5 logprobs + 384-float embedding (${rs[0]?.bytes} B as JSON on average)`
-    lines.push(`**${title}**, ${rs[0]?.n} events`)
+    lines.push(`**${title}**, ${rs[0]?.n} events per run, median of ${repeat} runs`)
     lines.push('')
     lines.push('| library | sync call, median µs | calling thread, µs/event (amortized) | × JSON.stringify | × pino | process CPU, µs/event |')
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: |')
@@ -320,7 +340,7 @@ async function main() {
       lines.push(`| ${name} | ${f(r.syncUs)} | ${f(r.threadUs)} | ${xs} | ${xp} | ${f(r.cpuUs)} |`)
     }
     const ours = rs.find((r) => r.lib === 'inferlog')
-    if (ours?.wireBytesPerEvent) lines.push('', `@inferlog/sdk sent ${ours.sent} events, ${ours.wireBytesPerEvent} B each on the wire (gzip level 1).`)
+    if (ours?.wireBytesPerEvent) lines.push('', `@inferlog/sdk delivered ${ours.sent} events over the runs (warm-up included; dropped ${ours.dropped}, failed ${ours.failed}), ${Math.round(ours.wireBytesPerEvent)} B each on the wire (gzip level 1).`)
     lines.push('')
   }
   const table = lines.join('\n')
