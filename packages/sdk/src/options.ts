@@ -36,7 +36,9 @@ export interface QueueOptions {
 export interface SpoolOptions {
   /**
    * Directory of spooled batches, or `false` to disable the spool. Default
-   * `<os.tmpdir()>/inferlog-spool/<project>`; in runtimes without a file system the spool is off.
+   * `<os.tmpdir()>/inferlog-spool/<project>-<hash of url>`; in runtimes without a file system the
+   * spool is off. Give each logger its own directory: two loggers replaying one directory send
+   * batches twice (harmless at the collector) and count each other's files.
    */
   dir?: string | false
   /** Size cap of the directory; the oldest batches are evicted (and counted as dropped) beyond it. Default 256 MiB. */

@@ -204,6 +204,11 @@ export class Pipeline {
 
   private schedule(): void {
     if (this.scheduled || this.stopped) return
+    if (this.pumping) {
+      // The running pump looks again when it finishes: no timer per call under load.
+      this.repump = true
+      return
+    }
     this.scheduled = true
     this.platform.soon(this.pumpFn)
   }
