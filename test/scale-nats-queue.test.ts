@@ -3,7 +3,7 @@
  */
 import { connect } from 'nats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NatsQueue, parseNatsUrl } from '@inferlog/server'
+import { NatsQueue, parseNatsUrl, resolveServerConfig, startServer } from '@inferlog/server'
 import { eventRecord, feedbackRecord } from '../packages/server/src/store/store-conformance.test-suite.js'
 import { OwnNats, servicesAvailable } from './support/scale-services.js'
 
@@ -95,6 +95,35 @@ describe.skipIf(!available)('NatsQueue (JetStream)', () => {
       again!.ack()
     } finally {
       await q.close()
+    }
+  })
+
+  it('a collector caps items at what one message can carry: an oversized item is refused alone, its neighbours accepted', async () => {
+    const quiet = { info: () => {}, warn: () => {}, error: () => {} }
+    const server = await startServer(
+      resolveServerConfig({ port: 0, store: 'sqlite::memory:', queue: `${nats.url}?stream=CAP` }, {}),
+      quiet,
+    )
+    try {
+      const max = server.queue!.maxItemBytes!
+      expect(max).toBeGreaterThan(400_000)
+      expect(max).toBeLessThan(1024 * 1024)
+      const small = { model: { name: 'm', version: '1' }, input: 1, output: 1 }
+      const big = { ...small, input: 'x'.repeat(max + 10) }
+      const res = await fetch(`${server.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: [small, big, small].map((e) => JSON.stringify(e)).join('\n'),
+      })
+      expect(res.status).toBe(207)
+      const reply = (await res.json()) as { accepted: number; rejected: { index: number; code: string }[] }
+      expect(reply.accepted).toBe(2)
+      expect(reply.rejected).toEqual([expect.objectContaining({ index: 1, code: 'item_too_large' })])
+      // The largest item allowed does fit in one message.
+      const edge = { ...small, input: 'y'.repeat(max - 200) }
+      expect((await fetch(`${server.url}/v1/events`, { method: 'POST', body: JSON.stringify(edge) })).status).toBe(200)
+    } finally {
+      await server.close()
     }
   })
 

@@ -54,9 +54,17 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
       throw e
     }
   }
+  let limits = config.limits
+  if (queue?.maxItemBytes !== undefined && queue.maxItemBytes < limits.maxEventBytes) {
+    logger.warn(
+      `the queue's message size limit caps items at ${queue.maxItemBytes} bytes (configured ${limits.maxEventBytes}); ` +
+        'raise the NATS server max_payload to accept larger items',
+    )
+    limits = { ...limits, maxEventBytes: queue.maxItemBytes }
+  }
   const core = createApp({
     store,
-    limits: config.limits,
+    limits,
     writeQueue: config.writeQueue,
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),

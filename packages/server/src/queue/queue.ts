@@ -12,6 +12,12 @@ export interface Queue {
   /** Adapter name, e.g. `nats`. */
   readonly kind: string
   /**
+   * Largest item (canonical JSON bytes) a group can always carry, when the queue has a message size
+   * limit. Collectors lower their per-item limit to it, so an oversized item is refused alone
+   * (`item_too_large`) instead of failing the group it shares with other requests.
+   */
+  readonly maxItemBytes?: number
+  /**
    * Stores one group durably (as the adapter defines it); resolves once the queue acknowledged.
    * Rejects with an `unavailable` {@link InferlogError} (503 + Retry-After) when it cannot.
    */

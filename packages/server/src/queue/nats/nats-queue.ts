@@ -231,6 +231,15 @@ export class NatsQueue implements Queue {
     return Math.max(64 * 1024, (this.nc.info?.max_payload ?? 1024 * 1024) - 4096)
   }
 
+  /**
+   * A one-item part is at most its body, its header fields (each also present in the body, and
+   * JSON-escaped no longer than the body spells them) and ~300 bytes of framing: twice the body
+   * plus 512 always fits.
+   */
+  get maxItemBytes(): number {
+    return Math.floor((this.maxPart() - 512) / 2)
+  }
+
   async publish(batch: WriteBatch): Promise<void> {
     if (this.closed) throw unavailable('queue is closed')
     if (!this.connected) throw unavailable('NATS is unreachable; retry later')
