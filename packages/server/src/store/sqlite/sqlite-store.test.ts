@@ -55,6 +55,13 @@ describe('SqliteStore specifics', () => {
     await s.close()
   })
 
+  it('falls back to inline commits when the writer-thread script is not there (running from sources)', async () => {
+    const s = new SqliteStore({ filename: path.join(dir, 'fallback.db'), writer: 'thread', writerScript: new URL('file:///nonexistent/sqlite-writer-thread.js') })
+    await s.migrate()
+    expect((await s.writeBatch({ events: [eventRecord({ id: 'fb' })], feedback: [] })).events).toEqual(['inserted'])
+    await s.close()
+  })
+
   it('uses the indexes the filters need', async () => {
     const s = new SqliteStore({ filename: ':memory:' })
     await s.migrate()

@@ -1,5 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { sameJsonContent } from '../same-content.js'
 import { eventWhere, feedbackWhere } from '../sql-filters.js'
@@ -115,9 +116,12 @@ export class SqliteStore implements Store {
     this.db.pragma('cache_size = -65536')
     this.db.pragma('temp_store = MEMORY')
     const every = options.lookupIndexIntervalMs ?? 1000
-    if (options.writer === 'thread' && !this.readonly && options.filename !== ':memory:') {
+    // Worker threads load compiled JS only: run from TypeScript sources (tests, tsx), the script
+    // is absent and commits stay inline rather than failing every write.
+    const script = options.writerScript ?? new URL('./sqlite-writer-thread.js', import.meta.url)
+    if (options.writer === 'thread' && !this.readonly && options.filename !== ':memory:' && fs.existsSync(fileURLToPath(script))) {
       // The writer thread indexes look-ups too; this connection only reads (and writes keys).
-      this.writerClient = new SqliteWriterClient(options, options.writerScript ?? new URL('./sqlite-writer-thread.js', import.meta.url))
+      this.writerClient = new SqliteWriterClient(options, script)
     } else if (!this.readonly && every > 0) {
       this.timer = setInterval(() => this.indexLookupsInBackground(), every)
       this.timer.unref()
