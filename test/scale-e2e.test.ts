@@ -146,10 +146,11 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     await Promise.all([worker(name), worker(name)])
     const load = driveLoad({ urls: [c1!.first, c2!.first], events: 40_000, run: 'rn', clients: 3, pauseMs: 10 })
     // And a model server using the SDK, logging all along: it retries and spools while NATS is down.
+    const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-scale-spool-'))
     const sdk = createLogger({
       url: c2!.first,
       model: { name: 'sdk-clf', version: '1' },
-      spool: { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-scale-spool-')) },
+      spool: { dir: spoolDir },
       batch: { maxItems: 200, intervalMs: 20 },
       queue: { overflow: 'spool' },
       http: { retriesBeforeSpool: 1, initialBackoffMs: 20, maxBackoffMs: 250, timeoutMs: 2000 },
@@ -180,6 +181,7 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     for (let i = 0; i < 300 && sdk.stats().sent < sdkIds.length; i++) await new Promise((r) => setTimeout(r, 100))
     const stats = sdk.stats()
     await sdk.close()
+    fs.rmSync(spoolDir, { recursive: true, force: true })
     expect(result.unavailable).toBeGreaterThan(0)
     expect(stats).toMatchObject({ dropped: 0, failed: 0, queueDepth: 0 })
     expect(stats.sent).toBe(sdkIds.length)
