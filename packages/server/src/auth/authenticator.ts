@@ -14,6 +14,11 @@ export interface Principal {
 export interface AuthenticatorOptions {
   /** How long key look-ups and the open/closed decision are cached, ms. Default 2000. */
   cacheMs?: number
+  /**
+   * How long a cached answer may still be used while the store cannot be asked, ms. Default
+   * 300 000 (5 min). A key revoked during a store outage keeps working until then.
+   */
+  staleMs?: number
   /** Project used in open mode when the request names none. Default `default`. */
   defaultProject?: string
   now?: () => number
@@ -38,10 +43,13 @@ export class Authenticator {
   private readonly now: () => number
   private openUntil = 0
   private open = false
+  private openDecidedAt: number | undefined
+  private readonly staleMs: number
   private readonly keys = new Map<string, { at: number; key: ApiKeyRecord | undefined }>()
 
   constructor(private readonly store: Store, o: AuthenticatorOptions = {}) {
     this.cacheMs = o.cacheMs ?? 2000
+    this.staleMs = o.staleMs ?? 300_000
     this.defaultProject = o.defaultProject ?? 'default'
     this.now = o.now ?? Date.now
   }
@@ -50,19 +58,22 @@ export class Authenticator {
   async isOpen(): Promise<boolean> {
     const t = this.now()
     if (t >= this.openUntil) {
-      this.open = (await this.guardStore(() => this.store.countActiveApiKeys())) === 0
+      try {
+        this.open = (await this.store.countActiveApiKeys()) === 0
+        this.openDecidedAt = t
+      } catch (e) {
+        // Store briefly unreachable (e.g. PostgreSQL restarting under queue-mode collectors):
+        // keep the last answer for a while rather than refusing all traffic.
+        if (this.openDecidedAt === undefined || t - this.openDecidedAt > this.staleMs) throw this.unavailable(e)
+      }
       this.openUntil = t + this.cacheMs
     }
     return this.open
   }
 
-  /** A store fault while checking keys means "try again", never "you are let in". */
-  private async guardStore<T>(f: () => Promise<T>): Promise<T> {
-    try {
-      return await f()
-    } catch (e) {
-      throw new InferlogError('unavailable', `cannot check API keys: ${(e as Error).message}`, { retryAfter: 1, cause: e })
-    }
+  /** A store fault with no recent answer to fall back on means "try again", never "you are let in". */
+  private unavailable(e: unknown): InferlogError {
+    return new InferlogError('unavailable', `cannot check API keys: ${(e as Error).message}`, { retryAfter: 1, cause: e })
   }
 
   /** Forgets cached decisions, e.g. right after a key was created or revoked here. */
@@ -86,9 +97,13 @@ export class Authenticator {
     const t = this.now()
     let hit = this.keys.get(hash)
     if (!hit || t - hit.at > this.cacheMs) {
-      hit = { at: t, key: await this.guardStore(() => this.store.findApiKeyByHash(hash)) }
-      if (this.keys.size > 10_000) this.keys.clear()
-      this.keys.set(hash, hit)
+      try {
+        hit = { at: t, key: await this.store.findApiKeyByHash(hash) }
+        if (this.keys.size > 10_000) this.keys.clear()
+        this.keys.set(hash, hit)
+      } catch (e) {
+        if (!hit || t - hit.at > this.staleMs) throw this.unavailable(e)
+      }
     }
     const key = hit.key
     if (!key || key.revokedMs !== null) throw new InferlogError('unauthorized', 'unknown or revoked API key')
