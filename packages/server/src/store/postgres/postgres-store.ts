@@ -10,7 +10,6 @@ import type {
   FeedbackFilter,
   FeedbackRecord,
   Page,
-  Scope,
   Store,
   StoredRow,
   WriteBatch,
@@ -21,6 +20,7 @@ import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
 import { PartitionManager, type PartitionWindowOptions } from './postgres-partitions.js'
 import { pack, packable, unpackSql } from './pg-pack.js'
 import type { PgClient, PgPool, PgQueryable } from './pg-types.js'
+import { page, toKey, type KeyRow } from '../store-rows.js'
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -57,34 +57,6 @@ const ROW_COLUMNS = 'seq, ts_ms AS "tsMs", received_ms AS "receivedMs", body'
 
 const INT8_OID = 20
 
-interface KeyRow {
-  id: string
-  project: string
-  name: string
-  hash: string
-  scopes: string
-  created_ms: number
-  revoked_ms: number | null
-}
-
-function toKey(r: KeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    project: r.project,
-    name: r.name,
-    hash: r.hash,
-    scopes: r.scopes.split(',') as Scope[],
-    createdMs: r.created_ms,
-    revokedMs: r.revoked_ms,
-  }
-}
-
-function page(rows: StoredRow[], limit: number): Page {
-  if (rows.length <= limit) return { rows, next: null }
-  const kept = rows.slice(0, limit)
-  const last = kept[kept.length - 1]!
-  return { rows: kept, next: { tsMs: last.tsMs, seq: last.seq } }
-}
 
 /** Longest indexed text value stored as is (UTF-16 units); longer ones are folded. */
 const MAX_KEY_CHARS = 256

@@ -10,7 +10,6 @@ import type {
   EventFilter,
   FeedbackFilter,
   Page,
-  Scope,
   Store,
   StoredRow,
   WriteBatch,
@@ -19,6 +18,7 @@ import type {
 } from '../store.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import { SqliteWriterClient } from './sqlite-writer-client.js'
+import { page, toKey, type KeyRow } from '../store-rows.js'
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -61,34 +61,6 @@ const LOOKUP_CHUNK = 20_000
 const ROW_COLUMNS = 'seq, ts_ms AS tsMs, received_ms AS receivedMs, body'
 const E_ROW_COLUMNS = 'e.seq AS seq, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.body AS body'
 
-interface KeyRow {
-  id: string
-  project: string
-  name: string
-  hash: string
-  scopes: string
-  created_ms: number
-  revoked_ms: number | null
-}
-
-function toKey(r: KeyRow): ApiKeyRecord {
-  return {
-    id: r.id,
-    project: r.project,
-    name: r.name,
-    hash: r.hash,
-    scopes: r.scopes.split(',') as Scope[],
-    createdMs: r.created_ms,
-    revokedMs: r.revoked_ms,
-  }
-}
-
-function page(rows: StoredRow[], limit: number): Page {
-  if (rows.length <= limit) return { rows, next: null }
-  const kept = rows.slice(0, limit)
-  const last = kept[kept.length - 1]!
-  return { rows: kept, next: { tsMs: last.tsMs, seq: last.seq } }
-}
 
 /**
  * The embedded store: one SQLite file in WAL mode through better-sqlite3. Calls are synchronous
