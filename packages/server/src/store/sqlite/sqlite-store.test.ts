@@ -62,6 +62,21 @@ describe('SqliteStore specifics', () => {
     await s.close()
   })
 
+  it('bounds the WAL when checkpoints are left to another connection', async () => {
+    const file = path.join(dir, 'wal.db')
+    const s = new SqliteStore({ filename: file, autoCheckpoint: false, maxWalBytes: 256 * 1024, lookupIndexIntervalMs: 0 })
+    await s.migrate()
+    let biggest = 0
+    for (let b = 0; b < 20; b++) {
+      await s.writeBatch({ events: Array.from({ length: 100 }, (_, i) => eventRecord({ id: `w${b}-${i}` }, { input: 'x'.repeat(1000) })), feedback: [] })
+      biggest = Math.max(biggest, fs.statSync(`${file}-wal`).size)
+    }
+    // 20 batches of ~110 KB would make a WAL of > 2 MB without the guard.
+    expect(biggest).toBeLessThan(1024 * 1024)
+    expect((await s.listEvents('p1', {}, 1000)).rows).toHaveLength(1000)
+    await s.close()
+  })
+
   it('uses the indexes the filters need', async () => {
     const s = new SqliteStore({ filename: ':memory:' })
     await s.migrate()

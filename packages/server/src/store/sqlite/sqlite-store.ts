@@ -44,6 +44,18 @@ export interface SqliteStoreOptions {
    * calling thread. Default `inline`.
    */
   writer?: 'inline' | 'thread'
+  /**
+   * Whether commits also checkpoint the WAL into the database file (SQLite's default). Default
+   * true. The writer thread turns it off and the main connection checkpoints instead (PASSIVE
+   * checkpoints never block the writer), taking that copy-and-fsync off the commit path.
+   */
+  autoCheckpoint?: boolean
+  /**
+   * With `autoCheckpoint: false`: when the WAL file grows past this many bytes (the external
+   * checkpoints did not catch up), the committing connection checkpoints and truncates it
+   * itself. Default 64 MiB.
+   */
+  maxWalBytes?: number
   /** Worker script for `writer: 'thread'`. Default: the compiled `sqlite-writer-thread.js` beside this file. */
   writerScript?: URL
 }
@@ -84,6 +96,10 @@ export class SqliteStore implements Store {
     if (!options.readonly) {
       this.db.pragma('journal_mode = WAL')
       this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`)
+      if (options.autoCheckpoint === false && options.filename !== ':memory:') {
+        this.db.pragma('wal_autocheckpoint = 0')
+        this.walGuard = { file: `${options.filename}-wal`, max: options.maxWalBytes ?? 64 * 1024 * 1024 }
+      }
     }
     this.db.pragma('cache_size = -65536')
     this.db.pragma('temp_store = MEMORY')
@@ -93,7 +109,9 @@ export class SqliteStore implements Store {
     const script = options.writerScript ?? new URL('./sqlite-writer-thread.js', import.meta.url)
     if (options.writer === 'thread' && !this.readonly && options.filename !== ':memory:' && fs.existsSync(fileURLToPath(script))) {
       // The writer thread indexes look-ups too; this connection only reads (and writes keys).
-      this.writerClient = new SqliteWriterClient(options, script)
+      this.writerClient = new SqliteWriterClient({ ...options, autoCheckpoint: false }, script)
+      this.checkpointTimer = setInterval(() => this.checkpoint(), 250)
+      this.checkpointTimer.unref()
     } else if (!this.readonly && every > 0) {
       this.timer = setInterval(() => this.indexLookupsInBackground(), every)
       this.timer.unref()
@@ -101,8 +119,35 @@ export class SqliteStore implements Store {
   }
 
   private timer: NodeJS.Timeout | undefined
+  private checkpointTimer: NodeJS.Timeout | undefined
   private writerClient: SqliteWriterClient | undefined
   private indexing = false
+
+  private walGuard: { file: string; max: number } | undefined
+
+  private limitWal(): void {
+    const g = this.walGuard!
+    let size = 0
+    try {
+      size = fs.statSync(g.file).size
+    } catch {
+      return
+    }
+    if (size <= g.max) return
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)')
+    } catch {
+      // Readers in the way: try again after the next commit.
+    }
+  }
+
+  private checkpoint(): void {
+    try {
+      if (this.db.open) this.db.pragma('wal_checkpoint(PASSIVE)')
+    } catch {
+      // Busy: the next tick tries again; the WAL only grows meanwhile.
+    }
+  }
 
   private indexLookupsInBackground(): void {
     if (this.indexing || !this.db.open) return
@@ -225,7 +270,9 @@ export class SqliteStore implements Store {
       s.closeBatch.run(nEvents, nFeedback, batchSeq)
       return { batchSeq, events, feedback }
     })
-    return run.immediate()
+    const result = run.immediate()
+    if (this.walGuard) this.limitWal()
+    return result
   }
 
   async getEvent(project: string, id: string): Promise<StoredRow | undefined> {
@@ -303,6 +350,7 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer)
     await this.writerClient?.close()
     if (!this.db.open) return
     if (!this.readonly) {
