@@ -9,7 +9,7 @@ import path from 'node:path'
 import canonicalize from 'canonicalize'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { spawnServer } from './support/spawn-server.js'
+import { listAll, spawnServer } from './support/spawn-server.js'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-crash-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -75,14 +75,7 @@ describe('crash safety', () => {
       // Restart on the same data directory and read everything back through the API.
       const again = await spawnServer(['--data', dir])
       try {
-        const stored = new Map<string, string>()
-        let cursor: string | null = null
-        do {
-          const res = await fetch(`${again.url}/v1/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
-          const page = (await res.json()) as { items: { id: string }[]; next_cursor: string | null }
-          for (const e of page.items) stored.set(e.id, canonicalize(e)!)
-          cursor = page.next_cursor
-        } while (cursor)
+        const stored = new Map((await listAll(again.url, '/v1/events')).map((e) => [e.id, canonicalize(e)!]))
         let missing = 0
         let altered = 0
         for (const [id, body] of acked) {
@@ -92,14 +85,7 @@ describe('crash safety', () => {
         }
         expect({ missing, altered }).toEqual({ missing: 0, altered: 0 })
         // Unacknowledged events may or may not be there (committed but not answered); never partial.
-        const fb = new Set<string>()
-        cursor = null
-        do {
-          const res = await fetch(`${again.url}/v1/feedback?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
-          const page = (await res.json()) as { items: { id: string }[]; next_cursor: string | null }
-          page.items.forEach((f) => fb.add(f.id))
-          cursor = page.next_cursor
-        } while (cursor)
+        const fb = new Set((await listAll(again.url, '/v1/feedback')).map((f) => f.id))
         expect([...ackedFeedback].filter((id) => !fb.has(id))).toEqual([])
         // The restarted server keeps accepting, and re-sends of acknowledged events are duplicates.
         const first = [...acked.values()][0]!
