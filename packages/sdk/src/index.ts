@@ -80,5 +80,5 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     spool = fs
     spoolReady = fs.open()
   }
-  return createLoggerWith(options, { platform, sender, ...(spool ? { spool } : {}), ...(spoolReady ? { spoolReady } : {}) })
+  return createLoggerWith(options, { platform, sender, ...(spool ? { spool } : {}), ...(spoolReady !== undefined ? { spoolReady } : {}) })
 }
