@@ -510,6 +510,24 @@ function runFile(data, warm) {
 }
 
 /**
+ * Ceiling B, the one definition both the ingest rounds and the stages mode use: table
+ * `events(id TEXT PRIMARY KEY, ts_ms, model, version, payload)`, WAL, synchronous=FULL, 64 MiB
+ * cache; `tx(rows)` inserts one batch in one transaction.
+ */
+function openBareCeiling(file) {
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  db.pragma('cache_size = -65536')
+  db.exec('CREATE TABLE events (id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, payload TEXT NOT NULL)')
+  const ins = db.prepare('INSERT INTO events (id, ts_ms, model, version, payload) VALUES (?, ?, ?, ?, ?)')
+  const tx = db.transaction((rows) => {
+    for (const r of rows) ins.run(r.id, r.tsMs, r.model, r.version, r.line)
+  })
+  return { db, tx }
+}
+
+/**
  * 3. Raw ceiling B: bare better-sqlite3, `id TEXT PRIMARY KEY` + ts/model/version + JSON payload,
  * WAL, synchronous=FULL, one transaction per batch. Rows are pre-extracted (no parsing timed).
  * Cache size matches the server's store (64 MiB) so the ceiling is not handicapped.
@@ -517,16 +535,8 @@ function runFile(data, warm) {
 function runBareSqlite(data, warm) {
   const dir = tmpDir('sqlite')
   try {
-    const db = new Database(path.join(dir, 'bare.db'))
+    const { db, tx } = openBareCeiling(path.join(dir, 'bare.db'))
     try {
-      db.pragma('journal_mode = WAL')
-      db.pragma('synchronous = FULL')
-      db.pragma('cache_size = -65536')
-      db.exec('CREATE TABLE events (id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, payload TEXT NOT NULL)')
-      const ins = db.prepare('INSERT INTO events (id, ts_ms, model, version, payload) VALUES (?, ?, ?, ?, ?)')
-      const tx = db.transaction((rows) => {
-        for (const r of rows) ins.run(r.id, r.tsMs, r.model, r.version, r.line)
-      })
       for (let i = 0; i < warm.nBatches; i++) tx.immediate(warm.batchRows(i))
       const batches = Array.from({ length: data.nBatches }, (_, i) => data.batchRows(i))
       const c0 = process.cpuUsage()
@@ -852,15 +862,7 @@ async function stagesPhase() {
     await time('reference', 'canonicalize (RFC 8785) per item', () => {
       for (const v of values) canonicalize(v)
     })
-    const db = new Database(path.join(dir, 'bare.db'))
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = FULL')
-    db.pragma('cache_size = -65536')
-    db.exec('CREATE TABLE events (id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, payload TEXT NOT NULL)')
-    const ins = db.prepare('INSERT INTO events (id, ts_ms, model, version, payload) VALUES (?, ?, ?, ?, ?)')
-    const tx = db.transaction((rs) => {
-      for (const r of rs) ins.run(r.id, r.tsMs, r.model, r.version, r.line)
-    })
+    const { db, tx } = openBareCeiling(path.join(dir, 'bare.db'))
     let j = 0
     await time('reference', 'bare sqlite insert (ceiling B table, FULL)', () => tx.immediate(data.batchRows(j++)), 'incl. fsync')
     db.close()
