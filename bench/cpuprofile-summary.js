@@ -80,11 +80,14 @@ for (const file of files) {
     return events ? `${ms} ${pctBusy} ${(t / events).toFixed(2).padStart(7)} µs/ev` : `${ms} ${pctBusy}`
   }
   console.log(`\n== ${file}`)
-  console.log(`sampled ${(total / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (percentages are of busy time)`)
+  console.log(
+    `sampled ${(total / 1e6).toFixed(2)} s, idle ${(idle / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (percentages are of busy time)`,
+  )
   console.log(`\n-- self time by package/layer --`)
   for (const [k, t] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, top)) if (k !== '(idle)') console.log(`${show(t)}  ${k}`)
   console.log(`\n-- self time by function (top ${top}) --`)
   for (const [k, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, top)) if (!k.startsWith('(idle)')) console.log(`${show(t)}  ${k}`)
   console.log(`\n-- inclusive time by function (top ${top}) --`)
-  for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top + 2)) if (!k.startsWith('(root)') && !k.startsWith('(idle)')) console.log(`${show(t)}  ${k}`)
+  for (const [k, t] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, top + 2))
+    if (!k.startsWith('(root)') && !k.startsWith('(idle)')) console.log(`${show(t)}  ${k}`)
 }

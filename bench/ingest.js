@@ -122,7 +122,7 @@ async function runIngestClient() {
     }
     parentPort.postMessage({ type: 'done', stats })
   } catch (e) {
-    parentPort.postMessage({ type: 'error', message: e instanceof Error ? e.stack ?? e.message : String(e) })
+    parentPort.postMessage({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
   } finally {
     agent.destroy()
   }
@@ -519,7 +519,9 @@ function openBareCeiling(file) {
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = FULL')
   db.pragma('cache_size = -65536')
-  db.exec('CREATE TABLE events (id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, payload TEXT NOT NULL)')
+  db.exec(
+    'CREATE TABLE events (id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL, model TEXT NOT NULL, version TEXT NOT NULL, payload TEXT NOT NULL)',
+  )
   const ins = db.prepare('INSERT INTO events (id, ts_ms, model, version, payload) VALUES (?, ?, ?, ?, ?)')
   const tx = db.transaction((rows) => {
     for (const r of rows) ins.run(r.id, r.tsMs, r.model, r.version, r.line)
@@ -621,9 +623,11 @@ async function ingestPhase() {
   if (med.http) {
     const cpu = median(results.http.map((x) => x.serverCpuUsPerEvent))
     const cores = median(results.http.map((x) => x.serverCores))
-    if (Number.isFinite(cpu)) lines.push(`server child CPU (median)        ${cpu.toFixed(1)} µs per event, ${cores.toFixed(2)} cores busy of ${os.cpus().length}`)
+    if (Number.isFinite(cpu))
+      lines.push(`server child CPU (median)        ${cpu.toFixed(1)} µs per event, ${cores.toFixed(2)} cores busy of ${os.cpus().length}`)
   }
-  if (med.http && med.sqlite) lines.push(`ratio end-to-end / bare-sqlite   ${ratio.toFixed(2)}   (target >= 0.60: ${ratio >= 0.6 ? 'MET' : 'NOT MET'})`)
+  if (med.http && med.sqlite)
+    lines.push(`ratio end-to-end / bare-sqlite   ${ratio.toFixed(2)}   (target >= 0.60: ${ratio >= 0.6 ? 'MET' : 'NOT MET'})`)
   if (med.http && med.file) lines.push(`ratio end-to-end / raw file      ${(med.http / med.file).toFixed(2)}`)
   if (med.sqlite && med.file) lines.push(`ratio bare-sqlite / raw file     ${(med.sqlite / med.file).toFixed(2)}`)
   console.log(lines.join('\n'))
@@ -737,7 +741,9 @@ async function lookupPhase() {
     lines.push(
       `LOOKUP  GET /v1/events/{id} · ${fmt(total)} events in store (${(dbBytes / 1e9).toFixed(2)} GB; filled in ${fillSeconds.toFixed(0)} s = ${fmt(total / fillSeconds)} ev/s via SqliteStore.writeBatch) · ${fmt(nReq)} random ids · 1 sequential keep-alive client`,
     )
-    lines.push(`p50 ${p.p50.toFixed(3)} ms   p95 ${p.p95.toFixed(3)} ms   p99 ${p.p99.toFixed(3)} ms   max ${p.max.toFixed(3)} ms   mean ${mean.toFixed(3)} ms   (${fmt(nReq / seconds)} req/s)`)
+    lines.push(
+      `p50 ${p.p50.toFixed(3)} ms   p95 ${p.p95.toFixed(3)} ms   p99 ${p.p99.toFixed(3)} ms   max ${p.max.toFixed(3)} ms   mean ${mean.toFixed(3)} ms   (${fmt(nReq / seconds)} req/s)`,
+    )
     lines.push(`p99 target <= 2 ms: ${p.p99 <= 2 ? 'MET' : 'NOT MET'}   errors=${errors} body-mismatches=${mismatches}`)
     console.log(lines.join('\n'))
     if (errors || mismatches) process.exitCode = 1
@@ -814,7 +820,12 @@ async function stagesPhase() {
       if (typeof store.indexLookups === 'function') {
         const t = performance.now()
         const n = store.indexLookups(1_000_000)
-        rows.push({ group: 'server', label: 'SqliteStore.indexLookups (background)', us: ((performance.now() - t) * 1000) / n, note: `${n} rows, one pass` })
+        rows.push({
+          group: 'server',
+          label: 'SqliteStore.indexLookups (background)',
+          us: ((performance.now() - t) * 1000) / n,
+          note: `${n} rows, one pass`,
+        })
       }
     }
     await store.close()
@@ -839,7 +850,13 @@ async function stagesPhase() {
     const moreBodies = Array.from({ length: more.nBatches }, (_, i) => Buffer.from(more.batch(i)))
     let m = 0
     const t3 = async () => {
-      await Promise.all([0, 1, 2].map(() => core.app.fetch(new Request('http://bench/v1/events', { method: 'POST', headers: NDJSON, body: moreBodies[m++] })).then((r) => r.arrayBuffer())))
+      await Promise.all(
+        [0, 1, 2].map(() =>
+          core.app
+            .fetch(new Request('http://bench/v1/events', { method: 'POST', headers: NDJSON, body: moreBodies[m++] }))
+            .then((r) => r.arrayBuffer()),
+        ),
+      )
     }
     for (let i = 0; i < 3; i++) await t3()
     const ts3 = []
@@ -848,7 +865,12 @@ async function stagesPhase() {
       await t3()
       ts3.push(performance.now() - t)
     }
-    rows.push({ group: 'server', label: 'app.fetch POST /v1/events, 3 in flight', us: usPerEvent(median(ts3)) / 3, note: 'in-process, incl. fsync' })
+    rows.push({
+      group: 'server',
+      label: 'app.fetch POST /v1/events, 3 in flight',
+      us: usPerEvent(median(ts3)) / 3,
+      note: 'in-process, incl. fsync',
+    })
     await core.close()
     await store2.close()
 
@@ -870,7 +892,10 @@ async function stagesPhase() {
     rmrf(dir)
   }
 
-  const out = ['', `STAGES  median of ${iters} runs on ${batchSize}-event batches (${(data.bytes / data.rows.length).toFixed(0)} B/event), µs per event`]
+  const out = [
+    '',
+    `STAGES  median of ${iters} runs on ${batchSize}-event batches (${(data.bytes / data.rows.length).toFixed(0)} B/event), µs per event`,
+  ]
   for (const g of ['server', 'reference']) {
     out.push(g === 'server' ? '-- server code (packages/server/dist) --' : '-- references --')
     for (const r of rows.filter((x) => x.group === g)) {
@@ -900,14 +925,24 @@ async function main() {
     process.exit(1)
   }, timeoutS * 1000).unref()
 
-  console.log(`inferlog ingest bench · ${new Date().toISOString()} · ${os.cpus().length}× ${os.cpus()[0]?.model ?? '?'} · ${os.platform()} ${os.release()}`)
-  const startLoad = os.loadavg().map((x) => x.toFixed(2)).join(' ')
+  console.log(
+    `inferlog ingest bench · ${new Date().toISOString()} · ${os.cpus().length}× ${os.cpus()[0]?.model ?? '?'} · ${os.platform()} ${os.release()}`,
+  )
+  const startLoad = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
   const summary = {}
   if (mode === 'all' || mode === 'ingest') summary.ingest = await ingestPhase()
   if (mode === 'stages') summary.stages = await stagesPhase()
   if (mode === 'lookup' || (mode === 'all' && process.env.BENCH_SKIP_LOOKUP !== '1')) summary.lookup = await lookupPhase()
-  const endLoad = os.loadavg().map((x) => x.toFixed(2)).join(' ')
-  console.log(`\nload average at start ${startLoad}, at end ${endLoad} (1/5/15 min; ${os.cpus().length} CPUs; other work on the box skews every number)`)
+  const endLoad = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')
+  console.log(
+    `\nload average at start ${startLoad}, at end ${endLoad} (1/5/15 min; ${os.cpus().length} CPUs; other work on the box skews every number)`,
+  )
   summary.loadavg = { start: startLoad, end: endLoad }
   if (process.env.BENCH_JSON === '1') console.log(JSON.stringify(summary))
   return process.exitCode ?? 0
@@ -922,7 +957,7 @@ if (isMainThread && isEntry) {
       process.exit(code)
     },
     (err) => {
-      process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+      process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
       cleanupSync()
       process.exit(1)
     },

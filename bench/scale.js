@@ -106,9 +106,19 @@ async function startPostgres(tmp) {
   fs.mkdirSync(dir, { mode: 0o700 })
   const root = process.getuid?.() === 0
   if (root) await run('chown', ['postgres:postgres', dir])
-  const pgrun = (bin, args) => (root ? run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]) : run(path.join(PG_BIN, bin), args))
+  const pgrun = (bin, args) =>
+    root ? run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]) : run(path.join(PG_BIN, bin), args)
   await pgrun('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
-  await pgrun('pg_ctl', ['-D', path.join(dir, 'data'), '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c shared_buffers=256MB -c max_wal_size=4GB`, 'start'])
+  await pgrun('pg_ctl', [
+    '-D',
+    path.join(dir, 'data'),
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c shared_buffers=256MB -c max_wal_size=4GB`,
+    'start',
+  ])
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     pid: () => Number(fs.readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]),
@@ -150,7 +160,14 @@ function post(url, body) {
   return new Promise((resolve) => {
     const u = new URL(url)
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume()
         res.on('end', () => resolve(res.statusCode))
@@ -319,7 +336,9 @@ async function scaleOutPhase(name, nCollectors, nWorkers, services) {
   // A bounded stream, as in production: once the backlog holds MAX_BACKLOG_BYTES the collectors
   // answer 503 and clients back off, so the acked rate settles at what the workers store.
   const queue = `${services.nats}?stream=${name.toUpperCase()}&max_bytes=${MAX_BACKLOG_BYTES}`
-  const collectors = await Promise.all(Array.from({ length: nCollectors }, () => spawnCli(['serve', '--port', '0', '--store', store, '--queue', queue])))
+  const collectors = await Promise.all(
+    Array.from({ length: nCollectors }, () => spawnCli(['serve', '--port', '0', '--store', store, '--queue', queue])),
+  )
   const workers = await Promise.all(Array.from({ length: nWorkers }, () => spawnCli(['worker', '--store', store, '--queue', queue])))
   try {
     log(`${nCollectors}+${nWorkers}: ${SECONDS}s at full speed, ${CLIENTS} clients × ${BATCH} events`)
@@ -389,12 +408,27 @@ async function lagPhase(services, rate) {
   })()
   try {
     log(`lag: ${LAG_SECONDS}s at ${rate} events/s (half the 2+2 sustained rate), 2+2, ${batch} events per request`)
-    const r = await drive({ urls: collectors.map((x) => x.first), seconds: LAG_SECONDS, clients: 4, batch, prefix: 'lag', rate, onAck: (id, ms) => pending.set(id, ms) })
+    const r = await drive({
+      urls: collectors.map((x) => x.first),
+      seconds: LAG_SECONDS,
+      clients: 4,
+      batch,
+      prefix: 'lag',
+      rate,
+      onAck: (id, ms) => pending.set(id, ms),
+    })
     stopAt = Date.now()
     polling = false
     await poller
     lags.sort((a, b) => a - b)
-    return { rate, achievedRate: Math.round(r.acked / (r.ms / 1000)), samples: lags.length, p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags[lags.length - 1] }
+    return {
+      rate,
+      achievedRate: Math.round(r.acked / (r.ms / 1000)),
+      samples: lags.length,
+      p50: percentile(lags, 50),
+      p99: percentile(lags, 99),
+      max: lags[lags.length - 1],
+    }
   } finally {
     polling = false
     await c.end().catch(() => {})
@@ -413,13 +447,22 @@ async function main() {
   try {
     if (PHASES.includes('embedded')) {
       const e = await embeddedPhase(tmp)
-      out.embedded = { rate: e.rate, events: e.events, refused: e.refused, cpuUsPerEvent: e.cpuUsPerEvent, bytesPerEvent: Math.round(await sqliteBytesPerEvent(e.dir, e.events)) }
+      out.embedded = {
+        rate: e.rate,
+        events: e.events,
+        refused: e.refused,
+        cpuUsPerEvent: e.cpuUsPerEvent,
+        bytesPerEvent: Math.round(await sqliteBytesPerEvent(e.dir, e.events)),
+      }
       log(`embedded: ${e.rate} events/s`)
     }
     if (PHASES.some((p) => p !== 'embedded')) {
       ;[nats, pgs] = await Promise.all([startNats(tmp), startPostgres(tmp)])
       const services = { nats: nats.url, natsPid: nats.pid, pg: pgs.url, pgPid: pgs.pid }
-      for (const [phase, nc, nw] of [['1+1', 1, 1], ['2+2', 2, 2]]) {
+      for (const [phase, nc, nw] of [
+        ['1+1', 1, 1],
+        ['2+2', 2, 2],
+      ]) {
         if (!PHASES.includes(phase)) continue
         const name = phase === '1+1' ? 'one' : 'two'
         const r = await scaleOutPhase(name, nc, nw, services)
@@ -427,7 +470,9 @@ async function main() {
         r.bytesPerEvent = Math.round((bytes.events + bytes.ids) / r.events)
         r.bytesPerEventWithoutIdGate = Math.round(bytes.events / r.events)
         out[phase] = r
-        log(`${phase}: acked ${r.ackedRate}/s, stored ${r.storedRate}/s during the window, backlog ${r.backlogAtEnd} drained in ${r.drainMs} ms`)
+        log(
+          `${phase}: acked ${r.ackedRate}/s, stored ${r.storedRate}/s during the window, backlog ${r.backlogAtEnd} drained in ${r.drainMs} ms`,
+        )
       }
       if (PHASES.includes('lag')) {
         const base = out['2+2']?.storedRate ?? out['1+1']?.storedRate ?? 10_000
@@ -451,16 +496,31 @@ function print(o) {
   for (const k of ['1+1', '2+2']) {
     const r = o[k]
     if (!r) continue
-    rows.push([`${k} (collectors+workers, JetStream, PostgreSQL)`, r.ackedRate, r.storedRate, emb ? `${Math.round((100 * r.storedRate) / emb)}%` : '-', r.backlogAtEnd, `${r.bytesPerEvent} (${r.bytesPerEventWithoutIdGate} without event_ids)`])
+    rows.push([
+      `${k} (collectors+workers, JetStream, PostgreSQL)`,
+      r.ackedRate,
+      r.storedRate,
+      emb ? `${Math.round((100 * r.storedRate) / emb)}%` : '-',
+      r.backlogAtEnd,
+      `${r.bytesPerEvent} (${r.bytesPerEventWithoutIdGate} without event_ids)`,
+    ])
   }
   const w = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)))
   console.log(`\nscale-out benchmark: ${o.seconds}s per phase, ${o.clients} clients × ${o.batch} events/request, ${o.cpus} CPUs`)
   for (const r of rows) console.log(r.map((c, i) => String(c).padEnd(w[i])).join('  '))
   console.log('\nCPU per event (µs), by component:')
   for (const k of ['embedded', '1+1', '2+2']) {
-    if (o[k]?.cpuUsPerEvent) console.log(`  ${k.padEnd(9)} ${Object.entries(o[k].cpuUsPerEvent).map(([n, v]) => `${n} ${v}`).join(', ')}`)
+    if (o[k]?.cpuUsPerEvent)
+      console.log(
+        `  ${k.padEnd(9)} ${Object.entries(o[k].cpuUsPerEvent)
+          .map(([n, v]) => `${n} ${v}`)
+          .join(', ')}`,
+      )
   }
-  if (o.lag) console.log(`\nlag client ack → visible in PostgreSQL at ${o.lag.rate} events/s (achieved ${o.lag.achievedRate}): p50 ${o.lag.p50} ms, p99 ${o.lag.p99} ms, max ${o.lag.max} ms (${o.lag.samples} requests)`)
+  if (o.lag)
+    console.log(
+      `\nlag client ack → visible in PostgreSQL at ${o.lag.rate} events/s (achieved ${o.lag.achievedRate}): p50 ${o.lag.p50} ms, p99 ${o.lag.p99} ms, max ${o.lag.max} ms (${o.lag.samples} requests)`,
+    )
   if (process.env.BENCH_JSON === '1') console.log(JSON.stringify(o))
 }
 

@@ -30,7 +30,20 @@ const args = process.argv.slice(2)
 // ---------------------------------------------------------------- events
 
 function text(n, seed) {
-  const words = ['the', 'model', 'answered', 'quickly', 'order', 'shipping', 'tomorrow', 'refund', 'policy', 'customer', 'support', 'ticket']
+  const words = [
+    'the',
+    'model',
+    'answered',
+    'quickly',
+    'order',
+    'shipping',
+    'tomorrow',
+    'refund',
+    'policy',
+    'customer',
+    'support',
+    'ticket',
+  ]
   let s = ''
   let i = seed
   while (s.length < n) s += words[(i = (i * 1103515245 + 12345) & 0x7fffffff) % words.length] + ' '
@@ -48,7 +61,12 @@ const MODEL = { name: 'support-assistant', version: '3.2.0', params: { temperatu
 function smallEvent(seed = 0) {
   return {
     model: MODEL,
-    input: { messages: [{ role: 'system', content: text(180, 1) }, { role: 'user', content: text(420, 2 + seed * 7) }] },
+    input: {
+      messages: [
+        { role: 'system', content: text(180, 1) },
+        { role: 'user', content: text(420, 2 + seed * 7) },
+      ],
+    },
     output: { role: 'assistant', content: text(260, 3 + seed * 11), finish_reason: 'stop' },
     latency_ms: { total: 400 + (seed % 97), ttft: 90 + (seed % 13) },
     usage: { input_tokens: 142 + (seed % 50), output_tokens: 61 + (seed % 40), cost_usd: 0.000153 },
@@ -71,7 +89,12 @@ function tensorEventPlain(seed = 0) {
   const rows = (a) => Array.from({ length: 50 }, (_, i) => Array.from(a.subarray(i * 5, i * 5 + 5)))
   return {
     ...smallEvent(seed),
-    input: { messages: [{ role: 'system', content: text(600, 4) }, { role: 'user', content: text(1800, 5 + seed * 13) }] },
+    input: {
+      messages: [
+        { role: 'system', content: text(600, 4) },
+        { role: 'user', content: text(1800, 5 + seed * 13) },
+      ],
+    },
     output: { role: 'assistant', content: text(700, 6 + seed * 17), finish_reason: 'stop' },
     internals: { embedding: Array.from(emb), top_logprobs: rows(lp), top_token_ids: rows(ids) },
   }
@@ -241,7 +264,13 @@ async function runOne(lib, kind, url, n) {
     const lf = new Langfuse({ publicKey: 'pk-lf-bench', secretKey: 'sk-lf-bench', baseUrl: url })
     call = () => {
       const plain = next()
-      const trace = lf.trace({ name: 'chat', userId: plain.trace.user_id, sessionId: plain.trace.session_id, input: plain.input, output: plain.output })
+      const trace = lf.trace({
+        name: 'chat',
+        userId: plain.trace.user_id,
+        sessionId: plain.trace.session_id,
+        input: plain.input,
+        output: plain.output,
+      })
       trace.generation({
         name: 'llm',
         model: MODEL.name,
@@ -285,8 +314,11 @@ const f = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2
 
 async function main() {
   const quick = args.includes('--quick')
-  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
-  const libs = (only ?? ['JSON.stringify', 'inferlog', 'pino', 'opentelemetry', 'langfuse'])
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',')
+  const libs = only ?? ['JSON.stringify', 'inferlog', 'pino', 'opentelemetry', 'langfuse']
   const repeat = Number(args.find((a) => a.startsWith('--repeat='))?.slice(9) ?? (quick ? 1 : 3))
   const dummy = await startDummy()
   const runs = []
@@ -322,16 +354,26 @@ async function main() {
   }
   const byKind = (k) => rows.filter((r) => r.kind === k)
   const lines = []
-  lines.push(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end, ${new Date().toISOString().slice(0, 10)}.`)
+  lines.push(
+    `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} at the end, ${new Date().toISOString().slice(0, 10)}.`,
+  )
   lines.push('')
   for (const kind of ['small', 'tensor']) {
     const rs = byKind(kind)
     const base = rs.find((r) => r.lib === 'JSON.stringify')
     const pino = rs.find((r) => r.lib === 'pino')
-    const title = kind === 'small' ? `1.2 KB chat event (${rs[0]?.bytes} B as JSON on average)` : `20 KB event, 50×5 logprobs + 384-float embedding (${rs[0]?.bytes} B as JSON on average)`
+    const title =
+      kind === 'small'
+        ? `1.2 KB chat event (${rs[0]?.bytes} B as JSON on average)`
+        : `20 KB event, 50×5 logprobs + 384-float embedding (${rs[0]?.bytes} B as JSON on average)`
     lines.push(`**${title}**, ${rs[0]?.n} events per run, median of ${repeat} runs`)
     lines.push('')
-    lines.push('| library | sync call, median µs | calling thread, µs/event (amortized) | × JSON.stringify | × pino | process CPU, µs/event |')
+    lines.push(
+      '| library | sync call, median µs | calling thread, µs/event (amortized) | × JSON.stringify | × pino | process CPU, µs/event |',
+    )
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: |')
     for (const r of rs) {
       const xs = base ? (r.threadUs / base.threadUs).toFixed(2) : '–'
@@ -340,7 +382,11 @@ async function main() {
       lines.push(`| ${name} | ${f(r.syncUs)} | ${f(r.threadUs)} | ${xs} | ${xp} | ${f(r.cpuUs)} |`)
     }
     const ours = rs.find((r) => r.lib === 'inferlog')
-    if (ours?.wireBytesPerEvent) lines.push('', `@inferlog/sdk delivered ${ours.sent} events over the runs (warm-up included; dropped ${ours.dropped}, failed ${ours.failed}), ${Math.round(ours.wireBytesPerEvent)} B each on the wire (gzip level 1).`)
+    if (ours?.wireBytesPerEvent)
+      lines.push(
+        '',
+        `@inferlog/sdk delivered ${ours.sent} events over the runs (warm-up included; dropped ${ours.dropped}, failed ${ours.failed}), ${Math.round(ours.wireBytesPerEvent)} B each on the wire (gzip level 1).`,
+      )
     lines.push('')
   }
   const table = lines.join('\n')

@@ -71,14 +71,19 @@ describe('client commands against a running server', () => {
     fs.writeFileSync(file, lines.join('\n') + '\n')
     const r = await runCli(['ingest', file, '--url', url, '--batch', '700'])
     expect(r.code).toBe(1)
-    expect(r.stdout.trim()).toMatch(/^ingested .*events\.ndjson: 2501 items, 2500 accepted, 0 duplicates, 1 rejected in [\d.]+s \(\d+\/s\)$/)
+    expect(r.stdout.trim()).toMatch(
+      /^ingested .*events\.ndjson: 2501 items, 2500 accepted, 0 duplicates, 1 rejected in [\d.]+s \(\d+\/s\)$/,
+    )
     expect(r.stderr).toMatch(/^line 11: invalid_json: /m)
     const again = await runCli(['ingest', file, '--url', url, '--json'])
     expect(JSON.parse(again.stdout)).toMatchObject({ items: 2501, accepted: 0, duplicates: 2500, rejected: 1 })
   })
 
   it('gets, queries and attaches feedback', async () => {
-    await fetch(`${url}/v1/events`, { method: 'POST', body: JSON.stringify({ id: 'cli-1', model: { name: 'ranker', version: '7' }, input: 'q', output: [3, 1, 2] }) })
+    await fetch(`${url}/v1/events`, {
+      method: 'POST',
+      body: JSON.stringify({ id: 'cli-1', model: { name: 'ranker', version: '7' }, input: 'q', output: [3, 1, 2] }),
+    })
     const fb = await runCli(['feedback', 'cli-1', 'rating', '4', '--url', url])
     expect(fb.code).toBe(0)
     expect(fb.stdout).toMatch(/^recorded feedback \S+ on event cli-1/)
@@ -87,7 +92,10 @@ describe('client commands against a running server', () => {
     const g = await runCli(['get', 'cli-1', '--url', url, '--json'])
     const detail = JSON.parse(g.stdout)
     expect(detail.event.output).toEqual([3, 1, 2])
-    expect(detail.feedback.map((f: { name: string; value: unknown }) => [f.name, f.value])).toEqual([['rating', 4], ['label', 'relevant']])
+    expect(detail.feedback.map((f: { name: string; value: unknown }) => [f.name, f.value])).toEqual([
+      ['rating', 4],
+      ['label', 'relevant'],
+    ])
     const q = await runCli(['query', '--model', 'ranker', '--has-feedback', 'true', '--url', url, '--json'])
     expect(JSON.parse(q.stdout).items.map((e: { id: string }) => e.id)).toEqual(['cli-1'])
     const human = await runCli(['query', '--model', 'ranker', '--url', url])

@@ -118,7 +118,9 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     expect(load.feedback.size).toBe(50_000)
     const v = await expectExactlyOnce(name, load)
     expect(v.storedEvents).toBe(200_000)
-    console.log(`e2e: 200 000 events + 50 000 feedback acknowledged in ${load.elapsedMs} ms (${Math.round(200_000 / (load.elapsedMs / 1000))} events/s)`)
+    console.log(
+      `e2e: 200 000 events + 50 000 feedback acknowledged in ${load.elapsedMs} ms (${Math.round(200_000 / (load.elapsedMs / 1000))} events/s)`,
+    )
   }, 120_000)
 
   it('kill -9 of a worker in the middle of its batches: its groups are redelivered, nothing lost or doubled', async () => {
@@ -173,7 +175,10 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     await new Promise((r) => setTimeout(r, 1200))
     await nats.stop('SIGKILL')
     // While NATS is down the collectors refuse with 503 + Retry-After.
-    const res = await fetch(`${c1!.first}/v1/events`, { method: 'POST', body: JSON.stringify({ model: { name: 'm', version: '1' }, input: 1, output: 1 }) })
+    const res = await fetch(`${c1!.first}/v1/events`, {
+      method: 'POST',
+      body: JSON.stringify({ model: { name: 'm', version: '1' }, input: 1, output: 1 }),
+    })
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBeTruthy()
     await new Promise((r) => setTimeout(r, 1500))
@@ -195,7 +200,10 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     const c = new pg.Client({ connectionString: pgServer.url })
     await c.connect()
     try {
-      const r = await c.query<{ n: number; d: number }>(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM ${name}.events WHERE id = ANY($1)`, [sdkIds])
+      const r = await c.query<{ n: number; d: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT id)::int AS d FROM ${name}.events WHERE id = ANY($1)`,
+        [sdkIds],
+      )
       expect(r.rows[0]).toEqual({ n: sdkIds.length, d: sdkIds.length })
     } finally {
       await c.end()
@@ -214,7 +222,8 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     const result = await load
     await expectExactlyOnce(name, result)
     // The outage was seen and ridden out by retries, not by losing groups.
-    const failures = (await metric(w1!, 'inferlog_worker_write_failures_total')) + (await metric(w2!, 'inferlog_worker_write_failures_total'))
+    const failures =
+      (await metric(w1!, 'inferlog_worker_write_failures_total')) + (await metric(w2!, 'inferlog_worker_write_failures_total'))
     expect(failures).toBeGreaterThan(0)
     expect((await metric(w1!, 'inferlog_worker_dead_groups_total')) + (await metric(w2!, 'inferlog_worker_dead_groups_total'))).toBe(0)
   }, 90_000)

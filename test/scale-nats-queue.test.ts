@@ -100,10 +100,7 @@ describe.skipIf(!available)('NatsQueue (JetStream)', () => {
 
   it('a collector caps items at what one message can carry: an oversized item is refused alone, its neighbours accepted', async () => {
     const quiet = { info: () => {}, warn: () => {}, error: () => {} }
-    const server = await startServer(
-      resolveServerConfig({ port: 0, store: 'sqlite::memory:', queue: `${nats.url}?stream=CAP` }, {}),
-      quiet,
-    )
+    const server = await startServer(resolveServerConfig({ port: 0, store: 'sqlite::memory:', queue: `${nats.url}?stream=CAP` }, {}), quiet)
     try {
       const max = server.queue!.maxItemBytes!
       expect(max).toBeGreaterThan(400_000)
@@ -134,7 +131,10 @@ describe.skipIf(!available)('NatsQueue (JetStream)', () => {
       await nats.stop('SIGKILL')
       await new Promise((r) => setTimeout(r, 300))
       const t0 = Date.now()
-      await expect(q.publish({ events: [eventRecord({ id: 'during' })], feedback: [] })).rejects.toMatchObject({ code: 'unavailable', retryAfter: 1 })
+      await expect(q.publish({ events: [eventRecord({ id: 'during' })], feedback: [] })).rejects.toMatchObject({
+        code: 'unavailable',
+        retryAfter: 1,
+      })
       await expect(q.ping()).rejects.toMatchObject({ code: 'unavailable' })
       expect(Date.now() - t0).toBeLessThan(1000)
       await nats.start()

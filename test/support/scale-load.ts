@@ -64,12 +64,7 @@ export function makeEvent(id: string, n: number): Record<string, unknown> {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-async function postUntilAcked(
-  url: string,
-  body: string,
-  result: LoadResult,
-  retryForMs: number,
-): Promise<boolean> {
+async function postUntilAcked(url: string, body: string, result: LoadResult, retryForMs: number): Promise<boolean> {
   const until = Date.now() + retryForMs
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     try {
@@ -128,7 +123,8 @@ export async function driveLoad(o: LoadOptions): Promise<LoadResult> {
         }
         // Feedback goes through the other collector: order across collectors is not guaranteed.
         const other = o.urls[(c + turn + 1) % o.urls.length]!
-        if (await postUntilAcked(`${other}/v1/feedback`, fb.join('\n'), result, retryForMs)) fbIds.forEach((id, i) => result.feedback.set(id, md5(fb[i]!)))
+        if (await postUntilAcked(`${other}/v1/feedback`, fb.join('\n'), result, retryForMs))
+          fbIds.forEach((id, i) => result.feedback.set(id, md5(fb[i]!)))
       }
     }
   }
@@ -155,7 +151,9 @@ export async function verifyStored(pgUrl: string, schema: string, acked: LoadRes
   await client.connect()
   try {
     const read = async (table: string) => {
-      const r = await client.query<{ id: string; h: string; n: string }>(`SELECT id, md5(min(body)) AS h, count(*) AS n FROM ${schema}.${table} GROUP BY project, id`)
+      const r = await client.query<{ id: string; h: string; n: string }>(
+        `SELECT id, md5(min(body)) AS h, count(*) AS n FROM ${schema}.${table} GROUP BY project, id`,
+      )
       return r.rows
     }
     const check = (rows: { id: string; h: string; n: string }[], want: Map<string, string>) => {

@@ -37,7 +37,11 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
 }
 
 /** Runs the CLI to completion and returns its output. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  input?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' })
     let stdout = ''

@@ -36,7 +36,12 @@ export class HttpClient {
   }
 
   /** Sends a request; returns status and parsed JSON, throws {@link ApiError} on an error reply. */
-  async request<T>(method: string, path: string, body?: string | Uint8Array, contentType = 'application/json'): Promise<{ status: number; json: T }> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: string | Uint8Array,
+    contentType = 'application/json',
+  ): Promise<{ status: number; json: T }> {
     let res: Response
     try {
       res = await fetch(this.base + path, {
@@ -58,7 +63,12 @@ export class HttpClient {
     if (res.status >= 400) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error
       const ra = Number(res.headers.get('retry-after'))
-      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `HTTP ${res.status}`, Number.isFinite(ra) && ra > 0 ? ra : undefined)
+      throw new ApiError(
+        res.status,
+        err?.code ?? `http_${res.status}`,
+        err?.message ?? `HTTP ${res.status}`,
+        Number.isFinite(ra) && ra > 0 ? ra : undefined,
+      )
     }
     return { status: res.status, json: json as T }
   }

@@ -22,7 +22,10 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--host <h>', 'address to bind (default 127.0.0.1; others need API keys)')
     .option('--data <dir>', 'data directory (default ./data)')
     .option('--store <url>', 'store URL (default sqlite:<data>/inferlog.db)')
-    .option('--queue <url>', 'scale-out: publish accepted items to NATS JetStream (nats://host:port[?stream=…]); run `inferlog worker` to store them')
+    .option(
+      '--queue <url>',
+      'scale-out: publish accepted items to NATS JetStream (nats://host:port[?stream=…]); run `inferlog worker` to store them',
+    )
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 
@@ -49,8 +52,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--retries <n>', 'retries of a batch on 503/network errors (default 20)'),
   ).action((file, o) => run(ingestCommand(file, o, io)))
 
-  clientOptions(program.command('get').argument('<id>', 'event id').description('show an event with its feedback and shadows')).action((id, o) =>
-    run(getCommand(id, o, io)),
+  clientOptions(program.command('get').argument('<id>', 'event id').description('show an event with its feedback and shadows')).action(
+    (id, o) => run(getCommand(id, o, io)),
   )
 
   clientOptions(
@@ -113,7 +116,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2
     if (e instanceof ApiError) io.err(`inferlog: ${e.code}: ${e.message}`)
     else if ((e as { code?: string }).code === 'ENOENT') io.err(`inferlog: ${(e as Error).message}`)
-    else io.err(`inferlog: ${e instanceof Error ? ((e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : '') + e.message : String(e)}`)
+    else
+      io.err(
+        `inferlog: ${e instanceof Error ? ((e as { code?: string }).code ? `${(e as { code?: string }).code}: ` : '') + e.message : String(e)}`,
+      )
     return 1
   }
 }

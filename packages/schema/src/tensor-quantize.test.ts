@@ -32,7 +32,11 @@ describe('int8 quantization', () => {
     const q = quantizeInt8([1, -0.5, 0.25, NaN, Infinity])
     expect(q.scale).toBeCloseTo(1 / 127)
     expect(Array.from(q.data)).toEqual([127, -64, 32, 0, 0])
-    expect(Array.from(dequantizeInt8(q.data, q.scale)).slice(0, 3).map((x) => Math.round(x * 100) / 100)).toEqual([1, -0.5, 0.25])
+    expect(
+      Array.from(dequantizeInt8(q.data, q.scale))
+        .slice(0, 3)
+        .map((x) => Math.round(x * 100) / 100),
+    ).toEqual([1, -0.5, 0.25])
     expect(quantizeInt8([0, 0]).scale).toBe(0)
   })
 })

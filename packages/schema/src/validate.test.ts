@@ -37,7 +37,9 @@ describe('event validation', () => {
     expect(v.event(minimalExampleEvent({ sample_rate: 1.5 }))).toMatchObject({ path: '/sample_rate' })
     expect(v.event(minimalExampleEvent({ ts: 'yesterday' }))).toMatchObject({ path: '/ts' })
     expect(v.event(minimalExampleEvent({ model: { name: 'm', version: 3 as never } }))).toMatchObject({ path: '/model/version' })
-    expect(v.event(minimalExampleEvent({ model: { name: 'm', version: '1', stage: 'prod' as never } }))).toMatchObject({ path: '/model/stage' })
+    expect(v.event(minimalExampleEvent({ model: { name: 'm', version: '1', stage: 'prod' as never } }))).toMatchObject({
+      path: '/model/stage',
+    })
     expect(v.event({ ...minimalExampleEvent(), lantency_ms: {} })).toMatchObject({ path: '/lantency_ms' })
     expect(v.event([minimalExampleEvent()])).toMatchObject({ code: 'validation_failed', path: '' })
     expect(v.event('x')).toMatchObject({ code: 'validation_failed' })
@@ -69,7 +71,9 @@ describe('event validation', () => {
 describe('feedback validation', () => {
   it('accepts the documented shapes', () => {
     expect(v.feedback({ event_id: 'e1', name: 'thumbs', value: -1 })).toBeUndefined()
-    expect(v.feedback({ event_id: 'e1', name: 'label', value: 'spam', kind: 'explicit', source: { type: 'annotator', id: 'a7' } })).toBeUndefined()
+    expect(
+      v.feedback({ event_id: 'e1', name: 'label', value: 'spam', kind: 'explicit', source: { type: 'annotator', id: 'a7' } }),
+    ).toBeUndefined()
     expect(v.feedback({ event_id: 'e1', name: 'preference', value: { chosen: 0, rejected: 1 } })).toBeUndefined()
     expect(v.feedback({ event_id: 'e1', name: 'correction', value: { text: 'fixed' }, ts: '2026-11-26T10:00:00.000Z' })).toBeUndefined()
   })

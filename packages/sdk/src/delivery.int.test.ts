@@ -38,23 +38,20 @@ function flakyProxy(target: string) {
         res.end('{"error":{"code":"overloaded","message":"try later"}}')
         return
       }
-      const fwd = http.request(
-        { hostname: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers },
-        (up) => {
-          const body: Buffer[] = []
-          up.on('data', (c: Buffer) => body.push(c))
-          up.on('end', () => {
-            if (n % 7 === 0) {
-              // The collector committed; the client never hears it.
-              stats.lostReplies++
-              req.socket.destroy()
-              return
-            }
-            res.writeHead(up.statusCode ?? 500, up.headers)
-            res.end(Buffer.concat(body))
-          })
-        },
-      )
+      const fwd = http.request({ hostname: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+        const body: Buffer[] = []
+        up.on('data', (c: Buffer) => body.push(c))
+        up.on('end', () => {
+          if (n % 7 === 0) {
+            // The collector committed; the client never hears it.
+            stats.lostReplies++
+            req.socket.destroy()
+            return
+          }
+          res.writeHead(up.statusCode ?? 500, up.headers)
+          res.end(Buffer.concat(body))
+        })
+      })
       fwd.on('error', () => req.socket.destroy())
       fwd.end(Buffer.concat(chunks))
     })

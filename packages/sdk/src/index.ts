@@ -52,7 +52,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const http = options.http ?? {}
   const warn = (message: string) => {
     try {
-      ;(options.onError ?? ((e: InferlogSdkError) => console.warn(`[inferlog] ${e.code}: ${e.message}`)))(new InferlogSdkError('store_unavailable', message))
+      ;(options.onError ?? ((e: InferlogSdkError) => console.warn(`[inferlog] ${e.code}: ${e.message}`)))(
+        new InferlogSdkError('store_unavailable', message),
+      )
     } catch {
       // never into the host
     }

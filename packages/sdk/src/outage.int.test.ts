@@ -33,7 +33,9 @@ function host(mode: string, options: object) {
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   createInterface({ input: child.stdout }).on('line', (l) => lines.push(l))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => r({ code, signal })),
+  )
   return { child, lines, exited, stderr: () => stderr }
 }
 
@@ -71,10 +73,14 @@ describe('outages', () => {
       }
     }
     await log.flush()
-    await waitFor(() => {
-      const s = log.stats()
-      return s.spoolItems === 0 && s.queueDepth === 0 && s.inFlight === 0
-    }, 30_000, 'spool drained')
+    await waitFor(
+      () => {
+        const s = log.stats()
+        return s.spoolItems === 0 && s.queueDepth === 0 && s.inFlight === 0
+      },
+      30_000,
+      'spool drained',
+    )
     const s = log.stats()
     await log.close()
     expect(statsWhileDown.spooled).toBeGreaterThan(0)
@@ -124,7 +130,9 @@ describe('outages', () => {
     expect(k.length).toBe(count)
     expect(m.length).toBeGreaterThanOrEqual(reported)
     expect(new Set(m).size).toBe(m.length)
-    console.log(`host kill: ${count} spooled events replayed by a new process; mid-way kill: ${reported} reported spooled, ${m.length} arrived`)
+    console.log(
+      `host kill: ${count} spooled events replayed by a new process; mid-way kill: ${reported} reported spooled, ${m.length} arrived`,
+    )
   }, 60_000)
 
   it('flushes on beforeExit and on SIGTERM (then still dies of the signal)', async () => {

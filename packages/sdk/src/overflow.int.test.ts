@@ -32,7 +32,15 @@ function gcFunction(): () => void {
 
 describe('overflow', () => {
   it('a tiny queue drops exactly what it cannot hold; the collector gets exactly the rest', async () => {
-    const log = createLogger({ url: collector.url, model, project: 'tiny', queue: { maxItems: 50 }, spool: { dir: false }, flushOnExit: false, onError: () => undefined })
+    const log = createLogger({
+      url: collector.url,
+      model,
+      project: 'tiny',
+      queue: { maxItems: 50 },
+      spool: { dir: false },
+      flushOnExit: false,
+      onError: () => undefined,
+    })
     // One synchronous burst: the batcher cannot run in between, so exactly 50 fit.
     const burst = Array.from({ length: 10_000 }, (_, i) => log.log({ input: { i }, output: i }))
     expect(log.stats()).toMatchObject({ enqueued: 50, dropped: 9950, queueDepth: 50 })
@@ -91,7 +99,9 @@ describe('overflow', () => {
     expect(grown).toBeLessThan(40 * 1024 * 1024)
     expect(errors.has('queue_overflow')).toBe(true)
     expect(errors.has('delivery_failed')).toBe(true)
-    console.log(`bounded: ${n} × 4 KB logged with the collector down; heap grew ${(grown / 1048576).toFixed(1)} MB; dropped ${s.dropped}, failed ${s.failed}`)
+    console.log(
+      `bounded: ${n} × 4 KB logged with the collector down; heap grew ${(grown / 1048576).toFixed(1)} MB; dropped ${s.dropped}, failed ${s.failed}`,
+    )
   }, 60_000)
 })
 
@@ -111,11 +121,19 @@ async function slowServer(delayMs: number) {
     )
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((r) => server.closeAllConnections() ?? server.close(() => r())) }
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((r) => server.closeAllConnections() ?? server.close(() => r())),
+  }
 }
 
 /** Median over rounds of the mean time of `perRound` log() calls, with the batcher running between rounds. */
-async function timeLogs(log: ReturnType<typeof createLogger>, rounds: number, perRound: number): Promise<{ median: number; endedAt: number }> {
+async function timeLogs(
+  log: ReturnType<typeof createLogger>,
+  rounds: number,
+  perRound: number,
+): Promise<{ median: number; endedAt: number }> {
   const means: number[] = []
   const ev = { input: { prompt: 'hello there', n: 1 }, output: { text: 'general kenobi' } }
   for (let r = 0; r < rounds; r++) {
@@ -132,7 +150,14 @@ describe('a slow collector', () => {
   it('does not change the time log() takes', async () => {
     const fast = await slowServer(0)
     const slow = await slowServer(3000)
-    const opts = { model, spool: { dir: false as const }, batch: { maxItems: 200, intervalMs: 5 }, queue: { maxItems: 5000 }, flushOnExit: false, onError: () => undefined }
+    const opts = {
+      model,
+      spool: { dir: false as const },
+      batch: { maxItems: 200, intervalMs: 5 },
+      queue: { maxItems: 5000 },
+      flushOnExit: false,
+      onError: () => undefined,
+    }
     const a = createLogger({ ...opts, url: fast.url })
     const b = createLogger({ ...opts, url: slow.url, http: { timeoutMs: 20_000 } })
     // Warm up both code paths, then measure in alternation.

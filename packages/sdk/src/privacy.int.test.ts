@@ -52,7 +52,10 @@ function logSensitive(log: ReturnType<typeof createLogger>): string {
     context: { entities: { contact: 'jane.doe@example.com' } },
     trace: { user_id: 'alice-user-42', session_id: 's-1' },
   })
-  log.feedback(id, 'comment', 'the bot leaked jane.doe@example.com', { source: { type: 'user', id: 'alice-user-42' }, comment: 'call me: +1 415 555 0132' })
+  log.feedback(id, 'comment', 'the bot leaked jane.doe@example.com', {
+    source: { type: 'user', id: 'alice-user-42' },
+    comment: 'call me: +1 415 555 0132',
+  })
   return id
 }
 
@@ -67,15 +70,22 @@ describe('privacy', () => {
       req.on('end', () => {
         const raw = Buffer.concat(chunks)
         bodies.push((req.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw) : raw).toString('utf8'))
-        const fwd = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: 'POST', headers: req.headers }, (up) => {
-          res.writeHead(up.statusCode ?? 500, up.headers)
-          up.pipe(res)
-        })
+        const fwd = http.request(
+          { hostname: target.hostname, port: target.port, path: req.url, method: 'POST', headers: req.headers },
+          (up) => {
+            res.writeHead(up.statusCode ?? 500, up.headers)
+            up.pipe(res)
+          },
+        )
         fwd.end(raw)
       })
     })
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
-    const log = createLogger({ ...privacyOptions(), url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, spool: { dir: false } })
+    const log = createLogger({
+      ...privacyOptions(),
+      url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      spool: { dir: false },
+    })
     const id = logSensitive(log)
     await log.flush()
     expect(log.stats()).toMatchObject({ sent: 2, rejected: 0, failed: 0 })
@@ -99,7 +109,11 @@ describe('privacy', () => {
       messages: [{ role: 'user', content: 'I am [REDACTED:email], call [REDACTED:phone], card [REDACTED:card]' }],
     })
     expect(detail.event.output.text).toBe('Sure, I will email [REDACTED:email]')
-    expect(detail.feedback[0]).toMatchObject({ value: 'the bot leaked [REDACTED:email]', comment: 'call me: [REDACTED:phone]', source: { type: 'user', id: hmac } })
+    expect(detail.feedback[0]).toMatchObject({
+      value: 'the bot leaked [REDACTED:email]',
+      comment: 'call me: [REDACTED:phone]',
+      source: { type: 'user', id: hmac },
+    })
   })
 
   it('the spool holds redacted data only', async () => {
@@ -121,20 +135,28 @@ describe('direct-to-store', () => {
   it("createLogger({ store: 'sqlite:…' }) writes through the collector's ingest pipeline in-process", async () => {
     const db = path.join(root, 'embedded', 'inferlog.db')
     const host = fileURLToPath(new URL('./test-support/sdk-host.mjs', import.meta.url))
-    const child = spawn(process.execPath, [host, 'store', JSON.stringify({ store: `sqlite:${db}`, project: 'embedded', count: 500 })], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [host, 'store', JSON.stringify({ store: `sqlite:${db}`, project: 'embedded', count: 500 })], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stderr = ''
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     const lines: string[] = []
     createInterface({ input: child.stdout }).on('line', (l) => lines.push(l))
     const code = await new Promise((r) => child.once('exit', r))
     expect(code, stderr).toBe(0)
-    const result = JSON.parse(lines.find((l) => l.startsWith('result '))!.slice(7)) as { stats: Record<string, number>; errors: string[]; first: string }
+    const result = JSON.parse(lines.find((l) => l.startsWith('result '))!.slice(7)) as {
+      stats: Record<string, number>
+      errors: string[]
+      first: string
+    }
     expect(result.stats).toMatchObject({ sent: 502, rejected: 1, failed: 0, dropped: 0 })
     expect(result.errors.some((e) => e.startsWith('rejected') && e.includes('validation_failed'))).toBe(true)
     const sqlite = new Database(db, { readonly: true })
     const n = sqlite.prepare("SELECT count(*) AS n FROM events WHERE project = 'embedded'").get() as { n: number }
     const body = sqlite.prepare("SELECT body FROM events WHERE project = 'embedded' AND id = ?").get(result.first) as { body: string }
-    const fb = sqlite.prepare("SELECT count(*) AS n FROM feedback WHERE project = 'embedded' AND event_id = ?").get(result.first) as { n: number }
+    const fb = sqlite.prepare("SELECT count(*) AS n FROM feedback WHERE project = 'embedded' AND event_id = ?").get(result.first) as {
+      n: number
+    }
     sqlite.close()
     expect(n.n).toBe(501)
     expect(fb.n).toBe(1)

@@ -201,7 +201,12 @@ describe('bad input', () => {
     expect(notGzip).toMatchObject({ status: 400, json: { error: { code: 'bad_request' } } })
     const br = await post('/v1/events', '{}', { 'content-encoding': 'br' }, small)
     expect(br).toMatchObject({ status: 415, json: { error: { code: 'unsupported_media_type' } } })
-    const many = await post('/v1/events', Array.from({ length: 6 }, () => minimalExampleEvent()), {}, small)
+    const many = await post(
+      '/v1/events',
+      Array.from({ length: 6 }, () => minimalExampleEvent()),
+      {},
+      small,
+    )
     expect(many).toMatchObject({ status: 413, json: { error: { code: 'too_many_items' } } })
     expect((await get('/v1/events', {}, small)).json.items).toEqual([])
     await small.close()
@@ -232,21 +237,26 @@ describe('queries', () => {
       }),
     )
     await post('/v1/events', events)
-    await post('/v1/feedback', [{ event_id: 'q03', name: 'label', value: 1 }, { event_id: 'q04', name: 'thumbs', value: 1 }])
+    await post('/v1/feedback', [
+      { event_id: 'q03', name: 'label', value: 1 },
+      { event_id: 'q04', name: 'thumbs', value: 1 },
+    ])
     const ids = async (qs: string) => (await get(`/v1/events?${qs}`)).json.items.map((e: { id: string }) => e.id)
-    expect((await ids('limit=3'))).toEqual(['q29', 'q28', 'q27'])
+    expect(await ids('limit=3')).toEqual(['q29', 'q28', 'q27'])
     expect(await ids('model=a&version=0&limit=100')).toEqual(['q27', 'q21', 'q15', 'q09', 'q03'])
     expect(await ids('status=error')).toEqual(['q20', 'q10', 'q00'])
     expect(await ids('session_id=s1&user_id=u1')).toEqual(['q21', 'q01'])
-    expect((await ids('arm=treatment&limit=100'))).toHaveLength(15)
+    expect(await ids('arm=treatment&limit=100')).toHaveLength(15)
     expect(await ids('from=2026-11-01T00:00:05Z&to=2026-11-01T00:00:08Z')).toEqual(['q07', 'q06', 'q05'])
     expect(await ids('has_feedback=true')).toEqual(['q04', 'q03'])
     expect(await ids('feedback=label')).toEqual(['q03'])
-    expect((await ids('has_feedback=false&limit=100'))).toHaveLength(28)
+    expect(await ids('has_feedback=false&limit=100')).toHaveLength(28)
     const seen: string[] = []
     let cursor: string | null = null
     do {
-      const page: { json: { items: { id: string }[]; next_cursor: string | null } } = await get(`/v1/events?limit=7${cursor ? `&cursor=${cursor}` : ''}`)
+      const page: { json: { items: { id: string }[]; next_cursor: string | null } } = await get(
+        `/v1/events?limit=7${cursor ? `&cursor=${cursor}` : ''}`,
+      )
       seen.push(...page.json.items.map((e) => e.id))
       cursor = page.json.next_cursor
     } while (cursor)
@@ -313,7 +323,12 @@ describe('group commit and back-pressure', () => {
     await slow.migrate()
     const app = make({ writeQueue: { maxPendingItems: 300, retryAfterSeconds: 2 } }, slow)
     const requests = Array.from({ length: 20 }, (_, i) =>
-      post('/v1/events', Array.from({ length: 50 }, (_, j) => minimalExampleEvent({ id: `g${i}-${j}` })), {}, app),
+      post(
+        '/v1/events',
+        Array.from({ length: 50 }, (_, j) => minimalExampleEvent({ id: `g${i}-${j}` })),
+        {},
+        app,
+      ),
     )
     const replies = await Promise.all(requests)
     const ok = replies.filter((r) => r.status === 200)
@@ -327,7 +342,11 @@ describe('group commit and back-pressure', () => {
     const stored = new Set<string>()
     let cursor: string | null = null
     do {
-      const p: { json: { items: { id: string }[]; next_cursor: string | null } } = await get(`/v1/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, {}, app)
+      const p: { json: { items: { id: string }[]; next_cursor: string | null } } = await get(
+        `/v1/events?limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+        {},
+        app,
+      )
       p.json.items.forEach((e) => stored.add(e.id))
       cursor = p.json.next_cursor
     } while (cursor)

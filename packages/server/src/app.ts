@@ -150,7 +150,8 @@ export function createApp(o: AppOptions): InferlogApp {
     if (principal.keyId !== null && project !== principal.project) {
       throw new InferlogError('forbidden', 'an admin key can only create keys for its own project')
     }
-    if (typeof body.scopes !== 'string' && !Array.isArray(body.scopes)) throw new InferlogError('invalid_parameter', 'scopes must be a list such as ["ingest","read"]')
+    if (typeof body.scopes !== 'string' && !Array.isArray(body.scopes))
+      throw new InferlogError('invalid_parameter', 'scopes must be a list such as ["ingest","read"]')
     const created = await createApiKey(o.store, {
       project,
       scopes: parseScopes(body.scopes as string | string[]),

@@ -126,7 +126,9 @@ export async function ingestCommand(file: string, f: IngestFlags, io: Io): Promi
   } else {
     for (const e of s.errors) io.err(`line ${e.line}: ${e.code}: ${e.message}`)
     const rate = Math.round(s.items / Math.max(s.seconds, 0.001))
-    io.out(`ingested ${file}: ${s.items} items, ${s.accepted} accepted, ${s.duplicates} duplicates, ${s.rejected} rejected in ${s.seconds}s (${rate}/s)`)
+    io.out(
+      `ingested ${file}: ${s.items} items, ${s.accepted} accepted, ${s.duplicates} duplicates, ${s.rejected} rejected in ${s.seconds}s (${rate}/s)`,
+    )
   }
   return s.rejected > 0 ? 1 : 0
 }

@@ -11,7 +11,11 @@ export interface KeysCreateFlags extends ClientFlags {
 }
 
 function storeUrl(f: KeysCreateFlags): string {
-  return f.store ?? process.env.INFERLOG_STORE ?? `sqlite:${path.join(path.resolve(f.data ?? process.env.INFERLOG_DATA ?? './data'), 'inferlog.db')}`
+  return (
+    f.store ??
+    process.env.INFERLOG_STORE ??
+    `sqlite:${path.join(path.resolve(f.data ?? process.env.INFERLOG_DATA ?? './data'), 'inferlog.db')}`
+  )
 }
 
 /**
@@ -30,7 +34,13 @@ export async function keysCreateCommand(f: KeysCreateFlags, io: Io): Promise<num
     try {
       await store.migrate()
       const created = await createApiKey(store, { project: f.project ?? 'default', scopes, ...(f.name ? { name: f.name } : {}) })
-      out = { key: created.key, id: created.record.id, project: created.record.project, scopes: created.record.scopes, name: created.record.name }
+      out = {
+        key: created.key,
+        id: created.record.id,
+        project: created.record.project,
+        scopes: created.record.scopes,
+        name: created.record.name,
+      }
     } finally {
       await store.close()
     }

@@ -28,16 +28,29 @@ export interface QueryFlags extends ClientFlags {
 export async function queryCommand(f: QueryFlags, io: Io): Promise<number> {
   const params = new URLSearchParams()
   const map: [keyof QueryFlags, string][] = [
-    ['model', 'model'], ['version', 'version'], ['stage', 'stage'], ['status', 'status'], ['from', 'from'], ['to', 'to'],
-    ['sessionId', 'session_id'], ['userId', 'user_id'], ['arm', 'arm'], ['hasFeedback', 'has_feedback'],
-    ['feedback', 'feedback'], ['limit', 'limit'], ['cursor', 'cursor'],
+    ['model', 'model'],
+    ['version', 'version'],
+    ['stage', 'stage'],
+    ['status', 'status'],
+    ['from', 'from'],
+    ['to', 'to'],
+    ['sessionId', 'session_id'],
+    ['userId', 'user_id'],
+    ['arm', 'arm'],
+    ['hasFeedback', 'has_feedback'],
+    ['feedback', 'feedback'],
+    ['limit', 'limit'],
+    ['cursor', 'cursor'],
   ]
   for (const [flag, param] of map) {
     const v = f[flag]
     if (typeof v === 'string') params.set(param, v)
   }
   const qs = params.toString()
-  const { json } = await clientFrom(f).request<{ items: Record<string, unknown>[]; next_cursor: string | null }>('GET', `/v1/events${qs ? `?${qs}` : ''}`)
+  const { json } = await clientFrom(f).request<{ items: Record<string, unknown>[]; next_cursor: string | null }>(
+    'GET',
+    `/v1/events${qs ? `?${qs}` : ''}`,
+  )
   if (f.json) {
     printJson(io, json, true)
     return 0
@@ -74,9 +87,12 @@ export async function feedbackCommand(eventId: string, name: string, value: stri
   if (f.source) item.source = { type: f.source }
   if (f.comment) item.comment = f.comment
   if (f.id) item.id = f.id
-  const { json } = await clientFrom(f).request<{ accepted: number; duplicates: number; ids: (string | null)[]; rejected: { code: string; message: string }[] }>(
-    'POST', '/v1/feedback', JSON.stringify(item),
-  )
+  const { json } = await clientFrom(f).request<{
+    accepted: number
+    duplicates: number
+    ids: (string | null)[]
+    rejected: { code: string; message: string }[]
+  }>('POST', '/v1/feedback', JSON.stringify(item))
   if (f.json) printJson(io, json, true)
   const r = json.rejected[0]
   if (r) {

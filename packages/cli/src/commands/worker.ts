@@ -60,6 +60,8 @@ export async function workerCommand(f: WorkerFlags, io: Io, env: NodeJS.ProcessE
   })
   await running.close()
   const s = running.worker.stats
-  io.err(`inferlog: worker wrote ${s.groups} groups: ${s.inserted} inserted, ${s.duplicates} duplicates, ${s.conflicts} conflicts, ${s.redeliveries} redeliveries`)
+  io.err(
+    `inferlog: worker wrote ${s.groups} groups: ${s.inserted} inserted, ${s.duplicates} duplicates, ${s.conflicts} conflicts, ${s.redeliveries} redeliveries`,
+  )
   return 0
 }

@@ -66,7 +66,12 @@ function tensorJson(dtype: TensorDtype, shape: readonly number[], bytes: Uint8Ar
  * Encodes data as a tensor of dtype `want` (or the data's natural dtype, compacted by `quantize`
  * for float data). Typed arrays that already match are sent as their own bytes, without a copy.
  */
-export function encodeTensorData(data: Typed | number[], shape: number[] | undefined, want: string | undefined, quantize: Quantization): EncodedTensor {
+export function encodeTensorData(
+  data: Typed | number[],
+  shape: number[] | undefined,
+  want: string | undefined,
+  quantize: Quantization,
+): EncodedTensor {
   const n = data.length
   let sh = shape
   if (sh) {

@@ -11,7 +11,14 @@ const model = { name: 'clf', version: '1.0.0' }
 function setup(o: LoggerOptions = {}, sender = new FakeSender(), spool?: MemorySpool) {
   const errors: InferlogSdkError[] = []
   const log = createLoggerWith(
-    { model, flushOnExit: false, batch: { intervalMs: 20 }, http: { initialBackoffMs: 5, maxBackoffMs: 50 }, onError: (e) => errors.push(e), ...o },
+    {
+      model,
+      flushOnExit: false,
+      batch: { intervalMs: 20 },
+      http: { initialBackoffMs: 5, maxBackoffMs: 50 },
+      onError: (e) => errors.push(e),
+      ...o,
+    },
     { platform: nodePlatform(), sender, ...(spool ? { spool } : {}) },
   )
   return { log, sender, errors, spool }
@@ -36,7 +43,14 @@ describe('log()', () => {
 
   it('keeps a given id, ts and model, and never modifies the caller object', async () => {
     const { log, sender } = setup()
-    const ev = { id: 'req-1', ts: '2026-01-02T03:04:05.678Z', model: { name: 'other', version: '2' }, input: 'x', output: 'y', trace: { user_id: 'u1' } }
+    const ev = {
+      id: 'req-1',
+      ts: '2026-01-02T03:04:05.678Z',
+      model: { name: 'other', version: '2' },
+      input: 'x',
+      output: 'y',
+      trace: { user_id: 'u1' },
+    }
     const copy = JSON.stringify(ev)
     expect(log.log(ev)).toBe('req-1')
     await log.flush()
@@ -69,9 +83,14 @@ describe('log()', () => {
   it('survives an onError handler that throws', async () => {
     const sender = new FakeSender(() => ({ status: 400, errorCode: 'bad_request' }))
     const log = createLoggerWith(
-      { model, flushOnExit: false, batch: { intervalMs: 10 }, onError: () => {
-        throw new Error('handler bug')
-      } },
+      {
+        model,
+        flushOnExit: false,
+        batch: { intervalMs: 10 },
+        onError: () => {
+          throw new Error('handler bug')
+        },
+      },
       { platform: nodePlatform(), sender },
     )
     log.log({ input: 1, output: 1 })
@@ -83,7 +102,9 @@ describe('log()', () => {
 
 describe('delivery', () => {
   it('retries 503 honouring Retry-After, and network faults with backoff', async () => {
-    const sender = new FakeSender((_p, n) => (n === 0 ? { status: 503, retryAfterMs: 300, errorCode: 'overloaded' } : n === 1 ? new Error('ECONNRESET') : ok()))
+    const sender = new FakeSender((_p, n) =>
+      n === 0 ? { status: 503, retryAfterMs: 300, errorCode: 'overloaded' } : n === 1 ? new Error('ECONNRESET') : ok(),
+    )
     const { log } = setup({ spool: { dir: false } }, sender)
     for (let i = 0; i < 10; i++) log.log({ input: i, output: i })
     await log.flush()
@@ -144,7 +165,11 @@ describe('delivery', () => {
     let down = true
     const sender = new FakeSender(() => (down ? new Error('ECONNREFUSED') : ok()))
     const spool = new MemorySpool()
-    const { log } = setup({ batch: { maxItems: 10, intervalMs: 10 }, http: { retriesBeforeSpool: 0, initialBackoffMs: 5, maxBackoffMs: 20 } }, sender, spool)
+    const { log } = setup(
+      { batch: { maxItems: 10, intervalMs: 10 }, http: { retriesBeforeSpool: 0, initialBackoffMs: 5, maxBackoffMs: 20 } },
+      sender,
+      spool,
+    )
     const ids: string[] = []
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 10; i++) ids.push(log.log({ input: round * 10 + i, output: 1 }))
@@ -163,7 +188,11 @@ describe('delivery', () => {
   it('evicts the oldest spooled batches beyond the spool cap and counts them as dropped', async () => {
     const sender = new FakeSender(() => new Error('down'))
     const spool = new MemorySpool(600)
-    const { log, errors } = setup({ batch: { maxItems: 5, intervalMs: 10 }, http: { retriesBeforeSpool: 0, initialBackoffMs: 1000, maxBackoffMs: 1000 } }, sender, spool)
+    const { log, errors } = setup(
+      { batch: { maxItems: 5, intervalMs: 10 }, http: { retriesBeforeSpool: 0, initialBackoffMs: 1000, maxBackoffMs: 1000 } },
+      sender,
+      spool,
+    )
     for (let i = 0; i < 40; i++) log.log({ input: 'x'.repeat(50) + i, output: i })
     await log.flush()
     const s = log.stats()
@@ -203,7 +232,11 @@ describe('overflow', () => {
       return ok()
     })
     const spool = new MemorySpool()
-    const { log } = setup({ queue: { maxItems: 400, overflow: 'spool' }, batch: { maxItems: 100, intervalMs: 10 }, http: { concurrency: 1 } }, sender, spool)
+    const { log } = setup(
+      { queue: { maxItems: 400, overflow: 'spool' }, batch: { maxItems: 100, intervalMs: 10 }, http: { concurrency: 1 } },
+      sender,
+      spool,
+    )
     for (let r = 0; r < 20; r++) {
       for (let i = 0; i < 100; i++) log.log({ input: r * 100 + i, output: 1 })
       await new Promise((res) => setTimeout(res, 5))
@@ -274,7 +307,12 @@ describe('sampling', () => {
 
   it('captures internals by rate and predicate, off the caller path, and survives a throwing predicate', async () => {
     const { log, sender, errors } = setup({
-      sampling: { internals: { when: (e) => ((e.output as { conf: number }).conf < 0.6 ? true : (e.output as { conf: number }).conf > 0.95 ? (null as never).x : false) } },
+      sampling: {
+        internals: {
+          when: (e) =>
+            (e.output as { conf: number }).conf < 0.6 ? true : (e.output as { conf: number }).conf > 0.95 ? (null as never).x : false,
+        },
+      },
     })
     log.log({ id: 'a', input: 1, output: { conf: 0.5 }, internals: { logits: new Float32Array([1, 2]) } })
     log.log({ id: 'b', input: 1, output: { conf: 0.9 }, internals: { logits: new Float32Array([1, 2]) } })

@@ -138,7 +138,8 @@ export function consoleErrorHandler(now: () => number = Date.now): (e: InferlogS
 export function resolvePipelineConfig(o: LoggerOptions, hmac: Platform['hmacSha256Hex']): PipelineConfig & { sampleRate: number } {
   const queueMax = positive('queue.maxItems', o.queue?.maxItems, DEFAULTS.queue.maxItems)
   const overflow = o.queue?.overflow ?? DEFAULTS.queue.overflow
-  if (!['drop-newest', 'drop-oldest', 'spool'].includes(overflow)) throw new TypeError(`inferlog: unknown queue.overflow ${String(overflow)}`)
+  if (!['drop-newest', 'drop-oldest', 'spool'].includes(overflow))
+    throw new TypeError(`inferlog: unknown queue.overflow ${String(overflow)}`)
   const quantize = o.internals?.quantize ?? DEFAULTS.internals.quantize
   if (!['none', 'float16', 'int8'].includes(quantize)) throw new TypeError(`inferlog: unknown internals.quantize ${String(quantize)}`)
   const sampleRate = rate('sampling.rate', o.sampling?.rate)
@@ -175,7 +176,11 @@ export function resolvePipelineConfig(o: LoggerOptions, hmac: Platform['hmacSha2
     ...(o.redact !== undefined ? { redactor: createRedactor(o.redact)! } : {}),
     ...(pseudonymize ? { pseudonymize } : {}),
     onCallbackError: (e) =>
-      report(new InferlogSdkError('callback_failed', `sampling.internals.when threw: ${(e as Error)?.message}; internals left out`, { cause: e })),
+      report(
+        new InferlogSdkError('callback_failed', `sampling.internals.when threw: ${(e as Error)?.message}; internals left out`, {
+          cause: e,
+        }),
+      ),
   }
   if (prepare.redactor === undefined) delete prepare.redactor
   if (o.model) prepare.modelJson = JSON.stringify(o.model)
@@ -223,7 +228,9 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
 
   const internalFault = (e: unknown): void => {
     counts.failed++
-    deps.platform.soon(() => pipeline.report('serialize_failed', `log() was given something it cannot log: ${(e as Error)?.message}`, { cause: e }))
+    deps.platform.soon(() =>
+      pipeline.report('serialize_failed', `log() was given something it cannot log: ${(e as Error)?.message}`, { cause: e }),
+    )
   }
 
   const logAt = (event: LoggedEvent, id: string, time: number): string => {
@@ -382,11 +389,14 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
     }
   }
 
-  const uninstall = options.flushOnExit === false ? undefined : deps.platform.installExitHooks?.(
-    (ms) => pipeline.flush(ms),
-    () => pipeline.hasPending(),
-    options.exitTimeoutMs ?? DEFAULTS.exitTimeoutMs,
-  )
+  const uninstall =
+    options.flushOnExit === false
+      ? undefined
+      : deps.platform.installExitHooks?.(
+          (ms) => pipeline.flush(ms),
+          () => pipeline.hasPending(),
+          options.exitTimeoutMs ?? DEFAULTS.exitTimeoutMs,
+        )
 
   return {
     log,

@@ -44,7 +44,14 @@ export interface LoggerStats {
 export interface PipelineConfig {
   batch: { maxItems: number; maxBytes: number; intervalMs: number }
   queue: { maxItems: number; maxBytes: number; overflow: OverflowPolicy }
-  http: { concurrency: number; maxRetries: number; retriesBeforeSpool: number; initialBackoffMs: number; maxBackoffMs: number; gzipLevel: number }
+  http: {
+    concurrency: number
+    maxRetries: number
+    retriesBeforeSpool: number
+    initialBackoffMs: number
+    maxBackoffMs: number
+    gzipLevel: number
+  }
   prepare: PrepareConfig
   report: (error: InferlogSdkError) => void
 }
@@ -180,7 +187,10 @@ export class Pipeline {
     if (!this.overflowing) {
       this.overflowing = true
       this.platform.soon(() =>
-        this.report('queue_overflow', `the in-memory queue is full (${maxItems} items / ${maxBytes} bytes); dropping (${overflow}); see stats().dropped`),
+        this.report(
+          'queue_overflow',
+          `the in-memory queue is full (${maxItems} items / ${maxBytes} bytes); dropping (${overflow}); see stats().dropped`,
+        ),
       )
     }
     if (!this.scheduled) this.schedule()
@@ -277,7 +287,13 @@ export class Pipeline {
   private async build(kind: RecordKind): Promise<Batch> {
     const q: RingQueue<LoggedEvent | FeedbackItem> = kind === 'event' ? this.ev : this.fb
     const { maxItems, maxBytes } = this.cfg.batch
-    const batch: Batch = { kind, minSeq: q.shifted, buf: this.bufferPool.pop() ?? this.platform.allocBytes(Math.min(64 * 1024, maxBytes * 3 + 3)), bytes: 0, count: 0 }
+    const batch: Batch = {
+      kind,
+      minSeq: q.shifted,
+      buf: this.bufferPool.pop() ?? this.platform.allocBytes(Math.min(64 * 1024, maxBytes * 3 + 3)),
+      bytes: 0,
+      count: 0,
+    }
     this.inflight.add(batch)
     const prep = this.cfg.prepare
     const platform = this.platform
@@ -302,7 +318,10 @@ export class Pipeline {
         } catch (e) {
           q.drop()
           this.counts.failed++
-          this.report('serialize_failed', `an ${kind} could not be serialized and was left out: ${(e as Error).message}`, { cause: e, items: 1 })
+          this.report('serialize_failed', `an ${kind} could not be serialized and was left out: ${(e as Error).message}`, {
+            cause: e,
+            items: 1,
+          })
           continue
         }
         prefix = parts.prefix
@@ -447,10 +466,14 @@ export class Pipeline {
       c.rejected += rejected.length
       const codes = [...new Set(rejected.map((r) => r.code))].join(', ')
       const first = rejected[0]!
-      this.report('rejected', `the collector rejected ${rejected.length} of ${p.count} ${p.kind} items (${codes}); first: ${first.message}`, {
-        rejections: rejected,
-        items: rejected.length,
-      })
+      this.report(
+        'rejected',
+        `the collector rejected ${rejected.length} of ${p.count} ${p.kind} items (${codes}); first: ${first.message}`,
+        {
+          rejections: rejected,
+          items: rejected.length,
+        },
+      )
     }
   }
 
@@ -458,7 +481,10 @@ export class Pipeline {
   private async split(p: Payload): Promise<Payload[]> {
     let raw = p.body
     if (p.encoding === 'gzip') raw = await this.platform.gunzip!(raw)
-    const lines = this.platform.decodeUtf8(raw).split('\n').filter((l) => l !== '')
+    const lines = this.platform
+      .decodeUtf8(raw)
+      .split('\n')
+      .filter((l) => l !== '')
     const mid = Math.ceil(lines.length / 2)
     const out: Payload[] = []
     for (const part of [lines.slice(0, mid), lines.slice(mid)]) {
@@ -520,7 +546,9 @@ export class Pipeline {
         spool.pin(entry, false)
         await spool.remove(entry).catch(() => undefined)
         this.counts.failed += entry.count
-        this.report('spool_failed', `unreadable spool file ${entry.name} (${entry.count} items) removed: ${(e as Error).message}`, { cause: e })
+        this.report('spool_failed', `unreadable spool file ${entry.name} (${entry.count} items) removed: ${(e as Error).message}`, {
+          cause: e,
+        })
         continue
       }
       const { res, err } = await this.attempt(payload)

@@ -55,7 +55,14 @@ function plainArray(v: unknown): unknown {
  * `id`, `ts`, `model` and `sample_rate`, encodes internals, pseudonymizes and redacts. The
  * caller's object is not modified.
  */
-export function eventLine(ev: LoggedEvent, id: string, tsMs: number, cfg: PrepareConfig, iso: (ms: number) => string, parts?: LineParts): string {
+export function eventLine(
+  ev: LoggedEvent,
+  id: string,
+  tsMs: number,
+  cfg: PrepareConfig,
+  iso: (ms: number) => string,
+  parts?: LineParts,
+): string {
   if (
     cfg.plain === true &&
     ev.internals === undefined &&

@@ -13,7 +13,13 @@ describe('detectors', () => {
   })
 
   it('leaves dates, short numbers, decimals and non-Luhn digit runs of card length alone', () => {
-    for (const s of ['on 2026-11-26 at 18:59', 'order 1234 costs 19.99', 'pi is 3.14159265358979', 'ts 2026-11-26T18:59:15.123Z', 'host 192.168.100.200']) {
+    for (const s of [
+      'on 2026-11-26 at 18:59',
+      'order 1234 costs 19.99',
+      'pi is 3.14159265358979',
+      'ts 2026-11-26T18:59:15.123Z',
+      'host 192.168.100.200',
+    ]) {
       expect(redactString(s, ALL)).toBe(s)
     }
     expect(luhnValid('4111111111111112')).toBe(false)
@@ -26,7 +32,13 @@ describe('redactor', () => {
     const r = createRedactor({ paths: ['input.ssn', 'input.messages.*.name', 'context.entities.email'] })!
     const original = {
       id: '4111111111111111',
-      input: { ssn: '123-45-6789', messages: [{ name: 'Jane', content: 'mail me at a@b.io' }, { name: 'Bot', content: 'ok' }] },
+      input: {
+        ssn: '123-45-6789',
+        messages: [
+          { name: 'Jane', content: 'mail me at a@b.io' },
+          { name: 'Bot', content: 'ok' },
+        ],
+      },
       output: 'done',
       context: { entities: { email: 'x@y.io', tier: 'gold' } },
       internals: { t: { dtype: 'uint8', shape: [3], data: '4111111111111111' }, note: 'ring 555-123-4567' },
@@ -53,7 +65,10 @@ describe('redactor', () => {
 
   it('scrubs feedback comments and values', () => {
     const r = createRedactor(['metadata.phone'])!
-    const out = r.apply({ event_id: 'e', name: 'c', value: 'reach me: bob@corp.com', comment: 'x', metadata: { phone: '1', k: 2 } }, 'feedback')
+    const out = r.apply(
+      { event_id: 'e', name: 'c', value: 'reach me: bob@corp.com', comment: 'x', metadata: { phone: '1', k: 2 } },
+      'feedback',
+    )
     expect(out).toEqual({ event_id: 'e', name: 'c', value: 'reach me: [REDACTED:email]', comment: 'x', metadata: { k: 2 } })
   })
 })

@@ -25,7 +25,13 @@ const MAX_RETRY_AFTER_MS = 10 * 60_000
  * with jitter (50–100 % of the delay) so clients that failed together do not retry together.
  * A server's `Retry-After` is honoured as a lower bound (plus up to 10 % jitter).
  */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffMs(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30))
   const jittered = exp * (0.5 + random() * 0.5)
   if (retryAfterMs !== undefined && retryAfterMs > 0) {

@@ -8,7 +8,13 @@ describe('direct-to-store without the server package', () => {
   it('reports store_unavailable once per batch, counts the items as failed, and does not retry', async () => {
     const errors: InferlogSdkError[] = []
     const platform = nodePlatform()
-    const sender = createStoreSender({ store: 'sqlite:/nonexistent/x.db', project: 'p', platform, onWarning: () => undefined, moduleName: '@inferlog/no-such-package' })
+    const sender = createStoreSender({
+      store: 'sqlite:/nonexistent/x.db',
+      project: 'p',
+      platform,
+      onWarning: () => undefined,
+      moduleName: '@inferlog/no-such-package',
+    })
     const log = createLoggerWith(
       { model: { name: 'm', version: '1' }, flushOnExit: false, batch: { intervalMs: 10 }, onError: (e) => errors.push(e) },
       { platform, sender },

@@ -23,7 +23,10 @@ export class FakeSender implements Sender {
   readonly delivered: Record<string, unknown>[] = []
   private n = 0
 
-  constructor(private script: Script = () => ok(), compress = true) {
+  constructor(
+    private script: Script = () => ok(),
+    compress = true,
+  ) {
     this.compress = compress
   }
 

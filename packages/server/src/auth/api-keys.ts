@@ -15,7 +15,8 @@ export function parseScopes(s: string | readonly string[]): Scope[] {
   const list = (typeof s === 'string' ? s.split(',') : [...s]).map((x) => x.trim()).filter(Boolean)
   if (list.length === 0) throw new InferlogError('invalid_parameter', `scopes must name at least one of ${SCOPES.join(', ')}`)
   for (const x of list) {
-    if (!(SCOPES as readonly string[]).includes(x)) throw new InferlogError('invalid_parameter', `unknown scope ${JSON.stringify(x)}; known: ${SCOPES.join(', ')}`)
+    if (!(SCOPES as readonly string[]).includes(x))
+      throw new InferlogError('invalid_parameter', `unknown scope ${JSON.stringify(x)}; known: ${SCOPES.join(', ')}`)
   }
   return [...new Set(list)] as Scope[]
 }

@@ -20,7 +20,9 @@ describe('Authenticator during a store outage', () => {
   it('keeps serving recently checked keys, refuses unknown ones with 503, and gives up after staleMs', async () => {
     let now = 1_000
     const key = 'il_k1_secret'
-    const { store, state } = keyTable([{ id: 'k1', project: 'p', name: 'n', hash: hashApiKey(key), scopes: ['ingest'], createdMs: 0, revokedMs: null }])
+    const { store, state } = keyTable([
+      { id: 'k1', project: 'p', name: 'n', hash: hashApiKey(key), scopes: ['ingest'], createdMs: 0, revokedMs: null },
+    ])
     const auth = new Authenticator(store, { cacheMs: 100, staleMs: 10_000, now: () => now })
     expect(await auth.authenticate({ authorization: `Bearer ${key}` }, 'ingest')).toMatchObject({ project: 'p' })
     state.down = true

@@ -47,7 +47,10 @@ export class Authenticator {
   private readonly staleMs: number
   private readonly keys = new Map<string, { at: number; key: ApiKeyRecord | undefined }>()
 
-  constructor(private readonly store: Store, o: AuthenticatorOptions = {}) {
+  constructor(
+    private readonly store: Store,
+    o: AuthenticatorOptions = {},
+  ) {
     this.cacheMs = o.cacheMs ?? 2000
     this.staleMs = o.staleMs ?? 300_000
     this.defaultProject = o.defaultProject ?? 'default'
@@ -85,7 +88,11 @@ export class Authenticator {
   async authenticate(h: AuthHeaders, scope: Scope): Promise<Principal> {
     const named = h.project?.trim() || undefined
     if (await this.isOpen()) {
-      return { project: named === undefined ? this.defaultProject : checkProjectName(named), scopes: ['ingest', 'read', 'admin'], keyId: null }
+      return {
+        project: named === undefined ? this.defaultProject : checkProjectName(named),
+        scopes: ['ingest', 'read', 'admin'],
+        keyId: null,
+      }
     }
     let token = h.apiKey?.trim()
     if (!token && h.authorization) {

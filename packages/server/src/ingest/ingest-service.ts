@@ -60,7 +60,12 @@ export class IngestService {
         reply.duplicates++
         reply.ids[index] = id
       } else {
-        conflicts.push({ index, id, code: 'conflict', message: `a different ${kind} with id ${JSON.stringify(id)} is already stored; it was left unchanged` })
+        conflicts.push({
+          index,
+          id,
+          code: 'conflict',
+          message: `a different ${kind} with id ${JSON.stringify(id)} is already stored; it was left unchanged`,
+        })
       }
     }
     if (conflicts.length > 0) {

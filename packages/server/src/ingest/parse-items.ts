@@ -4,8 +4,7 @@ import type { ErrorCode } from '@inferlog/schema'
 /** One item of a request body: a parsed value, or why it could not be parsed. */
 export type ParsedItem =
   /** `text`: the item's own JSON text (an NDJSON line), stored as sent when the item needs no id. */
-  | { index: number; value: unknown; bytes: number; text?: string }
-  | { index: number; error: { code: ErrorCode; message: string } }
+  { index: number; value: unknown; bytes: number; text?: string } | { index: number; error: { code: ErrorCode; message: string } }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 

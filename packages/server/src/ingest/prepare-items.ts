@@ -44,7 +44,13 @@ function timeMs(ts: unknown): number {
  * re-serialization on the hot path), else JSON of the item with the assigned id. Idempotency
  * compares canonical forms only when an id collides (see store/same-content.ts).
  */
-function bodyOf(p: { index: number; bytes: number; text?: string }, item: Obj, id: string, idGiven: boolean, maxItemBytes: number): string | ItemRejection {
+function bodyOf(
+  p: { index: number; bytes: number; text?: string },
+  item: Obj,
+  id: string,
+  idGiven: boolean,
+  maxItemBytes: number,
+): string | ItemRejection {
   if (idGiven && p.text !== undefined) return p.text
   const body = JSON.stringify(item)
   // UTF-16 length ≤ UTF-8 bytes ≤ 3 × UTF-16 length: count bytes only when it can matter.

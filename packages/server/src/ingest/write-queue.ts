@@ -49,7 +49,8 @@ export class WriteQueue {
   /** Queues items for the next group commit; resolves with their outcomes after it commits. */
   submit(batch: WriteBatch): Promise<WriteResult> {
     const size = batch.events.length + batch.feedback.length
-    if (this.closed) return Promise.reject(new InferlogError('unavailable', 'server is shutting down', { retryAfter: this.config.retryAfterSeconds }))
+    if (this.closed)
+      return Promise.reject(new InferlogError('unavailable', 'server is shutting down', { retryAfter: this.config.retryAfterSeconds }))
     if (size === 0) return Promise.resolve({ batchSeq: 0, events: [], feedback: [] })
     if (this.pendingItems > 0 && this.pendingItems + size > this.config.maxPendingItems) {
       return Promise.reject(

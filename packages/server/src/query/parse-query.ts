@@ -7,7 +7,8 @@ type Query = Record<string, string | undefined>
 /** RFC 3339 time or epoch milliseconds → epoch ms. */
 export function parseTime(name: string, v: string): number {
   const ms = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v)
-  if (!Number.isFinite(ms)) throw new InferlogError('invalid_parameter', `${name} must be an RFC 3339 time or epoch milliseconds, got ${JSON.stringify(v)}`)
+  if (!Number.isFinite(ms))
+    throw new InferlogError('invalid_parameter', `${name} must be an RFC 3339 time or epoch milliseconds, got ${JSON.stringify(v)}`)
   return ms
 }
 
@@ -29,8 +30,24 @@ export function parseLimit(v: string | undefined): number {
 
 /** Query parameters of `GET /v1/events` → filter. Unknown parameters are refused (typo safety). */
 export function parseEventFilter(q: Query): EventFilter {
-  const known = ['model', 'version', 'stage', 'status', 'from', 'to', 'session_id', 'user_id', 'arm', 'has_feedback', 'feedback', 'limit', 'cursor']
-  for (const k of Object.keys(q)) if (!known.includes(k)) throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(k)}; known: ${known.join(', ')}`)
+  const known = [
+    'model',
+    'version',
+    'stage',
+    'status',
+    'from',
+    'to',
+    'session_id',
+    'user_id',
+    'arm',
+    'has_feedback',
+    'feedback',
+    'limit',
+    'cursor',
+  ]
+  for (const k of Object.keys(q))
+    if (!known.includes(k))
+      throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(k)}; known: ${known.join(', ')}`)
   const f: EventFilter = {}
   if (q.model !== undefined) f.model = q.model
   if (q.version !== undefined) f.version = q.version
@@ -49,7 +66,9 @@ export function parseEventFilter(q: Query): EventFilter {
 /** Query parameters of `GET /v1/feedback` → filter. */
 export function parseFeedbackFilter(q: Query): FeedbackFilter {
   const known = ['event_id', 'name', 'from', 'to', 'limit', 'cursor']
-  for (const k of Object.keys(q)) if (!known.includes(k)) throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(k)}; known: ${known.join(', ')}`)
+  for (const k of Object.keys(q))
+    if (!known.includes(k))
+      throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(k)}; known: ${known.join(', ')}`)
   const f: FeedbackFilter = {}
   if (q.event_id !== undefined) f.eventId = q.event_id
   if (q.name !== undefined) f.name = q.name

@@ -6,7 +6,10 @@ describe('batch codec', () => {
   it('round-trips every field and body byte for byte', () => {
     const batch = {
       events: [
-        eventRecord({ id: 'e1', sessionId: 's', userId: 'u', arm: 'a', shadowOf: 'x', stage: 'shadow', status: 'error' }, { input: 'héllo 📦 "q" \\ \n' }),
+        eventRecord(
+          { id: 'e1', sessionId: 's', userId: 'u', arm: 'a', shadowOf: 'x', stage: 'shadow', status: 'error' },
+          { input: 'héllo 📦 "q" \\ \n' },
+        ),
         eventRecord({ id: 'e2', project: 'p2' }),
       ],
       feedback: [feedbackRecord({ id: 'f1', eventId: 'e1' }, { deep: [1, '😀'] })],
@@ -26,7 +29,9 @@ describe('batch codec', () => {
 
   it('refuses a lone surrogate instead of altering it', () => {
     const e = eventRecord({ id: 'e' })
-    expect(() => encodeBatch({ events: [{ ...e, body: e.body.replace('"output":1', '"output":"\ud800"') }], feedback: [] })).toThrow(/surrogate/)
+    expect(() => encodeBatch({ events: [{ ...e, body: e.body.replace('"output":1', '"output":"\ud800"') }], feedback: [] })).toThrow(
+      /surrogate/,
+    )
   })
 
   it('splits a large group into parts under the size limit, in order and deterministically', () => {

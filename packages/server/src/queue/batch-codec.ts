@@ -17,13 +17,39 @@ import type { EventRecord, FeedbackRecord, WriteBatch } from '../store/store.js'
  */
 export const BATCH_FORMAT = 'inferlog.batch/v1'
 
-type EventHead = [string, string, number, number, string, string, string, string, string | null, string | null, string | null, string | null, number]
+type EventHead = [
+  string,
+  string,
+  number,
+  number,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  number,
+]
 type FeedbackHead = [string, string, string, string, number, number, number]
 
 /** Encodes a group to bytes. Throws on text that UTF-8 cannot carry unchanged (lone surrogates). */
 export function encodeBatch(batch: WriteBatch): Buffer {
   const e: EventHead[] = batch.events.map((r) => [
-    r.project, r.id, r.tsMs, r.receivedMs, r.model, r.version, r.stage, r.status, r.sessionId, r.userId, r.arm, r.shadowOf, r.body.length,
+    r.project,
+    r.id,
+    r.tsMs,
+    r.receivedMs,
+    r.model,
+    r.version,
+    r.stage,
+    r.status,
+    r.sessionId,
+    r.userId,
+    r.arm,
+    r.shadowOf,
+    r.body.length,
   ])
   const f: FeedbackHead[] = batch.feedback.map((r) => [r.project, r.id, r.eventId, r.name, r.tsMs, r.receivedMs, r.body.length])
   const parts = [BATCH_FORMAT, '\n', JSON.stringify({ e, f }), '\n']
@@ -53,11 +79,28 @@ export function decodeBatch(bytes: Uint8Array): WriteBatch {
     return body
   }
   const events: EventRecord[] = head.e.map((h) => ({
-    project: h[0], id: h[1], tsMs: h[2], receivedMs: h[3], model: h[4], version: h[5], stage: h[6], status: h[7],
-    sessionId: h[8], userId: h[9], arm: h[10], shadowOf: h[11], body: take(h[12]),
+    project: h[0],
+    id: h[1],
+    tsMs: h[2],
+    receivedMs: h[3],
+    model: h[4],
+    version: h[5],
+    stage: h[6],
+    status: h[7],
+    sessionId: h[8],
+    userId: h[9],
+    arm: h[10],
+    shadowOf: h[11],
+    body: take(h[12]),
   }))
   const feedback: FeedbackRecord[] = head.f.map((h) => ({
-    project: h[0], id: h[1], eventId: h[2], name: h[3], tsMs: h[4], receivedMs: h[5], body: take(h[6]),
+    project: h[0],
+    id: h[1],
+    eventId: h[2],
+    name: h[3],
+    tsMs: h[4],
+    receivedMs: h[5],
+    body: take(h[6]),
   }))
   if (at !== text.length) throw new Error(`${BATCH_FORMAT} message has ${text.length - at} trailing characters`)
   return { events, feedback }

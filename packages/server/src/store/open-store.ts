@@ -24,7 +24,8 @@ export function parsePostgresUrl(url: string): PostgresStoreOptions {
   const options: PostgresStoreOptions = { connectionString: '' }
   const schema = u.searchParams.get('schema')
   if (schema !== null) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new InferlogError('invalid_parameter', `schema=${schema}: use lower-case letters, digits and _`)
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema))
+      throw new InferlogError('invalid_parameter', `schema=${schema}: use lower-case letters, digits and _`)
     options.schema = schema
     u.searchParams.delete('schema')
   }

@@ -95,7 +95,10 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     it('joins feedback that arrives before, with and after its event', async () => {
       await store.writeBatch({ events: [], feedback: [feedbackRecord({ id: 'early', eventId: 'e1' })] })
       expect(await store.feedbackForEvent('p1', 'e1')).toHaveLength(1)
-      await store.writeBatch({ events: [eventRecord({ id: 'e1' })], feedback: [feedbackRecord({ id: 'same', eventId: 'e1', name: 'label' }, 'spam')] })
+      await store.writeBatch({
+        events: [eventRecord({ id: 'e1' })],
+        feedback: [feedbackRecord({ id: 'same', eventId: 'e1', name: 'label' }, 'spam')],
+      })
       await store.writeBatch({ events: [], feedback: [feedbackRecord({ id: 'late', eventId: 'e1' })] })
       expect(ids(await store.feedbackForEvent('p1', 'e1'))).toEqual(['early', 'same', 'late'])
       expect(await store.feedbackForEvent('p2', 'e1')).toEqual([])
@@ -103,7 +106,11 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
 
     it('finds shadows of a primary event', async () => {
       await store.writeBatch({
-        events: [eventRecord({ id: 'prim' }), eventRecord({ id: 'sh1', stage: 'shadow', shadowOf: 'prim' }), eventRecord({ id: 'sh2', stage: 'challenger', shadowOf: 'prim' })],
+        events: [
+          eventRecord({ id: 'prim' }),
+          eventRecord({ id: 'sh1', stage: 'shadow', shadowOf: 'prim' }),
+          eventRecord({ id: 'sh2', stage: 'challenger', shadowOf: 'prim' }),
+        ],
         feedback: [],
       })
       expect(ids(await store.shadowsOf('p1', 'prim'))).toEqual(['sh1', 'sh2'])
@@ -148,7 +155,10 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         cursor = page.next
         pages++
         // New events (newer and same-ts) arrive between pages; they must not shift what comes next.
-        await store.writeBatch({ events: [eventRecord({ id: `new${pages}`, tsMs: T0 + 9000 + pages }), eventRecord({ id: `tie${pages}`, tsMs: T0 + 2000 })], feedback: [] })
+        await store.writeBatch({
+          events: [eventRecord({ id: `new${pages}`, tsMs: T0 + 9000 + pages }), eventRecord({ id: `tie${pages}`, tsMs: T0 + 2000 })],
+          feedback: [],
+        })
       } while (cursor)
       // Nothing seen twice, nothing that existed at the start skipped. Late events with an old
       // timestamp may show up on a later page (they sort by event time); newer ones never do.
@@ -168,7 +178,9 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     it('lists feedback with filters and pagination', async () => {
       await store.writeBatch({
         events: [],
-        feedback: Array.from({ length: 12 }, (_, i) => feedbackRecord({ id: `f${i}`, eventId: `e${i % 3}`, name: i % 2 ? 'thumbs' : 'label', tsMs: T0 + i })),
+        feedback: Array.from({ length: 12 }, (_, i) =>
+          feedbackRecord({ id: `f${i}`, eventId: `e${i % 3}`, name: i % 2 ? 'thumbs' : 'label', tsMs: T0 + i }),
+        ),
       })
       expect(ids((await store.listFeedback('p1', { eventId: 'e0' }, 100)).rows)).toEqual(['f9', 'f6', 'f3', 'f0'])
       expect((await store.listFeedback('p1', { name: 'thumbs' }, 100)).rows).toHaveLength(6)
@@ -195,7 +207,15 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
 
     it('stores API keys by hash, counts and revokes them', async () => {
       expect(await store.countActiveApiKeys()).toBe(0)
-      await store.createApiKey({ id: 'k1', project: 'p1', name: 'ci', hash: 'h1', scopes: ['ingest', 'read'], createdMs: 1, revokedMs: null })
+      await store.createApiKey({
+        id: 'k1',
+        project: 'p1',
+        name: 'ci',
+        hash: 'h1',
+        scopes: ['ingest', 'read'],
+        createdMs: 1,
+        revokedMs: null,
+      })
       await store.createApiKey({ id: 'k2', project: 'p2', name: 'adm', hash: 'h2', scopes: ['admin'], createdMs: 2, revokedMs: null })
       expect(await store.countActiveApiKeys()).toBe(2)
       expect(await store.findApiKeyByHash('h1')).toMatchObject({ id: 'k1', project: 'p1', scopes: ['ingest', 'read'] })

@@ -94,7 +94,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
             await queue.ping()
             res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ready', stats: worker.stats }))
           } catch (e) {
-            res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'unavailable', reason: (e as Error).message }))
+            res
+              .writeHead(503, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ status: 'unavailable', reason: (e as Error).message }))
           }
         } else {
           res.writeHead(404).end()

@@ -29,17 +29,39 @@ export function createWorkerMetrics(withDefaults = true): WorkerMetrics {
   return {
     registry,
     groups: new Counter({ name: 'inferlog_worker_groups_total', help: 'Queued groups written and acknowledged', registers: r }),
-    items: new Counter({ name: 'inferlog_worker_items_total', help: 'Items written by kind and outcome', labelNames: ['kind', 'outcome'], registers: r }),
+    items: new Counter({
+      name: 'inferlog_worker_items_total',
+      help: 'Items written by kind and outcome',
+      labelNames: ['kind', 'outcome'],
+      registers: r,
+    }),
     redeliveries: new Counter({ name: 'inferlog_worker_redeliveries_total', help: 'Deliveries that were redeliveries', registers: r }),
-    failures: new Counter({ name: 'inferlog_worker_write_failures_total', help: 'Failed store writes (retried), by reason', labelNames: ['reason'], registers: r }),
-    deadGroups: new Counter({ name: 'inferlog_worker_dead_groups_total', help: 'Groups that can never be written, terminated and logged', registers: r }),
+    failures: new Counter({
+      name: 'inferlog_worker_write_failures_total',
+      help: 'Failed store writes (retried), by reason',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    deadGroups: new Counter({
+      name: 'inferlog_worker_dead_groups_total',
+      help: 'Groups that can never be written, terminated and logged',
+      registers: r,
+    }),
     writeSeconds: new Histogram({
       name: 'inferlog_worker_write_duration_seconds',
       help: 'Duration of one store transaction',
       buckets: [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers: r,
     }),
-    queuePending: new Gauge({ name: 'inferlog_worker_queue_pending', help: 'Groups in the stream not yet delivered (consumer lag)', registers: r }),
-    queueAckPending: new Gauge({ name: 'inferlog_worker_queue_ack_pending', help: 'Groups delivered and not yet acknowledged', registers: r }),
+    queuePending: new Gauge({
+      name: 'inferlog_worker_queue_pending',
+      help: 'Groups in the stream not yet delivered (consumer lag)',
+      registers: r,
+    }),
+    queueAckPending: new Gauge({
+      name: 'inferlog_worker_queue_ack_pending',
+      help: 'Groups delivered and not yet acknowledged',
+      registers: r,
+    }),
   }
 }

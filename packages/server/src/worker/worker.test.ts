@@ -25,7 +25,8 @@ function flaky(inner: Store) {
         return async (b: WriteBatch): Promise<WriteResult> => {
           state.calls++
           if (state.down) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })
-          if (state.poison && b.events.some((e) => e.id === state.poison)) throw Object.assign(new Error('index row too big'), { code: '54000' })
+          if (state.poison && b.events.some((e) => e.id === state.poison))
+            throw Object.assign(new Error('index row too big'), { code: '54000' })
           return target.writeBatch(b)
         }
       }

@@ -142,7 +142,9 @@ export class Worker {
         this.metrics.failures.inc({ reason: 'store' })
         this.stats.failedWrites++
         if (failures++ === 0 || failures % 10 === 0) {
-          this.o.logger?.warn(`worker: store write failed (${failures}×), keeping ${groups.length} groups and retrying: ${(e as Error).message}`)
+          this.o.logger?.warn(
+            `worker: store write failed (${failures}×), keeping ${groups.length} groups and retrying: ${(e as Error).message}`,
+          )
         }
         if (this.stopping) {
           for (const g of groups) g.nak()
@@ -169,7 +171,10 @@ export class Worker {
       return
     }
     const g = groups[0]!
-    const ids = [...g.batch.events.map((e) => `event ${e.project}/${e.id}`), ...g.batch.feedback.map((f) => `feedback ${f.project}/${f.id}`)]
+    const ids = [
+      ...g.batch.events.map((e) => `event ${e.project}/${e.id}`),
+      ...g.batch.feedback.map((f) => `feedback ${f.project}/${f.id}`),
+    ]
     this.o.logger?.error(
       `worker: the store refuses a group of ${ids.length} items as data (${(err as { code?: string }).code}); it is terminated, not retried. Items: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`,
       err,

@@ -59,9 +59,13 @@ function parseDuration(name: string, v: string): number {
  * Parses `nats://host:port[,host:port…][?stream=S&subject=X&consumer=C&ack_wait=30s&replicas=3&dup_window=2m&max_bytes=N&prefetch=16]`.
  */
 export function parseNatsUrl(url: string): NatsQueueOptions {
-  if (!url.startsWith('nats://') && !url.startsWith('tls://')) throw new InferlogError('invalid_parameter', `queue URL ${url} must start with nats://`)
+  if (!url.startsWith('nats://') && !url.startsWith('tls://'))
+    throw new InferlogError('invalid_parameter', `queue URL ${url} must start with nats://`)
   const q = url.indexOf('?')
-  const hosts = (q < 0 ? url : url.slice(0, q)).split(',').map((h) => h.trim()).filter(Boolean)
+  const hosts = (q < 0 ? url : url.slice(0, q))
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)
   const params = new URLSearchParams(q < 0 ? '' : url.slice(q + 1))
   const o: NatsQueueOptions = { servers: hosts }
   const str = (k: string) => params.get(k) ?? undefined
@@ -73,7 +77,9 @@ export function parseNatsUrl(url: string): NatsQueueOptions {
     return n
   }
   for (const [key, value] of params) {
-    if (!['stream', 'subject', 'consumer', 'ack_wait', 'replicas', 'dup_window', 'max_bytes', 'prefetch', 'publish_timeout'].includes(key)) {
+    if (
+      !['stream', 'subject', 'consumer', 'ack_wait', 'replicas', 'dup_window', 'max_bytes', 'prefetch', 'publish_timeout'].includes(key)
+    ) {
       throw new InferlogError('invalid_parameter', `unknown queue URL parameter ${key}=${value}`)
     }
   }
@@ -182,7 +188,8 @@ export class NatsQueue implements Queue {
       await this.jsm.streams.info(this.stream)
       return
     } catch (e) {
-      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code !== NOT_FOUND && !/not found/i.test((e as Error).message)) throw e
+      if ((e as { api_error?: { err_code?: number } }).api_error?.err_code !== NOT_FOUND && !/not found/i.test((e as Error).message))
+        throw e
     }
     try {
       await this.jsm.streams.add({
@@ -214,7 +221,8 @@ export class NatsQueue implements Queue {
     }
     try {
       const info = await this.jsm.consumers.info(this.stream, this.durable)
-      if (info.config.ack_wait !== config.ack_wait) await this.jsm.consumers.update(this.stream, this.durable, { ack_wait: config.ack_wait })
+      if (info.config.ack_wait !== config.ack_wait)
+        await this.jsm.consumers.update(this.stream, this.durable, { ack_wait: config.ack_wait })
     } catch {
       try {
         await this.jsm.consumers.add(this.stream, config)
@@ -256,7 +264,11 @@ export class NatsQueue implements Queue {
     const msgID = batchId(bytes)
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.js.publish(this.subject, bytes, { msgID, expect: { streamName: this.stream }, timeout: this.o.publishTimeoutMs ?? 5_000 })
+        await this.js.publish(this.subject, bytes, {
+          msgID,
+          expect: { streamName: this.stream },
+          timeout: this.o.publishTimeoutMs ?? 5_000,
+        })
         return
       } catch (e) {
         const msg = (e as Error).message

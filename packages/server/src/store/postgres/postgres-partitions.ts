@@ -116,7 +116,9 @@ export class PartitionManager {
           await client.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.inferlog_partitions'))`)
           await client.query(`SET LOCAL lock_timeout = '5s'`)
           for (const table of PARTITIONED_TABLES) {
-            await client.query(`CREATE TABLE IF NOT EXISTS ${partitionName(table, month)} PARTITION OF ${table} FOR VALUES FROM (${from}) TO (${to})`)
+            await client.query(
+              `CREATE TABLE IF NOT EXISTS ${partitionName(table, month)} PARTITION OF ${table} FOR VALUES FROM (${from}) TO (${to})`,
+            )
           }
           await client.query('COMMIT')
           this.known.add(month)
@@ -126,7 +128,9 @@ export class PartitionManager {
           const code = (e as { code?: string }).code
           // 23514: the default partition already holds rows of this month; they stay there.
           if (code === '23514') {
-            this.warn(`partition ${partitionName('events', month)} cannot be created because the default partition holds rows of that month; that month stays in the default partition`)
+            this.warn(
+              `partition ${partitionName('events', month)} cannot be created because the default partition holds rows of that month; that month stays in the default partition`,
+            )
             this.known.add(month)
             return
           }

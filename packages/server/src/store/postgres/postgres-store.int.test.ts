@@ -35,9 +35,13 @@ describe.skipIf(!reachable)('postgres', () => {
         expect(await where('events', 'b')).toMatch(/events_default$/)
         expect((await s.getEvent('p1', 'b'))?.tsMs).toBe(old)
         // A time-range read touches only the partitions of its months.
-        const plan = (await s.queryable.query<{ 'QUERY PLAN': string }>(
-          `EXPLAIN SELECT seq FROM events e WHERE e.project = 'p1' AND e.ts_ms >= ${jan} AND e.ts_ms < ${jan + 86_400_000} ORDER BY ts_ms DESC, seq DESC LIMIT 5`,
-        )).rows.map((r) => r['QUERY PLAN']).join('\n')
+        const plan = (
+          await s.queryable.query<{ 'QUERY PLAN': string }>(
+            `EXPLAIN SELECT seq FROM events e WHERE e.project = 'p1' AND e.ts_ms >= ${jan} AND e.ts_ms < ${jan + 86_400_000} ORDER BY ts_ms DESC, seq DESC LIMIT 5`,
+          )
+        ).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n')
         expect(plan).toMatch(/events_202601/)
         expect(plan).not.toMatch(/events_default/)
       } finally {
@@ -78,25 +82,57 @@ describe.skipIf(!reachable)('postgres', () => {
           eventRecord({ id: '\u001f', userId: '\u001f' }),
           eventRecord({ id: 'nul\u0000id', arm: 'x\u0000' }),
           // Longer than a B-tree index row allows, in every indexed column.
-          eventRecord({ id: long('i'), model: long('m'), version: long('v'), sessionId: long('s'), userId: long('u'), arm: long('a'), shadowOf: long('p') }),
+          eventRecord({
+            id: long('i'),
+            model: long('m'),
+            version: long('v'),
+            sessionId: long('s'),
+            userId: long('u'),
+            arm: long('a'),
+            shadowOf: long('p'),
+          }),
         ]
         // Packed path for the first, escaped-array path for the rest (they hold the separators).
         expect((await s.writeBatch({ events: odd.slice(0, 1), feedback: [] })).events).toEqual(['inserted'])
-        expect((await s.writeBatch({ events: odd.slice(1), feedback: [] })).events).toEqual(['inserted', 'inserted', 'inserted', 'inserted'])
-        expect((await s.writeBatch({ events: odd, feedback: [] })).events).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'duplicate'])
+        expect((await s.writeBatch({ events: odd.slice(1), feedback: [] })).events).toEqual([
+          'inserted',
+          'inserted',
+          'inserted',
+          'inserted',
+        ])
+        expect((await s.writeBatch({ events: odd, feedback: [] })).events).toEqual([
+          'duplicate',
+          'duplicate',
+          'duplicate',
+          'duplicate',
+          'duplicate',
+        ])
         const big = odd[4]!
-        expect((await s.listEvents('p1', { model: big.model, version: big.version, sessionId: big.sessionId!, userId: big.userId!, arm: big.arm! }, 10)).rows).toHaveLength(1)
+        expect(
+          (
+            await s.listEvents(
+              'p1',
+              { model: big.model, version: big.version, sessionId: big.sessionId!, userId: big.userId!, arm: big.arm! },
+              10,
+            )
+          ).rows,
+        ).toHaveLength(1)
         expect(await s.shadowsOf('p1', big.shadowOf!)).toHaveLength(1)
         // A different long id sharing the first 192 characters is another event.
         const sibling = eventRecord({ id: big.id.slice(0, 300) + 'x' })
         expect((await s.writeBatch({ events: [sibling], feedback: [] })).events).toEqual(['inserted'])
-        expect((await s.writeBatch({ events: [], feedback: [feedbackRecord({ id: long('f'), eventId: big.id })] })).feedback).toEqual(['inserted'])
+        expect((await s.writeBatch({ events: [], feedback: [feedbackRecord({ id: long('f'), eventId: big.id })] })).feedback).toEqual([
+          'inserted',
+        ])
         expect(await s.feedbackForEvent('p1', big.id)).toHaveLength(1)
         for (const e of odd) expect((await s.getEvent('p1', e.id))?.body).toBe(e.body)
         expect((await s.listEvents('p1', { sessionId: '' }, 10)).rows).toHaveLength(1)
         expect((await s.listEvents('p1', { userId: '\u001f' }, 10)).rows).toHaveLength(1)
         const fb = feedbackRecord({ id: 'f\u001e', eventId: '' })
-        expect((await s.writeBatch({ events: [], feedback: [fb, feedbackRecord({ id: 'g', eventId: '' })] })).feedback).toEqual(['inserted', 'inserted'])
+        expect((await s.writeBatch({ events: [], feedback: [fb, feedbackRecord({ id: 'g', eventId: '' })] })).feedback).toEqual([
+          'inserted',
+          'inserted',
+        ])
         expect(await s.feedbackForEvent('p1', '')).toHaveLength(2)
       } finally {
         await s.close()

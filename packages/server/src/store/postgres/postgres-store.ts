@@ -57,7 +57,6 @@ const ROW_COLUMNS = 'seq, ts_ms AS "tsMs", received_ms AS "receivedMs", body'
 
 const INT8_OID = 20
 
-
 /** Longest indexed text value stored as is (UTF-16 units); longer ones are folded. */
 const MAX_KEY_CHARS = 256
 
@@ -200,7 +199,10 @@ export class PostgresStore implements Store {
         max: options.poolSize ?? 8,
         ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
         // Epoch milliseconds and sequence numbers fit a double exactly (< 2^53).
-        types: { getTypeParser: ((oid: number, format: 'text' | 'binary') => (oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+        types: {
+          getTypeParser: ((oid: number, format: 'text' | 'binary') =>
+            oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        },
       })
       // A connection dropped by a server restart must not crash the process, whether it is idle in
       // the pool or checked out between two statements; the statement in flight fails, the next
@@ -273,9 +275,18 @@ export class PostgresStore implements Store {
           'inferlog_insert_events',
           insertEventsSql,
           [
-            es.map((e) => e.project), es.map((e) => pgText(e.id)), es.map((e) => e.tsMs), es.map((e) => e.receivedMs),
-            es.map((e) => pgText(e.model)), es.map((e) => pgText(e.version)), es.map((e) => pgText(e.stage)), es.map((e) => pgText(e.status)),
-            es.map((e) => pgText(e.sessionId)), es.map((e) => pgText(e.userId)), es.map((e) => pgText(e.arm)), es.map((e) => pgText(e.shadowOf)),
+            es.map((e) => e.project),
+            es.map((e) => pgText(e.id)),
+            es.map((e) => e.tsMs),
+            es.map((e) => e.receivedMs),
+            es.map((e) => pgText(e.model)),
+            es.map((e) => pgText(e.version)),
+            es.map((e) => pgText(e.stage)),
+            es.map((e) => pgText(e.status)),
+            es.map((e) => pgText(e.sessionId)),
+            es.map((e) => pgText(e.userId)),
+            es.map((e) => pgText(e.arm)),
+            es.map((e) => pgText(e.shadowOf)),
             es.map((e) => e.body),
           ],
           [batchSeq],
@@ -292,8 +303,13 @@ export class PostgresStore implements Store {
           'inferlog_insert_feedback',
           insertFeedbackSql,
           [
-            fs.map((f) => f.project), fs.map((f) => pgText(f.id)), fs.map((f) => pgText(f.eventId)), fs.map((f) => pgText(f.name)),
-            fs.map((f) => f.tsMs), fs.map((f) => f.receivedMs), fs.map((f) => f.body),
+            fs.map((f) => f.project),
+            fs.map((f) => pgText(f.id)),
+            fs.map((f) => pgText(f.eventId)),
+            fs.map((f) => pgText(f.name)),
+            fs.map((f) => f.tsMs),
+            fs.map((f) => f.receivedMs),
+            fs.map((f) => f.body),
           ],
           [batchSeq],
         ),
@@ -306,14 +322,23 @@ export class PostgresStore implements Store {
         name: 'inferlog_insert_conflicts',
         text: INSERT_CONFLICTS,
         values: [
-          conflicts.map((c) => c.kind), conflicts.map((c) => c.item.project), conflicts.map((c) => pgText(c.item.id)),
-          conflicts.map(() => now), conflicts.map(() => batchSeq), conflicts.map((c) => c.item.body),
+          conflicts.map((c) => c.kind),
+          conflicts.map((c) => c.item.project),
+          conflicts.map((c) => pgText(c.item.id)),
+          conflicts.map(() => now),
+          conflicts.map(() => batchSeq),
+          conflicts.map((c) => c.item.body),
         ],
       })
     }
     const nEvents = events.filter((o) => o === 'inserted').length
     const nFeedback = feedback.filter((o) => o === 'inserted').length
-    await client.query('INSERT INTO batches (seq, committed_ms, events, feedback) VALUES ($1, $2, $3, $4)', [batchSeq, now, nEvents, nFeedback])
+    await client.query('INSERT INTO batches (seq, committed_ms, events, feedback) VALUES ($1, $2, $3, $4)', [
+      batchSeq,
+      now,
+      nEvents,
+      nFeedback,
+    ])
     await client.query('COMMIT')
     return { batchSeq, events, feedback }
   }
@@ -431,9 +456,10 @@ export class PostgresStore implements Store {
   }
 
   async createApiKey(k: ApiKeyRecord): Promise<void> {
-    await this.pool.query('INSERT INTO api_keys (id, project, name, hash, scopes, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-      k.id, k.project, k.name, k.hash, k.scopes.join(','), k.createdMs, k.revokedMs,
-    ])
+    await this.pool.query(
+      'INSERT INTO api_keys (id, project, name, hash, scopes, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [k.id, k.project, k.name, k.hash, k.scopes.join(','), k.createdMs, k.revokedMs],
+    )
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {

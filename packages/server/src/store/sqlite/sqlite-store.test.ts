@@ -13,8 +13,9 @@ describeStoreConformance('sqlite', async () => new SqliteStore({ filename: path.
 
 // The writer thread runs compiled code (worker threads load plain JS): npm test builds first.
 const writerScript = new URL('../../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url)
-describeStoreConformance('sqlite, writer thread', async () =>
-  new SqliteStore({ filename: path.join(dir, `w${n++}.db`), writer: 'thread', writerScript }),
+describeStoreConformance(
+  'sqlite, writer thread',
+  async () => new SqliteStore({ filename: path.join(dir, `w${n++}.db`), writer: 'thread', writerScript }),
 )
 
 describe('SqliteStore specifics', () => {
@@ -40,8 +41,18 @@ describe('SqliteStore specifics', () => {
     await s.writeBatch({ events: Array.from({ length: 30 }, (_, i) => mk(`old${i}`, i)), feedback: [] })
     expect(s.indexLookups(10)).toBe(10) // partly indexed: the watermark sits inside the data
     await s.writeBatch({ events: Array.from({ length: 30 }, (_, i) => mk(`new${i}`, i)), feedback: [] })
-    const expected = (pred: (i: number) => boolean) => [...Array.from({ length: 30 }, (_, i) => i).filter(pred).map((i) => `new${i}`).reverse(), ...Array.from({ length: 30 }, (_, i) => i).filter(pred).map((i) => `old${i}`).reverse()]
-    const ids = async (f: Parameters<SqliteStore['listEvents']>[1]) => (await s.listEvents('p1', f, 1000)).rows.map((r) => JSON.parse(r.body).id as string)
+    const expected = (pred: (i: number) => boolean) => [
+      ...Array.from({ length: 30 }, (_, i) => i)
+        .filter(pred)
+        .map((i) => `new${i}`)
+        .reverse(),
+      ...Array.from({ length: 30 }, (_, i) => i)
+        .filter(pred)
+        .map((i) => `old${i}`)
+        .reverse(),
+    ]
+    const ids = async (f: Parameters<SqliteStore['listEvents']>[1]) =>
+      (await s.listEvents('p1', f, 1000)).rows.map((r) => JSON.parse(r.body).id as string)
     const check = async () => {
       expect(await ids({ sessionId: 's1' })).toEqual(expected((i) => i % 3 === 1))
       expect(await ids({ userId: 'u2', arm: 'b' })).toEqual(expected((i) => i % 4 === 2 && i % 2 === 0))
@@ -56,7 +67,11 @@ describe('SqliteStore specifics', () => {
   })
 
   it('falls back to inline commits when the writer-thread script is not there (running from sources)', async () => {
-    const s = new SqliteStore({ filename: path.join(dir, 'fallback.db'), writer: 'thread', writerScript: new URL('file:///nonexistent/sqlite-writer-thread.js') })
+    const s = new SqliteStore({
+      filename: path.join(dir, 'fallback.db'),
+      writer: 'thread',
+      writerScript: new URL('file:///nonexistent/sqlite-writer-thread.js'),
+    })
     await s.migrate()
     expect((await s.writeBatch({ events: [eventRecord({ id: 'fb' })], feedback: [] })).events).toEqual(['inserted'])
     await s.close()
@@ -68,7 +83,10 @@ describe('SqliteStore specifics', () => {
     await s.migrate()
     let biggest = 0
     for (let b = 0; b < 20; b++) {
-      await s.writeBatch({ events: Array.from({ length: 100 }, (_, i) => eventRecord({ id: `w${b}-${i}` }, { input: 'x'.repeat(1000) })), feedback: [] })
+      await s.writeBatch({
+        events: Array.from({ length: 100 }, (_, i) => eventRecord({ id: `w${b}-${i}` }, { input: 'x'.repeat(1000) })),
+        feedback: [],
+      })
       biggest = Math.max(biggest, fs.statSync(`${file}-wal`).size)
     }
     // 20 batches of ~110 KB would make a WAL of > 2 MB without the guard.
@@ -81,7 +99,12 @@ describe('SqliteStore specifics', () => {
     const s = new SqliteStore({ filename: ':memory:' })
     await s.migrate()
     const db = (s as unknown as { db: { prepare(q: string): { all(...a: unknown[]): { detail: string }[] } } }).db
-    const plan = (q: string, ...a: unknown[]) => db.prepare(`EXPLAIN QUERY PLAN ${q}`).all(...a).map((r) => r.detail).join(' | ')
+    const plan = (q: string, ...a: unknown[]) =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${q}`)
+        .all(...a)
+        .map((r) => r.detail)
+        .join(' | ')
     expect(plan('SELECT body FROM events WHERE project = ? AND id = ?', 'p', 'i')).toMatch(/events_project_id/)
     expect(plan('SELECT body FROM feedback WHERE project = ? AND event_id = ? ORDER BY ts_ms, seq', 'p', 'i')).toMatch(/feedback_event/)
     expect(plan('SELECT seq FROM events e WHERE e.project = ? ORDER BY e.ts_ms DESC, e.seq DESC LIMIT 5', 'p')).toMatch(/events_project_ts/)
@@ -89,7 +112,12 @@ describe('SqliteStore specifics', () => {
       `SELECT e.seq FROM (SELECT seq FROM event_keys WHERE project = ? AND kind = 1 AND key = ?
         UNION ALL SELECT seq FROM events WHERE seq > (SELECT value FROM meta WHERE name = 'lookup_watermark') AND +project = ? AND session_id = ?)
         AS k CROSS JOIN events AS e ON e.seq = k.seq WHERE e.project = ? AND e.session_id = ? ORDER BY e.ts_ms DESC, e.seq DESC LIMIT 5`,
-      'p', 's', 'p', 's', 'p', 's',
+      'p',
+      's',
+      'p',
+      's',
+      'p',
+      's',
     )
     expect(bySession).toMatch(/SEARCH e USING INTEGER PRIMARY KEY \(rowid=\?\)/)
     expect(bySession).toMatch(/SEARCH event_keys USING PRIMARY KEY/)

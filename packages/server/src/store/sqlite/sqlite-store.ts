@@ -73,7 +73,6 @@ const LOOKUP_CHUNK = 20_000
 const ROW_COLUMNS = 'seq, ts_ms AS tsMs, received_ms AS receivedMs, body'
 const E_ROW_COLUMNS = 'e.seq AS seq, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.body AS body'
 
-
 /**
  * The embedded store: one SQLite file in WAL mode through better-sqlite3. Calls are synchronous
  * under the async port; a batch of 1 000 items commits in a few milliseconds.
@@ -172,15 +171,17 @@ export class SqliteStore implements Store {
    */
   indexLookups(maxRows = LOOKUP_CHUNK): number {
     const s = this.s
-    return this.db.transaction(() => {
-      const wm = s.watermark.get() as number
-      const max = (s.maxSeq.get() as number | null) ?? 0
-      const hi = Math.min(max, wm + maxRows)
-      if (hi <= wm) return 0
-      for (const ins of s.copyKeys) ins.run(wm, hi)
-      s.setWatermark.run(hi)
-      return hi - wm
-    }).immediate()
+    return this.db
+      .transaction(() => {
+        const wm = s.watermark.get() as number
+        const max = (s.maxSeq.get() as number | null) ?? 0
+        const hi = Math.min(max, wm + maxRows)
+        if (hi <= wm) return 0
+        for (const ins of s.copyKeys) ins.run(wm, hi)
+        s.setWatermark.run(hi)
+        return hi - wm
+      })
+      .immediate()
   }
 
   private prepare() {
@@ -199,9 +200,7 @@ export class SqliteStore implements Store {
       ),
       feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
       getEvent: db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE project = ? AND id = ?`),
-      feedbackForEvent: db.prepare(
-        `SELECT ${ROW_COLUMNS} FROM feedback WHERE project = ? AND event_id = ? ORDER BY ts_ms, seq`,
-      ),
+      feedbackForEvent: db.prepare(`SELECT ${ROW_COLUMNS} FROM feedback WHERE project = ? AND event_id = ? ORDER BY ts_ms, seq`),
       shadowsOf: db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE project = ? AND shadow_of = ? ORDER BY ts_ms, seq`),
       countKeys: db.prepare('SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL').pluck(),
       watermark: db.prepare("SELECT value FROM meta WHERE name = 'lookup_watermark'").pluck(),
@@ -226,10 +225,12 @@ export class SqliteStore implements Store {
     const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
     for (const m of SQLITE_MIGRATIONS) {
       if (done.has(m.version)) continue
-      this.db.transaction(() => {
-        this.db.exec(m.sql)
-        this.db.prepare('INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)').run(m.version, Date.now())
-      }).immediate()
+      this.db
+        .transaction(() => {
+          this.db.exec(m.sql)
+          this.db.prepare('INSERT INTO schema_migrations (version, applied_ms) VALUES (?, ?)').run(m.version, Date.now())
+        })
+        .immediate()
     }
     // Keeps planner statistics fresh so filters pick the right index (cheap; SQLite's advice).
     if (!this.readonly) this.db.pragma('optimize=0x10002')
@@ -247,8 +248,20 @@ export class SqliteStore implements Store {
       for (let i = 0; i < batch.events.length; i++) {
         const e = batch.events[i]!
         const r = s.insertEvent.run(
-          e.project, e.id, e.tsMs, e.receivedMs, e.model, e.version, e.stage, e.status,
-          e.sessionId, e.userId, e.arm, e.shadowOf, batchSeq, e.body,
+          e.project,
+          e.id,
+          e.tsMs,
+          e.receivedMs,
+          e.model,
+          e.version,
+          e.stage,
+          e.status,
+          e.sessionId,
+          e.userId,
+          e.arm,
+          e.shadowOf,
+          batchSeq,
+          e.body,
         )
         if (r.changes === 1) {
           events[i] = 'inserted'
