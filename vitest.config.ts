@@ -11,6 +11,8 @@ export default defineConfig({
       { find: /^@inferlog\/schema$/, replacement: src('./packages/schema/src/index.ts') },
       { find: /^@inferlog\/server$/, replacement: src('./packages/server/src/index.ts') },
       { find: /^@inferlog\/sdk$/, replacement: src('./packages/sdk/src/index.ts') },
+      { find: /^@inferlog\/analysis$/, replacement: src('./packages/analysis/src/index.ts') },
+      { find: /^@inferlog\/datasets$/, replacement: src('./packages/datasets/src/index.ts') },
     ],
   },
   test: {

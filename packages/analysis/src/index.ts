@@ -1,0 +1,2 @@
+/** @packageDocumentation Pure statistics for inferlog's read side: no I/O. */
+export {}

@@ -1,0 +1,2 @@
+/** @packageDocumentation The dataset compiler: spec -> plan -> scan -> join -> split -> writers -> manifest. */
+export {}
