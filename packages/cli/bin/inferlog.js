@@ -2,6 +2,15 @@
 // Thin launcher: the compiled CLI lives in ../dist (built by `npm install` through `prepare`).
 import { main } from '../dist/main.js'
 
+// A reader that goes away (`inferlog keys list | head -3`) ends the command quietly with status
+// 0, as other Unix tools do, instead of an EPIPE stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err && err.code === 'EPIPE') process.exit(0)
+    throw err
+  })
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code

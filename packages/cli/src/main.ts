@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander'
 import { clientOptions, processIo, type Io } from './common.js'
 import { ApiError } from './http-client.js'
 import { ingestCommand } from './commands/ingest.js'
-import { keysCreateCommand, keysListCommand } from './commands/keys.js'
+import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js'
 import { feedbackCommand, getCommand, queryCommand } from './commands/records.js'
 import { serveCommand } from './commands/serve.js'
 import { workerCommand } from './commands/worker.js'
@@ -26,6 +26,18 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       '--queue <url>',
       'scale-out: publish accepted items to NATS JetStream (nats://host:port[?stream=…]); run `inferlog worker` to store them',
     )
+    .option(
+      '--require-keys',
+      'refuse requests without an API key (default: off on loopback, where a keyless request is the local operator)',
+    )
+    .option('--max-body-bytes <n>', 'largest request body after decompression (default 5242880)')
+    .option('--max-event-bytes <n>', 'largest single item (default 1048576)')
+    .option('--max-future-skew-ms <n>', 'how far ahead of the server clock a ts may be (default 86400000)')
+    .option('--headers-timeout-ms <n>', 'time to receive request headers (default 30000)')
+    .option('--body-timeout-ms <n>', 'time to receive a whole request (default 60000)')
+    .option('--idle-timeout-ms <n>', 'close a connection idle this long (default 60000)')
+    .option('--max-connections <n>', 'most open connections (default 4096)')
+    .option('--memory-budget-bytes <n>', 'bytes request bodies may hold at once before 503 (default 268435456)')
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 
@@ -98,9 +110,13 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .command('create')
       .description('create a key (printed once)')
       .option('--scopes <list>', 'comma-separated: ingest,read,admin (default ingest,read)')
-      .option('--name <label>'),
+      .option('--name <label>', 'label shown in listings, 1-128 characters (default key)')
+      .option('--expires <when>', 'RFC 3339 time, epoch ms, or a duration such as 30d, 12h (default never)'),
   ).action((o) => run(keysCreateCommand(o, io)))
   keyFlags(keys.command('list').description('list keys (never the secrets)')).action((o) => run(keysListCommand(o, io)))
+  keyFlags(keys.command('revoke').argument('<id>', 'key id (from keys list)').description('revoke a key; it stops working at once')).action(
+    (id, o) => run(keysRevokeCommand(id, o, io)),
+  )
 
   return program
 }

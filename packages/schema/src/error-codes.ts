@@ -14,6 +14,12 @@ export const ERROR_CODES = {
   depth_exceeded: 'depth_exceeded',
   /** One item is larger than the per-item limit (default 1 MiB). */
   item_too_large: 'item_too_large',
+  /** A number JSON cannot carry as a 64-bit float (e.g. `1e999`); `path` names it. */
+  number_out_of_range: 'number_out_of_range',
+  /** A key appears twice in one object; `path` names it. */
+  duplicate_key: 'duplicate_key',
+  /** `ts` is further in the future than the allowed clock skew (default 1 day). */
+  ts_out_of_range: 'ts_out_of_range',
   /** A tensor has an unknown dtype, a bad shape, or data that does not match its shape. */
   invalid_tensor: 'invalid_tensor',
   /** Same id as a stored record with different content; the stored record is unchanged. */
@@ -36,6 +42,8 @@ export const ERROR_CODES = {
   overloaded: 'overloaded',
   /** No such record or route. */
   not_found: 'not_found',
+  /** The client closed the connection before its request was read (logged as status 499). */
+  client_closed: 'client_closed',
   /** The server is shutting down. */
   unavailable: 'unavailable',
   /** A bug or an unexpected fault; details are in the server log. */

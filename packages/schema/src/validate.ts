@@ -2,6 +2,7 @@ import { createRequire } from 'node:module'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { ErrorCode } from './error-codes.js'
+import { countKeyMarkers, findDuplicateKeys, inspectJson } from './json-inspect.js'
 import { checkTensor, looksLikeTensor } from './tensor.js'
 
 // ajv-formats ships CommonJS with a default export object; under NodeNext the callable sits on .default.
@@ -31,39 +32,23 @@ export interface ValidatorOptions {
   maxDepth?: number
 }
 
-/** Compiled item validators. Each returns `undefined` for a valid item, else the first issue. */
+/**
+ * Compiled item validators. Each returns `undefined` for a valid item, else the first issue.
+ * `text`, when given, is the item's own JSON text: keys repeated within one object (which
+ * `JSON.parse` silently merges) are then refused as `duplicate_key`. Without it the caller has
+ * checked the text itself (a whole request body, see {@link findDuplicateKeys}).
+ */
 export interface Validator {
-  event(item: unknown): ValidationIssue | undefined
-  feedback(item: unknown): ValidationIssue | undefined
+  event(item: unknown, text?: string): ValidationIssue | undefined
+  feedback(item: unknown, text?: string): ValidationIssue | undefined
 }
 
 /**
  * Nesting depth of a JSON value, computed without recursion so hostile input cannot overflow the
  * stack. Stops early once `limit` is exceeded.
  */
-export function jsonDepth(value: unknown, limit = Infinity): number {
-  if (typeof value !== 'object' || value === null) return 0
-  let max = 0
-  const stack: [unknown, number][] = [[value, 1]]
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!
-    if (d > max) {
-      max = d
-      if (max > limit) return max
-    }
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const c = v[i]
-        if (typeof c === 'object' && c !== null) stack.push([c, d + 1])
-      }
-    } else {
-      for (const k in v as Record<string, unknown>) {
-        const c = (v as Record<string, unknown>)[k]
-        if (typeof c === 'object' && c !== null) stack.push([c, d + 1])
-      }
-    }
-  }
-  return max
+export function jsonDepth(value: unknown, limit = Number.POSITIVE_INFINITY): number {
+  return inspectJson(value, limit).depth
 }
 
 function escapePointer(key: string): string {
@@ -105,18 +90,33 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
   const eventFn: ValidateFunction = ajv.compile(eventJsonSchema)
   const feedbackFn: ValidateFunction = ajv.compile(feedbackJsonSchema)
 
-  function depth(item: unknown): ValidationIssue | undefined {
-    const d = jsonDepth(item, maxDepth)
-    if (d > maxDepth) {
-      return { code: 'depth_exceeded', path: '', message: `item nests deeper than ${maxDepth} levels` }
+  /**
+   * One walk for the rules every encoding shares: the depth limit (before any recursive code sees
+   * the item), numbers JSON cannot represent (`1e999` parses to Infinity, which a re-serialization
+   * would turn into null), and keys repeated within one object.
+   */
+  function shape(item: unknown, text: string | undefined): ValidationIssue | undefined {
+    const s = inspectJson(item, maxDepth)
+    if (s.depth > maxDepth) return { code: 'depth_exceeded', path: '', message: `item nests deeper than ${maxDepth} levels` }
+    if (s.nonFinite !== undefined) {
+      return { code: 'number_out_of_range', path: s.nonFinite, message: `${s.nonFinite} is a number outside the range of a 64-bit float` }
+    }
+    if (text !== undefined) {
+      const markers = countKeyMarkers(text)
+      // Equal counts rule duplicates out; more markers than keys prove one; fewer means keys
+      // written with white space before their colon, which only the exact scan can judge.
+      if (markers !== s.keys) {
+        const dup = findDuplicateKeys(text)[0]
+        if (dup) return { code: 'duplicate_key', path: dup.path, message: `${dup.path} appears more than once in the same object` }
+      }
     }
     return undefined
   }
 
   return {
-    event(item) {
-      const shape = notAnObject(item) ?? depth(item)
-      if (shape) return shape
+    event(item, text) {
+      const bad = notAnObject(item) ?? shape(item, text)
+      if (bad) return bad
       const internals = (item as Record<string, unknown>).internals
       if (typeof internals === 'object' && internals !== null && !Array.isArray(internals)) {
         for (const [name, value] of Object.entries(internals)) {
@@ -131,9 +131,9 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
       if (!eventFn(item)) return issueFromAjv(eventFn.errors![0]!)
       return undefined
     },
-    feedback(item) {
-      const shape = notAnObject(item) ?? depth(item)
-      if (shape) return shape
+    feedback(item, text) {
+      const bad = notAnObject(item) ?? shape(item, text)
+      if (bad) return bad
       if (!feedbackFn(item)) return issueFromAjv(feedbackFn.errors![0]!)
       return undefined
     },

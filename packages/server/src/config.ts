@@ -11,6 +11,8 @@ export interface LimitsConfig {
   maxBatchItems: number
   /** Deepest nesting of objects/arrays in one item. Default 64. */
   maxDepth: number
+  /** How far ahead of the server's clock an item's `ts` may be, ms. Default 1 day (86 400 000). */
+  maxFutureSkewMs: number
 }
 
 /** The group-commit write queue. */
@@ -21,6 +23,40 @@ export interface WriteQueueConfig {
   maxCommitItems: number
   /** Value of `Retry-After` (seconds) when overloaded. Default 1. */
   retryAfterSeconds: number
+}
+
+/** Connection handling: what a slow, stalled or hostile client may hold. */
+export interface HttpConfig {
+  /** Time to receive a request's headers, ms. Default 30 000. */
+  headersTimeoutMs: number
+  /** Time to receive a whole request, body included, ms. Default 60 000. */
+  bodyTimeoutMs: number
+  /** A connection with no request in progress (kept alive, or that never sends anything) is closed after this long, ms. Default 60 000. */
+  idleTimeoutMs: number
+  /** Most open connections; further ones are refused at once. Default 4 096. */
+  maxConnections: number
+  /**
+   * Bytes that request bodies may hold at once, counted as they are read, inflated and parsed
+   * (parsing is charged at about 3× the text plus 64 bytes per object or array), until the reply.
+   * Past it a request gets 503 + Retry-After before more is read or inflated. Default 256 MiB.
+   */
+  memoryBudgetBytes: number
+}
+
+/** Who may call without a key. */
+export interface AuthConfig {
+  /**
+   * Refuse requests that carry no API key. Default false on loopback (open mode: a keyless
+   * request is the local operator); binding beyond loopback forces it on.
+   */
+  requireKeys: boolean
+  /** How long a checked key is trusted before the store is asked again, ms. Default 2 000. */
+  keyCacheMs: number
+  /**
+   * While the store cannot be reached, keys checked within this long keep working, ms; others get
+   * 503. Also the bound on how long a key revoked elsewhere can still be used. Default 60 000.
+   */
+  keyStaleMs: number
 }
 
 /** Everything the server needs, parsed once at start-up. */
@@ -37,6 +73,8 @@ export interface ServerConfig {
   queueUrl?: string
   limits: LimitsConfig
   writeQueue: WriteQueueConfig
+  http: HttpConfig
+  auth: AuthConfig
 }
 
 /** Defaults of {@link LimitsConfig}. */
@@ -45,6 +83,7 @@ export const DEFAULT_LIMITS: Readonly<LimitsConfig> = {
   maxEventBytes: 1024 * 1024,
   maxBatchItems: 10_000,
   maxDepth: 64,
+  maxFutureSkewMs: 24 * 60 * 60 * 1000,
 }
 
 /** Defaults of {@link WriteQueueConfig}. */
@@ -54,6 +93,22 @@ export const DEFAULT_WRITE_QUEUE: Readonly<WriteQueueConfig> = {
   retryAfterSeconds: 1,
 }
 
+/** Defaults of {@link HttpConfig}. */
+export const DEFAULT_HTTP: Readonly<HttpConfig> = {
+  headersTimeoutMs: 30_000,
+  bodyTimeoutMs: 60_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 4096,
+  memoryBudgetBytes: 256 * 1024 * 1024,
+}
+
+/** Defaults of {@link AuthConfig}. */
+export const DEFAULT_AUTH: Readonly<AuthConfig> = {
+  requireKeys: false,
+  keyCacheMs: 2_000,
+  keyStaleMs: 60_000,
+}
+
 /** Input of {@link resolveServerConfig}: flags, each optional. */
 export interface ServerConfigInput {
   host?: string
@@ -61,43 +116,94 @@ export interface ServerConfigInput {
   data?: string
   store?: string
   queue?: string
+  requireKeys?: boolean
   limits?: Partial<LimitsConfig>
   writeQueue?: Partial<WriteQueueConfig>
+  http?: Partial<HttpConfig>
+  auth?: Partial<AuthConfig>
 }
 
 function positiveInt(name: string, v: unknown): number {
-  const n = typeof v === 'string' ? Number(v) : v
-  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
     throw new InferlogError('invalid_parameter', `${name} must be a positive integer, got ${JSON.stringify(v)}`)
   }
   return n
 }
 
+function bool(name: string, v: string): boolean {
+  if (/^(1|true|yes)$/i.test(v)) return true
+  if (/^(0|false|no|)$/i.test(v)) return false
+  throw new InferlogError('invalid_parameter', `${name} must be true or false, got ${JSON.stringify(v)}`)
+}
+
+/** Environment variable of each numeric setting. */
+const ENV = {
+  limits: {
+    maxBodyBytes: 'INFERLOG_MAX_BODY_BYTES',
+    maxEventBytes: 'INFERLOG_MAX_EVENT_BYTES',
+    maxBatchItems: 'INFERLOG_MAX_BATCH_ITEMS',
+    maxDepth: 'INFERLOG_MAX_DEPTH',
+    maxFutureSkewMs: 'INFERLOG_MAX_FUTURE_SKEW_MS',
+  },
+  http: {
+    headersTimeoutMs: 'INFERLOG_HEADERS_TIMEOUT_MS',
+    bodyTimeoutMs: 'INFERLOG_BODY_TIMEOUT_MS',
+    idleTimeoutMs: 'INFERLOG_IDLE_TIMEOUT_MS',
+    maxConnections: 'INFERLOG_MAX_CONNECTIONS',
+    memoryBudgetBytes: 'INFERLOG_MEMORY_BUDGET_BYTES',
+  },
+} as const
+
+/** Flag (first), environment variable, default: each validated as a positive integer. */
+function section<T extends { [K in keyof T]: number }>(
+  defaults: Readonly<T>,
+  env: { readonly [K in keyof T]: string },
+  given: Partial<T> | undefined,
+  vars: NodeJS.ProcessEnv,
+): T {
+  const out = { ...defaults } as T
+  for (const k of Object.keys(defaults) as (keyof T & string)[]) {
+    const flag = given?.[k]
+    const fromEnv = vars[env[k]]
+    if (flag !== undefined) out[k] = positiveInt(k, flag) as T[typeof k]
+    else if (fromEnv !== undefined && fromEnv !== '') out[k] = positiveInt(env[k], fromEnv) as T[typeof k]
+  }
+  return out
+}
+
 /**
  * Builds the typed configuration from flags, then environment variables (`INFERLOG_HOST`,
- * `INFERLOG_PORT`, `INFERLOG_DATA`, `INFERLOG_STORE`, `INFERLOG_QUEUE`, `INFERLOG_MAX_BODY_BYTES`,
- * `INFERLOG_MAX_EVENT_BYTES`, `INFERLOG_MAX_BATCH_ITEMS`), then defaults.
+ * `INFERLOG_PORT`, `INFERLOG_DATA`, `INFERLOG_STORE`, `INFERLOG_QUEUE`, `INFERLOG_REQUIRE_KEYS`,
+ * the limits `INFERLOG_MAX_BODY_BYTES`, `INFERLOG_MAX_EVENT_BYTES`, `INFERLOG_MAX_BATCH_ITEMS`,
+ * `INFERLOG_MAX_DEPTH`, `INFERLOG_MAX_FUTURE_SKEW_MS`, and the connection settings
+ * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
+ * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const host = input.host ?? env.INFERLOG_HOST ?? '127.0.0.1'
   const portRaw = input.port ?? env.INFERLOG_PORT ?? 7070
-  const port = Number(portRaw)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const port = typeof portRaw === 'string' && /^\d+$/.test(portRaw) ? Number(portRaw) : portRaw
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw new InferlogError('invalid_parameter', `--port must be an integer 0..65535, got ${JSON.stringify(portRaw)}`)
   }
   const dataDir = path.resolve(input.data ?? env.INFERLOG_DATA ?? './data')
   const storeUrl = input.store ?? env.INFERLOG_STORE ?? `sqlite:${path.join(dataDir, 'inferlog.db')}`
-  const envLimit = (k: string) => (env[k] === undefined ? undefined : positiveInt(k, env[k]))
-  const limits: LimitsConfig = {
-    maxBodyBytes: input.limits?.maxBodyBytes ?? envLimit('INFERLOG_MAX_BODY_BYTES') ?? DEFAULT_LIMITS.maxBodyBytes,
-    maxEventBytes: input.limits?.maxEventBytes ?? envLimit('INFERLOG_MAX_EVENT_BYTES') ?? DEFAULT_LIMITS.maxEventBytes,
-    maxBatchItems: input.limits?.maxBatchItems ?? envLimit('INFERLOG_MAX_BATCH_ITEMS') ?? DEFAULT_LIMITS.maxBatchItems,
-    maxDepth: input.limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth,
-  }
-  for (const [k, v] of Object.entries(limits)) positiveInt(k, v)
+  const limits = section(DEFAULT_LIMITS, ENV.limits, input.limits, env)
+  const http = section(DEFAULT_HTTP, ENV.http, input.http, env)
   const writeQueue: WriteQueueConfig = { ...DEFAULT_WRITE_QUEUE, ...input.writeQueue }
   const queueUrl = input.queue ?? env.INFERLOG_QUEUE
-  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue }
+  const requireKeys =
+    input.requireKeys ??
+    input.auth?.requireKeys ??
+    (env.INFERLOG_REQUIRE_KEYS ? bool('INFERLOG_REQUIRE_KEYS', env.INFERLOG_REQUIRE_KEYS) : false)
+  const auth: AuthConfig = {
+    ...DEFAULT_AUTH,
+    ...input.auth,
+    // Beyond loopback a keyless request could come from anyone: open mode is never on there.
+    requireKeys: requireKeys || !isLoopbackHost(host),
+  }
+  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue, http, auth }
 }
 
 /** True for addresses only this machine can reach. */

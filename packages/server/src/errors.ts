@@ -13,6 +13,7 @@ const DEFAULT_STATUS: Partial<Record<ErrorCode, number>> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  client_closed: 499,
   overloaded: 503,
   unavailable: 503,
   internal: 500,

@@ -1,10 +1,26 @@
-export { createApp, stderrLogger, type AppOptions, type InferlogApp, type Logger } from './app.js'
-export { startServer, type RunningServer } from './server.js'
+export { createApp, type AppOptions, type InferlogApp } from './http/create-app.js'
+export { keyView } from './http/routes/key-routes.js'
+export {
+  createLogger,
+  stderrLogger,
+  silentLogger,
+  RateLimitedNote,
+  type Logger,
+  type LoggerOptions,
+  type LogFields,
+} from './logging/logger.js'
+export { MemoryBudget, MemoryHold, parseCost } from './http/memory-budget.js'
+export { bodyFormat, type BodyFormat } from './http/content-type.js'
+export { startServer, SERVER_INFO_FILE, type RunningServer, type ServerInfo } from './server.js'
 export {
   resolveServerConfig,
   isLoopbackHost,
   DEFAULT_LIMITS,
   DEFAULT_WRITE_QUEUE,
+  DEFAULT_HTTP,
+  DEFAULT_AUTH,
+  type HttpConfig,
+  type AuthConfig,
   type ServerConfig,
   type ServerConfigInput,
   type LimitsConfig,
@@ -20,8 +36,8 @@ export { openStore, parsePostgresUrl, type OpenStoreOptions } from './store/open
 export { PostgresStore, type PostgresStoreOptions, type ConflictRecord } from './store/postgres/postgres-store.js'
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js'
 export type * from './store/store.js'
-export { createApiKey, hashApiKey, parseScopes, SCOPES } from './auth/api-keys.js'
-export { Authenticator, type Principal } from './auth/authenticator.js'
+export { createApiKey, hashApiKey, parseScopes, checkKeyName, checkProjectName, SCOPES } from './auth/api-keys.js'
+export { Authenticator, presentedKey, type Principal, type AuthenticatorOptions } from './auth/authenticator.js'
 export type { Queue, QueueDelivery } from './queue/queue.js'
 export { openQueue, type OpenQueueOptions } from './queue/open-queue.js'
 export { MemoryQueue, type MemoryQueueOptions } from './queue/memory/memory-queue.js'

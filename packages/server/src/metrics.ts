@@ -13,6 +13,8 @@ export interface ServerMetrics {
   commitSeconds: Histogram
   /** Items per committed transaction. */
   commitItems: Histogram
+  /** Bytes request bodies hold now against the memory budget (set on scrape). */
+  requestMemory: Gauge
 }
 
 /**
@@ -45,6 +47,11 @@ export function createMetrics(withDefaults = true): ServerMetrics {
       name: 'inferlog_commit_duration_seconds',
       help: 'Duration of one group-commit transaction',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
+      registers: [registry],
+    }),
+    requestMemory: new Gauge({
+      name: 'inferlog_request_memory_bytes',
+      help: 'Bytes that in-flight request bodies hold against the memory budget',
       registers: [registry],
     }),
     commitItems: new Histogram({

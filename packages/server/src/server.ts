@@ -1,8 +1,12 @@
+import fs from 'node:fs'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import { serve } from '@hono/node-server'
-import { createApp, stderrLogger, type InferlogApp, type Logger } from './app.js'
 import { isLoopbackHost, type ServerConfig } from './config.js'
 import { InferlogError } from './errors.js'
+import { createApp, type InferlogApp } from './http/create-app.js'
+import { type Logger, stderrLogger } from './logging/logger.js'
 import { openQueue } from './queue/open-queue.js'
 import type { Queue } from './queue/queue.js'
 import { QueueWriter } from './queue/queue-writer.js'
@@ -13,7 +17,7 @@ import type { Store } from './store/store.js'
 export interface RunningServer {
   /** e.g. `http://127.0.0.1:7070`. */
   url: string
-  /** Whether the server runs without API keys. */
+  /** Whether keyless requests are served as the local operator (open mode). */
   open: boolean
   core: InferlogApp
   store: Store
@@ -23,27 +27,37 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
+/** Name of the file, in the data directory, that tells local tools where the server listens. */
+export const SERVER_INFO_FILE = 'server.json'
+
+/** What {@link SERVER_INFO_FILE} holds. */
+export interface ServerInfo {
+  url: string
+  pid: number
+  store: string
+  open: boolean
+  started_at: string
+}
+
 /**
  * Opens and migrates the store, refuses to listen beyond loopback without API keys, and serves the
- * collector over HTTP. With `queueUrl`, accepted items are published to the queue (and written to
- * the store by `inferlog worker`); the store still serves reads and API keys.
+ * collector over HTTP with the configured connection limits. With `queueUrl`, accepted items are
+ * published to the queue (and written to the store by `inferlog worker`); the store still serves
+ * reads and API keys. While it runs, `<dataDir>/server.json` tells local tools its URL.
  */
 export async function startServer(config: ServerConfig, logger: Logger = stderrLogger()): Promise<RunningServer> {
   const store = openStore(config.storeUrl, { onWarning: (m) => logger.warn(m) })
   try {
     await store.migrate()
+    if (config.auth.requireKeys && (await store.countActiveApiKeys(Date.now())) === 0) {
+      const why = isLoopbackHost(config.host)
+        ? 'keys are required (--require-keys) but none exists'
+        : `refusing to listen on ${config.host} without an API key: anyone who can reach it could read and write your data`
+      throw new InferlogError('forbidden', `${why}; create one first (inferlog keys create --project NAME --scopes ingest,read)`)
+    }
   } catch (e) {
     await store.close()
     throw e
-  }
-  const open = (await store.countActiveApiKeys()) === 0
-  if (open && !isLoopbackHost(config.host)) {
-    await store.close()
-    throw new InferlogError(
-      'forbidden',
-      `refusing to listen on ${config.host} without API keys: anyone who can reach it could read and write your data. ` +
-        'Create a key first (inferlog keys create --project NAME --scopes ingest,read), or listen on 127.0.0.1.',
-    )
   }
   let queue: Queue | undefined
   if (config.queueUrl) {
@@ -66,18 +80,47 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     store,
     limits,
     writeQueue: config.writeQueue,
+    auth: config.auth,
+    memoryBudgetBytes: config.http.memoryBudgetBytes,
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),
   })
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: core.app.fetch, hostname: config.host, port: config.port }, () => resolve(s))
-    s.once('error', reject)
-  })
-  // Long keep-alive so batching clients reuse connections; requests themselves are bounded by limits.
-  ;(server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = 65_000
+  const h = config.http
+  let server: Server
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve(
+        {
+          fetch: core.app.fetch,
+          hostname: config.host,
+          port: config.port,
+          serverOptions: {
+            headersTimeout: h.headersTimeoutMs,
+            requestTimeout: h.bodyTimeoutMs,
+            keepAliveTimeout: h.idleTimeoutMs,
+            // Node checks the two timeouts above only this often; keep the overshoot small.
+            connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(Math.min(h.headersTimeoutMs, h.bodyTimeoutMs) / 4))),
+          },
+        },
+        () => resolve(s as Server),
+      )
+      s.once('error', reject)
+    })
+  } catch (e) {
+    await core.close()
+    await queue?.close()
+    await store.close()
+    throw e
+  }
+  server.maxConnections = h.maxConnections
+  // A socket with no traffic for this long is closed: connections that never send a byte, and
+  // requests whose client stalls between chunks of the body.
+  server.setTimeout(h.idleTimeoutMs, (socket) => socket.destroy())
   const addr = server.address() as AddressInfo
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
   const url = `http://${host}:${addr.port}`
+  const open = !config.auth.requireKeys
+  const infoFile = config.storeUrl.startsWith('sqlite:') ? writeServerInfo(config, { url, open }, logger) : undefined
   let closing: Promise<void> | undefined
   return {
     url,
@@ -87,13 +130,36 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     queue,
     close: () =>
       (closing ??= (async () => {
+        if (infoFile) removeServerInfo(infoFile)
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
-          ;(server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.()
+          server.closeIdleConnections()
         })
         await core.close()
         await queue?.close()
         await store.close()
       })()),
+  }
+}
+
+function writeServerInfo(config: ServerConfig, s: { url: string; open: boolean }, logger: Logger): string | undefined {
+  const file = path.join(config.dataDir, SERVER_INFO_FILE)
+  const info: ServerInfo = { url: s.url, pid: process.pid, store: config.storeUrl, open: s.open, started_at: new Date().toISOString() }
+  try {
+    fs.writeFileSync(file, `${JSON.stringify(info)}\n`)
+    return file
+  } catch (e) {
+    // Only a convenience for local tools: a read-only data directory must not stop the server.
+    logger.warn(`cannot write ${file}: ${(e as Error).message}`)
+    return undefined
+  }
+}
+
+function removeServerInfo(file: string): void {
+  try {
+    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as ServerInfo
+    if (info.pid === process.pid) fs.rmSync(file, { force: true })
+  } catch {
+    // Already gone or replaced by another server: nothing to do.
   }
 }

@@ -78,7 +78,7 @@ function bar(done: number, total: number, items: number, secs: number): string {
  */
 export async function ingestCommand(file: string, f: IngestFlags, io: Io): Promise<number> {
   const stat = fs.statSync(file)
-  const client = clientFrom(f)
+  const client = clientFrom(f, process.env, io)
   const path = f.feedback ? '/v1/feedback' : '/v1/events'
   const maxItems = Number(f.batch ?? 1000)
   const maxBytes = Number(f.batchBytes ?? 4 * 1024 * 1024)

@@ -1,16 +1,19 @@
 import path from 'node:path'
-import { createApiKey, openStore, parseScopes, SCOPES } from '@inferlog/server'
-import { clientFrom, printJson, type ClientFlags, type Io } from '../common.js'
+import { checkKeyName, createApiKey, InferlogError, keyView, openStore, parseScopes, type Store } from '@inferlog/server'
+import { type ClientFlags, clientFrom, discoverServer, type Io, printJson } from '../common.js'
 
-/** Flags of `inferlog keys create`. */
-export interface KeysCreateFlags extends ClientFlags {
+/** Flags of the `inferlog keys` commands. */
+export interface KeysFlags extends ClientFlags {
   scopes?: string
   name?: string
+  expires?: string
   data?: string
   store?: string
 }
 
-function storeUrl(f: KeysCreateFlags): string {
+type KeyView = ReturnType<typeof keyView>
+
+function storeUrl(f: KeysFlags): string {
   return (
     f.store ??
     process.env.INFERLOG_STORE ??
@@ -19,31 +22,57 @@ function storeUrl(f: KeysCreateFlags): string {
 }
 
 /**
- * `inferlog keys create --project P --scopes ingest,read`: prints the new key once. Without
- * `--url` it writes the store under `--data` directly (how the first key is made); with `--url`
- * it asks a running server (needs an admin key once keys exist).
+ * Where a keys command goes: a server when `--url` is given (or `$INFERLOG_URL`), or one runs on
+ * the data directory; otherwise the store itself (`--store`, or the SQLite file under `--data`).
  */
-export async function keysCreateCommand(f: KeysCreateFlags, io: Io): Promise<number> {
+function viaServer(f: KeysFlags): boolean {
+  if (f.store) return false
+  return Boolean(f.url || process.env.INFERLOG_URL || discoverServer(f.data))
+}
+
+async function withStore<T>(f: KeysFlags, readOnly: boolean, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(storeUrl(f), { readOnly })
+  try {
+    await store.migrate()
+    return await fn(store)
+  } finally {
+    await store.close()
+  }
+}
+
+function expiresMs(s: string | undefined): number | null {
+  if (s === undefined) return null
+  const rel = /^(\d+)([dhm])$/.exec(s)
+  if (rel) return Date.now() + Number(rel[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[rel[2] as 'd' | 'h' | 'm']
+  const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
+  if (!Number.isFinite(t))
+    throw new InferlogError('invalid_parameter', `--expires must be an RFC 3339 time, epoch ms, or a duration like 30d, got ${s}`)
+  return t
+}
+
+/**
+ * `inferlog keys create --project P --scopes ingest,read [--expires 30d]`: prints the new key once.
+ * Through a running server when there is one (an admin key once keys are required), else written
+ * to the store under `--data` (how the first key is made).
+ */
+export async function keysCreateCommand(f: KeysFlags, io: Io): Promise<number> {
   const scopes = parseScopes(f.scopes ?? 'ingest,read')
-  let out: { key: string; id: string; project: string; scopes: string[]; name: string }
-  if (f.url) {
-    const body = JSON.stringify({ project: f.project, scopes, name: f.name })
-    out = (await clientFrom(f).request<typeof out>('POST', '/v1/keys', body)).json
+  const name = f.name === undefined ? undefined : checkKeyName(f.name)
+  const expires = expiresMs(f.expires)
+  let out: KeyView & { key: string }
+  if (viaServer(f)) {
+    const body = JSON.stringify({
+      project: f.project,
+      scopes,
+      name,
+      ...(expires !== null ? { expires_at: new Date(expires).toISOString() } : {}),
+    })
+    out = (await clientFrom(f, process.env, io).request<typeof out>('POST', '/v1/keys', body)).json
   } else {
-    const store = openStore(storeUrl(f))
-    try {
-      await store.migrate()
-      const created = await createApiKey(store, { project: f.project ?? 'default', scopes, ...(f.name ? { name: f.name } : {}) })
-      out = {
-        key: created.key,
-        id: created.record.id,
-        project: created.record.project,
-        scopes: created.record.scopes,
-        name: created.record.name,
-      }
-    } finally {
-      await store.close()
-    }
+    out = await withStore(f, false, async (store) => {
+      const created = await createApiKey(store, { project: f.project ?? 'default', scopes, ...(name ? { name } : {}), expiresMs: expires })
+      return { key: created.key, ...keyView(created.record) }
+    })
   }
   if (f.json) printJson(io, out, true)
   else {
@@ -53,23 +82,33 @@ export async function keysCreateCommand(f: KeysCreateFlags, io: Io): Promise<num
   return 0
 }
 
-/** `inferlog keys list`. */
-export async function keysListCommand(f: KeysCreateFlags, io: Io): Promise<number> {
-  let items: { id: string; project: string; name: string; scopes: string[]; createdMs: number; revokedMs: number | null }[]
-  if (f.url) {
-    items = (await clientFrom(f).request<{ items: typeof items }>('GET', '/v1/keys')).json.items
-  } else {
-    const store = openStore(storeUrl(f))
-    try {
-      await store.migrate()
-      items = (await store.listApiKeys(f.project)).map(({ hash: _h, ...k }) => k)
-    } finally {
-      await store.close()
+/** `inferlog keys list`: never the secrets; reads a store without creating one. */
+export async function keysListCommand(f: KeysFlags, io: Io): Promise<number> {
+  const items: KeyView[] = viaServer(f)
+    ? (await clientFrom(f, process.env, io).request<{ items: KeyView[] }>('GET', '/v1/keys')).json.items
+    : await withStore(f, true, async (store) => (await store.listApiKeys(f.project)).map(keyView))
+  if (f.json) printJson(io, { items }, true)
+  else {
+    for (const k of items) {
+      const state = k.revoked_at ? `  revoked ${k.revoked_at}` : k.expires_at ? `  expires ${k.expires_at}` : ''
+      io.out(`${k.id}  ${k.project}  ${k.scopes.join(',')}  ${k.name}${state}`)
     }
   }
-  if (f.json) printJson(io, { items }, true)
-  else for (const k of items) io.out(`${k.id}  ${k.project}  ${k.scopes.join(',')}  ${k.name}${k.revokedMs ? '  (revoked)' : ''}`)
   return 0
 }
 
-export { SCOPES }
+/** `inferlog keys revoke ID`: the key stops working at once here, within 60 s on other collectors. */
+export async function keysRevokeCommand(id: string, f: KeysFlags, io: Io): Promise<number> {
+  if (viaServer(f)) {
+    await clientFrom(f, process.env, io).request('DELETE', `/v1/keys/${encodeURIComponent(id)}`)
+  } else {
+    await withStore(f, false, async (store) => {
+      const key = (await store.listApiKeys()).find((k) => k.id === id)
+      if (!key) throw new InferlogError('not_found', `no API key with id ${JSON.stringify(id)}`)
+      if (key.revokedMs === null) await store.revokeApiKey(id, Date.now())
+    })
+  }
+  if (f.json) printJson(io, { revoked: id }, true)
+  else io.err(`revoked key ${id}`)
+  return 0
+}

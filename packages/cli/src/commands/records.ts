@@ -2,7 +2,7 @@ import { clientFrom, printJson, type ClientFlags, type Io } from '../common.js'
 
 /** `inferlog get ID`: the event with its feedback and shadows. */
 export async function getCommand(id: string, f: ClientFlags, io: Io): Promise<number> {
-  const { json } = await clientFrom(f).request('GET', `/v1/events/${encodeURIComponent(id)}`)
+  const { json } = await clientFrom(f, process.env, io).request('GET', `/v1/events/${encodeURIComponent(id)}`)
   printJson(io, json, f.json)
   return 0
 }
@@ -47,7 +47,7 @@ export async function queryCommand(f: QueryFlags, io: Io): Promise<number> {
     if (typeof v === 'string') params.set(param, v)
   }
   const qs = params.toString()
-  const { json } = await clientFrom(f).request<{ items: Record<string, unknown>[]; next_cursor: string | null }>(
+  const { json } = await clientFrom(f, process.env, io).request<{ items: Record<string, unknown>[]; next_cursor: string | null }>(
     'GET',
     `/v1/events${qs ? `?${qs}` : ''}`,
   )
@@ -87,7 +87,7 @@ export async function feedbackCommand(eventId: string, name: string, value: stri
   if (f.source) item.source = { type: f.source }
   if (f.comment) item.comment = f.comment
   if (f.id) item.id = f.id
-  const { json } = await clientFrom(f).request<{
+  const { json } = await clientFrom(f, process.env, io).request<{
     accepted: number
     duplicates: number
     ids: (string | null)[]

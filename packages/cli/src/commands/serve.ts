@@ -1,4 +1,4 @@
-import { resolveServerConfig, startServer, stderrLogger } from '@inferlog/server'
+import { createLogger, resolveServerConfig, type ServerConfigInput, startServer } from '@inferlog/server'
 import type { Io } from '../common.js'
 
 /** Flags of `inferlog serve`. */
@@ -8,6 +8,15 @@ export interface ServeFlags {
   data?: string
   store?: string
   queue?: string
+  requireKeys?: boolean
+  maxBodyBytes?: string
+  maxEventBytes?: string
+  maxFutureSkewMs?: string
+  headersTimeoutMs?: string
+  bodyTimeoutMs?: string
+  idleTimeoutMs?: string
+  maxConnections?: string
+  memoryBudgetBytes?: string
   json?: boolean
 }
 
@@ -16,25 +25,38 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@?#]*:)[^@/?#]*@/i, '$1***@')
 }
 
+/** Keeps only the flags that were given (config validates each). */
+function given<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
 /**
  * Runs the collector until SIGINT/SIGTERM. The first line on stdout is the URL it listens on
  * (with `--json`: `{"url", "open", "store", "queue"}`). With `--queue nats://…` it is a stateless
  * scale-out collector: accepted items go to JetStream, `inferlog worker` writes them to the store.
  */
 export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
-  const config = resolveServerConfig({
-    ...(f.host !== undefined ? { host: f.host } : {}),
-    ...(f.port !== undefined ? { port: f.port } : {}),
-    ...(f.data !== undefined ? { data: f.data } : {}),
-    ...(f.store !== undefined ? { store: f.store } : {}),
-    ...(f.queue !== undefined ? { queue: f.queue } : {}),
-  })
-  const running = await startServer(config, stderrLogger())
+  const input: ServerConfigInput = {
+    ...given({ host: f.host, port: f.port, data: f.data, store: f.store, queue: f.queue }),
+    ...(f.requireKeys ? { requireKeys: true } : {}),
+    limits: given({ maxBodyBytes: f.maxBodyBytes, maxEventBytes: f.maxEventBytes, maxFutureSkewMs: f.maxFutureSkewMs }) as never,
+    http: given({
+      headersTimeoutMs: f.headersTimeoutMs,
+      bodyTimeoutMs: f.bodyTimeoutMs,
+      idleTimeoutMs: f.idleTimeoutMs,
+      maxConnections: f.maxConnections,
+      memoryBudgetBytes: f.memoryBudgetBytes,
+    }) as never,
+  }
+  const config = resolveServerConfig(input)
+  const running = await startServer(config, createLogger())
   const store = redactUrl(config.storeUrl)
   io.out(f.json ? JSON.stringify({ url: running.url, open: running.open, store, queue: config.queueUrl ?? null }) : running.url)
   const where = `store ${store}${config.queueUrl ? `; publishing to ${config.queueUrl}` : ''}`
   if (running.open) {
-    io.err(`inferlog: open mode — no API keys configured, listening on loopback only; ${where}`)
+    io.err(
+      `inferlog: open mode: requests without an API key act as the local operator (loopback only; --require-keys turns this off); ${where}`,
+    )
   } else {
     io.err(`inferlog: API keys required; ${where}`)
   }

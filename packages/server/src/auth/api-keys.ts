@@ -10,9 +10,18 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex')
 }
 
-/** Parses `ingest,read` into scopes; `invalid_parameter` for anything else. */
-export function parseScopes(s: string | readonly string[]): Scope[] {
-  const list = (typeof s === 'string' ? s.split(',') : [...s]).map((x) => x.trim()).filter(Boolean)
+/**
+ * Scopes from a comma list (`ingest,read`) or a JSON array of names; `invalid_parameter` for
+ * anything else: an empty list, an unknown name, or an array entry that is not a string.
+ */
+export function parseScopes(s: unknown): Scope[] {
+  if (typeof s !== 'string' && !Array.isArray(s)) {
+    throw new InferlogError('invalid_parameter', `scopes must be a list such as ["ingest","read"], got ${JSON.stringify(s) ?? String(s)}`)
+  }
+  if (Array.isArray(s) && s.some((x) => typeof x !== 'string')) {
+    throw new InferlogError('invalid_parameter', `scopes must be strings, one of ${SCOPES.join(', ')}`)
+  }
+  const list = (typeof s === 'string' ? s.split(',') : (s as string[])).map((x) => x.trim()).filter(Boolean)
   if (list.length === 0) throw new InferlogError('invalid_parameter', `scopes must name at least one of ${SCOPES.join(', ')}`)
   for (const x of list) {
     if (!(SCOPES as readonly string[]).includes(x))
@@ -29,12 +38,25 @@ export function checkProjectName(project: string): string {
   return project
 }
 
+/** Longest key label, in characters. */
+export const MAX_KEY_NAME = 128
+
+/** A key label: 1-128 printable characters (no control characters, not only white space). */
+export function checkKeyName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_KEY_NAME || !/^(?!\s*$)[^\p{Cc}\p{Cs}]+$/u.test(name)) {
+    throw new InferlogError('invalid_parameter', `name must be 1-${MAX_KEY_NAME} printable characters`)
+  }
+  return name
+}
+
 /** Options of {@link createApiKey}. */
 export interface CreateApiKeyOptions {
   project: string
   scopes: Scope[]
   /** Label shown in listings. Default `key`. */
   name?: string
+  /** Epoch ms after which the key stops working. Default never. */
+  expiresMs?: number | null
   /** Epoch ms. Default now. */
   nowMs?: number
 }
@@ -45,16 +67,19 @@ export interface CreateApiKeyOptions {
  */
 export async function createApiKey(store: Store, o: CreateApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }> {
   checkProjectName(o.project)
+  const createdMs = o.nowMs ?? Date.now()
+  if (o.expiresMs != null && o.expiresMs <= createdMs) throw new InferlogError('invalid_parameter', 'expires_at must be in the future')
   const id = randomBytes(6).toString('hex')
   const key = `il_${id}_${randomBytes(24).toString('base64url')}`
   const record: ApiKeyRecord = {
     id,
     project: o.project,
-    name: o.name ?? 'key',
+    name: o.name === undefined ? 'key' : checkKeyName(o.name),
     hash: hashApiKey(key),
     scopes: o.scopes,
-    createdMs: o.nowMs ?? Date.now(),
+    createdMs,
     revokedMs: null,
+    expiresMs: o.expiresMs ?? null,
   }
   await store.createApiKey(record)
   return { key, record }

@@ -38,7 +38,7 @@ export class IngestService {
     if (items.length > limits.maxBatchItems) {
       throw new InferlogError('too_many_items', `request holds ${items.length} items; the limit is ${limits.maxBatchItems}`)
     }
-    const ctx = { project, receivedMs: this.now(), maxItemBytes: limits.maxEventBytes, validator }
+    const ctx = { project, receivedMs: this.now(), maxItemBytes: limits.maxEventBytes, maxFutureSkewMs: limits.maxFutureSkewMs, validator }
     const prepared: Prepared<unknown> = kind === 'event' ? prepareEvents(items, ctx) : prepareFeedback(items, ctx)
     const records = prepared.records
     const result = await queue.submit(

@@ -1,10 +1,11 @@
+import { countKeyMarkers, type ErrorCode, findDuplicateKeys, inspectJson } from '@inferlog/schema'
 import { InferlogError } from '../errors.js'
-import type { ErrorCode } from '@inferlog/schema'
 
 /** One item of a request body: a parsed value, or why it could not be parsed. */
 export type ParsedItem =
   /** `text`: the item's own JSON text (an NDJSON line), stored as sent when the item needs no id. */
-  { index: number; value: unknown; bytes: number; text?: string } | { index: number; error: { code: ErrorCode; message: string } }
+  | { index: number; value: unknown; bytes: number; text?: string }
+  | { index: number; error: { code: ErrorCode; message: string; path?: string } }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -114,7 +115,20 @@ export function parseJsonBody(body: Buffer): ParsedItem[] {
   } catch (e) {
     throw new InferlogError('invalid_json', `request body is not valid JSON: ${(e as Error).message}`)
   }
+  const items: ParsedItem[] = Array.isArray(parsed)
+    ? parsed.map((value, index) => ({ index, value, bytes: -1 }))
+    : [{ index: 0, value: parsed, bytes: -1 }]
+  // Keys repeated within one object are refused whatever the encoding (NDJSON lines are checked
+  // per line by the validator). One cheap count over the body rules them out in the usual case.
+  if (countKeyMarkers(text) !== inspectJson(parsed).keys) {
+    for (const d of findDuplicateKeys(text)) {
+      const at = Array.isArray(parsed) ? d.item : 0
+      items[at] = {
+        index: at,
+        error: { code: 'duplicate_key', path: d.path, message: `${d.path} appears more than once in the same object` },
+      }
+    }
+  }
   // Per-item byte size is checked later on the canonical form; -1 means "not measured here".
-  if (Array.isArray(parsed)) return parsed.map((value, index) => ({ index, value, bytes: -1 }))
-  return [{ index: 0, value: parsed, bytes: -1 }]
+  return items
 }

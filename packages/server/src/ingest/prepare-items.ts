@@ -10,6 +10,8 @@ export interface PrepareContext {
   /** Receipt time, epoch ms; used for items without `ts`. */
   receivedMs: number
   maxItemBytes: number
+  /** How far in the future an item's `ts` may lie, ms; further is `ts_out_of_range`. */
+  maxFutureSkewMs: number
   validator: Validator
 }
 
@@ -65,7 +67,7 @@ function bodyOf(
 
 function prepareEach<R>(
   items: ParsedItem[],
-  check: (item: unknown) => ReturnType<Validator['event']>,
+  check: Validator['event'],
   build: (item: Obj, id: string, body: string, tsMs: number) => R,
   ctx: PrepareContext,
 ): Prepared<R> {
@@ -73,10 +75,10 @@ function prepareEach<R>(
   for (let n = 0; n < items.length; n++) {
     const p = items[n]!
     if ('error' in p) {
-      out.rejected.push(reject(p.index, p.error.code, p.error.message))
+      out.rejected.push(reject(p.index, p.error.code, p.error.message, p.error.path))
       continue
     }
-    const issue = check(p.value)
+    const issue = check(p.value, p.text)
     const item = p.value as Obj
     const givenId = typeof item?.id === 'string' ? item.id : undefined
     if (issue) {
@@ -94,6 +96,12 @@ function prepareEach<R>(
     const tsMs = item.ts === undefined ? ctx.receivedMs : timeMs(item.ts)
     if (Number.isNaN(tsMs)) {
       out.rejected.push(reject(p.index, 'validation_failed', '/ts is not a readable RFC 3339 time', '/ts', id))
+      continue
+    }
+    // A clock far ahead would pin an item to the top of every newest-first list for good.
+    if (tsMs > ctx.receivedMs + ctx.maxFutureSkewMs) {
+      const skew = `${Math.round(ctx.maxFutureSkewMs / 1000)} s`
+      out.rejected.push(reject(p.index, 'ts_out_of_range', `/ts is more than ${skew} ahead of the server's clock`, '/ts', id))
       continue
     }
     out.records.push({ index: p.index, record: build(item, id, body, tsMs) })

@@ -1,23 +1,96 @@
-import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { InferlogError } from '../errors.js'
-
-const gunzip = promisify(zlib.gunzip)
+import type { MemoryHold } from '../http/memory-budget.js'
 
 /** Options of {@link readBody}. */
 export interface ReadBodyOptions {
   /** Largest body accepted, compressed or not. */
   maxBytes: number
   /** `Content-Length` header, if any: a declared size over the limit is refused before reading. */
-  contentLength?: string | null
+  contentLength?: string | null | undefined
   /** `Content-Encoding` header: `gzip` or none/`identity`. */
-  contentEncoding?: string | null
+  contentEncoding?: string | null | undefined
+  /** Charged with every byte read and inflated, before it is kept. Default: nothing charged. */
+  hold?: MemoryHold
+}
+
+const INFLATE_CHUNK = 64 * 1024
+
+/** A read of the request stream that fails is the client going away (abort, reset, timeout), not a server fault. */
+function clientClosed(e: unknown): InferlogError {
+  return new InferlogError('client_closed', `client closed the connection while sending its body: ${(e as Error)?.message ?? e}`, {
+    cause: e,
+  })
+}
+
+async function readAll(stream: ReadableStream<Uint8Array> | null, o: ReadBodyOptions): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0)
+  const chunks: Uint8Array[] = []
+  let total = 0
+  const reader = stream.getReader()
+  try {
+    for (;;) {
+      let next: Awaited<ReturnType<typeof reader.read>>
+      try {
+        next = await reader.read()
+      } catch (e) {
+        throw clientClosed(e)
+      }
+      if (next.done) break
+      const value = next.value
+      total += value.byteLength
+      if (total > o.maxBytes) throw new InferlogError('payload_too_large', `request body is over the ${o.maxBytes}-byte limit`)
+      o.hold?.add(value.byteLength)
+      chunks.push(value)
+    }
+  } catch (e) {
+    await reader.cancel().catch(() => undefined)
+    throw e
+  }
+  return Buffer.concat(chunks, total)
+}
+
+/**
+ * Inflates gzip in 64 KiB steps, charging each step to the hold before the next one is produced,
+ * so a small body that inflates to megabytes is refused (413 over the limit, 503 over the memory
+ * budget) before the megabytes exist.
+ */
+function gunzipBounded(raw: Buffer, o: ReadBodyOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z = zlib.createGunzip({ chunkSize: INFLATE_CHUNK })
+    const chunks: Buffer[] = []
+    let total = 0
+    let failed = false
+    const fail = (e: unknown) => {
+      if (failed) return
+      failed = true
+      z.destroy()
+      reject(e)
+    }
+    z.on('data', (chunk: Buffer) => {
+      if (failed) return
+      total += chunk.length
+      if (total > o.maxBytes) return fail(new InferlogError('payload_too_large', `decompressed body is over the ${o.maxBytes}-byte limit`))
+      try {
+        o.hold?.add(chunk.length)
+      } catch (e) {
+        return fail(e)
+      }
+      chunks.push(chunk)
+    })
+    z.on('error', (e) => fail(new InferlogError('bad_request', `body is not valid gzip: ${e.message}`)))
+    z.on('end', () => {
+      if (!failed) resolve(Buffer.concat(chunks, total))
+    })
+    z.end(raw)
+  })
 }
 
 /**
  * Reads a request body into memory, never holding more than `maxBytes` (plus one chunk), and
  * decompresses gzip with the same cap on the output. Throws `payload_too_large` (413),
- * `unsupported_media_type` (415) or `bad_request` (400, corrupt gzip).
+ * `unsupported_media_type` (415), `bad_request` (400, corrupt gzip), `overloaded` (503, memory
+ * budget) or `client_closed` (the client went away mid-body).
  */
 export async function readBody(stream: ReadableStream<Uint8Array> | null, o: ReadBodyOptions): Promise<Buffer> {
   const encoding = (o.contentEncoding ?? '').trim().toLowerCase()
@@ -27,31 +100,7 @@ export async function readBody(stream: ReadableStream<Uint8Array> | null, o: Rea
   if (o.contentLength != null && Number(o.contentLength) > o.maxBytes) {
     throw new InferlogError('payload_too_large', `request body of ${o.contentLength} bytes is over the ${o.maxBytes}-byte limit`)
   }
-  const chunks: Uint8Array[] = []
-  let total = 0
-  if (stream) {
-    const reader = stream.getReader()
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) break
-      total += value.byteLength
-      if (total > o.maxBytes) {
-        await reader.cancel().catch(() => undefined)
-        throw new InferlogError('payload_too_large', `request body is over the ${o.maxBytes}-byte limit`)
-      }
-      chunks.push(value)
-    }
-  }
-  const raw = Buffer.concat(chunks, total)
-  if (encoding === 'gzip' || encoding === 'x-gzip') {
-    try {
-      return await gunzip(raw, { maxOutputLength: o.maxBytes })
-    } catch (e) {
-      if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-        throw new InferlogError('payload_too_large', `decompressed body is over the ${o.maxBytes}-byte limit`)
-      }
-      throw new InferlogError('bad_request', `body is not valid gzip: ${(e as Error).message}`)
-    }
-  }
+  const raw = await readAll(stream, o)
+  if (encoding === 'gzip' || encoding === 'x-gzip') return gunzipBounded(raw, o)
   return raw
 }

@@ -4,11 +4,15 @@ import { PAGE_LIMITS } from './read-service.js'
 
 type Query = Record<string, string | undefined>
 
-/** RFC 3339 time or epoch milliseconds → epoch ms. */
-export function parseTime(name: string, v: string): number {
-  const ms = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v)
+const RFC3339 = /^\d{4}-\d\d-\d\d(?:[Tt ]\d\d:\d\d(?::\d\d(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d\d:\d\d))?$/
+
+/** RFC 3339 time (or a bare date, meaning its UTC midnight) or epoch milliseconds → epoch ms. */
+export function parseTime(name: string, raw: string): number {
+  // A `+01:00` offset arrives as ` 01:00` when the client did not percent-encode the plus.
+  const v = raw.replace(/ (\d\d:\d\d)$/, '+$1')
+  const ms = /^-?\d{1,16}$/.test(v) ? Number(v) : RFC3339.test(v) ? Date.parse(v.replace(/^(\d{4}-\d\d-\d\d)[t ]/, '$1T')) : Number.NaN
   if (!Number.isFinite(ms))
-    throw new InferlogError('invalid_parameter', `${name} must be an RFC 3339 time or epoch milliseconds, got ${JSON.stringify(v)}`)
+    throw new InferlogError('invalid_parameter', `${name} must be an RFC 3339 time or epoch milliseconds, got ${JSON.stringify(raw)}`)
   return ms
 }
 
@@ -21,7 +25,8 @@ function parseBool(name: string, v: string): boolean {
 /** `limit` query parameter: default 50, 1..1000. */
 export function parseLimit(v: string | undefined): number {
   if (v === undefined) return PAGE_LIMITS.default
-  const n = Number(v)
+  // Digits only: Number() would also take `1e2`, `0x10` or ` 7`.
+  const n = /^[0-9]{1,7}$/.test(v) ? Number(v) : Number.NaN
   if (!Number.isInteger(n) || n < 1 || n > PAGE_LIMITS.max) {
     throw new InferlogError('invalid_parameter', `limit must be an integer 1..${PAGE_LIMITS.max}, got ${JSON.stringify(v)}`)
   }

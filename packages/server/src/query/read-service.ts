@@ -1,7 +1,7 @@
 import type { FeedbackItem, InferenceEvent } from '@inferlog/schema'
 import { InferlogError } from '../errors.js'
 import type { EventFilter, FeedbackFilter, Store, StoredRow } from '../store/store.js'
-import { decodeCursor, encodeCursor } from './cursor.js'
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.js'
 
 /** `GET /v1/events/{id}`. */
 export interface EventDetail {
@@ -50,12 +50,14 @@ export class ReadService {
   }
 
   async events(project: string, filter: EventFilter, limit: number, cursor?: string): Promise<ListReply<InferenceEvent>> {
-    const page = await this.store.listEvents(project, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor))
-    return { items: page.rows.map(materializeEvent), next_cursor: page.next && encodeCursor(page.next) }
+    const fp = queryFingerprint('events', filter)
+    const page = await this.store.listEvents(project, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor, fp))
+    return { items: page.rows.map(materializeEvent), next_cursor: page.next && encodeCursor(page.next, fp) }
   }
 
   async feedback(project: string, filter: FeedbackFilter, limit: number, cursor?: string): Promise<ListReply<FeedbackItem>> {
-    const page = await this.store.listFeedback(project, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor))
-    return { items: page.rows.map(materializeFeedback), next_cursor: page.next && encodeCursor(page.next) }
+    const fp = queryFingerprint('feedback', filter)
+    const page = await this.store.listFeedback(project, filter, limit, cursor === undefined ? undefined : decodeCursor(cursor, fp))
+    return { items: page.rows.map(materializeFeedback), next_cursor: page.next && encodeCursor(page.next, fp) }
   }
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import { InferlogError } from '../errors.js'
 import { PostgresStore, type PostgresStoreOptions } from './postgres/postgres-store.js'
 import { SqliteStore } from './sqlite/sqlite-store.js'
@@ -7,6 +8,11 @@ import type { Store } from './store.js'
 export interface OpenStoreOptions {
   /** Told about conditions worth an operator's look (PostgreSQL only for now). */
   onWarning?: (message: string) => void
+  /**
+   * Open an existing store to read it, never creating a file or directory (tools that only
+   * read). A missing SQLite file is `not_found`. Default false.
+   */
+  readOnly?: boolean
 }
 
 /**
@@ -48,7 +54,14 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '')
     if (!filename) throw new InferlogError('invalid_parameter', `store URL ${url} names no file`)
-    return new SqliteStore({ filename, writer: 'thread' })
+    if (options.readOnly && filename !== ':memory:' && !fs.existsSync(filename)) {
+      throw new InferlogError('not_found', `no store at ${filename} (start \`inferlog serve\` once, or pass --data / --store)`)
+    }
+    try {
+      return new SqliteStore({ filename, writer: 'thread', ...(options.readOnly ? { readonly: true } : {}) })
+    } catch (e) {
+      throw new InferlogError('invalid_parameter', `cannot open store ${url}: ${(e as Error).message}`, { cause: e })
+    }
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return new PostgresStore({ ...parsePostgresUrl(url), ...(options.onWarning ? { onWarning: options.onWarning } : {}) })

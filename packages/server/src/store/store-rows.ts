@@ -9,6 +9,7 @@ export interface KeyRow {
   scopes: string
   created_ms: number
   revoked_ms: number | null
+  expires_ms: number | null
 }
 
 /** Maps an `api_keys` row to the port's record. */
@@ -21,6 +22,7 @@ export function toKey(r: KeyRow): ApiKeyRecord {
     scopes: r.scopes.split(',') as Scope[],
     createdMs: r.created_ms,
     revokedMs: r.revoked_ms,
+    expiresMs: r.expires_ms ?? null,
   }
 }
 

@@ -114,6 +114,8 @@ export interface ApiKeyRecord {
   scopes: Scope[]
   createdMs: number
   revokedMs: number | null
+  /** When the key stops working, epoch ms; `null` never. */
+  expiresMs: number | null
 }
 
 /** The storage port. All methods are async so network databases fit behind it. */
@@ -135,8 +137,8 @@ export interface Store {
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>
   listApiKeys(project?: string): Promise<ApiKeyRecord[]>
   revokeApiKey(id: string, atMs: number): Promise<boolean>
-  /** Number of keys not revoked; zero means the server runs open. */
-  countActiveApiKeys(): Promise<number>
+  /** Number of keys neither revoked nor expired at `nowMs`. */
+  countActiveApiKeys(nowMs: number): Promise<number>
   /** Cheap liveness check of the storage. */
   ping(): Promise<void>
   close(): Promise<void>

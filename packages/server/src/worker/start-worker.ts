@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { stderrLogger, type Logger } from '../app.js'
+import { stderrLogger, type Logger } from '../logging/logger.js'
 import { InferlogError } from '../errors.js'
 import { openQueue } from '../queue/open-queue.js'
 import type { Queue } from '../queue/queue.js'

@@ -1,4 +1,4 @@
-import type { Logger } from '../app.js'
+import type { Logger } from '../logging/logger.js'
 import type { Queue, QueueDelivery } from '../queue/queue.js'
 import type { Store, WriteBatch, WriteResult } from '../store/store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js'

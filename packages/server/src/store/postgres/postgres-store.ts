@@ -457,8 +457,8 @@ export class PostgresStore implements Store {
 
   async createApiKey(k: ApiKeyRecord): Promise<void> {
     await this.pool.query(
-      'INSERT INTO api_keys (id, project, name, hash, scopes, created_ms, revoked_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [k.id, k.project, k.name, k.hash, k.scopes.join(','), k.createdMs, k.revokedMs],
+      'INSERT INTO api_keys (id, project, name, hash, scopes, created_ms, revoked_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [k.id, k.project, k.name, k.hash, k.scopes.join(','), k.createdMs, k.revokedMs, k.expiresMs],
     )
   }
 
@@ -480,8 +480,11 @@ export class PostgresStore implements Store {
     return r.rowCount === 1
   }
 
-  async countActiveApiKeys(): Promise<number> {
-    const r = await this.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM api_keys WHERE revoked_ms IS NULL')
+  async countActiveApiKeys(nowMs: number): Promise<number> {
+    const r = await this.pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > $1)',
+      [nowMs],
+    )
     return r.rows[0]!.n
   }
 

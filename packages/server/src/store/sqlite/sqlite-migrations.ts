@@ -81,4 +81,8 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `ALTER TABLE api_keys ADD COLUMN expires_ms INTEGER;`,
+  },
 ]

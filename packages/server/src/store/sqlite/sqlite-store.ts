@@ -60,6 +60,24 @@ export interface SqliteStoreOptions {
   writerScript?: URL
 }
 
+/**
+ * Creates the missing directories above a file one level at a time. `mkdirSync({recursive: true})`
+ * loops forever on some paths (under `/proc`, seen with Node 20); this fails with the first real
+ * error instead.
+ */
+function makeParentDirs(file: string): void {
+  const missing: string[] = []
+  let dir = path.dirname(path.resolve(file))
+  while (!fs.existsSync(dir)) {
+    missing.push(dir)
+    const up = path.dirname(dir)
+    if (up === dir) break
+    dir = up
+  }
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a directory`)
+  for (const d of missing.reverse()) fs.mkdirSync(d)
+}
+
 /** Look-up keys kept in `event_keys`, by column. */
 const LOOKUP_KINDS = [
   { kind: 1, column: 'session_id', filter: 'sessionId' },
@@ -87,9 +105,7 @@ export class SqliteStore implements Store {
   constructor(options: SqliteStoreOptions) {
     this.filename = options.filename
     this.readonly = options.readonly ?? false
-    if (options.filename !== ':memory:' && !options.readonly) {
-      fs.mkdirSync(path.dirname(path.resolve(options.filename)), { recursive: true })
-    }
+    if (options.filename !== ':memory:' && !options.readonly) makeParentDirs(options.filename)
     this.db = new Database(options.filename, { readonly: options.readonly ?? false })
     this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`)
     if (!options.readonly) {
@@ -202,7 +218,7 @@ export class SqliteStore implements Store {
       getEvent: db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE project = ? AND id = ?`),
       feedbackForEvent: db.prepare(`SELECT ${ROW_COLUMNS} FROM feedback WHERE project = ? AND event_id = ? ORDER BY ts_ms, seq`),
       shadowsOf: db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE project = ? AND shadow_of = ? ORDER BY ts_ms, seq`),
-      countKeys: db.prepare('SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL').pluck(),
+      countKeys: db.prepare('SELECT count(*) FROM api_keys WHERE revoked_ms IS NULL AND (expires_ms IS NULL OR expires_ms > ?)').pluck(),
       watermark: db.prepare("SELECT value FROM meta WHERE name = 'lookup_watermark'").pluck(),
       setWatermark: db.prepare("UPDATE meta SET value = ? WHERE name = 'lookup_watermark'"),
       maxSeq: db.prepare('SELECT max(seq) FROM events').pluck(),
@@ -221,6 +237,14 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
+    if (this.readonly) {
+      // A read-only open never changes the file: it only checks the schema is current.
+      const applied = this.db.prepare('SELECT max(version) FROM schema_migrations').pluck().get() as number | null
+      const latest = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1]?.version ?? 0
+      if ((applied ?? 0) < latest)
+        throw new Error(`${this.filename} has schema version ${applied ?? 0}; start the server once to upgrade it to ${latest}`)
+      return
+    }
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL)')
     const done = new Set(this.db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[])
     for (const m of SQLITE_MIGRATIONS) {
@@ -331,8 +355,8 @@ export class SqliteStore implements Store {
 
   async createApiKey(k: ApiKeyRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO api_keys (id, project, name, hash, scopes, created_ms, revoked_ms) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(k.id, k.project, k.name, k.hash, k.scopes.join(','), k.createdMs, k.revokedMs)
+      .prepare('INSERT INTO api_keys (id, project, name, hash, scopes, created_ms, revoked_ms, expires_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(k.id, k.project, k.name, k.hash, k.scopes.join(','), k.createdMs, k.revokedMs, k.expiresMs)
   }
 
   async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
@@ -353,8 +377,8 @@ export class SqliteStore implements Store {
     return this.db.prepare('UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL').run(atMs, id).changes === 1
   }
 
-  async countActiveApiKeys(): Promise<number> {
-    return this.s.countKeys.get() as number
+  async countActiveApiKeys(nowMs: number): Promise<number> {
+    return this.s.countKeys.get(nowMs) as number
   }
 
   async ping(): Promise<void> {

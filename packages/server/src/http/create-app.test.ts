@@ -5,12 +5,13 @@ import zlib from 'node:zlib'
 import canonicalize from 'canonicalize'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { decodeTensor, exampleFeedback, fullExampleEvent, minimalExampleEvent, type IngestReply, type Tensor } from '@inferlog/schema'
-import { createApp, type AppOptions, type InferlogApp, type Logger } from './app.js'
-import { createApiKey } from './auth/api-keys.js'
-import { SqliteStore } from './store/sqlite/sqlite-store.js'
-import type { Store, WriteBatch, WriteResult } from './store/store.js'
+import { createApiKey } from '../auth/api-keys.js'
+import { silentLogger } from '../logging/logger.js'
+import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import type { Store, WriteBatch, WriteResult } from '../store/store.js'
+import { type AppOptions, createApp, type InferlogApp } from './create-app.js'
 
-const quiet: Logger = { info() {}, warn() {}, error() {} }
+const quiet = silentLogger()
 let dir: string
 let store: SqliteStore
 let core: InferlogApp
@@ -270,7 +271,8 @@ describe('tenant isolation', () => {
     const k2 = (await createApiKey(store, { project: 'beta', scopes: ['ingest', 'read'] })).key
     const ingestOnly = (await createApiKey(store, { project: 'alpha', scopes: ['ingest'] })).key
     const admin = (await createApiKey(store, { project: 'alpha', scopes: ['admin'] })).key
-    core.auth.invalidate()
+    await core.close()
+    core = make({ auth: { requireKeys: true } })
     const as = (k: string) => ({ authorization: `Bearer ${k}` })
 
     expect(await post('/v1/events', minimalExampleEvent())).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } })
@@ -301,9 +303,17 @@ describe('tenant isolation', () => {
     const listed = await get('/v1/keys', as(admin))
     expect(listed.json.items.every((k: { project: string; hash?: string }) => k.project === 'alpha' && k.hash === undefined)).toBe(true)
 
-    await store.revokeApiKey((await store.listApiKeys('alpha'))[0]!.id, Date.now())
-    core.auth.invalidate()
-    expect((await get('/v1/events', as(k1))).status).toBe(401)
+    // Revoking through the API takes effect at once on this collector; another project's key is unknown here.
+    const k1Id = (await store.listApiKeys('alpha'))[0]!.id
+    const k2Id = (await store.listApiKeys('beta'))[0]!.id
+    expect((await req('DELETE', `/v1/keys/${k2Id}`, undefined, as(admin))).status).toBe(404)
+    expect((await req('DELETE', `/v1/keys/${k1Id}`, undefined, as(k1))).status).toBe(403)
+    expect((await get('/v1/events', as(k1))).status).toBe(200)
+    expect((await req('DELETE', `/v1/keys/${k1Id}`, undefined, as(admin))).status).toBe(204)
+    expect(await get('/v1/events', as(k1))).toMatchObject({ status: 401, json: { error: { code: 'unauthorized' } } })
+    expect((await get('/v1/events', as(k2))).status).toBe(200)
+    const afterRevoke = await get('/v1/keys', as(admin))
+    expect(afterRevoke.json.items.find((k: { id: string }) => k.id === k1Id).revoked_at).toMatch(/^\d{4}-/)
   })
 })
 

@@ -1,0 +1,111 @@
+import { createValidator } from '@inferlog/schema/validate'
+import { Hono } from 'hono'
+import { Authenticator } from '../auth/authenticator.js'
+import {
+  type AuthConfig,
+  DEFAULT_AUTH,
+  DEFAULT_HTTP,
+  DEFAULT_LIMITS,
+  DEFAULT_WRITE_QUEUE,
+  type LimitsConfig,
+  type WriteQueueConfig,
+} from '../config.js'
+import { IngestService } from '../ingest/ingest-service.js'
+import { WriteQueue } from '../ingest/write-queue.js'
+import { createLogger, type Logger } from '../logging/logger.js'
+import { createMetrics, type ServerMetrics } from '../metrics.js'
+import { ReadService } from '../query/read-service.js'
+import type { Store } from '../store/store.js'
+import type { AppEnv } from './app-env.js'
+import { installErrorHandling } from './error-response.js'
+import { MemoryBudget } from './memory-budget.js'
+import { healthRoutes } from './routes/health-routes.js'
+import { ingestRoutes } from './routes/ingest-routes.js'
+import { keyRoutes } from './routes/key-routes.js'
+import { recordRoutes } from './routes/record-routes.js'
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** A migrated store. The app does not own it: closing the app leaves the store open. */
+  store: Store
+  /** Default {@link DEFAULT_LIMITS}. */
+  limits?: Partial<LimitsConfig>
+  /** Default {@link DEFAULT_WRITE_QUEUE}. */
+  writeQueue?: Partial<WriteQueueConfig>
+  /**
+   * Open mode and key caching. Default {@link DEFAULT_AUTH} except `requireKeys`, which defaults
+   * to false here: an in-process app serves its caller as the operator.
+   */
+  auth?: Partial<AuthConfig>
+  /** Bytes request bodies may hold at once. Default 256 MiB ({@link DEFAULT_HTTP}). */
+  memoryBudgetBytes?: number
+  /**
+   * Where accepted items go through the group commit. Default: the store. A scale-out collector
+   * passes a queue publisher (`QueueWriter`); its `ping` joins the readiness check.
+   */
+  writer?: Pick<Store, 'writeBatch'> & { ping?(): Promise<void> }
+  /** Epoch-ms clock. Default `Date.now`. */
+  now?: () => number
+  /** Default: a fresh registry with Node process metrics. */
+  metrics?: ServerMetrics
+  /** Default: JSON lines on stderr ({@link createLogger}). */
+  logger?: Logger
+}
+
+/** The collector as an in-process object: a Hono app plus the services behind it. */
+export interface InferlogApp {
+  /** Handles a Fetch API request (for node-server, tests, or any runtime). */
+  app: Hono
+  ingest: IngestService
+  reads: ReadService
+  queue: WriteQueue
+  auth: Authenticator
+  metrics: ServerMetrics
+  /** What request bodies hold now (bytes), against the budget. */
+  budget: MemoryBudget
+  /** Stops taking writes and waits for queued ones to commit. Idempotent. */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the collector: routes (mounted from `routes/`), auth, the ingest pipeline with group
+ * commit, reads and metrics. Every error leaves through one place (`error-response.ts`).
+ */
+export function createApp(o: AppOptions): InferlogApp {
+  const limits: LimitsConfig = { ...DEFAULT_LIMITS, ...o.limits }
+  const wq: WriteQueueConfig = { ...DEFAULT_WRITE_QUEUE, ...o.writeQueue }
+  const authConfig: AuthConfig = { ...DEFAULT_AUTH, ...o.auth }
+  const now = o.now ?? Date.now
+  const metrics = o.metrics ?? createMetrics()
+  const logger = o.logger ?? createLogger()
+  const queue = new WriteQueue(o.writer ?? o.store, wq, metrics)
+  const validator = createValidator({ maxDepth: limits.maxDepth })
+  const ingest = new IngestService({ queue, validator, limits, metrics, now })
+  const reads = new ReadService(o.store)
+  const auth = new Authenticator(o.store, {
+    open: !authConfig.requireKeys,
+    cacheMs: authConfig.keyCacheMs,
+    staleMs: authConfig.keyStaleMs,
+    now,
+  })
+  const budget = new MemoryBudget(o.memoryBudgetBytes ?? DEFAULT_HTTP.memoryBudgetBytes, wq.retryAfterSeconds, metrics.requestMemory)
+
+  const app = new Hono<AppEnv>()
+  installErrorHandling(app, { logger, metrics, now })
+  app.route('/v1', ingestRoutes({ auth, ingest, limits, budget }))
+  app.route('/v1', recordRoutes({ auth, reads }))
+  app.route('/v1', keyRoutes({ auth, store: o.store, budget, now }))
+  app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
+
+  let closing: Promise<void> | undefined
+  return {
+    app: app as unknown as Hono,
+    ingest,
+    reads,
+    queue,
+    auth,
+    metrics,
+    budget,
+    close: () => (closing ??= queue.close()),
+  }
+}

@@ -1,0 +1,49 @@
+import { Hono } from 'hono'
+import type { Authenticator } from '../../auth/authenticator.js'
+import type { LimitsConfig } from '../../config.js'
+import type { IngestKind, IngestService } from '../../ingest/ingest-service.js'
+import { parseJsonBody, parseNdjson } from '../../ingest/parse-items.js'
+import { readBody } from '../../ingest/read-body.js'
+import type { AppEnv } from '../app-env.js'
+import { bodyFormat } from '../content-type.js'
+import { requireScope } from '../guard.js'
+import { type MemoryBudget, parseCost } from '../memory-budget.js'
+
+/** What the ingest routes need. */
+export interface IngestRoutesDeps {
+  auth: Authenticator
+  ingest: IngestService
+  limits: LimitsConfig
+  budget: MemoryBudget
+}
+
+/**
+ * `POST /v1/events` and `POST /v1/feedback`: body checked for type and size, read and inflated
+ * under the memory budget, parsed per item, committed, answered per item.
+ */
+export function ingestRoutes(d: IngestRoutesDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  const handle = (kind: IngestKind) =>
+    app.post(kind === 'event' ? '/events' : '/feedback', requireScope(d.auth, 'ingest'), async (c) => {
+      const format = bodyFormat(c.req.header('content-type'))
+      // Held until the reply: the body, its parsed items and their records waiting for the commit.
+      const hold = d.budget.hold()
+      try {
+        const body = await readBody(c.req.raw.body, {
+          maxBytes: d.limits.maxBodyBytes,
+          contentLength: c.req.header('content-length'),
+          contentEncoding: c.req.header('content-encoding'),
+          hold,
+        })
+        hold.add(parseCost(body))
+        const items = format === 'ndjson' ? parseNdjson(body, d.limits.maxEventBytes) : parseJsonBody(body)
+        const reply = await d.ingest.ingest(kind, c.get('principal').project, items)
+        return c.json(reply, reply.rejected.length === 0 ? 200 : 207)
+      } finally {
+        hold.release()
+      }
+    })
+  handle('event')
+  handle('feedback')
+  return app
+}
