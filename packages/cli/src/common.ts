@@ -25,6 +25,8 @@ export interface ServerLocation {
   url: string
   /** `flag`, `env`, the server info file it came from, or `default`. */
   source: string
+  /** Whether that server serves keyless requests (known only for a discovered one). */
+  open?: boolean
 }
 
 /** True when a process with this pid exists (signal 0 probes without sending anything). */
@@ -44,8 +46,10 @@ function alive(pid: number): boolean {
 export function discoverServer(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerLocation | undefined {
   const file = path.join(path.resolve(dataDir ?? env.INFERLOG_DATA ?? './data'), 'server.json')
   try {
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { url?: unknown; pid?: unknown }
-    if (typeof info.url === 'string' && typeof info.pid === 'number' && alive(info.pid)) return { url: info.url, source: file }
+    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { url?: unknown; pid?: unknown; open?: unknown }
+    if (typeof info.url === 'string' && typeof info.pid === 'number' && alive(info.pid)) {
+      return { url: info.url, source: file, open: info.open === true }
+    }
   } catch {
     // No server advertised there.
   }

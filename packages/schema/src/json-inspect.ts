@@ -61,9 +61,9 @@ export function inspectJson(value: unknown, maxDepth = Number.POSITIVE_INFINITY)
 }
 
 /**
- * Counts `":` pairs whose quote is not escaped: in JSON text each marks the end of one object key
- * written without white space before its colon (a string value's closing quote is never followed
- * by a colon). Native `indexOf` makes this cheap; {@link findDuplicateKeys} is the exact fallback.
+ * Counts `":` pairs whose quote is not escaped. Every object key written without white space
+ * before its colon ends in one; the only other place one occurs is a string value that starts
+ * with a colon (its opening quote), which only adds to the count.
  */
 export function countKeyMarkers(text: string): number {
   let n = 0
@@ -73,6 +73,18 @@ export function countKeyMarkers(text: string): number {
     if ((slashes & 1) === 0) n++
   }
   return n
+}
+
+/**
+ * True when the text of a parsed value certainly has no key repeated within an object, decided
+ * with native `indexOf` scans only: with no white space before any colon, every key is one
+ * {@link countKeyMarkers} marker (which never undercounts), so as many markers as the parsed
+ * value has keys means `JSON.parse` merged none. False means "look closer" with
+ * {@link findDuplicateKeys}, not "there is a duplicate".
+ */
+export function keysCertainlyUnique(text: string, parsedKeys: number): boolean {
+  if (text.includes(' :') || text.includes('\t:') || text.includes('\n:') || text.includes('\r:')) return false
+  return countKeyMarkers(text) === parsedKeys
 }
 
 /** One object key that appears twice in the same object. */

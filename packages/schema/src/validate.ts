@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { ErrorCode } from './error-codes.js'
-import { countKeyMarkers, findDuplicateKeys, inspectJson } from './json-inspect.js'
+import { findDuplicateKeys, inspectJson, keysCertainlyUnique } from './json-inspect.js'
 import { checkTensor, looksLikeTensor } from './tensor.js'
 
 // ajv-formats ships CommonJS with a default export object; under NodeNext the callable sits on .default.
@@ -101,14 +101,9 @@ export function createValidator(options: ValidatorOptions = {}): Validator {
     if (s.nonFinite !== undefined) {
       return { code: 'number_out_of_range', path: s.nonFinite, message: `${s.nonFinite} is a number outside the range of a 64-bit float` }
     }
-    if (text !== undefined) {
-      const markers = countKeyMarkers(text)
-      // Equal counts rule duplicates out; more markers than keys prove one; fewer means keys
-      // written with white space before their colon, which only the exact scan can judge.
-      if (markers !== s.keys) {
-        const dup = findDuplicateKeys(text)[0]
-        if (dup) return { code: 'duplicate_key', path: dup.path, message: `${dup.path} appears more than once in the same object` }
-      }
+    if (text !== undefined && !keysCertainlyUnique(text, s.keys)) {
+      const dup = findDuplicateKeys(text)[0]
+      if (dup) return { code: 'duplicate_key', path: dup.path, message: `${dup.path} appears more than once in the same object` }
     }
     return undefined
   }

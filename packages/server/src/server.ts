@@ -52,7 +52,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     if (config.auth.requireKeys && (await store.countActiveApiKeys(Date.now())) === 0) {
       const why = isLoopbackHost(config.host)
         ? 'keys are required (--require-keys) but none exists'
-        : `refusing to listen on ${config.host} without an API key: anyone who can reach it could read and write your data`
+        : `refusing to listen on ${config.host} without API keys: anyone who can reach it could read and write your data`
       throw new InferlogError('forbidden', `${why}; create one first (inferlog keys create --project NAME --scopes ingest,read)`)
     }
   } catch (e) {

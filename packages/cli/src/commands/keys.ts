@@ -22,12 +22,16 @@ function storeUrl(f: KeysFlags): string {
 }
 
 /**
- * Where a keys command goes: a server when `--url` is given (or `$INFERLOG_URL`), or one runs on
- * the data directory; otherwise the store itself (`--store`, or the SQLite file under `--data`).
+ * Where a keys command goes: a server when `--url` is given (or `$INFERLOG_URL`), or when one runs
+ * on the data directory and can be asked (it is in open mode, or an API key was given); otherwise
+ * the store itself (`--store`, or the SQLite file under `--data`), which the local operator can
+ * always reach.
  */
 function viaServer(f: KeysFlags): boolean {
   if (f.store) return false
-  return Boolean(f.url || process.env.INFERLOG_URL || discoverServer(f.data))
+  if (f.url || process.env.INFERLOG_URL) return true
+  const found = discoverServer(f.data)
+  return found !== undefined && (found.open === true || Boolean(f.apiKey ?? process.env.INFERLOG_API_KEY))
 }
 
 async function withStore<T>(f: KeysFlags, readOnly: boolean, fn: (store: Store) => Promise<T>): Promise<T> {

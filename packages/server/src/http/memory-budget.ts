@@ -86,15 +86,20 @@ export class MemoryHold {
   }
 }
 
+/** Bytes charged per NDJSON line for the per-item objects the parser makes beside the value. */
+const PER_LINE_BYTES = 256
+
 /**
- * What parsing a JSON text of `bytes` costs in memory, as an upper estimate: V8 keeps about 2-2.5×
- * the text for typical records and about 64 bytes per object or array, which dominates hostile
- * bodies such as `[{},{},…]` (21× their text). Braces are counted with native `indexOf`, inside
- * strings too, which only overestimates.
+ * What parsing a JSON text costs in memory, as an upper estimate: V8 keeps about 2-2.5× the text
+ * for typical records and about 64 bytes per object or array, which dominates hostile bodies such
+ * as `[{},{},…]` (21× their text); NDJSON adds per-line bookkeeping. Braces and newlines are
+ * counted with native `indexOf`, inside strings too, which only overestimates.
  */
-export function parseCost(body: Buffer): number {
-  let containers = 0
-  for (let i = body.indexOf(0x7b); i !== -1; i = body.indexOf(0x7b, i + 1)) containers++
-  for (let i = body.indexOf(0x5b); i !== -1; i = body.indexOf(0x5b, i + 1)) containers++
-  return 3 * body.length + 64 * containers
+export function parseCost(body: Buffer, ndjson = false): number {
+  const count = (byte: number) => {
+    let n = 0
+    for (let i = body.indexOf(byte); i !== -1; i = body.indexOf(byte, i + 1)) n++
+    return n
+  }
+  return 3 * body.length + 64 * (count(0x7b) + count(0x5b)) + (ndjson ? PER_LINE_BYTES * (count(0x0a) + 1) : 0)
 }

@@ -1,4 +1,4 @@
-import { countKeyMarkers, type ErrorCode, findDuplicateKeys, inspectJson } from '@inferlog/schema'
+import { type ErrorCode, findDuplicateKeys, inspectJson, keysCertainlyUnique } from '@inferlog/schema'
 import { InferlogError } from '../errors.js'
 
 /** One item of a request body: a parsed value, or why it could not be parsed. */
@@ -45,9 +45,9 @@ const BLANK = /^[ \t\r]*$/
  * Fast path: the whole body decodes as UTF-8 at once and is split as a string. Only when that
  * fails are lines decoded one by one, to find which ones are broken.
  */
-export function parseNdjson(body: Buffer, maxItemBytes: number): ParsedItem[] {
+export function parseNdjson(body: Buffer, maxItemBytes: number, maxItems = Number.POSITIVE_INFINITY): ParsedItem[] {
   const whole = decode(body)
-  if (whole === undefined) return parseNdjsonBytes(body, maxItemBytes)
+  if (whole === undefined) return parseNdjsonBytes(body, maxItemBytes, maxItems)
   const items: ParsedItem[] = []
   let index = 0
   let start = 0
@@ -61,6 +61,7 @@ export function parseNdjson(body: Buffer, maxItemBytes: number): ParsedItem[] {
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1)
     // UTF-16 length ≤ UTF-8 bytes ≤ 3 × UTF-16 length: count bytes only when it can matter.
     const bytes = line.length * 3 <= maxItemBytes ? line.length : Buffer.byteLength(line)
+    if (index >= maxItems) throw tooMany(maxItems)
     if (bytes > maxItemBytes) items.push(tooLarge(index, bytes, maxItemBytes))
     else parseLine(items, index, line, bytes)
     index++
@@ -68,7 +69,12 @@ export function parseNdjson(body: Buffer, maxItemBytes: number): ParsedItem[] {
   return items
 }
 
-function parseNdjsonBytes(body: Buffer, maxItemBytes: number): ParsedItem[] {
+/** Thrown as soon as a body holds more items than allowed, before the rest is parsed. */
+function tooMany(max: number): InferlogError {
+  return new InferlogError('too_many_items', `request holds more than ${max} items; the limit is ${max}`)
+}
+
+function parseNdjsonBytes(body: Buffer, maxItemBytes: number, maxItems: number): ParsedItem[] {
   const items: ParsedItem[] = []
   let start = 0
   let index = 0
@@ -87,6 +93,7 @@ function parseNdjsonBytes(body: Buffer, maxItemBytes: number): ParsedItem[] {
       }
     }
     if (!blank) {
+      if (index >= maxItems) throw tooMany(maxItems)
       if (len > maxItemBytes) {
         items.push(tooLarge(index, len, maxItemBytes))
       } else {
@@ -120,7 +127,7 @@ export function parseJsonBody(body: Buffer): ParsedItem[] {
     : [{ index: 0, value: parsed, bytes: -1 }]
   // Keys repeated within one object are refused whatever the encoding (NDJSON lines are checked
   // per line by the validator). One cheap count over the body rules them out in the usual case.
-  if (countKeyMarkers(text) !== inspectJson(parsed).keys) {
+  if (!keysCertainlyUnique(text, inspectJson(parsed).keys)) {
     for (const d of findDuplicateKeys(text)) {
       const at = Array.isArray(parsed) ? d.item : 0
       items[at] = {

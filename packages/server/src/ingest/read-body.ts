@@ -53,7 +53,8 @@ async function readAll(stream: ReadableStream<Uint8Array> | null, o: ReadBodyOpt
 /**
  * Inflates gzip in 64 KiB steps, charging each step to the hold before the next one is produced,
  * so a small body that inflates to megabytes is refused (413 over the limit, 503 over the memory
- * budget) before the megabytes exist.
+ * budget) before the megabytes exist. Each step is charged twice: the chunks and the buffer they
+ * are joined into are alive together.
  */
 function gunzipBounded(raw: Buffer, o: ReadBodyOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -72,7 +73,7 @@ function gunzipBounded(raw: Buffer, o: ReadBodyOptions): Promise<Buffer> {
       total += chunk.length
       if (total > o.maxBytes) return fail(new InferlogError('payload_too_large', `decompressed body is over the ${o.maxBytes}-byte limit`))
       try {
-        o.hold?.add(chunk.length)
+        o.hold?.add(2 * chunk.length)
       } catch (e) {
         return fail(e)
       }
@@ -80,7 +81,10 @@ function gunzipBounded(raw: Buffer, o: ReadBodyOptions): Promise<Buffer> {
     })
     z.on('error', (e) => fail(new InferlogError('bad_request', `body is not valid gzip: ${e.message}`)))
     z.on('end', () => {
-      if (!failed) resolve(Buffer.concat(chunks, total))
+      if (failed) return
+      const out = Buffer.concat(chunks, total)
+      chunks.length = 0
+      resolve(out)
     })
     z.end(raw)
   })

@@ -2,12 +2,12 @@ import { Hono } from 'hono'
 import type { Authenticator } from '../../auth/authenticator.js'
 import type { LimitsConfig } from '../../config.js'
 import type { IngestKind, IngestService } from '../../ingest/ingest-service.js'
-import { parseJsonBody, parseNdjson } from '../../ingest/parse-items.js'
+import { type ParsedItem, parseJsonBody, parseNdjson } from '../../ingest/parse-items.js'
 import { readBody } from '../../ingest/read-body.js'
 import type { AppEnv } from '../app-env.js'
-import { bodyFormat } from '../content-type.js'
+import { type BodyFormat, bodyFormat } from '../content-type.js'
 import { requireScope } from '../guard.js'
-import { type MemoryBudget, parseCost } from '../memory-budget.js'
+import { type MemoryBudget, type MemoryHold, parseCost } from '../memory-budget.js'
 
 /** What the ingest routes need. */
 export interface IngestRoutesDeps {
@@ -15,6 +15,21 @@ export interface IngestRoutesDeps {
   ingest: IngestService
   limits: LimitsConfig
   budget: MemoryBudget
+}
+
+/**
+ * Reads, charges and parses a request body. A function of its own so the raw buffer is garbage as
+ * soon as the items exist, not held while they wait for the commit.
+ */
+async function readItems(req: Request, format: BodyFormat, limits: LimitsConfig, hold: MemoryHold): Promise<ParsedItem[]> {
+  const body = await readBody(req.body, {
+    maxBytes: limits.maxBodyBytes,
+    contentLength: req.headers.get('content-length'),
+    contentEncoding: req.headers.get('content-encoding'),
+    hold,
+  })
+  hold.add(parseCost(body, format === 'ndjson'))
+  return format === 'ndjson' ? parseNdjson(body, limits.maxEventBytes, limits.maxBatchItems) : parseJsonBody(body)
 }
 
 /**
@@ -29,14 +44,7 @@ export function ingestRoutes(d: IngestRoutesDeps): Hono<AppEnv> {
       // Held until the reply: the body, its parsed items and their records waiting for the commit.
       const hold = d.budget.hold()
       try {
-        const body = await readBody(c.req.raw.body, {
-          maxBytes: d.limits.maxBodyBytes,
-          contentLength: c.req.header('content-length'),
-          contentEncoding: c.req.header('content-encoding'),
-          hold,
-        })
-        hold.add(parseCost(body))
-        const items = format === 'ndjson' ? parseNdjson(body, d.limits.maxEventBytes) : parseJsonBody(body)
+        const items = await readItems(c.req.raw, format, d.limits, hold)
         const reply = await d.ingest.ingest(kind, c.get('principal').project, items)
         return c.json(reply, reply.rejected.length === 0 ? 200 : 207)
       } finally {
