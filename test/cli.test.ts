@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, spawnServer, type ServerProcess } from './support/spawn-server.js'
+import { CLI, runCli, spawnServer, type ServerProcess } from './support/spawn-server.js'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-cli-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -119,6 +119,76 @@ describe('client commands against a running server', () => {
     expect(usage.code).toBe(2)
   })
 })
+
+describe('the first hour of a new user', () => {
+  const fresh = (name: string) => {
+    const d = path.join(root, name)
+    fs.mkdirSync(d, { recursive: true })
+    return d
+  }
+
+  it('exits with one line naming an unusable store instead of hanging', async () => {
+    const started = Date.now()
+    for (const store of ['sqlite:/proc/nope/x.db', `sqlite:${root}`, 'sqlite:', 'mysql://x']) {
+      const r = await runCli(['serve', '--port', '0', '--store', store])
+      expect(r.code, store).not.toBe(0)
+      expect(r.stdout, store).toBe('')
+      expect(r.stderr.trim().split('\n'), store).toHaveLength(1)
+      expect(r.stderr, store).toMatch(/^inferlog: \w+: /)
+    }
+    expect(r0(await runCli(['serve', '--port', '0', '--store', 'sqlite:/proc/nope/x.db'])).stderr).toContain('/proc/nope')
+    expect(Date.now() - started).toBeLessThan(30_000)
+  })
+
+  it('never creates a store for a command that only reads', async () => {
+    const cwd = fresh('readonly')
+    const r = await runCli(['keys', 'list'], { INFERLOG_DATA: '', INFERLOG_URL: '' }, undefined, cwd)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/^inferlog: not_found: no store at /)
+    expect(fs.existsSync(path.join(cwd, 'data'))).toBe(false)
+  })
+
+  it('finds the server running on ./data, says so, and manages keys through it', async () => {
+    const cwd = fresh('discover')
+    const s = await spawnServer([], { INFERLOG_DATA: '' }, cwd)
+    try {
+      expect(JSON.parse(fs.readFileSync(path.join(cwd, 'data', 'server.json'), 'utf8'))).toMatchObject({ url: s.url, open: true })
+      await fetch(`${s.url}/v1/events`, {
+        method: 'POST',
+        body: JSON.stringify({ id: 'found', model: { name: 'm', version: '1' }, input: 1, output: 1 }),
+      })
+      const env = { INFERLOG_DATA: '', INFERLOG_URL: '' }
+      const g = await runCli(['get', 'found'], env, undefined, cwd)
+      expect(g.code).toBe(0)
+      expect(g.stderr).toBe(`inferlog: using ${s.url} (from data/server.json)\n`)
+      const created = await runCli(['keys', 'create', '--scopes', 'read', '--name', 'ci', '--json'], env, undefined, cwd)
+      const key = JSON.parse(created.stdout) as { id: string; key: string }
+      expect((await fetch(`${s.url}/v1/events`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(200)
+      expect((await runCli(['keys', 'revoke', key.id], env, undefined, cwd)).code).toBe(0)
+      expect((await fetch(`${s.url}/v1/events`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(401)
+      const listed = JSON.parse((await runCli(['keys', 'list', '--json'], env, undefined, cwd)).stdout)
+      expect(listed.items).toEqual([expect.objectContaining({ id: key.id, name: 'ci', revoked_at: expect.stringMatching(/^\d{4}-/) })])
+    } finally {
+      await stop(s)
+    }
+    expect(fs.existsSync(path.join(cwd, 'data', 'server.json'))).toBe(false)
+  })
+
+  it('ends quietly when its reader goes away (inferlog keys list | head -1)', async () => {
+    const data = fresh('pipe')
+    for (let i = 0; i < 3; i++) await runCli(['keys', 'create', '--data', data, '--name', `k${i}`])
+    const many = await runCli(['keys', 'list', '--data', data])
+    expect(many.stdout.trim().split('\n')).toHaveLength(3)
+    const { stdout, stderr } = await promisify(execFile)('sh', [
+      '-c',
+      `for i in 1 2 3; do "${process.execPath}" "${CLI}" keys list --data "${data}"; done | head -1`,
+    ])
+    expect(stdout.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toBe('')
+  })
+})
+
+const r0 = <T>(x: T) => x
 
 describe('npx inferlog', () => {
   it('runs from the repository root', async () => {

@@ -31,22 +31,31 @@ async function run(killAfterMs: number, dir: string) {
   const acked = new Map<string, string>()
   const ackedFeedback = new Set<string>()
   let stop = false
+  // Replies that broke the contract; asserted after the run (an expect here would be swallowed
+  // by the catch that tells a dead server from a live one).
+  const badReplies: string[] = []
   const client = async (c: number) => {
     for (let n = 0; !stop; n++) {
       const events = Array.from({ length: 100 }, (_, i) => event(c, n, i))
       const body = events.map((e) => JSON.stringify(e)).join('\n')
+      let reply: { accepted: number; duplicates: number; ids: string[] } | undefined
       try {
         const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
         if (res.status !== 200) continue
-        const reply = (await res.json()) as { accepted: number; duplicates: number; ids: string[] }
-        expect(reply.accepted + reply.duplicates).toBe(100)
-        for (const e of events) acked.set(e.id, canonicalize(e)!)
-        const fb = events.slice(0, 5).map((e) => ({ id: `fb-${e.id}`, event_id: e.id, name: 'thumbs', value: 1 }))
-        const fres = await fetch(`${server.url}/v1/feedback`, { method: 'POST', body: JSON.stringify(fb) })
-        if (fres.status === 200) fb.forEach((f) => ackedFeedback.add(f.id))
+        reply = (await res.json()) as typeof reply
       } catch {
         return // the server is gone
       }
+      if (reply!.accepted + reply!.duplicates !== 100) badReplies.push(JSON.stringify(reply))
+      for (const e of events) acked.set(e.id, canonicalize(e)!)
+      const fb = events.slice(0, 5).map((e) => ({ id: `fb-${e.id}`, event_id: e.id, name: 'thumbs', value: 1 }))
+      let fstatus = 0
+      try {
+        fstatus = (await fetch(`${server.url}/v1/feedback`, { method: 'POST', body: JSON.stringify(fb) })).status
+      } catch {
+        return
+      }
+      if (fstatus === 200) for (const f of fb) ackedFeedback.add(f.id)
     }
   }
   const clients = [0, 1, 2, 3].map(client)
@@ -56,6 +65,7 @@ async function run(killAfterMs: number, dir: string) {
   stop = true
   await Promise.all(clients)
   expect(exit.signal).toBe('SIGKILL')
+  expect(badReplies).toEqual([])
   return { acked, ackedFeedback }
 }
 

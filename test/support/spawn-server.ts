@@ -15,8 +15,12 @@ export interface ServerProcess {
 }
 
 /** Starts `inferlog serve --port 0 …` and resolves once it printed its URL (its first stdout line). */
-export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' })
+export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'pipe',
+    ...(cwd ? { cwd } : {}),
+  })
   let err = ''
   child.stderr.on('data', (d: Buffer) => (err += d.toString()))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -36,14 +40,15 @@ export function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): Promis
   })
 }
 
-/** Runs the CLI to completion and returns its output. */
+/** Runs the CLI to completion (in `cwd`, default this process's) and returns its output. */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   input?: string,
+  cwd?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: 'pipe' })
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: 'pipe', ...(cwd ? { cwd } : {}) })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

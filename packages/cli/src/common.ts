@@ -44,7 +44,7 @@ function alive(pid: number): boolean {
  * `dataDir`, `$INFERLOG_DATA` or `./data`), if its process still runs.
  */
 export function discoverServer(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): ServerLocation | undefined {
-  const file = path.join(path.resolve(dataDir ?? env.INFERLOG_DATA ?? './data'), 'server.json')
+  const file = path.join(path.resolve(dataDir || env.INFERLOG_DATA || './data'), 'server.json')
   try {
     const info = JSON.parse(fs.readFileSync(file, 'utf8')) as { url?: unknown; pid?: unknown; open?: unknown }
     if (typeof info.url === 'string' && typeof info.pid === 'number' && alive(info.pid)) {

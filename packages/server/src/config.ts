@@ -180,7 +180,9 @@ function section<T extends { [K in keyof T]: number }>(
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
  * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`), then defaults.
  */
-export function resolveServerConfig(input: ServerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.ProcessEnv = process.env): ServerConfig {
+  // An empty variable (`INFERLOG_DATA=`) means unset, as in most tools.
+  const env = Object.fromEntries(Object.entries(vars).filter(([k, v]) => k.startsWith('INFERLOG_') && v !== '')) as NodeJS.ProcessEnv
   const host = input.host ?? env.INFERLOG_HOST ?? '127.0.0.1'
   const portRaw = input.port ?? env.INFERLOG_PORT ?? 7070
   const port = typeof portRaw === 'string' && /^\d+$/.test(portRaw) ? Number(portRaw) : portRaw

@@ -16,8 +16,8 @@ type KeyView = ReturnType<typeof keyView>
 function storeUrl(f: KeysFlags): string {
   return (
     f.store ??
-    process.env.INFERLOG_STORE ??
-    `sqlite:${path.join(path.resolve(f.data ?? process.env.INFERLOG_DATA ?? './data'), 'inferlog.db')}`
+    (process.env.INFERLOG_STORE || undefined) ??
+    `sqlite:${path.join(path.resolve(f.data || process.env.INFERLOG_DATA || './data'), 'inferlog.db')}`
   )
 }
 

@@ -13,7 +13,6 @@ export type Body = string | Uint8Array | object
 export interface Reply {
   status: number
   headers: Headers
-  // biome-ignore lint/suspicious/noExplicitAny: tests read replies of many shapes
   json: any
   text: string
 }

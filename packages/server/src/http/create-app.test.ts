@@ -9,6 +9,7 @@ import { createApiKey } from '../auth/api-keys.js'
 import { silentLogger } from '../logging/logger.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { Store, WriteBatch, WriteResult } from '../store/store.js'
+import { type Body, callApp } from './app-harness.test-suite.js'
 import { type AppOptions, createApp, type InferlogApp } from './create-app.js'
 
 const quiet = silentLogger()
@@ -32,20 +33,8 @@ afterEach(async () => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-type Body = string | Uint8Array | object
-async function req(method: string, url: string, body?: Body, headers: Record<string, string> = {}, app = core) {
-  const init: RequestInit = { method, headers }
-  if (body !== undefined) init.body = typeof body === 'string' || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body)
-  const res = await app.app.request(url, init)
-  const text = await res.text()
-  let json: any
-  try {
-    json = text ? JSON.parse(text) : undefined
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, headers: res.headers, json, text }
-}
+const req = (method: string, url: string, body?: Body, headers: Record<string, string> = {}, app = core) =>
+  callApp(app, method, url, body, headers)
 const post = (url: string, body: Body, headers: Record<string, string> = {}, app = core) => req('POST', url, body, headers, app)
 const get = (url: string, headers: Record<string, string> = {}, app = core) => req('GET', url, undefined, headers, app)
 const ndjson = (lines: (string | object)[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n'
