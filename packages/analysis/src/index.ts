@@ -1,2 +1,3 @@
 /** @packageDocumentation Pure statistics for inferlog's read side: no I/O. */
-export {}
+export * from './drift/index.js'
+export * from './fields/index.js'
