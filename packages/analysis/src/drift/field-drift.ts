@@ -53,16 +53,16 @@ export interface FieldDriftRaw {
   sampled?: { reference: number; current: number }
 }
 
-function finiteSorted(values: Float64Array): Float64Array {
-  let n = 0
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) n++
-  const out = new Float64Array(n)
+/** The finite values, sorted (a view on a fresh buffer: the column is left untouched). */
+export function finiteSorted(values: Float64Array): Float64Array {
+  const out = new Float64Array(values.length)
   let k = 0
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!
-    if (Number.isFinite(v)) out[k++] = v
+    // v - v is 0 for finite numbers and NaN for NaN and ±Infinity.
+    if (v - v === 0) out[k++] = v
   }
-  return sortFloat64(out)
+  return sortFloat64(k === values.length ? out : out.subarray(0, k))
 }
 
 function checkColumn(col: Column | undefined, window: string): void {
@@ -102,7 +102,7 @@ function numericalDrift(ref: NumericalColumn, cur: NumericalColumn, requested: s
   const b = finiteSorted(cur.values)
   if (a.length === 0) throw new DriftFieldError('no_values', 'no values in the reference window')
   if (b.length === 0) throw new DriftFieldError('no_values', 'no values in the current window')
-  const method = resolveMethod(requested, 'numerical', a.length, () => distinctSortedUnion(a, b))
+  const method = resolveMethod(requested, 'numerical', a.length, () => distinctSortedUnion(a, b, 5))
   const base = { kind: 'numerical' as const, method, nReference: a.length, nCurrent: b.length }
   switch (method) {
     case 'ks': {

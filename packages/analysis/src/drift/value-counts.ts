@@ -49,8 +49,11 @@ export function distinctSorted(a: Float64Array): number {
   return d
 }
 
-/** Number of distinct values of the union of two ascending arrays. */
-export function distinctSortedUnion(a: Float64Array, b: Float64Array): number {
+/**
+ * Number of distinct values of the union of two ascending arrays, or `limit + 1` as soon as it
+ * exceeds `limit` (method choice only needs to know "more than 5").
+ */
+export function distinctSortedUnion(a: Float64Array, b: Float64Array, limit = Number.POSITIVE_INFINITY): number {
   let i = 0
   let j = 0
   let d = 0
@@ -58,7 +61,7 @@ export function distinctSortedUnion(a: Float64Array, b: Float64Array): number {
     const v = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i]! : b[j]!
     while (i < a.length && a[i]! <= v) i++
     while (j < b.length && b[j]! <= v) j++
-    d++
+    if (++d > limit) return d
   }
   return d
 }
