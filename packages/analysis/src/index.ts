@@ -1,3 +1,4 @@
 /** @packageDocumentation Pure statistics for inferlog's read side: no I/O. */
 export * from './drift/index.js'
 export * from './fields/index.js'
+export * from './profile/index.js'

@@ -71,7 +71,8 @@ function checkColumn(col: Column | undefined, window: string): void {
   if (col.kind === 'unsupported') throw new DriftFieldError('unsupported_type', `${window} window: ${col.message}`)
 }
 
-function resolveMethod(requested: string | undefined, kind: ColumnKind, nRef: number, nUnique: () => number): DriftMethod {
+/** Validates a requested method against the field's kind, or picks Evidently's default. */
+export function resolveMethod(requested: string | undefined, kind: ColumnKind, nRef: number, nUnique: () => number): DriftMethod {
   if (requested === undefined) return defaultDriftMethod(kind, nRef, kind === 'embedding' ? 0 : nUnique())
   if (!isDriftMethod(requested)) throw new DriftFieldError('unknown_method', `unknown method ${JSON.stringify(requested)}`)
   if (!DRIFT_METHOD_INFO[requested].kinds.includes(kind)) {
@@ -80,7 +81,8 @@ function resolveMethod(requested: string | undefined, kind: ColumnKind, nRef: nu
   return requested
 }
 
-function countTests(method: DriftMethod, counts: CountPair): { statistic: number; pValue?: number } {
+/** Runs a count-based method (chi-squared, Z, Jensen–Shannon, PSI) on aligned counts. */
+export function countTests(method: DriftMethod, counts: CountPair): { statistic: number; pValue?: number } {
   switch (method) {
     case 'chisquare': {
       const r = chiSquareTest(counts)
