@@ -2,3 +2,4 @@
 export * from './drift/index.js'
 export * from './fields/index.js'
 export * from './profile/index.js'
+export * from './quality/index.js'
