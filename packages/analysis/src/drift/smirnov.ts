@@ -2,11 +2,14 @@
  * Survival function of the one-sided one-sample Kolmogorov–Smirnov statistic D⁺ₙ (scipy's
  * `scipy.special.smirnov(n, x)`), from the Birnbaum–Tingey / Smirnov sum
  *   P(D⁺ₙ ≥ x) = x · Σ_{v=0}^{⌊n(1−x)⌋} C(n, v) (x + v/n)^{v−1} (1 − x − v/n)^{n−v},
- * whose terms are all positive: each is evaluated as the exponential of its logarithm, relative to
- * the largest so far, so that terms below 1e−308 still add up correctly. The special cases follow
+ * whose terms are all positive and unimodal in v: each is evaluated as the exponential of its
+ * logarithm relative to the largest, starting from the peak, so that terms below 1e−308 still add
+ * up correctly and only the terms that matter are visited. The special cases follow
  * van Mulbregt (2018, arXiv:1802.06966), the method scipy implements: x ≤ 1/n, x ≥ 1 − 1/n, an
  * underflowing tail, and n > 10⁶ where an asymptotic form replaces the sum.
  */
+
+import gammaln from '@stdlib/math-base-special-gammaln'
 
 /** log of the smallest positive normal double: exp() of anything below it is 0. */
 const MIN_LOG = -708.3964185322641
@@ -53,24 +56,49 @@ export function smirnovSf(n: number, x: number): number {
   if (nxFloor >= n - 1) return (1 - x) ** n
   if (n > SMIRNOV_MAX_COMPUTE_N) return Math.exp(-((6 * n * x + 1) ** 2) / 18 / n)
   const lastV = n - nxFloor - 1
-  let logBinom = 0
-  let maxLog = Number.NEGATIVE_INFINITY
-  let scaled = 0
-  for (let v = 0; v <= lastV; v++) {
-    if (v > 0) logBinom += Math.log((n - v + 1) / v)
-    // x + v/n and 1 − x − v/n from the exact split n·x = floor + alpha: no cancellation.
-    const up = (v + nxFloor + alpha) / n
+  // log of term v: log C(n, v) + (v − 1)·log(x + v/n) + (n − v)·log(1 − x − v/n), with x + v/n and
+  // 1 − x − v/n from the exact split n·x = floor + alpha (no cancellation).
+  const logPowers = (v: number): number => {
     const down = (n - v - nxFloor - alpha) / n
-    if (down <= 0) break
-    const logTerm = logBinom + (v - 1) * Math.log(up) + (n - v) * Math.log(down)
+    if (down <= 0) return Number.NEGATIVE_INFINITY
+    return (v - 1) * Math.log((v + nxFloor + alpha) / n) + (n - v) * Math.log(down)
+  }
+  const logN1 = gammaln(n + 1)
+  const logBinomAt = (v: number): number => logN1 - gammaln(v + 1) - gammaln(n - v + 1)
+  // The terms rise to one peak and fall off geometrically: find the peak on a coarse grid, then
+  // add terms outward from it until they drop below e^-50 of the largest. For large n this visits
+  // a few thousand terms instead of up to n.
+  const gridStep = Math.max(1, Math.floor(lastV / 256))
+  let peak = 0
+  let peakLog = Number.NEGATIVE_INFINITY
+  for (let v = 0; v <= lastV; v += gridStep) {
+    const l = logBinomAt(v) + logPowers(v)
+    if (l > peakLog) {
+      peakLog = l
+      peak = v
+    }
+  }
+  let maxLog = peakLog
+  let scaled = 0
+  const addTerm = (logTerm: number): boolean => {
     if (logTerm > maxLog) {
       scaled = scaled * Math.exp(maxLog - logTerm) + 1
       maxLog = logTerm
-    } else {
-      scaled += Math.exp(logTerm - maxLog)
-      // Past the peak the terms fall off geometrically; e^-50 of the largest cannot matter.
-      if (logTerm < maxLog - 50) break
+      return true
     }
+    scaled += Math.exp(logTerm - maxLog)
+    return logTerm >= maxLog - 50
+  }
+  const logBinomPeak = logBinomAt(peak)
+  let logBinom = logBinomPeak
+  for (let v = peak; v <= lastV; v++) {
+    if (v > peak) logBinom += Math.log((n - v + 1) / v)
+    if (!addTerm(logBinom + logPowers(v)) && v > peak + gridStep) break
+  }
+  logBinom = logBinomPeak
+  for (let v = peak - 1; v >= 0; v--) {
+    logBinom -= Math.log((n - v) / (v + 1))
+    if (!addTerm(logBinom + logPowers(v)) && v < peak - gridStep) break
   }
   const sf = x * scaled * Math.exp(maxLog)
   return Math.min(1, Math.max(0, sf))

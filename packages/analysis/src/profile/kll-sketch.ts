@@ -140,12 +140,30 @@ export class KllSketch {
 
   /** The retained values with their weights, ascending (for merges of CDFs). */
   weightedItems(): { values: Float64Array; weights: Float64Array } {
-    const items: [number, number][] = []
-    this.levels.forEach((l, h) => {
-      for (const v of l) items.push([v, 2 ** h])
-    })
-    items.sort((a, b) => a[0] - b[0])
-    return { values: Float64Array.from(items, (p) => p[0]), weights: Float64Array.from(items, (p) => p[1]) }
+    // Levels above 0 are sorted: merge them pairwise, carrying weights along.
+    let values: Float64Array = new Float64Array(this.levels[0]!).sort()
+    let weights: Float64Array = new Float64Array(values.length).fill(1)
+    for (let h = 1; h < this.levels.length; h++) {
+      const l = this.levels[h]!
+      const w = 2 ** h
+      const nv = new Float64Array(values.length + l.length)
+      const nw = new Float64Array(nv.length)
+      let i = 0
+      let j = 0
+      let k = 0
+      while (i < values.length || j < l.length) {
+        if (j >= l.length || (i < values.length && values[i]! <= l[j]!)) {
+          nv[k] = values[i]!
+          nw[k++] = weights[i++]!
+        } else {
+          nv[k] = l[j++]!
+          nw[k++] = w
+        }
+      }
+      values = nv
+      weights = nw
+    }
+    return { values, weights }
   }
 
   /** Estimated q-quantile (0 ≤ q ≤ 1); min and max are exact. */

@@ -25,6 +25,8 @@ export class LogHistogram {
   negative = new Map<number, number>()
   zero = 0
   n = 0
+  // Sorted buckets, rebuilt after any change (drift from profiles reads them several times).
+  private sorted: { keyMin: number; keyMax: number; iv: { lo: Float64Array; hi: Float64Array; count: Float64Array } } | undefined
 
   constructor(options: LogHistogramOptions = {}) {
     this.relativeAccuracy = options.relativeAccuracy ?? 0.005
@@ -38,6 +40,7 @@ export class LogHistogram {
 
   /** Adds `weight` occurrences of `x` (finite). */
   add(x: number, weight = 1): void {
+    this.sorted = undefined
     this.n += weight
     if (Math.abs(x) < ZERO_BAND) this.zero += weight
     else if (x > 0) {
@@ -52,6 +55,7 @@ export class LogHistogram {
   /** Adds the counts of another histogram of the same accuracy. */
   merge(o: LogHistogram): void {
     if (o.relativeAccuracy !== this.relativeAccuracy) throw new RangeError('LogHistogram accuracies differ')
+    this.sorted = undefined
     for (const [k, c] of o.positive) this.positive.set(k, (this.positive.get(k) ?? 0) + c)
     for (const [k, c] of o.negative) this.negative.set(k, (this.negative.get(k) ?? 0) + c)
     this.zero += o.zero
@@ -63,6 +67,8 @@ export class LogHistogram {
    * when given (so the outermost buckets are as narrow as the data).
    */
   intervals(min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): { lo: Float64Array; hi: Float64Array; count: Float64Array } {
+    const cached = this.sorted
+    if (cached && cached.keyMin === min && cached.keyMax === max) return cached.iv
     const rows: [number, number, number][] = []
     for (const [k, c] of this.negative) rows.push([-(this.gamma ** k), -(this.gamma ** (k - 1)), c])
     if (this.zero > 0) rows.push([0, 0, this.zero])
@@ -76,7 +82,9 @@ export class LogHistogram {
       hi[i] = Math.max(Math.min(h, max), min)
       count[i] = c
     })
-    return { lo, hi, count }
+    const iv = { lo, hi, count }
+    this.sorted = { keyMin: min, keyMax: max, iv }
+    return iv
   }
 
   /** Number of buckets in use. */
@@ -98,6 +106,7 @@ export class LogHistogram {
   /** Reads a histogram written by {@link LogHistogram.write}. */
   static read(r: ByteReader): LogHistogram {
     const h = new LogHistogram({ relativeAccuracy: r.f64() })
+    h.sorted = undefined
     h.zero = r.f64()
     h.n = r.f64()
     for (const m of [h.positive, h.negative]) {
