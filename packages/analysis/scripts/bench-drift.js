@@ -68,10 +68,14 @@ if (typeof analysis.profileColumn === "function") {
   const curProfiles = new Map(fields.map((f) => [f, profileColumn(current.get(f))]))
   const build = performance.now() - t0
   const ptimes = []
+  const pcpu = []
   for (let r = 0; r < rounds; r++) {
     const t1 = performance.now()
+    const c0 = process.cpuUsage()
     driftFromProfiles({ fields }, refProfiles, curProfiles)
+    const c1 = process.cpuUsage(c0)
+    pcpu.push(Math.round((c1.user + c1.system) / 100) / 10)
     ptimes.push(performance.now() - t1)
   }
-  console.log(JSON.stringify({ bench: 'driftFromProfiles', fields: fields.length, profile_build_ms: Math.round(build), ms: ptimes.map((t) => Math.round(t * 10) / 10) }))
+  console.log(JSON.stringify({ bench: 'driftFromProfiles', fields: fields.length, profile_build_ms: Math.round(build), wall_ms: ptimes.map((t) => Math.round(t * 10) / 10), cpu_ms: pcpu }))
 }

@@ -120,8 +120,8 @@ export function assembleDriftReport(
 }
 
 /**
- * Exact drift between two windows, field by field, with Evidently's conventions (see the README
- * of this folder). Each field's failure is a per-field error with a stable code; the others are
+ * Exact drift between two windows, field by field, with Evidently's conventions (documented in
+ * packages/analysis/README.md). Each field's failure is a per-field error with a stable code; the others are
  * still computed. Pure and synchronous: the caller extracts the columns (`extractColumns`, or
  * typed blobs) and passes them keyed by field path.
  */

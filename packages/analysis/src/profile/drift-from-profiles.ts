@@ -276,7 +276,7 @@ function fieldFromProfiles(a: FieldProfile | undefined, b: FieldProfile | undefi
 /**
  * Drift between two windows from their profiles (`"mode": "profile"`), in the reply shape of
  * `computeDrift`, in milliseconds whatever the window sizes. Same method choice and thresholds;
- * statistics are approximations (see the README of this folder for the stated accuracy): KS and
+ * statistics are approximations (see packages/analysis/README.md for the stated accuracy): KS and
  * Wasserstein from the quantile sketches (KS within the sum of both sketches' rank errors), PSI
  * and Jensen–Shannon on the same Sturges bins with shares from the sketches (value-keyed fields
  * with ≤ 20 values, and categories up to the frequent-items capacity, are exact), chi-squared and
