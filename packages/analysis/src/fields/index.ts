@@ -1,0 +1,5 @@
+export * from './column.js'
+export * from './column-builder.js'
+export * from './extract-columns.js'
+export * from './field-path.js'
+export * from './tensor-decode.js'

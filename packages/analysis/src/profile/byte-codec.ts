@@ -1,0 +1,99 @@
+/** Appends little-endian primitives to a growing byte buffer. */
+export class ByteWriter {
+  private buf = new Uint8Array(256)
+  private view = new DataView(this.buf.buffer)
+  private pos = 0
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n))
+    next.set(this.buf)
+    this.buf = next
+    this.view = new DataView(next.buffer)
+  }
+  u8(v: number): void {
+    this.ensure(1)
+    this.view.setUint8(this.pos, v)
+    this.pos += 1
+  }
+  u32(v: number): void {
+    this.ensure(4)
+    this.view.setUint32(this.pos, v, true)
+    this.pos += 4
+  }
+  f64(v: number): void {
+    this.ensure(8)
+    this.view.setFloat64(this.pos, v, true)
+    this.pos += 8
+  }
+  bytes(b: Uint8Array): void {
+    this.u32(b.length)
+    this.ensure(b.length)
+    this.buf.set(b, this.pos)
+    this.pos += b.length
+  }
+  string(s: string): void {
+    this.bytes(new TextEncoder().encode(s))
+  }
+  f64s(a: ArrayLike<number>): void {
+    this.u32(a.length)
+    this.ensure(a.length * 8)
+    for (let i = 0; i < a.length; i++) this.view.setFloat64(this.pos + i * 8, a[i]!, true)
+    this.pos += a.length * 8
+  }
+  finish(): Uint8Array {
+    return this.buf.slice(0, this.pos)
+  }
+}
+
+/** Error raised on bytes that are not a profile this version can read. */
+export class ProfileDecodeError extends Error {
+  override readonly name = 'ProfileDecodeError'
+  readonly code = 'invalid_profile'
+}
+
+/** Reads what {@link ByteWriter} wrote, with bounds checks. */
+export class ByteReader {
+  private readonly view: DataView
+  private pos = 0
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
+  }
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new ProfileDecodeError('truncated profile bytes')
+  }
+  u8(): number {
+    this.need(1)
+    return this.view.getUint8(this.pos++)
+  }
+  u32(): number {
+    this.need(4)
+    const v = this.view.getUint32(this.pos, true)
+    this.pos += 4
+    return v
+  }
+  f64(): number {
+    this.need(8)
+    const v = this.view.getFloat64(this.pos, true)
+    this.pos += 8
+    return v
+  }
+  bytes(): Uint8Array {
+    const n = this.u32()
+    this.need(n)
+    const out = this.buf.slice(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
+  string(): string {
+    return new TextDecoder().decode(this.bytes())
+  }
+  f64s(): Float64Array {
+    const n = this.u32()
+    this.need(n * 8)
+    const out = new Float64Array(n)
+    for (let i = 0; i < n; i++) out[i] = this.view.getFloat64(this.pos + i * 8, true)
+    this.pos += n * 8
+    return out
+  }
+}
