@@ -34,6 +34,10 @@ export function meanIntervalWith(m: WeightedMoments, cv: CriticalValues): Interv
 }
 
 /** Interval of the mean of raw values (optionally weighted); a convenience over {@link meanInterval}. */
-export function sampleMeanInterval(values: readonly number[], weights?: readonly number[], options: IntervalOptions = {}): IntervalEstimate | undefined {
+export function sampleMeanInterval(
+  values: readonly number[],
+  weights?: readonly number[],
+  options: IntervalOptions = {},
+): IntervalEstimate | undefined {
   return meanInterval(momentsOf(values, weights), options)
 }

@@ -51,7 +51,12 @@ export function twoProportionTest(a: ProportionSample, b: ProportionSample, opti
 }
 
 /** {@link twoProportionTest} with a precomputed critical value. */
-export function twoProportionWithZ(a: ProportionSample, b: ProportionSample, zCrit: number, alternative: Alternative = 'two-sided'): DifferenceTest {
+export function twoProportionWithZ(
+  a: ProportionSample,
+  b: ProportionSample,
+  zCrit: number,
+  alternative: Alternative = 'two-sided',
+): DifferenceTest {
   if (!(a.n > 0) || !(b.n > 0)) throw new RangeError('both groups need observations')
   const pa = a.successes / a.n
   const pb = b.successes / b.n
