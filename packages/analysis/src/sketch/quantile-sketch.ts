@@ -22,8 +22,11 @@ const FLAG_SUMMARY = 16
 /**
  * A mergeable quantile sketch with relative error α (DDSketch, Masson, Rim & Lee, VLDB 2019, as
  * implemented by `@datadog/sketches-js` with its logarithmic mapping and unbounded dense store).
- * The q-quantile is the value at weighted rank q·(W − 1) (W the total weight), clamped to the exact
- * min and max, and lies within α relative error of the item of that rank.
+ * The q-quantile follows numpy's default (linear) definition: at rank r = q·(W − 1) (W the total
+ * weight) it interpolates between the items of ranks ⌊r⌋ and ⌊r⌋ + 1, each read from the sketch
+ * within α relative error, so for non-negative data the answer is within α of numpy's
+ * `quantile(x, q)` (with whole weights, of the data repeated by weight). Answers are clamped to the
+ * exact min and max.
  *
  * Weighted adds count a value `weight` times (use weight = 1/sample_rate). Sketches with the same α
  * merge exactly: merging then querying equals sketching the union.
@@ -110,11 +113,25 @@ export class QuantileSketch {
    */
   quantile(q: number): number | null {
     if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`)
-    if (this.dd.count <= 0) return null
-    let v = this.dd.getValueAtQuantile(q)
+    const count = this.dd.count
+    if (count <= 0) return null
+    const rank = q * Math.max(0, count - 1)
+    const lo = Math.floor(rank)
+    const frac = rank - lo
+    let v = this.valueAtRank(lo)
+    if (frac > 0 && lo + 1 <= count - 1) v += frac * (this.valueAtRank(lo + 1) - v)
     const { min, max } = this.dd
     if (min <= max) v = v < min ? min : v > max ? max : v
     return v
+  }
+
+  /** The sketch's value for the item of (0-based, weighted) rank `rank`. */
+  private valueAtRank(rank: number): number {
+    const dd = this.dd
+    const neg = dd.negativeStore.count
+    if (rank < neg) return -dd.mapping.value(dd.negativeStore.keyAtRank(neg - rank - 1, false))
+    if (rank < neg + dd.zeroCount) return 0
+    return dd.mapping.value(dd.store.keyAtRank(rank - neg - dd.zeroCount))
   }
 
   /** Compact binary form; see the class comment. Read back with {@link QuantileSketch.decode}. */
