@@ -11,12 +11,16 @@ import { MonitoringError } from './monitoring-error.js'
  * - a tally is `n` when every weight was 1 (n = Σw = Σw²), else `[n, Σw, Σw²]`;
  * - moments are `[n, Σx, Σx²]` with unit weights, else `[n, Σw, Σw², Σwx, Σwx², Σw²x, Σw²x²]`;
  * - `e` events, `x` errors, `ti`/`to` weighted token sums, `c` cost moments;
- * - `l`: phase → `[sketch (base64 of QuantileSketch.encode), moments]`;
+ * - `l`: phase → `[sketch (base64 of QuantileSketch.encode), moments, p50, p90, p99]`; the stored quantiles
+ *   answer a point of this one row without decoding its sketch (they are ignored once the sketch changes);
  * - `q`: label → `{l: labeled, cm: [classes, [[actual, predicted, ...tally]]], cb: [[bin, n, (Σw,) Σw·conf, Σw·correct]],
  *   br: brier moments, ae/se: |error| and error² moments, va: value moments, po: [positives, all]}`;
  * - `cv`: conversion name → tally. Empty parts are omitted.
  */
 export type AggregateJson = { v: 1 } & Record<string, unknown>
+
+/** Quantiles written beside each latency sketch: the ones a metrics point reports. */
+export const STORED_QUANTILES: readonly number[] = [0.5, 0.9, 0.99]
 
 type TallyJson = number | [number, number, number]
 type MomentsJson = [number, number, number] | [number, number, number, number, number, number, number]
@@ -144,7 +148,7 @@ export function aggregateToJson(agg: MetricsAggregate): AggregateJson {
   for (const phase of LATENCY_PHASES) {
     const p = agg.latency[phase]
     if (!p || p.moments.n === 0) continue
-    lat[phase] = [Buffer.from(p.sketch.encode()).toString('base64'), momentsToJson(p.moments)]
+    lat[phase] = [p.sketch.toBase64(), momentsToJson(p.moments), ...p.sketch.quantiles(STORED_QUANTILES)]
     anyLat = true
   }
   if (anyLat) o.l = lat
@@ -162,7 +166,8 @@ export function aggregateToJson(agg: MetricsAggregate): AggregateJson {
 }
 
 /**
- * Reads {@link aggregateToJson}'s output.
+ * Reads {@link aggregateToJson}'s output. Latency sketches are decoded on first use (rows read
+ * for counts and means never pay for them); a corrupt sketch then throws `RangeError`.
  *
  * @throws MonitoringError `invalid_aggregate` when the value is not a version-1 aggregate
  */
@@ -179,14 +184,13 @@ export function aggregateFromJson(json: unknown): MetricsAggregate {
     for (const phase of LATENCY_PHASES) {
       const p = json.l[phase]
       if (p === undefined) continue
-      if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'string') fail(`l.${phase}`)
-      let sketch: QuantileSketch
-      try {
-        sketch = QuantileSketch.decode(Buffer.from(p[0] as string, 'base64'))
-      } catch (e) {
-        fail(`l.${phase} sketch: ${(e as Error).message}`)
+      if (!Array.isArray(p) || (p.length !== 2 && p.length !== 2 + STORED_QUANTILES.length) || typeof p[0] !== 'string') fail(`l.${phase}`)
+      let known: Map<number, number> | undefined
+      if (p.length > 2) {
+        known = new Map()
+        STORED_QUANTILES.forEach((q, i) => (known as Map<number, number>).set(q, num(p[2 + i], `l.${phase} quantile`)))
       }
-      agg.latency[phase] = { sketch, moments: momentsFromJson(p[1], `l.${phase}`) }
+      agg.latency[phase] = { sketch: QuantileSketch.fromBase64(p[0] as string, {}, known), moments: momentsFromJson(p[1], `l.${phase}`) }
     }
   }
   if (json.q !== undefined) {

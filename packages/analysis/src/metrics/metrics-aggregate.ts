@@ -232,9 +232,25 @@ export function mergeAggregate(into: MetricsAggregate, src: MetricsAggregate, op
   }
 }
 
-/** A new aggregate holding the merge of all `aggs` (e.g. 720 hourly rows into one point). */
+/**
+ * A new aggregate holding the merge of all `aggs` (e.g. 720 hourly rows into one point). Sketches
+ * of each phase are merged in one pass ({@link QuantileSketch.union}).
+ */
 export function mergeAggregates(aggs: Iterable<MetricsAggregate>, options: MergeAggregateOptions = {}): MetricsAggregate {
   const out = createMetricsAggregate()
-  for (const a of aggs) mergeAggregate(out, a, options)
+  const sketches = options.sketches ?? true
+  const byPhase = new Map<LatencyPhase, QuantileSketch[]>()
+  for (const a of aggs) {
+    mergeAggregate(out, a, { sketches: false })
+    if (!sketches) continue
+    for (const phase of LATENCY_PHASES) {
+      const p = a.latency[phase]
+      if (!p) continue
+      let list = byPhase.get(phase)
+      if (!list) byPhase.set(phase, (list = []))
+      list.push(p.sketch)
+    }
+  }
+  for (const [phase, list] of byPhase) (out.latency[phase] as PhaseAggregate).sketch = QuantileSketch.union(list)
   return out
 }

@@ -1,4 +1,5 @@
 import { CriticalValues, effectiveSize, type IntervalEstimate, momentsMean, weightedWilsonWithZ } from '../stats/index.js'
+import { STORED_QUANTILES } from './aggregate-codec.js'
 import { classificationOf, estimateInterval, expectedCalibrationError } from './metric-estimates.js'
 import { LATENCY_PHASES, type LatencyPhase, type MetricsAggregate } from './metrics-aggregate.js'
 

@@ -1,10 +1,15 @@
 import { DDSketch } from '@datadog/sketches-js'
 import { ByteReader, ByteWriter } from './byte-codec.js'
+import { addBinsToStore, binsOfStore, keyAtRank, mergeBins, NO_BINS, type SparseBins, unionBins } from './sparse-bins.js'
 
 /** Default relative accuracy of {@link QuantileSketch}: every quantile within ±1% of the true value. */
 export const DEFAULT_RELATIVE_ACCURACY = 0.01
 
-type Store = DDSketch['store']
+type Mapping = DDSketch['mapping']
+
+// An immutable value↔key mapping for the default accuracy, shared so decoding a stored sketch
+// allocates nothing of the library.
+const DEFAULT_MAPPING: Mapping = new DDSketch({ relativeAccuracy: DEFAULT_RELATIVE_ACCURACY }).mapping
 
 /** Options of {@link QuantileSketch}. */
 export interface QuantileSketchOptions {
@@ -19,9 +24,21 @@ const FLAG_NEGATIVE = 4
 const FLAG_ZERO = 8
 const FLAG_SUMMARY = 16
 
+/** The read-side state: bins and summary. */
+interface Frozen {
+  pos: SparseBins
+  neg: SparseBins
+  zero: number
+  count: number
+  min: number
+  max: number
+  sum: number
+}
+
 /**
  * A mergeable quantile sketch with relative error α (DDSketch, Masson, Rim & Lee, VLDB 2019, as
  * implemented by `@datadog/sketches-js` with its logarithmic mapping and unbounded dense store).
+ *
  * The q-quantile follows numpy's default (linear) definition: at rank r = q·(W − 1) (W the total
  * weight) it interpolates between the items of ranks ⌊r⌋ and ⌊r⌋ + 1, each read from the sketch
  * within α relative error, so for non-negative data the answer is within α of numpy's
@@ -31,16 +48,34 @@ const FLAG_SUMMARY = 16
  * Weighted adds count a value `weight` times (use weight = 1/sample_rate). Sketches with the same α
  * merge exactly: merging then querying equals sketching the union.
  *
+ * Two forms, switched transparently: adds go to the library's DDSketch (dense store); a decoded
+ * sketch stays as sparse sorted bins, which merge and answer quantiles without building the dense
+ * store (reading 720 hourly sketches is then a few sorted merges). The first add to a sparse sketch
+ * converts it.
+ *
  * Serialization: {@link QuantileSketch.encode} is a compact sparse binary form (varint bin gaps and
  * varint counts when every count is whole, float64 otherwise), about 2 bytes per occupied bin; the
- * library's protobuf ({@link QuantileSketch.toProto}, for interoperability with other DDSketch
- * implementations) writes the padded dense bin array as doubles, 2–3 KB for a typical latency sketch,
- * and drops min, max and sum.
+ * library's protobuf ({@link QuantileSketch.toProto}, for other DDSketch readers) writes the padded
+ * dense bin array as doubles, 2–3 KB for a typical latency sketch, and drops min, max and sum.
  */
 export class QuantileSketch {
   /** The sketch's relative accuracy α. */
   readonly relativeAccuracy: number
-  private readonly dd: DDSketch
+  private readonly mapping: Mapping
+  private dd: DDSketch | undefined
+  // Base64 of the compact form, decoded on first use: rows read only for their counts never pay for it.
+  private pending: string | undefined
+  // Quantiles stored beside a pending text (see fromBase64); valid only while the text is untouched.
+  private known: ReadonlyMap<number, number> | undefined
+  private f: Frozen = {
+    pos: NO_BINS,
+    neg: NO_BINS,
+    zero: 0,
+    count: 0,
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    sum: 0,
+  }
 
   /** An empty sketch. */
   constructor(options: QuantileSketchOptions = {}) {
@@ -48,27 +83,81 @@ export class QuantileSketch {
     if (!(this.relativeAccuracy > 0 && this.relativeAccuracy < 1)) {
       throw new RangeError(`relativeAccuracy must be in (0, 1), got ${this.relativeAccuracy}`)
     }
-    this.dd = new DDSketch({ relativeAccuracy: this.relativeAccuracy })
+    this.mapping =
+      this.relativeAccuracy === DEFAULT_RELATIVE_ACCURACY
+        ? DEFAULT_MAPPING
+        : new DDSketch({ relativeAccuracy: this.relativeAccuracy }).mapping
   }
 
   /** Total weight added (the count when every weight is 1). */
   get count(): number {
-    return this.dd.count
+    this.ensure()
+    return this.dd ? this.dd.count : this.f.count
   }
 
-  /** Σ weight·value. */
+  /** Σ weight·value (NaN for a sketch read from protobuf). */
   get sum(): number {
-    return this.dd.sum
+    this.ensure()
+    return this.dd ? this.dd.sum : this.f.sum
   }
 
   /** Smallest value added, `null` when empty or unknown (a sketch read from protobuf). */
   get min(): number | null {
-    return Number.isFinite(this.dd.min) ? this.dd.min : null
+    this.ensure()
+    const m = this.dd ? this.dd.min : this.f.min
+    return Number.isFinite(m) ? m : null
   }
 
   /** Largest value added, `null` when empty or unknown. */
   get max(): number | null {
-    return Number.isFinite(this.dd.max) ? this.dd.max : null
+    this.ensure()
+    const m = this.dd ? this.dd.max : this.f.max
+    return Number.isFinite(m) ? m : null
+  }
+
+  /** The dense form, converting a sparse sketch on first use. */
+  private ensure(): void {
+    if (this.pending === undefined) return
+    const text = this.pending
+    this.pending = undefined
+    this.known = undefined
+    const { relativeAccuracy, f } = readFrozen(Buffer.from(text, 'base64'))
+    if (relativeAccuracy !== this.relativeAccuracy)
+      throw new RangeError(`encoded accuracy ${relativeAccuracy} is not ${this.relativeAccuracy}`)
+    this.f = f
+  }
+
+  private live(): DDSketch {
+    this.ensure()
+    if (this.dd) return this.dd
+    const dd = new DDSketch({ relativeAccuracy: this.relativeAccuracy })
+    const f = this.f
+    addBinsToStore(dd.store, f.pos)
+    addBinsToStore(dd.negativeStore, f.neg)
+    dd.zeroCount = f.zero
+    dd.count = f.count
+    dd.min = f.min
+    dd.max = f.max
+    dd.sum = f.sum
+    this.dd = dd
+    this.f = { pos: NO_BINS, neg: NO_BINS, zero: 0, count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0 }
+    return dd
+  }
+
+  /** The sparse view (a snapshot when the sketch is dense). */
+  private view(): Frozen {
+    this.ensure()
+    const dd = this.dd
+    if (!dd) return this.f
+    return {
+      pos: binsOfStore(dd.store),
+      neg: binsOfStore(dd.negativeStore),
+      zero: dd.zeroCount,
+      count: dd.count,
+      min: dd.min,
+      max: dd.max,
+      sum: dd.sum,
+    }
   }
 
   /**
@@ -80,7 +169,7 @@ export class QuantileSketch {
   add(value: number, weight = 1): void {
     if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`weight must be positive and finite, got ${weight}`)
     if (!Number.isFinite(value)) return
-    this.dd.accept(value, weight)
+    this.live().accept(value, weight)
   }
 
   /**
@@ -92,11 +181,64 @@ export class QuantileSketch {
     if (other.relativeAccuracy !== this.relativeAccuracy) {
       throw new RangeError(`cannot merge sketches of relative accuracy ${this.relativeAccuracy} and ${other.relativeAccuracy}`)
     }
-    if (other.dd.count === 0) return
-    const wasEmpty = this.dd.count === 0
-    this.dd.merge(other.dd)
-    // The library's merge copies the negative store only when this sketch was empty.
-    if (!wasEmpty && other.dd.negativeStore.count > 0) this.dd.negativeStore.merge(other.dd.negativeStore)
+    if (other.count === 0) return
+    this.ensure()
+    const dd = this.dd
+    if (dd && other.dd) {
+      const wasEmpty = dd.count === 0
+      dd.merge(other.dd)
+      // The library's merge copies the negative store only when this sketch was empty.
+      if (!wasEmpty && other.dd.negativeStore.count > 0) dd.negativeStore.merge(other.dd.negativeStore)
+      return
+    }
+    const o = other.view()
+    if (dd) {
+      addBinsToStore(dd.store, o.pos)
+      addBinsToStore(dd.negativeStore, o.neg)
+      dd.zeroCount += o.zero
+      dd.count += o.count
+      dd.sum += o.sum
+      if (o.min < dd.min) dd.min = o.min
+      if (o.max > dd.max) dd.max = o.max
+      return
+    }
+    const f = this.f
+    this.f = {
+      pos: mergeBins(f.pos, o.pos),
+      neg: mergeBins(f.neg, o.neg),
+      zero: f.zero + o.zero,
+      count: f.count + o.count,
+      min: Math.min(f.min, o.min),
+      max: Math.max(f.max, o.max),
+      sum: f.sum + o.sum,
+    }
+  }
+
+  /**
+   * A new sketch holding the union of `sketches` (all of one relative accuracy), merged in one
+   * pass: cheaper than merging one by one when there are many.
+   *
+   * @throws RangeError when accuracies differ
+   */
+  static union(sketches: readonly QuantileSketch[], options: QuantileSketchOptions = {}): QuantileSketch {
+    const out = new QuantileSketch(options)
+    const views: Frozen[] = []
+    for (const s of sketches) {
+      if (s.relativeAccuracy !== out.relativeAccuracy) {
+        throw new RangeError(`cannot merge sketches of relative accuracy ${out.relativeAccuracy} and ${s.relativeAccuracy}`)
+      }
+      if (s.count > 0) views.push(s.view())
+    }
+    out.f = {
+      pos: unionBins(views.map((v) => v.pos)),
+      neg: unionBins(views.map((v) => v.neg)),
+      zero: views.reduce((a, v) => a + v.zero, 0),
+      count: views.reduce((a, v) => a + v.count, 0),
+      min: views.reduce((a, v) => Math.min(a, v.min), Number.POSITIVE_INFINITY),
+      max: views.reduce((a, v) => Math.max(a, v.max), Number.NEGATIVE_INFINITY),
+      sum: views.reduce((a, v) => a + v.sum, 0),
+    }
+    return out
   }
 
   /** A deep copy. */
@@ -112,81 +254,148 @@ export class QuantileSketch {
    * @throws RangeError when q is outside [0, 1]
    */
   quantile(q: number): number | null {
-    if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`)
-    const count = this.dd.count
-    if (count <= 0) return null
-    const rank = q * Math.max(0, count - 1)
-    const lo = Math.floor(rank)
-    const frac = rank - lo
-    let v = this.valueAtRank(lo)
-    if (frac > 0 && lo + 1 <= count - 1) v += frac * (this.valueAtRank(lo + 1) - v)
-    const { min, max } = this.dd
-    if (min <= max) v = v < min ? min : v > max ? max : v
-    return v
+    return this.quantiles([q])[0] as number | null
+  }
+
+  /**
+   * Several quantiles at once (one pass over the bins of a stored sketch), in the order given.
+   * Each is `null` when the sketch is empty.
+   *
+   * @throws RangeError when a q is outside [0, 1]
+   */
+  quantiles(qs: readonly number[]): (number | null)[] {
+    for (const q of qs) if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`)
+    const known = this.known
+    if (this.pending !== undefined && known && qs.every((q) => known.has(q))) return qs.map((q) => known.get(q) as number)
+    const count = this.count
+    if (count <= 0) return qs.map(() => null)
+    const last = Math.max(0, count - 1)
+    const min = this.dd ? this.dd.min : this.f.min
+    const max = this.dd ? this.dd.max : this.f.max
+    const at = this.rankReader(qs)
+    return qs.map((q) => {
+      const rank = q * last
+      const lo = Math.floor(rank)
+      const frac = rank - lo
+      const a = at(lo)
+      let v = frac > 0 && lo + 1 <= last ? a + frac * (at(lo + 1) - a) : a
+      if (min <= max) v = v < min ? min : v > max ? max : v
+      return v
+    })
+  }
+
+  /**
+   * Reads values by rank. For a stored sketch with no negative values and ascending quantiles, one
+   * forward pass over the bins serves every rank; otherwise each rank is looked up on its own.
+   */
+  private rankReader(qs: readonly number[]): (rank: number) => number {
+    const f = this.f
+    let ascending = true
+    for (let i = 1; i < qs.length; i++) if ((qs[i] as number) < (qs[i - 1] as number)) ascending = false
+    if (this.dd || f.neg.total > 0 || !ascending || f.pos.keys.length === 0) return (r) => this.valueAtRank(r)
+    const keys = f.pos.keys
+    const counts = f.pos.counts
+    const n = keys.length
+    let i = 0
+    let running = counts[0] as number
+    let lastKey = Number.NaN
+    let lastValue = 0
+    let prev = Number.NEGATIVE_INFINITY
+    return (r) => {
+      if (r < f.zero) return 0
+      const rr = r - f.zero
+      if (rr < prev) {
+        // Two close quantiles can ask for a lower rank again (⌊r₂⌋ < ⌊r₁⌋ + 1): restart the pass.
+        i = 0
+        running = counts[0] as number
+      }
+      prev = rr
+      while (i < n - 1 && !(running > rr)) running += counts[++i] as number
+      const k = keys[i] as number
+      if (k !== lastKey) {
+        lastKey = k
+        lastValue = this.mapping.value(k)
+      }
+      return lastValue
+    }
   }
 
   /** The sketch's value for the item of (0-based, weighted) rank `rank`. */
   private valueAtRank(rank: number): number {
     const dd = this.dd
-    const neg = dd.negativeStore.count
-    if (rank < neg) return -dd.mapping.value(dd.negativeStore.keyAtRank(neg - rank - 1, false))
-    if (rank < neg + dd.zeroCount) return 0
-    return dd.mapping.value(dd.store.keyAtRank(rank - neg - dd.zeroCount))
+    if (dd) {
+      const neg = dd.negativeStore.count
+      if (rank < neg) return -dd.mapping.value(dd.negativeStore.keyAtRank(neg - rank - 1, false))
+      if (rank < neg + dd.zeroCount) return 0
+      return dd.mapping.value(dd.store.keyAtRank(rank - neg - dd.zeroCount))
+    }
+    const f = this.f
+    const neg = f.neg.total
+    if (rank < neg) return -this.mapping.value(keyAtRank(f.neg, neg - rank - 1, false))
+    if (rank < neg + f.zero) return 0
+    return this.mapping.value(keyAtRank(f.pos, rank - neg - f.zero))
   }
 
   /** Compact binary form; see the class comment. Read back with {@link QuantileSketch.decode}. */
   encode(): Uint8Array {
-    const dd = this.dd
-    const integral = Number.isInteger(dd.zeroCount) && storeIntegral(dd.store) && storeIntegral(dd.negativeStore)
+    const f = this.view()
+    const integral = Number.isInteger(f.zero) && allIntegral(f.pos.counts) && allIntegral(f.neg.counts)
     let flags = integral ? FLAG_INTEGRAL : 0
     if (this.relativeAccuracy !== DEFAULT_RELATIVE_ACCURACY) flags |= FLAG_ACCURACY
-    if (dd.negativeStore.count > 0) flags |= FLAG_NEGATIVE
-    if (dd.zeroCount > 0) flags |= FLAG_ZERO
-    if (dd.count > 0) flags |= FLAG_SUMMARY
+    if (f.neg.keys.length > 0) flags |= FLAG_NEGATIVE
+    if (f.zero > 0) flags |= FLAG_ZERO
+    if (f.count > 0) flags |= FLAG_SUMMARY
     const w = new ByteWriter()
     w.byte(CODEC_VERSION)
     w.byte(flags)
     if (flags & FLAG_ACCURACY) w.float64(this.relativeAccuracy)
     if (flags & FLAG_SUMMARY) {
-      w.float64(dd.min)
-      w.float64(dd.max)
-      w.float64(dd.sum)
+      w.float64(f.min)
+      w.float64(f.max)
+      w.float64(f.sum)
     }
-    if (flags & FLAG_ZERO) writeCount(w, dd.zeroCount, integral)
-    writeStore(w, dd.store, integral)
-    if (flags & FLAG_NEGATIVE) writeStore(w, dd.negativeStore, integral)
+    if (flags & FLAG_ZERO) writeCount(w, f.zero, integral)
+    writeBins(w, f.pos, integral)
+    if (flags & FLAG_NEGATIVE) writeBins(w, f.neg, integral)
     return w.finish()
   }
 
   /**
-   * Reads {@link QuantileSketch.encode}'s output.
+   * Reads {@link QuantileSketch.encode}'s output (into the sparse form).
    *
    * @throws RangeError on truncated or unknown input
    */
   static decode(bytes: Uint8Array): QuantileSketch {
-    const r = new ByteReader(bytes)
-    const version = r.byte()
-    if (version !== CODEC_VERSION) throw new RangeError(`unknown sketch encoding version ${version}`)
-    const flags = r.byte()
-    const integral = (flags & FLAG_INTEGRAL) !== 0
-    const relativeAccuracy = flags & FLAG_ACCURACY ? r.float64() : DEFAULT_RELATIVE_ACCURACY
+    const { relativeAccuracy, f } = readFrozen(bytes)
     const s = new QuantileSketch({ relativeAccuracy })
-    const dd = s.dd
-    if (flags & FLAG_SUMMARY) {
-      dd.min = r.float64()
-      dd.max = r.float64()
-      dd.sum = r.float64()
-    }
-    if (flags & FLAG_ZERO) dd.zeroCount = readCount(r, integral)
-    readStore(r, dd.store, integral)
-    if (flags & FLAG_NEGATIVE) readStore(r, dd.negativeStore, integral)
-    dd.count = dd.zeroCount + dd.store.count + dd.negativeStore.count
+    s.f = f
     return s
+  }
+
+  /**
+   * A sketch from the base64 of {@link QuantileSketch.encode}, decoded on first use (so a malformed
+   * text throws `RangeError` then, not here). `known` quantiles (q → value, as this sketch computed
+   * them before encoding) answer {@link QuantileSketch.quantiles} without decoding as long as the
+   * sketch is untouched. {@link QuantileSketch.toBase64} of an untouched sketch
+   * returns the same text without re-encoding. Only for the default relative accuracy's encodings
+   * or when `options` names the encoded accuracy.
+   */
+  static fromBase64(text: string, options: QuantileSketchOptions = {}, known?: ReadonlyMap<number, number>): QuantileSketch {
+    const s = new QuantileSketch(options)
+    s.pending = text
+    s.known = known
+    return s
+  }
+
+  /** Base64 of {@link QuantileSketch.encode}. */
+  toBase64(): string {
+    if (this.pending !== undefined) return this.pending
+    return Buffer.from(this.encode()).toString('base64')
   }
 
   /** The DDSketch protobuf of `@datadog/sketches-js` (needs `protobufjs`), for other DDSketch readers. */
   toProto(): Uint8Array {
-    return this.dd.toProto()
+    return this.live().toProto()
   }
 
   /** Reads a DDSketch protobuf. Min, max and sum are not in that format: `min`/`max` are `null` after it. */
@@ -196,19 +405,39 @@ export class QuantileSketch {
     let relativeAccuracy = (gamma - 1) / (gamma + 1)
     if (Math.abs(relativeAccuracy - DEFAULT_RELATIVE_ACCURACY) < 1e-12) relativeAccuracy = DEFAULT_RELATIVE_ACCURACY
     const s = new QuantileSketch({ relativeAccuracy })
-    s.dd.store.copy(decoded.store)
-    s.dd.negativeStore.copy(decoded.negativeStore)
-    s.dd.zeroCount = decoded.zeroCount
-    s.dd.count = decoded.zeroCount + decoded.store.count + decoded.negativeStore.count
-    s.dd.sum = Number.NaN
+    const dd = s.live()
+    dd.store.copy(decoded.store)
+    dd.negativeStore.copy(decoded.negativeStore)
+    dd.zeroCount = decoded.zeroCount
+    dd.count = decoded.zeroCount + decoded.store.count + decoded.negativeStore.count
+    dd.sum = Number.NaN
     return s
   }
 }
 
-function storeIntegral(store: Store): boolean {
-  if (store.count === 0) return true
-  for (let k = store.minKey; k <= store.maxKey; k++) {
-    const c = store.bins[k - store.offset] as number
+function readFrozen(bytes: Uint8Array): { relativeAccuracy: number; f: Frozen } {
+  const r = new ByteReader(bytes)
+  const version = r.byte()
+  if (version !== CODEC_VERSION) throw new RangeError(`unknown sketch encoding version ${version}`)
+  const flags = r.byte()
+  const integral = (flags & FLAG_INTEGRAL) !== 0
+  const relativeAccuracy = flags & FLAG_ACCURACY ? r.float64() : DEFAULT_RELATIVE_ACCURACY
+  const f: Frozen = { pos: NO_BINS, neg: NO_BINS, zero: 0, count: 0, min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0 }
+  if (flags & FLAG_SUMMARY) {
+    f.min = r.float64()
+    f.max = r.float64()
+    f.sum = r.float64()
+  }
+  if (flags & FLAG_ZERO) f.zero = readCount(r, integral)
+  f.pos = readBins(r, integral)
+  if (flags & FLAG_NEGATIVE) f.neg = readBins(r, integral)
+  f.count = f.zero + f.pos.total + f.neg.total
+  return { relativeAccuracy, f }
+}
+
+function allIntegral(counts: ArrayLike<number>): boolean {
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i] as number
     if (!Number.isInteger(c) || c > Number.MAX_SAFE_INTEGER) return false
   }
   return true
@@ -223,38 +452,31 @@ function readCount(r: ByteReader, integral: boolean): number {
   return integral ? r.varuint() : r.float64()
 }
 
-function writeStore(w: ByteWriter, store: Store, integral: boolean): void {
-  if (store.count === 0) {
-    w.varuint(0)
-    return
-  }
-  let occupied = 0
-  for (let k = store.minKey; k <= store.maxKey; k++) if ((store.bins[k - store.offset] as number) !== 0) occupied++
-  w.varuint(occupied)
-  let prev: number | undefined
-  for (let k = store.minKey; k <= store.maxKey; k++) {
-    const c = store.bins[k - store.offset] as number
-    if (c === 0) continue
-    if (prev === undefined) w.varint(k)
-    else w.varuint(k - prev - 1)
-    writeCount(w, c, integral)
-    prev = k
+function writeBins(w: ByteWriter, b: SparseBins, integral: boolean): void {
+  const n = b.keys.length
+  w.varuint(n)
+  for (let i = 0; i < n; i++) {
+    const k = b.keys[i] as number
+    if (i === 0) w.varint(k)
+    else w.varuint(k - (b.keys[i - 1] as number) - 1)
+    writeCount(w, b.counts[i] as number, integral)
   }
 }
 
-function readStore(r: ByteReader, store: Store, integral: boolean): void {
-  const occupied = r.varuint()
-  if (occupied === 0) return
-  const keys = new Array<number>(occupied)
-  const counts = new Array<number>(occupied)
+function readBins(r: ByteReader, integral: boolean): SparseBins {
+  const n = r.varuint()
+  if (n === 0) return NO_BINS
+  const keys = new Float64Array(n)
+  const counts = new Float64Array(n)
+  let total = 0
   let key = r.varint()
-  for (let i = 0; i < occupied; i++) {
+  for (let i = 0; i < n; i++) {
     if (i > 0) key += r.varuint() + 1
     keys[i] = key
-    counts[i] = readCount(r, integral)
+    const c = readCount(r, integral)
+    if (!(c > 0)) throw new RangeError('bin count must be positive')
+    counts[i] = c
+    total += c
   }
-  // Add the two ends first so the dense store grows once instead of once per chunk.
-  store.add(keys[0] as number, counts[0] as number)
-  if (occupied > 1) store.add(keys[occupied - 1] as number, counts[occupied - 1] as number)
-  for (let i = 1; i < occupied - 1; i++) store.add(keys[i] as number, counts[i] as number)
+  return { keys, counts, total }
 }
