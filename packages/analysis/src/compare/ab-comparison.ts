@@ -48,11 +48,12 @@ export function compareAggregates(a: MetricsAggregate, b: MetricsAggregate, opti
   })
   const ea = metricEstimates(a)
   const eb = metricEstimates(b)
-  const metrics: Record<string, MetricComparison> = Object.create(null)
+  const metrics: Record<string, MetricComparison> = {}
   for (const [name, na] of ea) {
     const nb = eb.get(name)
     if (!nb) continue
     const r = compareEstimates(na.estimate, nb.estimate, cv)
+    // Flat names always carry a prefix or are fixed words, so none can be `__proto__`.
     if (r) metrics[name] = { a: r.a, b: r.b, diff: r.diff, ci_low: r.ci_low, ci_high: r.ci_high, p_value: r.p_value }
   }
   return {

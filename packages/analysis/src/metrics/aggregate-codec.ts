@@ -3,6 +3,7 @@ import { emptyMoments, type Tally, type WeightedMoments } from '../stats/index.j
 import { type CalibrationBin, cellIndexes, cellKey, emptyCalibration, type LabelAggregate } from './label-aggregate.js'
 import { createMetricsAggregate, LATENCY_PHASES, type MetricsAggregate } from './metrics-aggregate.js'
 import { MonitoringError } from './monitoring-error.js'
+import { setOwn } from './own-key.js'
 
 /**
  * The JSON form of a {@link MetricsAggregate} (format `v: 1`), short keys and unit-weight
@@ -154,12 +155,12 @@ export function aggregateToJson(agg: MetricsAggregate): AggregateJson {
   if (anyLat) o.l = lat
   if (agg.labels.size > 0) {
     const q: Record<string, unknown> = {}
-    for (const [name, la] of agg.labels) if (la.labeled.n > 0) q[name] = labelToJson(la)
+    for (const [name, la] of agg.labels) if (la.labeled.n > 0) setOwn(q, name, labelToJson(la))
     o.q = q
   }
   if (agg.conversions.size > 0) {
     const cv: Record<string, unknown> = {}
-    for (const [name, t] of agg.conversions) if (t.n > 0) cv[name] = tallyToJson(t)
+    for (const [name, t] of agg.conversions) if (t.n > 0) setOwn(cv, name, tallyToJson(t))
     o.cv = cv
   }
   return o
@@ -185,11 +186,8 @@ export function aggregateFromJson(json: unknown): MetricsAggregate {
       const p = json.l[phase]
       if (p === undefined) continue
       if (!Array.isArray(p) || (p.length !== 2 && p.length !== 2 + STORED_QUANTILES.length) || typeof p[0] !== 'string') fail(`l.${phase}`)
-      let known: Map<number, number> | undefined
-      if (p.length > 2) {
-        known = new Map()
-        STORED_QUANTILES.forEach((q, i) => (known as Map<number, number>).set(q, num(p[2 + i], `l.${phase} quantile`)))
-      }
+      const known =
+        p.length > 2 ? { qs: STORED_QUANTILES, values: STORED_QUANTILES.map((_, i) => num(p[2 + i], `l.${phase} quantile`)) } : undefined
       agg.latency[phase] = { sketch: QuantileSketch.fromBase64(p[0] as string, {}, known), moments: momentsFromJson(p[1], `l.${phase}`) }
     }
   }

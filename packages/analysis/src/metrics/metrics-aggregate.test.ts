@@ -126,6 +126,14 @@ describe('MetricsAggregate', () => {
     expect(p.quality.thumbs?.mean?.value).toBe(0.25)
     expect(p.quality.thumbs?.coverage).toBe(1)
     expect(p.quality.purchase?.conversion_rate?.value).toBe(0.75)
+    // Names are user data.
+    addLabel(agg, '__proto__', { type: 'rating', actual: 3 })
+    addLabel(agg, 'x', { type: 'class', actual: '__proto__', predicted: '__proto__' })
+    const p2 = finalizeAggregate(decodeAggregate(encodeAggregate(agg)), 0)
+    expect(Object.getPrototypeOf(p2.quality)).toBe(Object.prototype)
+    expect(Object.hasOwn(p2.quality, '__proto__')).toBe(true)
+    expect(JSON.parse(JSON.stringify(p2.quality)).__proto__.mean.value).toBe(3)
+    expect(Object.hasOwn(p2.quality.x?.per_class ?? {}, '__proto__')).toBe(true)
   })
 
   it('keeps a minute of 1 000 events with two labels small', () => {

@@ -1,5 +1,6 @@
 import { CriticalValues, effectiveSize, type IntervalEstimate, momentsMean, weightedWilsonWithZ } from '../stats/index.js'
 import { STORED_QUANTILES } from './aggregate-codec.js'
+import { setOwn } from './own-key.js'
 import { classificationOf, estimateInterval, expectedCalibrationError } from './metric-estimates.js'
 import { LATENCY_PHASES, type LatencyPhase, type MetricsAggregate } from './metrics-aggregate.js'
 
@@ -120,8 +121,7 @@ function finalizeWith(agg: MetricsAggregate, start: string | number | Date, cv: 
       mean: momentsMean(p.moments),
     }
   }
-  // Null-prototype records: feedback names and classes are user data ("__proto__" included).
-  const quality: Record<string, QualityFigures> = Object.create(null)
+  const quality: Record<string, QualityFigures> = {}
   for (const [name, la] of agg.labels) {
     const q: QualityFigures = { n_labeled: la.labeled.n, coverage: ev.w > 0 ? la.labeled.w / ev.w : null }
     const cs = classificationOf(la)
@@ -131,14 +131,14 @@ function finalizeWith(agg: MetricsAggregate, start: string | number | Date, cv: 
       q.precision_macro = estimateInterval({ kind: 'delta', ...cs.precisionMacro }, cv) as IntervalEstimate
       q.recall_macro = estimateInterval({ kind: 'delta', ...cs.recallMacro }, cv) as IntervalEstimate
       q.f1_macro = estimateInterval({ kind: 'delta', ...cs.f1Macro }, cv) as IntervalEstimate
-      const per: Record<string, ClassFigures> = Object.create(null)
+      const per: Record<string, ClassFigures> = {}
       for (const [cls, s] of cs.perClass) {
         const f: ClassFigures = { support: s.actual.w, f1: estimateInterval({ kind: 'delta', ...s.f1 }, cv) as IntervalEstimate }
         const pr = weightedWilsonWithZ(s.correct, s.predicted, cv.z)
         if (pr) f.precision = pr
         const rc = weightedWilsonWithZ(s.correct, s.actual, cv.z)
         if (rc) f.recall = rc
-        per[cls] = f
+        setOwn(per, cls, f)
       }
       q.per_class = per
     }
@@ -151,11 +151,15 @@ function finalizeWith(agg: MetricsAggregate, start: string | number | Date, cv: 
     if (la.sqError && la.sqError.n > 0) q.rmse = estimateInterval({ kind: 'root-mean', moments: la.sqError }, cv)
     if (la.values && la.values.n > 0) q.mean = estimateInterval({ kind: 'mean', moments: la.values }, cv)
     else if (la.positives && la.positives.all.n > 0) q.mean = weightedWilsonWithZ(la.positives.pos, la.positives.all, cv.z)
-    quality[name] = q
+    setOwn(quality, name, q)
   }
   for (const [name, t] of agg.conversions) {
     const rate = weightedWilsonWithZ(t, ev, cv.z)
-    const q = (quality[name] ??= { n_labeled: t.n, coverage: ev.w > 0 ? t.w / ev.w : null })
+    let q = Object.hasOwn(quality, name) ? (quality[name] as QualityFigures) : undefined
+    if (!q) {
+      q = { n_labeled: t.n, coverage: ev.w > 0 ? t.w / ev.w : null }
+      setOwn(quality, name, q)
+    }
     if (rate) q.conversion_rate = rate
   }
   return {

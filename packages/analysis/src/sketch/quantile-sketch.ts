@@ -66,7 +66,7 @@ export class QuantileSketch {
   // Base64 of the compact form, decoded on first use: rows read only for their counts never pay for it.
   private pending: string | undefined
   // Quantiles stored beside a pending text (see fromBase64); valid only while the text is untouched.
-  private known: ReadonlyMap<number, number> | undefined
+  private known: { qs: readonly number[]; values: readonly number[] } | undefined
   private f: Frozen = {
     pos: NO_BINS,
     neg: NO_BINS,
@@ -266,7 +266,7 @@ export class QuantileSketch {
   quantiles(qs: readonly number[]): (number | null)[] {
     for (const q of qs) if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile must be in [0, 1], got ${q}`)
     const known = this.known
-    if (this.pending !== undefined && known && qs.every((q) => known.has(q))) return qs.map((q) => known.get(q) as number)
+    if (this.pending !== undefined && known && sameNumbers(known.qs, qs)) return [...known.values]
     const count = this.count
     if (count <= 0) return qs.map(() => null)
     const last = Math.max(0, count - 1)
@@ -374,13 +374,17 @@ export class QuantileSketch {
 
   /**
    * A sketch from the base64 of {@link QuantileSketch.encode}, decoded on first use (so a malformed
-   * text throws `RangeError` then, not here). `known` quantiles (q → value, as this sketch computed
-   * them before encoding) answer {@link QuantileSketch.quantiles} without decoding as long as the
+   * text throws `RangeError` then, not here). `known` quantiles (`values[i]` of `qs[i]`, as this sketch
+   * computed them before encoding) answer {@link QuantileSketch.quantiles} without decoding as long as the
    * sketch is untouched. {@link QuantileSketch.toBase64} of an untouched sketch
    * returns the same text without re-encoding. Only for the default relative accuracy's encodings
    * or when `options` names the encoded accuracy.
    */
-  static fromBase64(text: string, options: QuantileSketchOptions = {}, known?: ReadonlyMap<number, number>): QuantileSketch {
+  static fromBase64(
+    text: string,
+    options: QuantileSketchOptions = {},
+    known?: { qs: readonly number[]; values: readonly number[] },
+  ): QuantileSketch {
     const s = new QuantileSketch(options)
     s.pending = text
     s.known = known
@@ -433,6 +437,13 @@ function readFrozen(bytes: Uint8Array): { relativeAccuracy: number; f: Frozen } 
   if (flags & FLAG_NEGATIVE) f.neg = readBins(r, integral)
   f.count = f.zero + f.pos.total + f.neg.total
   return { relativeAccuracy, f }
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function allIntegral(counts: ArrayLike<number>): boolean {
