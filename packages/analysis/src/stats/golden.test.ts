@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { benjaminiHochberg } from './benjamini-hochberg.js'
-import { chiSquareTest } from './chi-square-test.js'
+import { chiSquareGoodnessOfFit } from './chi-square-goodness-of-fit.js'
 import { sampleMeanInterval } from './t-interval.js'
 import { twoProportionTest } from './two-proportion-test.js'
 import { welchTTestSamples } from './welch-t-test.js'
@@ -80,7 +80,7 @@ describe('statistics against scipy', () => {
 
   it('chi-square goodness of fit', () => {
     for (const c of fx.chi_square) {
-      const r = chiSquareTest(c.observed, c.shares)
+      const r = chiSquareGoodnessOfFit(c.observed, c.shares)
       close(r.statistic, c.statistic)
       close(r.p_value, c.p_value)
     }

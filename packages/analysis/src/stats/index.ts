@@ -1,5 +1,5 @@
 export * from './benjamini-hochberg.js'
-export * from './chi-square-test.js'
+export * from './chi-square-goodness-of-fit.js'
 export * from './distributions.js'
 export * from './interval.js'
 export * from './t-interval.js'

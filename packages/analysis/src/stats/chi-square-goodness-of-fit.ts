@@ -1,7 +1,7 @@
 import { chiSquareSurvival } from './distributions.js'
 
 /** A chi-square test result. */
-export interface ChiSquareResult {
+export interface ChiSquareGoodnessOfFit {
   statistic: number
   df: number
   p_value: number
@@ -13,7 +13,7 @@ export interface ChiSquareResult {
  *
  * @throws RangeError when lengths differ, fewer than two categories, or an expected share is not positive
  */
-export function chiSquareTest(observed: readonly number[], expectedShares: readonly number[]): ChiSquareResult {
+export function chiSquareGoodnessOfFit(observed: readonly number[], expectedShares: readonly number[]): ChiSquareGoodnessOfFit {
   if (observed.length !== expectedShares.length || observed.length < 2) throw new RangeError('need two or more categories of equal length')
   const total = observed.reduce((s, x) => s + x, 0)
   const shareSum = expectedShares.reduce((s, x) => s + x, 0)
@@ -66,6 +66,6 @@ export function sampleRatioMismatch(nA: number, nB: number, options: SampleRatio
   const share = (split * ra) / (split * ra + (1 - split) * rb)
   const total = nA + nB
   if (total === 0) return { p_value: 1, mismatch: false, expected_share: share, observed_share: null }
-  const { p_value } = chiSquareTest([nA, nB], [share, 1 - share])
+  const { p_value } = chiSquareGoodnessOfFit([nA, nB], [share, 1 - share])
   return { p_value, mismatch: p_value < (options.alpha ?? 0.001), expected_share: share, observed_share: nA / total }
 }
