@@ -1,6 +1,12 @@
 /** @packageDocumentation Pure statistics for inferlog's read side: no I/O. */
+export * from './alerts/index.js'
+export * from './compare/index.js'
+export * from './cost/index.js'
 export * from './drift/index.js'
+export * from './estimation/index.js'
 export * from './fields/index.js'
+export * from './metrics/index.js'
 export * from './profile/index.js'
 export * from './quality/index.js'
-export * from './estimation/index.js'
+export * from './sketch/index.js'
+export * from './stats/index.js'

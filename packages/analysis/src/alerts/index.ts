@@ -1,0 +1,2 @@
+export * from './alert-rule.js'
+export * from './evaluate-alert.js'

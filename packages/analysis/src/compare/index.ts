@@ -1,0 +1,5 @@
+export * from './ab-comparison.js'
+export * from './compare-estimates.js'
+export * from './normalize-text.js'
+export * from './segment-slices.js'
+export * from './shadow-comparison.js'
