@@ -223,6 +223,6 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     const failures =
       (await metric(w1!, 'inferlog_worker_write_failures_total')) + (await metric(w2!, 'inferlog_worker_write_failures_total'))
     expect(failures).toBeGreaterThan(0)
-    expect((await metric(w1!, 'inferlog_worker_dead_groups_total')) + (await metric(w2!, 'inferlog_worker_dead_groups_total'))).toBe(0)
+    expect((await metric(w1!, 'inferlog_worker_refused_items_total')) + (await metric(w2!, 'inferlog_worker_refused_items_total'))).toBe(0)
   }, 90_000)
 })

@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   ts_out_of_range: 'ts_out_of_range',
   /** A tensor has an unknown dtype, a bad shape, or data that does not match its shape. */
   invalid_tensor: 'invalid_tensor',
+  /** The store refused this item's data (e.g. a value PostgreSQL cannot hold); the other items of the request were stored. */
+  store_rejected: 'store_rejected',
   /** Same id as a stored record with different content; the stored record is unchanged. */
   conflict: 'conflict',
   /** The request body is over the size limit (default 5 MiB, after decompression). */

@@ -59,6 +59,13 @@ export class IngestService {
       } else if (outcome === 'duplicate') {
         reply.duplicates++
         reply.ids[index] = id
+      } else if (outcome === 'rejected') {
+        conflicts.push({
+          index,
+          id,
+          code: 'store_rejected',
+          message: `the store refused this ${kind}'s data; the rest of the request was stored`,
+        })
       } else {
         conflicts.push({
           index,

@@ -1,7 +1,8 @@
 import type { WriteQueueConfig } from '../config.js'
 import { InferlogError } from '../errors.js'
 import type { ServerMetrics } from '../metrics.js'
-import type { Store, WriteBatch, WriteResult } from '../store/store.js'
+import type { EventLogWriter, WriteBatch, WriteResult } from '../store/store.js'
+import { writeIsolating } from './write-isolating.js'
 
 interface Pending {
   batch: WriteBatch
@@ -10,8 +11,13 @@ interface Pending {
   reject: (e: unknown) => void
 }
 
-/** Called after each durable commit, with the items it held; the hook for ingest-time aggregation. */
-export type CommitListener = (batch: WriteBatch, result: WriteResult) => void
+/**
+ * Where the queue writes: the store (embedded), or a scale-out publisher. `isDataError` lets one
+ * bad item be isolated instead of failing the whole group; `committed` says whether a successful
+ * write is a commit to the log (so the commit feed has something new), which a publisher's is not.
+ */
+export type GroupWriter = Pick<EventLogWriter, 'writeBatch'> &
+  Partial<Pick<EventLogWriter, 'isDataError'>> & { readonly commitsToLog?: boolean }
 
 /**
  * Group commit. Requests submit their items; the queue writes the items of every request that
@@ -27,23 +33,23 @@ export class WriteQueue {
   private scheduled = false
   private writing = false
   private closed = false
-  private readonly listeners: CommitListener[] = []
   private idle: (() => void)[] = []
 
+  /**
+   * @param afterCommit called after each commit to the log (never for a scale-out publisher), with
+   *   nothing but the news: the commit feed reads what was committed from the store itself, so a
+   *   fault here can never lose or double-count a row. Default none.
+   */
   constructor(
-    private readonly store: Pick<Store, 'writeBatch'>,
+    private readonly store: GroupWriter,
     private readonly config: WriteQueueConfig,
     private readonly metrics?: ServerMetrics,
+    private readonly afterCommit?: () => void,
   ) {}
 
   /** Items waiting for a commit. */
   get depth(): number {
     return this.pendingItems
-  }
-
-  /** Registers a listener called after every commit. */
-  onCommit(listener: CommitListener): void {
-    this.listeners.push(listener)
   }
 
   /** Queues items for the next group commit; resolves with their outcomes after it commits. */
@@ -93,7 +99,8 @@ export class WriteQueue {
         : { events: group.flatMap((p) => p.batch.events), feedback: group.flatMap((p) => p.batch.feedback) }
     const end = this.metrics?.commitSeconds.startTimer()
     try {
-      const result = await this.store.writeBatch(merged)
+      const store = this.store
+      const result = store.isDataError ? await writeIsolating(store as EventLogWriter, merged) : await store.writeBatch(merged)
       end?.()
       this.metrics?.commitItems.observe(items)
       let e = 0
@@ -105,13 +112,7 @@ export class WriteQueue {
         e += ne
         f += nf
       }
-      for (const l of this.listeners) {
-        try {
-          l(merged, result)
-        } catch {
-          // A listener's fault must not undo an acknowledged commit.
-        }
-      }
+      if (this.store.commitsToLog !== false) this.afterCommit?.()
     } catch (err) {
       end?.()
       const e = new InferlogError('unavailable', `store write failed: ${(err as Error).message}`, {

@@ -9,6 +9,9 @@ import type { Queue } from './queue.js'
  * its `conflicts` table.
  */
 export class QueueWriter {
+  /** A publish is not a commit to the log: the worker's commit is, and it tells the feed. */
+  readonly commitsToLog = false
+
   constructor(private readonly queue: Queue) {}
 
   async writeBatch(batch: WriteBatch): Promise<WriteResult> {

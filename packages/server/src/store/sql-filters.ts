@@ -1,4 +1,4 @@
-import type { Cursor, EventFilter, FeedbackFilter } from './store.js'
+import type { Cursor, EventFilter, FeedbackFilter } from './ports/record-reader.js'
 
 /** A WHERE clause and its parameters, with placeholders made by the dialect. */
 export interface SqlWhere {
@@ -32,18 +32,30 @@ function addCursor(w: WhereBuilder, alias: string, cursor: Cursor | undefined): 
  * EXISTS sub-queries on the (project, event_id, name) index, so feedback that arrived before its
  * event counts as soon as the event exists.
  */
-export function eventWhere(project: string, f: EventFilter, cursor: Cursor | undefined, ph: Placeholder): SqlWhere {
+export function eventWhere(
+  project: string,
+  f: EventFilter,
+  cursor: Cursor | undefined,
+  ph: Placeholder,
+  /** SQLite only: `+` before each column keeps the planner off its indexes (a rowid-range scan). */
+  unindexed = false,
+): SqlWhere {
   const w = new WhereBuilder(ph)
-  w.add('e.project = ?', project)
-  if (f.model !== undefined) w.add('e.model = ?', f.model)
-  if (f.version !== undefined) w.add('e.version = ?', f.version)
-  if (f.stage !== undefined) w.add('e.stage = ?', f.stage)
-  if (f.status !== undefined) w.add('e.status = ?', f.status)
-  if (f.sessionId !== undefined) w.add('e.session_id = ?', f.sessionId)
-  if (f.userId !== undefined) w.add('e.user_id = ?', f.userId)
-  if (f.arm !== undefined) w.add('e.arm = ?', f.arm)
-  if (f.fromMs !== undefined) w.add('e.ts_ms >= ?', f.fromMs)
-  if (f.toMs !== undefined) w.add('e.ts_ms < ?', f.toMs)
+  const e = unindexed ? '+e.' : 'e.'
+  w.add(`${e}project = ?`, project)
+  if (f.model !== undefined) w.add(`${e}model = ?`, f.model)
+  if (f.version !== undefined) w.add(`${e}version = ?`, f.version)
+  if (f.versions !== undefined) {
+    if (f.versions.length === 0) w.add('1 = 0')
+    else w.add(`${e}version IN (${f.versions.map(() => '?').join(', ')})`, ...f.versions)
+  }
+  if (f.stage !== undefined) w.add(`${e}stage = ?`, f.stage)
+  if (f.status !== undefined) w.add(`${e}status = ?`, f.status)
+  if (f.sessionId !== undefined) w.add(`${e}session_id = ?`, f.sessionId)
+  if (f.userId !== undefined) w.add(`${e}user_id = ?`, f.userId)
+  if (f.arm !== undefined) w.add(`${e}arm = ?`, f.arm)
+  if (f.fromMs !== undefined) w.add(`${e}ts_ms >= ?`, f.fromMs)
+  if (f.toMs !== undefined) w.add(`${e}ts_ms < ?`, f.toMs)
   const exists = 'EXISTS (SELECT 1 FROM feedback f WHERE f.project = e.project AND f.event_id = e.id'
   if (f.feedbackName !== undefined) w.add(`${exists} AND f.name = ?)`, f.feedbackName)
   if (f.hasFeedback === true) w.add(`${exists})`)

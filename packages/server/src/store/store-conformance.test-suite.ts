@@ -5,6 +5,8 @@
 import canonicalize from 'canonicalize'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { EventRecord, FeedbackRecord, Store } from './store.js'
+import { describeDerivedStoreConformance } from './derived-store-conformance.test-suite.js'
+import { describeLogScannerConformance } from './log-scanner-conformance.test-suite.js'
 
 let seq = 0
 const T0 = Date.parse('2026-11-01T00:00:00.000Z')
@@ -54,7 +56,15 @@ export function feedbackRecord(p: Partial<FeedbackRecord> & { id: string; eventI
 
 const ids = (rows: { body: string }[]) => rows.map((r) => (JSON.parse(r.body) as { id: string }).id)
 
+/** Every part's conformance suite for one adapter. */
 export function describeStoreConformance(name: string, makeStore: () => Promise<Store>): void {
+  describeRecordConformance(name, makeStore)
+  describeLogScannerConformance(name, makeStore)
+  describeDerivedStoreConformance(name, makeStore)
+}
+
+/** The event log, point reads, pages and keys. */
+function describeRecordConformance(name: string, makeStore: () => Promise<Store>): void {
   describe(`Store conformance: ${name}`, () => {
     let store: Store
     beforeEach(async () => {
@@ -206,7 +216,7 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
     })
 
     it('stores API keys by hash, counts and revokes them', async () => {
-      expect(await store.countActiveApiKeys()).toBe(0)
+      expect(await store.countActiveApiKeys(Date.now())).toBe(0)
       await store.createApiKey({
         id: 'k1',
         project: 'p1',
@@ -215,16 +225,44 @@ export function describeStoreConformance(name: string, makeStore: () => Promise<
         scopes: ['ingest', 'read'],
         createdMs: 1,
         revokedMs: null,
+        expiresMs: null,
       })
-      await store.createApiKey({ id: 'k2', project: 'p2', name: 'adm', hash: 'h2', scopes: ['admin'], createdMs: 2, revokedMs: null })
-      expect(await store.countActiveApiKeys()).toBe(2)
+      await store.createApiKey({
+        id: 'k2',
+        project: 'p2',
+        name: 'adm',
+        hash: 'h2',
+        scopes: ['admin'],
+        createdMs: 2,
+        revokedMs: null,
+        expiresMs: null,
+      })
+      await store.createApiKey({
+        id: 'k3',
+        project: 'p2',
+        name: 'tmp',
+        hash: 'h3',
+        scopes: ['read'],
+        createdMs: 3,
+        revokedMs: null,
+        expiresMs: 1_000,
+      })
+      expect(await store.countActiveApiKeys(999)).toBe(3)
+      expect(await store.countActiveApiKeys(Date.now())).toBe(2)
+      expect(await store.findApiKeyByHash('h3')).toMatchObject({ expiresMs: 1_000 })
       expect(await store.findApiKeyByHash('h1')).toMatchObject({ id: 'k1', project: 'p1', scopes: ['ingest', 'read'] })
       expect(await store.findApiKeyByHash('nope')).toBeUndefined()
-      expect((await store.listApiKeys('p2')).map((k) => k.id)).toEqual(['k2'])
+      expect((await store.listApiKeys('p2')).map((k) => k.id)).toEqual(['k2', 'k3'])
       expect(await store.revokeApiKey('k1', 5)).toBe(true)
       expect(await store.revokeApiKey('k1', 6)).toBe(false)
-      expect(await store.countActiveApiKeys()).toBe(1)
+      expect(await store.countActiveApiKeys(Date.now())).toBe(1)
       expect((await store.findApiKeyByHash('h1'))?.revokedMs).toBe(5)
+    })
+
+    it('tells data errors from store faults', async () => {
+      expect(store.isDataError(new Error('connection refused'))).toBe(false)
+      expect(store.isDataError(Object.assign(new Error('x'), { code: 'ECONNRESET' }))).toBe(false)
+      expect(store.isDataError(undefined)).toBe(false)
     })
   })
 }

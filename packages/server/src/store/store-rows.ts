@@ -1,4 +1,5 @@
-import type { ApiKeyRecord, Page, Scope, StoredRow } from './store.js'
+import type { ApiKeyRecord, Scope } from './ports/key-store.js'
+import type { Page, StoredRow } from './ports/record-reader.js'
 
 /** An `api_keys` row as both SQL adapters store it (scopes comma-separated). */
 export interface KeyRow {

@@ -12,7 +12,8 @@ export interface WorkerMetrics {
   /** Store writes that failed and were retried, by reason (`store`, `data`). */
   failures: Counter<'reason'>
   /** Groups that can never be written (undecodable or refused by the store as data), terminated. */
-  deadGroups: Counter
+  /** Items the store refused as data: set aside, never retried. */
+  refusedItems: Counter
   /** Time of one store transaction. */
   writeSeconds: Histogram
   /** Groups in the stream not yet delivered to any worker (set on scrape when the queue tells). */
@@ -42,9 +43,9 @@ export function createWorkerMetrics(withDefaults = true): WorkerMetrics {
       labelNames: ['reason'],
       registers: r,
     }),
-    deadGroups: new Counter({
-      name: 'inferlog_worker_dead_groups_total',
-      help: 'Groups that can never be written, terminated and logged',
+    refusedItems: new Counter({
+      name: 'inferlog_worker_refused_items_total',
+      help: 'Items the store refuses as data, set aside (logged with their ids) while the rest of their group is written',
       registers: r,
     }),
     writeSeconds: new Histogram({

@@ -16,7 +16,10 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise
   }
 }
 
-/** A store whose writes fail while `down` is set, or always for one id (a poison item). */
+/**
+ * A store whose writes fail while `down` is set, or always for one id (a poison item, refused the
+ * way SQLite refuses a value over its length limit; the store's own `isDataError` classifies it).
+ */
 function flaky(inner: Store) {
   const state = { down: false, poison: '', calls: 0 }
   const store = new Proxy(inner, {
@@ -26,7 +29,7 @@ function flaky(inner: Store) {
           state.calls++
           if (state.down) throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' })
           if (state.poison && b.events.some((e) => e.id === state.poison))
-            throw Object.assign(new Error('index row too big'), { code: '54000' })
+            throw Object.assign(new Error('string or blob too big'), { code: 'SQLITE_TOOBIG' })
           return target.writeBatch(b)
         }
       }
@@ -75,20 +78,25 @@ describe('Worker (memory queue, SQLite store)', () => {
     await inner.close()
   })
 
-  it('sets aside only the group the store refuses as data', async () => {
+  it('sets aside only the item the store refuses as data, writing its neighbours in the same group', async () => {
     const inner = new SqliteStore({ filename: ':memory:' })
     await inner.migrate()
     const { store, state } = flaky(inner)
     state.poison = 'bad'
     const queue = new MemoryQueue()
     await queue.publish({ events: [eventRecord({ id: 'ok1' })], feedback: [] })
-    await queue.publish({ events: [eventRecord({ id: 'bad' })], feedback: [] })
+    await queue.publish({
+      events: [eventRecord({ id: 'n1' }), eventRecord({ id: 'bad' }), eventRecord({ id: 'n2' })],
+      feedback: [feedbackRecord({ id: 'fb', eventId: 'n1' })],
+    })
     await queue.publish({ events: [eventRecord({ id: 'ok2' })], feedback: [] })
     const w = new Worker({ store, queue, logger: quiet, fetchWaitMs: 20 })
     void w.start()
-    await until(() => w.stats.groups === 2 && w.stats.deadGroups === 1)
-    expect(await inner.getEvent('p1', 'ok1')).toBeDefined()
-    expect(await inner.getEvent('p1', 'ok2')).toBeDefined()
+    await until(() => w.stats.groups === 3)
+    expect(w.stats).toMatchObject({ refusedItems: 1, inserted: 5 })
+    for (const id of ['ok1', 'n1', 'n2', 'ok2']) expect(await inner.getEvent('p1', id)).toBeDefined()
+    expect(await inner.getEvent('p1', 'bad')).toBeUndefined()
+    expect(await inner.feedbackForEvent('p1', 'n1')).toHaveLength(1)
     expect(queue.depth).toBe(0)
     await w.stop()
     await inner.close()

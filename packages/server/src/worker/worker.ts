@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js'
 import type { Queue, QueueDelivery } from '../queue/queue.js'
+import { writeIsolating } from '../ingest/write-isolating.js'
 import type { Store, WriteBatch, WriteResult } from '../store/store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js'
 
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   fetchWaitMs?: number
   metrics?: WorkerMetrics
   logger?: Logger
+  /** Called after each commit (the commit feed's cue to read). Default none. */
+  afterCommit?: () => void
 }
 
 /** Running totals of one worker. */
@@ -35,30 +38,37 @@ export interface WorkerStats {
   conflicts: number
   redeliveries: number
   failedWrites: number
-  deadGroups: number
+  /** Items the store refused as data (stored neither now nor ever; logged with their ids). */
+  refusedItems: number
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-/** SQLSTATE classes that say "this data can never be written" rather than "try again later". */
-function isDataError(e: unknown): boolean {
-  const code = (e as { code?: unknown }).code
-  return typeof code === 'string' && /^(22|23|54)/.test(code)
-}
-
 /**
  * Consumes queued groups and writes them to the store: several groups per transaction, each group
  * acknowledged only after the transaction that holds it committed. While the store is down it keeps
- * its groups, tells the queue it is still working on them, and retries with exponential back-off;
- * a group the store refuses as data (not as an outage) is isolated, logged and terminated so it
- * cannot block the stream.
+ * its groups, tells the queue it is still working on them, and retries with exponential back-off.
+ * Items the store refuses as data (not as an outage; the store tells which) are found by
+ * bisection, logged with their ids and counted, while every other item of their groups is written,
+ * so one bad item can neither block the stream nor take its neighbours with it.
  */
 export class Worker {
   readonly metrics: WorkerMetrics
-  readonly stats: WorkerStats = { groups: 0, inserted: 0, duplicates: 0, conflicts: 0, redeliveries: 0, failedWrites: 0, deadGroups: 0 }
+  readonly stats: WorkerStats = {
+    groups: 0,
+    inserted: 0,
+    duplicates: 0,
+    conflicts: 0,
+    redeliveries: 0,
+    failedWrites: 0,
+    refusedItems: 0,
+  }
   private stopping = false
   private running: Promise<void> | undefined
-  private readonly o: Required<Omit<WorkerOptions, 'metrics' | 'logger'>> & { logger: Logger | undefined }
+  private readonly o: Required<Omit<WorkerOptions, 'metrics' | 'logger' | 'afterCommit'>> & {
+    logger: Logger | undefined
+    afterCommit: (() => void) | undefined
+  }
 
   constructor(options: WorkerOptions) {
     this.metrics = options.metrics ?? createWorkerMetrics(false)
@@ -72,6 +82,7 @@ export class Worker {
       maxBackoffMs: options.maxBackoffMs ?? 2_000,
       fetchWaitMs: options.fetchWaitMs ?? 1_000,
       logger: options.logger,
+      afterCommit: options.afterCommit,
     }
   }
 
@@ -129,16 +140,10 @@ export class Worker {
       const end = this.metrics.writeSeconds.startTimer()
       let result: WriteResult
       try {
-        result = await this.o.store.writeBatch(batch)
+        result = await writeIsolating(this.o.store, batch, (item) => this.refused(batch, item.kind, item.index, item.error))
         end()
       } catch (e) {
         end()
-        if (isDataError(e)) {
-          this.metrics.failures.inc({ reason: 'data' })
-          this.stats.failedWrites++
-          await this.isolate(groups, e)
-          return
-        }
         this.metrics.failures.inc({ reason: 'store' })
         this.stats.failedWrites++
         if (failures++ === 0 || failures % 10 === 0) {
@@ -159,29 +164,22 @@ export class Worker {
       if (failures > 0) this.o.logger?.info(`worker: store write succeeded after ${failures} failures`)
       // Acknowledge only now: the transaction holding these groups has committed.
       for (const g of groups) g.ack()
+      this.o.afterCommit?.()
       this.count(groups, result)
       return
     }
   }
 
-  /** A data error in a merged write: write each group alone so only the bad one is set aside. */
-  private async isolate(groups: QueueDelivery[], err: unknown): Promise<void> {
-    if (groups.length > 1) {
-      for (const g of groups) await this.write([g])
-      return
-    }
-    const g = groups[0]!
-    const ids = [
-      ...g.batch.events.map((e) => `event ${e.project}/${e.id}`),
-      ...g.batch.feedback.map((f) => `feedback ${f.project}/${f.id}`),
-    ]
+  /** An item the store refuses as data: it can never be written, so it is logged and counted, not retried. */
+  private refused(batch: WriteBatch, kind: 'event' | 'feedback', index: number, err: unknown): void {
+    const item = kind === 'event' ? batch.events[index] : batch.feedback[index]
+    this.metrics.failures.inc({ reason: 'data' })
+    this.metrics.refusedItems.inc()
+    this.stats.refusedItems++
     this.o.logger?.error(
-      `worker: the store refuses a group of ${ids.length} items as data (${(err as { code?: string }).code}); it is terminated, not retried. Items: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`,
+      `worker: the store refuses ${kind} ${item?.project}/${item?.id} as data (${(err as { code?: string }).code}); it is set aside, not retried`,
       err,
     )
-    g.term()
-    this.stats.deadGroups++
-    this.metrics.deadGroups.inc()
   }
 
   private count(groups: QueueDelivery[], result: WriteResult): void {

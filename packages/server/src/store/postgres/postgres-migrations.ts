@@ -120,4 +120,38 @@ CREATE TABLE api_keys (
     version: 2,
     sql: `ALTER TABLE api_keys ADD COLUMN expires_ms bigint;`,
   },
+  {
+    version: 3,
+    // The commit feed. Workers take batch numbers from a sequence but commit out of that order, so
+    // a batch gets its commit position after it committed, from one sequencer at a time (an
+    // advisory lock): every position a reader can see was assigned after every lower one was
+    // visible. Feed reads find a batch's rows by the batch indexes.
+    sql: `
+CREATE SEQUENCE commit_seq;
+ALTER TABLE batches ADD COLUMN commit_seq bigint;
+UPDATE batches b SET commit_seq = s.n FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS n FROM batches) s WHERE b.seq = s.seq;
+SELECT setval('commit_seq', coalesce((SELECT max(commit_seq) FROM batches), 0) + 1, false);
+CREATE UNIQUE INDEX batches_commit_seq ON batches (commit_seq);
+CREATE INDEX batches_unstamped ON batches (seq) WHERE commit_seq IS NULL;
+CREATE INDEX events_batch ON events (batch);
+CREATE INDEX feedback_batch ON feedback (batch);
+CREATE FUNCTION inferlog_stamp_commits() RETURNS bigint LANGUAGE plpgsql AS $fn$
+DECLARE head bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext('inferlog.commit_seq'));
+  UPDATE batches b SET commit_seq = s.n
+    FROM (SELECT u.seq, nextval('commit_seq') AS n
+            FROM (SELECT seq FROM batches WHERE commit_seq IS NULL ORDER BY seq) u) s
+   WHERE b.seq = s.seq;
+  SELECT max(commit_seq) INTO head FROM batches;
+  RETURN coalesce(head, 0);
+END
+$fn$;
+CREATE TABLE feed_consumers (
+  name text COLLATE "C" PRIMARY KEY,
+  position bigint NOT NULL,
+  updated_ms bigint NOT NULL
+);
+`,
+  },
 ]

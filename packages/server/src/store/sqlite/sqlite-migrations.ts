@@ -85,4 +85,27 @@ CREATE TABLE api_keys (
     version: 2,
     sql: `ALTER TABLE api_keys ADD COLUMN expires_ms INTEGER;`,
   },
+  {
+    version: 3,
+    // The commit feed: each batch records the highest event and feedback rowid it had committed,
+    // so a range of batches is a range of rowids; consumers keep their watermark beside their data.
+    sql: `
+ALTER TABLE batches ADD COLUMN events_hi INTEGER;
+ALTER TABLE batches ADD COLUMN feedback_hi INTEGER;
+CREATE INDEX migrate_events_batch ON events (batch);
+CREATE INDEX migrate_feedback_batch ON feedback (batch);
+UPDATE batches SET
+  events_hi = (SELECT max(seq) FROM events WHERE batch = batches.seq),
+  feedback_hi = (SELECT max(seq) FROM feedback WHERE batch = batches.seq);
+UPDATE batches SET events_hi = coalesce((SELECT max(b.events_hi) FROM batches b WHERE b.seq < batches.seq), 0) WHERE events_hi IS NULL;
+UPDATE batches SET feedback_hi = coalesce((SELECT max(b.feedback_hi) FROM batches b WHERE b.seq < batches.seq), 0) WHERE feedback_hi IS NULL;
+DROP INDEX migrate_events_batch;
+DROP INDEX migrate_feedback_batch;
+CREATE TABLE feed_consumers (
+  name TEXT PRIMARY KEY,
+  position INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+`,
+  },
 ]

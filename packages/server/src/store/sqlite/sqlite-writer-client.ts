@@ -1,15 +1,38 @@
 import { Worker } from 'node:worker_threads'
-import type { WriteBatch, WriteResult } from '../store.js'
-import type { SqliteStoreOptions } from './sqlite-store.js'
+import type { CompiledWrite } from '../ports/derived-store.js'
+import type { WriteBatch, WriteResult } from '../ports/event-log.js'
+import type { SqliteConnectionOptions } from './sqlite-connection.js'
+
+/** A message to the writer thread. */
+export type WriterRequest =
+  | { id: number; op: 'write'; batch: WriteBatch }
+  | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
+  | { id: number; op: 'close' }
+
+/** A request before it gets its id (distributed over the union). */
+type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never
+
+type Reply = { id: number; ok: true; result?: unknown } | { id: number; ok: false; error: { message: string; code?: string } }
 
 interface Pending {
-  resolve: (r: WriteResult) => void
+  resolve: (r: unknown) => void
   reject: (e: Error) => void
 }
 
+/** An error relayed from the writer thread, keeping SQLite's `code` for classification. */
+export class SqliteWriterError extends Error {
+  override readonly name = 'SqliteWriterError'
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message)
+  }
+}
+
 /**
- * Main-thread side of the writer thread. One request at a time is in flight per batch; a dead
- * worker fails what it held (those items were not acknowledged) and is restarted on next use.
+ * Main-thread side of the writer thread. Requests run one after another there; a dead thread
+ * fails what it held (those items were not acknowledged) and is restarted on next use.
  */
 export class SqliteWriterClient {
   private worker: Worker | undefined
@@ -17,19 +40,18 @@ export class SqliteWriterClient {
   private readonly pending = new Map<number, Pending>()
 
   constructor(
-    private readonly options: SqliteStoreOptions,
+    private readonly options: SqliteConnectionOptions & { lookupIndexIntervalMs?: number },
     private readonly script: URL,
   ) {}
 
   private start(): Worker {
-    const { writer: _w, ...data } = this.options
-    const w = new Worker(this.script, { workerData: data })
-    w.on('message', (m: { id: number; ok: boolean; result?: WriteResult; error?: string }) => {
+    const w = new Worker(this.script, { workerData: this.options })
+    w.on('message', (m: Reply) => {
       const p = this.pending.get(m.id)
       if (!p) return
       this.pending.delete(m.id)
-      if (m.ok) p.resolve(m.result as WriteResult)
-      else p.reject(new Error(m.error))
+      if (m.ok) p.resolve(m.result)
+      else p.reject(new SqliteWriterError(m.error.message, m.error.code))
     })
     const fail = (e: Error) => {
       if (this.worker === w) this.worker = undefined
@@ -42,17 +64,21 @@ export class SqliteWriterClient {
     return w
   }
 
-  private call<T>(op: 'write' | 'close', batch?: WriteBatch): Promise<T> {
+  private call<T>(request: WithoutId<WriterRequest>): Promise<T> {
     const w = this.worker ?? this.start()
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (r: WriteResult) => void, reject })
-      w.postMessage({ id, op, batch })
+      this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject })
+      w.postMessage({ ...request, id })
     })
   }
 
   writeBatch(batch: WriteBatch): Promise<WriteResult> {
-    return this.call<WriteResult>('write', batch)
+    return this.call<WriteResult>({ op: 'write', batch })
+  }
+
+  advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): Promise<boolean> {
+    return this.call<boolean>({ op: 'advance', consumer, from, to, writes, nowMs })
   }
 
   /** Closes the writer's connection and ends the thread. Idempotent. */
@@ -60,7 +86,7 @@ export class SqliteWriterClient {
     const w = this.worker
     if (!w) return
     try {
-      await this.call('close')
+      await this.call({ op: 'close' })
     } catch {
       // Already gone.
     }

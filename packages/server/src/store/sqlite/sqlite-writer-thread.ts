@@ -1,29 +1,44 @@
 /**
- * Worker-thread entry of the SQLite writer: owns one write connection, runs group commits and
- * the background look-up indexing, so that the collector's event loop keeps parsing requests
- * while a commit waits for fsync.
+ * Worker-thread entry of the SQLite writer: owns one write connection, runs group commits,
+ * consumer writes and the background look-up indexing, so that the collector's event loop keeps
+ * parsing requests while a commit waits for fsync.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import type { WriteBatch } from '../store.js'
-import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js'
-
-interface Request {
-  id: number
-  op: 'write' | 'close'
-  batch?: WriteBatch
-}
+import { openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
+import type { WriterRequest } from './sqlite-writer-client.js'
+import { LOOKUP_CHUNK, SqliteWriter } from './sqlite-writer.js'
 
 const port = parentPort
 if (port) {
-  const store = new SqliteStore({ ...(workerData as SqliteStoreOptions), writer: 'inline' })
-  port.on('message', (m: Request) => {
-    if (m.op === 'close') {
-      void store.close().then(() => port.postMessage({ id: m.id, ok: true }))
-      return
+  const o = workerData as SqliteConnectionOptions & { lookupIndexIntervalMs?: number }
+  const conn = openSqliteConnection(o)
+  const writer = new SqliteWriter(conn.db, conn.limitWal)
+  const every = o.lookupIndexIntervalMs ?? 1000
+  let timer: NodeJS.Timeout | undefined
+  if (every > 0) {
+    timer = setInterval(() => {
+      try {
+        // Chunks keep each pass short; messages queue behind it only that long.
+        while (writer.indexLookups(LOOKUP_CHUNK) === LOOKUP_CHUNK) {}
+      } catch {
+        // Busy: the next tick retries; queries stay exact meanwhile.
+      }
+    }, every)
+  }
+  port.on('message', (m: WriterRequest) => {
+    try {
+      if (m.op === 'close') {
+        if (timer) clearInterval(timer)
+        conn.db.close()
+        port.postMessage({ id: m.id, ok: true })
+      } else if (m.op === 'write') {
+        port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
+      } else {
+        port.postMessage({ id: m.id, ok: true, result: writer.advance(m.consumer, m.from, m.to, m.writes, m.nowMs) })
+      }
+    } catch (e) {
+      const err = e as { message?: string; code?: string }
+      port.postMessage({ id: m.id, ok: false, error: { message: err?.message ?? String(e), code: err?.code } })
     }
-    store.writeBatch(m.batch!).then(
-      (result) => port.postMessage({ id: m.id, ok: true, result }),
-      (e: unknown) => port.postMessage({ id: m.id, ok: false, error: e instanceof Error ? e.message : String(e) }),
-    )
   })
 }

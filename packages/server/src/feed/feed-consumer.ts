@@ -1,0 +1,21 @@
+import type { CompiledWrite, CommittedBatch, DerivedStore } from '../store/store.js'
+
+/** What a consumer gets besides the batches. */
+export interface FeedContext {
+  /** Read access to derived data (the consumer's own tables included) and its dialect. */
+  derived: DerivedStore
+}
+
+/**
+ * A reader that derives state from committed batches (aggregates, profiles, the audit chain).
+ * It sees every committed batch exactly once, in commit order: the runner moves its watermark in
+ * the same transaction as the writes `apply` returns, so a crash at any instant neither skips nor
+ * repeats a batch. `apply` must not write anything itself (return the writes instead) and may be
+ * called again for the same batches if a previous call's writes never committed.
+ */
+export interface FeedConsumer {
+  /** Stable name: the key of its watermark. */
+  readonly name: string
+  /** Writes that bring the derived state past `batches` (compiled with `ctx.derived.db`). */
+  apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]>
+}

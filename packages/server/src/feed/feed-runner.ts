@@ -1,0 +1,149 @@
+import type { Logger } from '../logging/logger.js'
+import type { LogScanner, Store } from '../store/store.js'
+import type { FeedConsumer } from './feed-consumer.js'
+
+/** Options of {@link FeedRunner}. */
+export interface FeedRunnerOptions {
+  /** How often an idle consumer looks for new batches without being poked, ms. Default 200. */
+  pollMs?: number
+  /** Most batches handed to one `apply`. Default 100. */
+  maxBatches?: number
+  /** Most rows handed to one `apply` (a batch is never cut). Default 20 000. */
+  maxRows?: number
+  /** First wait after a failure; doubles up to 5 s. Default 100 ms. */
+  retryMs?: number
+  logger?: Logger
+  /** Epoch-ms clock. Default `Date.now`. */
+  now?: () => number
+  /** Told after each applied step: lag in positions and in ms since the applied batches committed. */
+  onProgress?: (consumer: string, p: FeedProgress) => void
+}
+
+/** Where one consumer stands. */
+export interface FeedProgress {
+  /** Last commit position it applied. */
+  position: number
+  /** Commit time of the last batch it applied, epoch ms (0 before the first). */
+  committedMs: number
+  /** When it applied it, epoch ms. */
+  appliedMs: number
+}
+
+const sleep = (ms: number, signal: { wake?: () => void }) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms)
+    function done() {
+      clearTimeout(t)
+      signal.wake = undefined
+      resolve()
+    }
+    signal.wake = done
+  })
+
+/**
+ * Runs feed consumers off the request path, each in its own loop from its own watermark: read the
+ * batches after it, let the consumer derive its writes, commit them with the new watermark (a
+ * compare-and-set, so two runners of one consumer never both apply a batch). A commit pokes the
+ * loops ({@link poke}); otherwise they poll. Failures are retried with back-off, never skipped.
+ */
+export class FeedRunner {
+  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress'>> & Pick<FeedRunnerOptions, 'logger' | 'onProgress'>
+  private readonly loops: Promise<void>[] = []
+  private readonly wakers: { wake?: () => void }[] = []
+  private readonly progress = new Map<string, FeedProgress>()
+  private stopping = false
+  private started = false
+
+  constructor(
+    private readonly store: Pick<Store, 'derived'> & Pick<LogScanner, 'readBatches' | 'commitHead'>,
+    private readonly consumers: readonly FeedConsumer[],
+    options: FeedRunnerOptions = {},
+  ) {
+    this.o = {
+      pollMs: options.pollMs ?? 200,
+      maxBatches: options.maxBatches ?? 100,
+      maxRows: options.maxRows ?? 20_000,
+      retryMs: options.retryMs ?? 100,
+      now: options.now ?? Date.now,
+      logger: options.logger,
+      onProgress: options.onProgress,
+    }
+  }
+
+  /** Starts one loop per consumer. Idempotent. */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    for (const c of this.consumers) {
+      const waker: { wake?: () => void } = {}
+      this.wakers.push(waker)
+      this.loops.push(this.loop(c, waker))
+    }
+  }
+
+  /** New batches were committed: consumers look now instead of at their next poll. */
+  poke(): void {
+    for (const w of this.wakers) w.wake?.()
+  }
+
+  /** Where each consumer stands (after its first step). */
+  status(): ReadonlyMap<string, FeedProgress> {
+    return this.progress
+  }
+
+  /**
+   * Applies every batch committed before the call, for every consumer, in this process (tests,
+   * benches, tools). Safe beside running loops: the watermark arbitrates.
+   */
+  async catchUp(): Promise<void> {
+    const head = await this.store.commitHead()
+    for (const c of this.consumers) {
+      while ((await this.step(c)) && (await this.store.derived.watermark(c.name)) < head) {}
+    }
+  }
+
+  /** Stops the loops after their current step. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.poke()
+    await Promise.all(this.loops)
+  }
+
+  /** One read-apply-commit step; true when it applied something. */
+  private async step(c: FeedConsumer): Promise<boolean> {
+    const derived = this.store.derived
+    const from = await derived.watermark(c.name)
+    const batches = await this.store.readBatches(from, { maxBatches: this.o.maxBatches, maxRows: this.o.maxRows })
+    const last = batches[batches.length - 1]
+    if (!last) return false
+    const writes = await c.apply(batches, { derived })
+    if (!(await derived.advance(c.name, from, last.position, writes))) return true // someone else moved it: read again
+    const p = { position: last.position, committedMs: last.committedMs, appliedMs: this.o.now() }
+    this.progress.set(c.name, p)
+    this.o.onProgress?.(c.name, p)
+    return true
+  }
+
+  private async loop(c: FeedConsumer, waker: { wake?: () => void }): Promise<void> {
+    let wait = this.o.retryMs
+    let failures = 0
+    while (!this.stopping) {
+      try {
+        const busy = await this.step(c)
+        if (failures > 0) this.o.logger?.info(`feed: consumer ${c.name} recovered after ${failures} failures`)
+        failures = 0
+        wait = this.o.retryMs
+        if (!busy) await sleep(this.o.pollMs, waker)
+      } catch (e) {
+        failures++
+        // One line for the first failure and then every tenth, not one per retry.
+        if (failures === 1 || failures % 10 === 0) {
+          this.o.logger?.warn(`feed: consumer ${c.name} failed (${failures}×), retrying in ${wait} ms: ${(e as Error).message}`)
+        }
+        // Not wakeable: a stream of commits must not turn the back-off into a tight retry loop.
+        await sleep(wait, {})
+        wait = Math.min(wait * 2, 5_000)
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Conformance of the LogScanner part: the commit feed and streaming scans. Called by
+ * `describeStoreConformance` for every adapter.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { eventRecord, feedbackRecord } from './store-conformance.test-suite.js'
+import type { LoggedEvent, Store } from './store.js'
+
+async function collect(it: AsyncIterable<LoggedEvent[]>): Promise<{ ids: string[]; chunks: number[] }> {
+  const ids: string[] = []
+  const chunks: number[] = []
+  for await (const chunk of it) {
+    chunks.push(chunk.length)
+    ids.push(...chunk.map((e) => e.id))
+  }
+  return { ids, chunks }
+}
+
+export function describeLogScannerConformance(name: string, makeStore: () => Promise<Store>): void {
+  describe(`LogScanner conformance: ${name}`, () => {
+    let store: Store
+    beforeEach(async () => {
+      store = await makeStore()
+      await store.migrate()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+
+    it('feeds committed batches in commit order with exactly the rows they inserted', async () => {
+      expect(await store.commitHead()).toBe(0)
+      expect(await store.readBatches(0)).toEqual([])
+      await store.writeBatch({
+        events: [eventRecord({ id: 'a' }), eventRecord({ id: 'b' })],
+        feedback: [feedbackRecord({ id: 'f1', eventId: 'a' })],
+      })
+      // A batch of a duplicate, a conflict and one new item: only the new one is in the feed.
+      await store.writeBatch({
+        events: [eventRecord({ id: 'a' }), { ...eventRecord({ id: 'b' }), body: '{"other":1}' }, eventRecord({ id: 'c' })],
+        feedback: [],
+      })
+      await store.writeBatch({ events: [], feedback: [feedbackRecord({ id: 'f2', eventId: 'zz' })] })
+      const head = await store.commitHead()
+      const batches = await store.readBatches(0)
+      expect(batches).toHaveLength(3)
+      expect(batches.map((b) => b.position)).toEqual([...batches.map((b) => b.position)].sort((x, y) => x - y))
+      expect(batches[2]!.position).toBe(head)
+      expect(batches.map((b) => b.events.map((e) => e.id))).toEqual([['a', 'b'], ['c'], []])
+      expect(batches.map((b) => b.feedback.map((f) => f.id))).toEqual([['f1'], [], ['f2']])
+      for (const b of batches) {
+        expect(b.committedMs).toBeGreaterThan(0)
+        for (const e of b.events) expect(e.batch).toBe(b.position)
+        for (const f of b.feedback) expect(f.batch).toBe(b.position)
+      }
+      const c = batches[1]!.events[0]!
+      expect(c).toMatchObject({ project: 'p1', id: 'c', model: 'm', version: '1', stage: 'primary', status: 'ok' })
+      expect(JSON.parse(c.body)).toMatchObject({ id: 'c', model: { name: 'm' } })
+      expect(batches[2]!.feedback[0]).toMatchObject({ eventId: 'zz', name: 'thumbs' })
+      // From a watermark: only what follows it.
+      expect((await store.readBatches(batches[0]!.position)).map((b) => b.position)).toEqual([batches[1]!.position, batches[2]!.position])
+      expect(await store.readBatches(head)).toEqual([])
+    })
+
+    it('cuts reads by batches and rows but never splits a batch', async () => {
+      for (let i = 0; i < 5; i++)
+        await store.writeBatch({ events: [eventRecord({ id: `x${i}a` }), eventRecord({ id: `x${i}b` })], feedback: [] })
+      expect(await store.readBatches(0, { maxBatches: 2 })).toHaveLength(2)
+      const cut = await store.readBatches(0, { maxRows: 3 })
+      expect(cut).toHaveLength(1)
+      expect(cut[0]!.events).toHaveLength(2)
+      expect(await store.readBatches(0, { maxRows: 1 })).toHaveLength(1)
+    })
+
+    it('scans events in ascending commit order within bounds, filters included, chunk by chunk', async () => {
+      const ids: string[] = []
+      for (let b = 0; b < 6; b++) {
+        const evs = Array.from({ length: 7 }, (_, i) =>
+          eventRecord({ id: `s${b}-${i}`, model: i % 2 ? 'odd' : 'even', version: String(b % 3), tsMs: Date.UTC(2026, 10, 1 + b, i) }),
+        )
+        ids.push(...evs.map((e) => e.id))
+        await store.writeBatch({ events: evs, feedback: [feedbackRecord({ id: `fb${b}`, eventId: `s${b}-0` })] })
+      }
+      await store.writeBatch({ events: [eventRecord({ id: 'other', project: 'p2' })], feedback: [] })
+      const head = await store.commitHead()
+      const all = await collect(store.scanEvents('p1', {}, { upTo: head }, 10))
+      expect(all.ids).toEqual(ids)
+      expect(all.chunks).toEqual([10, 10, 10, 10, 2])
+      const positions = (await store.readBatches(0)).map((b) => b.position)
+      // Bounds by commit position: (after, upTo].
+      const mid = await collect(store.scanEvents('p1', {}, { after: positions[1]!, upTo: positions[3]! }))
+      expect(mid.ids).toEqual(ids.slice(14, 28))
+      const odd = await collect(store.scanEvents('p1', { model: 'odd', versions: ['0', '2'] }, { upTo: head }))
+      expect(odd.ids).toEqual(ids.filter((id) => Number(id.split('-')[1]) % 2 === 1 && ['0', '2', '3', '5'].includes(id[1]!)))
+      const days = await collect(store.scanEvents('p1', { fromMs: Date.UTC(2026, 10, 3), toMs: Date.UTC(2026, 10, 5) }, { upTo: head }))
+      expect(days.ids).toEqual(ids.slice(14, 28))
+      const withFb = await collect(store.scanEvents('p1', { hasFeedback: true }, { upTo: head }))
+      expect(withFb.ids).toEqual(['s0-0', 's1-0', 's2-0', 's3-0', 's4-0', 's5-0'])
+      expect((await collect(store.scanEvents('p1', { model: 'none' }, { upTo: head }))).ids).toEqual([])
+      expect((await collect(store.scanEvents('p1', { versions: [] }, { upTo: head }))).ids).toEqual([])
+    })
+
+    it('does not show rows committed after the bound a scan took, even while it runs', async () => {
+      await store.writeBatch({ events: Array.from({ length: 30 }, (_, i) => eventRecord({ id: `before${i}` })), feedback: [] })
+      const upTo = await store.commitHead()
+      const seen: string[] = []
+      let wrote = false
+      for await (const chunk of store.scanEvents('p1', {}, { upTo }, 10)) {
+        seen.push(...chunk.map((e) => e.id))
+        if (!wrote) {
+          wrote = true
+          await store.writeBatch({ events: [eventRecord({ id: 'during' })], feedback: [] })
+        }
+      }
+      expect(seen).toHaveLength(30)
+      expect(seen).not.toContain('during')
+      const after = await collect(store.scanEvents('p1', {}, { after: upTo, upTo: await store.commitHead() }))
+      expect(after.ids).toEqual(['during'])
+    })
+
+    it('looks feedback up for many events at once, bounded by commit position', async () => {
+      await store.writeBatch({
+        events: [eventRecord({ id: 'e1' }), eventRecord({ id: 'e2' })],
+        feedback: [feedbackRecord({ id: 'k1', eventId: 'e1' }), feedbackRecord({ id: 'k2', eventId: 'e1', name: 'label' })],
+      })
+      const upTo = await store.commitHead()
+      await store.writeBatch({
+        events: [],
+        feedback: [feedbackRecord({ id: 'k3', eventId: 'e2' }), feedbackRecord({ id: 'k4', eventId: 'e1', project: 'p2' })],
+      })
+      const sorted = (rows: { id: string }[]) => rows.map((r) => r.id).sort()
+      expect(sorted(await store.feedbackForEvents('p1', ['e1', 'e2', 'nope'], upTo))).toEqual(['k1', 'k2'])
+      expect(sorted(await store.feedbackForEvents('p1', ['e1', 'e2'], await store.commitHead()))).toEqual(['k1', 'k2', 'k3'])
+      expect(await store.feedbackForEvents('p1', [], upTo)).toEqual([])
+      const many = Array.from({ length: 2500 }, (_, i) => `nope${i}`)
+      expect(sorted(await store.feedbackForEvents('p1', [...many, 'e2'], await store.commitHead()))).toEqual(['k3'])
+    })
+  })
+}

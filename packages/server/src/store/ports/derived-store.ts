@@ -1,0 +1,34 @@
+import type { Kysely } from 'kysely'
+
+/**
+ * A write statement ready to run: SQL in the store's dialect with its parameters, as Kysely's
+ * `query.compile()` makes it. Plain data, so it can cross to a writer thread.
+ */
+export interface CompiledWrite {
+  readonly sql: string
+  readonly parameters: readonly unknown[]
+}
+
+/**
+ * Where feed consumers keep what they derive (aggregates, profiles, the audit chain), next to a
+ * durable watermark per consumer. A consumer's writes and its watermark move in one transaction,
+ * so a crash at any instant neither skips nor double-counts a batch.
+ *
+ * Queries are written once with Kysely and run on either store: reads through {@link db},
+ * writes compiled (`query.compile()`) and handed to {@link advance}, which the SQLite adapter runs
+ * on its writer thread between group commits and PostgreSQL in one transaction.
+ */
+export interface DerivedStore {
+  /** `sqlite` or `postgres`: for the few statements whose SQL differs. */
+  readonly dialect: 'sqlite' | 'postgres'
+  /** Read access for consumers and for the endpoints that answer from derived data. */
+  readonly db: Kysely<any>
+  /** The consumer's watermark: the last commit position it applied (0 when new). */
+  watermark(consumer: string): Promise<number>
+  /**
+   * In one transaction: moves the consumer's watermark from `from` to `to` (compare-and-set) and
+   * runs `writes`. Resolves false, changing nothing, when the watermark is no longer `from`
+   * (another instance advanced it); the caller re-reads and retries.
+   */
+  advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean>
+}

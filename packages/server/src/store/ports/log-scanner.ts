@@ -1,0 +1,88 @@
+import type { EventFilter } from './record-reader.js'
+
+/**
+ * The log as readers that derive state see it: committed batches in commit order (the commit
+ * feed), and streaming scans bounded by a commit position so rows committed during a scan never
+ * appear in it.
+ *
+ * A **commit position** is a batch's place in commit order: 1, 2, 3… with every position up to
+ * the head committed and visible. SQLite's single writer makes its batch numbers that order;
+ * PostgreSQL, whose concurrent writers commit out of sequence order, stamps positions after
+ * commit with a single sequencer.
+ */
+
+/** An event row as the log holds it. */
+export interface LoggedEvent {
+  project: string
+  id: string
+  /** Row number: ascending within a batch and across batches of the same store. */
+  seq: number
+  /** Commit position of the batch that inserted it. */
+  batch: number
+  tsMs: number
+  receivedMs: number
+  model: string
+  version: string
+  stage: string
+  status: string
+  sessionId: string | null
+  userId: string | null
+  arm: string | null
+  shadowOf: string | null
+  /** The stored JSON text. */
+  body: string
+}
+
+/** A feedback row as the log holds it. */
+export interface LoggedFeedback {
+  project: string
+  id: string
+  seq: number
+  /** Commit position of the batch that inserted it. */
+  batch: number
+  eventId: string
+  name: string
+  tsMs: number
+  receivedMs: number
+  body: string
+}
+
+/** One committed batch with the rows it inserted (never the duplicates or conflicts it refused). */
+export interface CommittedBatch {
+  position: number
+  committedMs: number
+  events: LoggedEvent[]
+  feedback: LoggedFeedback[]
+}
+
+/** Limits of one {@link LogScanner.readBatches} call. */
+export interface ReadBatchesOptions {
+  /** Most batches returned. Default 100. */
+  maxBatches?: number
+  /** Stop adding batches once this many rows are held (a batch is never cut). Default 20 000. */
+  maxRows?: number
+}
+
+/** Commit positions a scan reads: `after < batch <= upTo`. */
+export interface ScanBounds {
+  /** Exclusive lower bound. Default 0 (from the start). */
+  after?: number
+  /** Inclusive upper bound, usually the head taken when the scan started. */
+  upTo: number
+}
+
+/** Reading the committed log in order. */
+export interface LogScanner {
+  /** The highest commit position; every batch up to it is committed and visible. 0 for an empty log. */
+  commitHead(): Promise<number>
+  /** Committed batches after `after`, in commit order, with their inserted rows. */
+  readBatches(after: number, options?: ReadBatchesOptions): Promise<CommittedBatch[]>
+  /**
+   * Events of a project matching `filter` (the `GET /v1/events` filters, `versions` too) within
+   * `bounds`, streamed in ascending commit order (position, then row number), `chunkSize` rows at a
+   * time (default 1 000), holding one chunk in memory.
+   */
+  scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<LoggedEvent[]>
+  /** Feedback of these events committed at or before `upTo` (one query per call, not per event), any order. */
+  feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]>
+}

@@ -1,0 +1,29 @@
+import type Database from 'better-sqlite3'
+import { Kysely, SqliteDialect } from 'kysely'
+import type { CompiledWrite, DerivedStore } from '../ports/derived-store.js'
+
+/**
+ * Derived data in the SQLite file. Reads go through Kysely on the store's connection; writes go
+ * to whoever owns the write connection (the writer thread, or the store itself inline), so they
+ * interleave with group commits instead of fighting them for the lock.
+ */
+export class SqliteDerivedStore implements DerivedStore {
+  readonly dialect = 'sqlite' as const
+  readonly db: Kysely<any>
+
+  constructor(
+    private readonly conn: Database.Database,
+    private readonly write: (consumer: string, from: number, to: number, writes: readonly CompiledWrite[]) => Promise<boolean>,
+  ) {
+    this.db = new Kysely<any>({ dialect: new SqliteDialect({ database: conn }) })
+  }
+
+  async watermark(consumer: string): Promise<number> {
+    const v = this.conn.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck().get(consumer) as number | undefined
+    return v ?? 0
+  }
+
+  advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean> {
+    return this.write(consumer, from, to, writes)
+  }
+}

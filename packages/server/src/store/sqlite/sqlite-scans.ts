@@ -1,0 +1,119 @@
+import type Database from 'better-sqlite3'
+import type { CommittedBatch, LogScanner, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
+import type { EventFilter } from '../ports/record-reader.js'
+import { eventWhere } from '../sql-filters.js'
+
+const EVENT_COLUMNS = `e.project, e.id, e.seq, e.batch, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.model, e.version, e.stage, e.status,
+  e.session_id AS sessionId, e.user_id AS userId, e.arm, e.shadow_of AS shadowOf, e.body`
+const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.batch, f.event_id AS eventId, f.name, f.ts_ms AS tsMs, f.received_ms AS receivedMs, f.body`
+
+interface BatchRow {
+  seq: number
+  committedMs: number
+  events: number
+  feedback: number
+  eventsHi: number
+  feedbackHi: number
+}
+
+/**
+ * The committed log of the SQLite file. One writer makes batch numbers the commit order, and the
+ * rows of a batch occupy one rowid range (a transaction inserts them with nothing in between), so
+ * the feed and the scans walk rowid ranges recorded per batch (`events_hi`, `feedback_hi`) and
+ * need no index on `batch`. Rowids are never reused because rows are never deleted from the end
+ * of the log (erasure keeps a tombstone row).
+ */
+export class SqliteLogScanner implements LogScanner {
+  private s: ReturnType<SqliteLogScanner['prepare']> | undefined
+
+  constructor(private readonly db: Database.Database) {}
+
+  private prepare() {
+    const db = this.db
+    return {
+      head: db.prepare('SELECT coalesce(max(seq), 0) FROM batches').pluck(),
+      batches: db.prepare(
+        `SELECT seq, committed_ms AS committedMs, events, feedback, events_hi AS eventsHi, feedback_hi AS feedbackHi
+           FROM batches WHERE seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      his: db.prepare('SELECT events_hi AS eventsHi, feedback_hi AS feedbackHi FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
+      eventRange: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`),
+      feedbackRange: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`),
+      feedbackOf: db.prepare(
+        `SELECT ${FEEDBACK_COLUMNS} FROM feedback f
+          WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
+      ),
+    }
+  }
+
+  private get st() {
+    this.s ??= this.prepare()
+    return this.s
+  }
+
+  /** Row ranges up to batch `position`: the highest event and feedback rowids it had committed. */
+  private his(position: number): { eventsHi: number; feedbackHi: number } {
+    if (position <= 0) return { eventsHi: 0, feedbackHi: 0 }
+    return (this.st.his.get(position) as { eventsHi: number; feedbackHi: number } | undefined) ?? { eventsHi: 0, feedbackHi: 0 }
+  }
+
+  async commitHead(): Promise<number> {
+    return this.st.head.get() as number
+  }
+
+  async readBatches(after: number, o: ReadBatchesOptions = {}): Promise<CommittedBatch[]> {
+    const maxRows = o.maxRows ?? 20_000
+    const rows = this.st.batches.all(after, o.maxBatches ?? 100) as BatchRow[]
+    const picked: BatchRow[] = []
+    let held = 0
+    for (const b of rows) {
+      if (picked.length > 0 && held + b.events + b.feedback > maxRows) break
+      picked.push(b)
+      held += b.events + b.feedback
+    }
+    const last = picked[picked.length - 1]
+    if (!last) return []
+    const lo = this.his(after)
+    const events = this.st.eventRange.all(lo.eventsHi, last.eventsHi) as LoggedEvent[]
+    const feedback = this.st.feedbackRange.all(lo.feedbackHi, last.feedbackHi) as LoggedFeedback[]
+    const byPosition = new Map<number, CommittedBatch>()
+    const out = picked.map((b) => {
+      const c: CommittedBatch = { position: b.seq, committedMs: b.committedMs, events: [], feedback: [] }
+      byPosition.set(b.seq, c)
+      return c
+    })
+    for (const e of events) byPosition.get(e.batch)?.events.push(e)
+    for (const f of feedback) byPosition.get(f.batch)?.feedback.push(f)
+    return out
+  }
+
+  async *scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<LoggedEvent[]> {
+    let lo = this.his(bounds.after ?? 0).eventsHi
+    let hi = this.his(bounds.upTo).eventsHi
+    if (hi <= lo) return
+    // Narrow the rowid range with the indexes first (events arrive roughly in time order, so a
+    // model or time filter usually covers a short range); then walk rowids, rechecking every
+    // predicate, in chunks whose queries hold no cursor open between them.
+    const indexed = eventWhere(project, filter, undefined, () => '?')
+    const span = this.db
+      .prepare(`SELECT min(e.seq) AS lo, max(e.seq) AS hi FROM events e WHERE ${indexed.sql} AND e.seq > ? AND e.seq <= ?`)
+      .get(...indexed.params, lo, hi) as { lo: number | null; hi: number | null }
+    if (span.lo === null || span.hi === null) return
+    lo = span.lo - 1
+    hi = span.hi
+    const w = eventWhere(project, filter, undefined, () => '?', true)
+    const page = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
+    for (;;) {
+      const rows = page.all(lo, hi, ...w.params, chunkSize) as LoggedEvent[]
+      if (rows.length === 0) return
+      lo = rows[rows.length - 1]!.seq
+      yield rows
+      if (rows.length < chunkSize) return
+    }
+  }
+
+  async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
+    if (eventIds.length === 0) return []
+    return this.st.feedbackOf.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi) as LoggedFeedback[]
+  }
+}

@@ -1,0 +1,166 @@
+import type Database from 'better-sqlite3'
+import type { CompiledWrite } from '../ports/derived-store.js'
+import type { WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
+import { sameJsonContent } from '../same-content.js'
+
+/** Look-up keys kept in `event_keys`, by column. */
+export const LOOKUP_KINDS = [
+  { kind: 1, column: 'session_id', filter: 'sessionId' },
+  { kind: 2, column: 'user_id', filter: 'userId' },
+  { kind: 3, column: 'arm', filter: 'arm' },
+] as const
+
+/** Rows indexed per look-up pass (bounds how long one pass holds the connection). */
+export const LOOKUP_CHUNK = 20_000
+
+function statements(db: Database.Database) {
+  return {
+    newBatch: db.prepare('INSERT INTO batches (committed_ms) VALUES (?)'),
+    // The row ranges let the commit feed read a batch's rows by rowid, with no index on `batch`.
+    closeBatch: db.prepare(
+      `UPDATE batches SET events = ?, feedback = ?,
+         events_hi = coalesce((SELECT max(seq) FROM events), 0), feedback_hi = coalesce((SELECT max(seq) FROM feedback), 0)
+       WHERE seq = ?`,
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO events (project, id, ts_ms, received_ms, model, version, stage, status, session_id, user_id, arm, shadow_of, batch, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
+    ),
+    eventBody: db.prepare('SELECT body FROM events WHERE project = ? AND id = ?').pluck(),
+    insertFeedback: db.prepare(
+      `INSERT INTO feedback (project, id, event_id, name, ts_ms, received_ms, batch, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
+    ),
+    feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
+    position: db.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck(),
+    setPosition: db.prepare(
+      `INSERT INTO feed_consumers (name, position, updated_ms) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms`,
+    ),
+    lookupWatermark: db.prepare("SELECT value FROM meta WHERE name = 'lookup_watermark'").pluck(),
+    setLookupWatermark: db.prepare("UPDATE meta SET value = ? WHERE name = 'lookup_watermark'"),
+    maxEventSeq: db.prepare('SELECT max(seq) FROM events').pluck(),
+    copyKeys: LOOKUP_KINDS.map((k) =>
+      db.prepare(
+        `INSERT OR IGNORE INTO event_keys (project, kind, key, seq)
+         SELECT project, ${k.kind}, ${k.column}, seq FROM events WHERE seq > ? AND seq <= ? AND ${k.column} IS NOT NULL`,
+      ),
+    ),
+  }
+}
+
+/**
+ * Everything that writes the SQLite file: group commits, consumer writes with their watermark,
+ * and look-up indexing. One instance per write connection: the writer thread's, or the store's
+ * own when commits run inline. Synchronous; one transaction at a time.
+ */
+export class SqliteWriter {
+  private s: ReturnType<typeof statements> | undefined
+  private readonly compiled = new Map<string, Database.Statement>()
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly afterCommit: () => void = () => undefined,
+  ) {}
+
+  private get st() {
+    this.s ??= statements(this.db)
+    return this.s
+  }
+
+  /** One group commit: a new batch, every item inserted or told duplicate/conflict. */
+  writeBatch(batch: WriteBatch): WriteResult {
+    const s = this.st
+    const result = this.db
+      .transaction((): WriteResult => {
+        const batchSeq = Number(s.newBatch.run(Date.now()).lastInsertRowid)
+        const events: WriteOutcome[] = new Array(batch.events.length)
+        const feedback: WriteOutcome[] = new Array(batch.feedback.length)
+        let nEvents = 0
+        let nFeedback = 0
+        for (let i = 0; i < batch.events.length; i++) {
+          const e = batch.events[i]!
+          const r = s.insertEvent.run(
+            e.project,
+            e.id,
+            e.tsMs,
+            e.receivedMs,
+            e.model,
+            e.version,
+            e.stage,
+            e.status,
+            e.sessionId,
+            e.userId,
+            e.arm,
+            e.shadowOf,
+            batchSeq,
+            e.body,
+          )
+          if (r.changes === 1) {
+            events[i] = 'inserted'
+            nEvents++
+          } else {
+            events[i] = sameJsonContent(s.eventBody.get(e.project, e.id) as string, e.body) ? 'duplicate' : 'conflict'
+          }
+        }
+        for (let i = 0; i < batch.feedback.length; i++) {
+          const f = batch.feedback[i]!
+          const r = s.insertFeedback.run(f.project, f.id, f.eventId, f.name, f.tsMs, f.receivedMs, batchSeq, f.body)
+          if (r.changes === 1) {
+            feedback[i] = 'inserted'
+            nFeedback++
+          } else {
+            feedback[i] = sameJsonContent(s.feedbackBody.get(f.project, f.id) as string, f.body) ? 'duplicate' : 'conflict'
+          }
+        }
+        s.closeBatch.run(nEvents, nFeedback, batchSeq)
+        return { batchSeq, events, feedback }
+      })
+      .immediate()
+    this.afterCommit()
+    return result
+  }
+
+  /** A consumer's writes and its watermark, in one transaction; false when the watermark moved. */
+  advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): boolean {
+    const s = this.st
+    const ok = this.db
+      .transaction((): boolean => {
+        const at = (s.position.get(consumer) as number | undefined) ?? 0
+        if (at !== from) return false
+        for (const w of writes) {
+          let stmt = this.compiled.get(w.sql)
+          if (!stmt) {
+            stmt = this.db.prepare(w.sql)
+            // Consumers issue a handful of distinct statements; cap the cache anyway.
+            if (this.compiled.size < 500) this.compiled.set(w.sql, stmt)
+          }
+          stmt.run(...(w.parameters as unknown[]))
+        }
+        s.setPosition.run(consumer, to, nowMs)
+        return true
+      })
+      .immediate()
+    this.afterCommit()
+    return ok
+  }
+
+  /**
+   * Copies session/user/arm keys of up to `maxRows` not-yet-indexed events into `event_keys`
+   * and advances the look-up watermark. Returns how many events it covered.
+   */
+  indexLookups(maxRows = LOOKUP_CHUNK): number {
+    const s = this.st
+    return this.db
+      .transaction(() => {
+        const wm = s.lookupWatermark.get() as number
+        const max = (s.maxEventSeq.get() as number | null) ?? 0
+        const hi = Math.min(max, wm + maxRows)
+        if (hi <= wm) return 0
+        for (const ins of s.copyKeys) ins.run(wm, hi)
+        s.setLookupWatermark.run(hi)
+        return hi - wm
+      })
+      .immediate()
+  }
+}
