@@ -5,8 +5,12 @@ import path from 'node:path'
 import { serve } from '@hono/node-server'
 import { isLoopbackHost, type ServerConfig } from './config.js'
 import { InferlogError } from './errors.js'
+import { defaultConsumers } from './feed/default-consumers.js'
+import { feedMetrics } from './feed/feed-metrics.js'
+import { FeedRunner } from './feed/feed-runner.js'
 import { createApp, type InferlogApp } from './http/create-app.js'
 import { type Logger, stderrLogger } from './logging/logger.js'
+import { createMetrics } from './metrics.js'
 import { openQueue } from './queue/open-queue.js'
 import type { Queue } from './queue/queue.js'
 import { QueueWriter } from './queue/queue-writer.js'
@@ -21,6 +25,8 @@ export interface RunningServer {
   open: boolean
   core: InferlogApp
   store: Store
+  /** The commit feed's consumers, when this process commits to the log itself (not in queue mode). */
+  feed: FeedRunner | undefined
   /** The scale-out queue accepted items are published to, when `queueUrl` is set. */
   queue: Queue | undefined
   /** Stops listening, commits (or publishes) what is queued, closes queue and store. Idempotent. */
@@ -76,8 +82,14 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     )
     limits = { ...limits, maxEventBytes: queue.maxItemBytes }
   }
+  // Embedded, this process commits, so it runs the commit feed's consumers; behind a queue the
+  // workers commit and run them.
+  const metrics = createMetrics()
+  const feed = queue ? undefined : new FeedRunner(store, defaultConsumers(), { logger, onProgress: feedMetrics(metrics.registry) })
   const core = createApp({
     store,
+    metrics,
+    ...(feed ? { onCommit: () => feed.poke() } : {}),
     limits,
     writeQueue: config.writeQueue,
     auth: config.auth,
@@ -112,6 +124,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     await store.close()
     throw e
   }
+  feed?.start()
   server.maxConnections = h.maxConnections
   // A socket with no traffic for this long is closed: connections that never send a byte, and
   // requests whose client stalls between chunks of the body.
@@ -127,6 +140,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     open,
     core,
     store,
+    feed,
     queue,
     close: () =>
       (closing ??= (async () => {
@@ -136,6 +150,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
           server.closeIdleConnections()
         })
         await core.close()
+        await feed?.stop()
         await queue?.close()
         await store.close()
       })()),

@@ -16,6 +16,8 @@ export interface FeedContext {
 export interface FeedConsumer {
   /** Stable name: the key of its watermark. */
   readonly name: string
+  /** Creates or upgrades the consumer's tables (see `migrateDerived`); run before the first step. */
+  prepare?(ctx: FeedContext): Promise<void>
   /** Writes that bring the derived state past `batches` (compiled with `ctx.derived.db`). */
   apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]>
 }

@@ -98,6 +98,7 @@ export class FeedRunner {
   async catchUp(): Promise<void> {
     const head = await this.store.commitHead()
     for (const c of this.consumers) {
+      await c.prepare?.({ derived: this.store.derived })
       while ((await this.step(c)) && (await this.store.derived.watermark(c.name)) < head) {}
     }
   }
@@ -127,8 +128,13 @@ export class FeedRunner {
   private async loop(c: FeedConsumer, waker: { wake?: () => void }): Promise<void> {
     let wait = this.o.retryMs
     let failures = 0
+    let prepared = c.prepare === undefined
     while (!this.stopping) {
       try {
+        if (!prepared) {
+          await c.prepare?.({ derived: this.store.derived })
+          prepared = true
+        }
         const busy = await this.step(c)
         if (failures > 0) this.o.logger?.info(`feed: consumer ${c.name} recovered after ${failures} failures`)
         failures = 0

@@ -44,6 +44,8 @@ export interface AppOptions {
    * passes a queue publisher (`QueueWriter`); its `ping` joins the readiness check.
    */
   writer?: Pick<Store, 'writeBatch'> & { ping?(): Promise<void> }
+  /** Called after each commit to the log (the commit feed's cue); never for a queue publisher. Default none. */
+  onCommit?: () => void
   /** Epoch-ms clock. Default `Date.now`. */
   now?: () => number
   /** Default: a fresh registry with Node process metrics. */
@@ -78,7 +80,7 @@ export function createApp(o: AppOptions): InferlogApp {
   const now = o.now ?? Date.now
   const metrics = o.metrics ?? createMetrics()
   const logger = o.logger ?? createLogger()
-  const queue = new WriteQueue(o.writer ?? o.store, wq, metrics)
+  const queue = new WriteQueue(o.writer ?? o.store, wq, metrics, o.onCommit)
   const validator = createValidator({ maxDepth: limits.maxDepth })
   const ingest = new IngestService({ queue, validator, limits, metrics, now })
   const reads = new ReadService(o.store)

@@ -1,5 +1,9 @@
-import http from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import { defaultConsumers } from '../feed/default-consumers.js'
+import { feedMetrics } from '../feed/feed-metrics.js'
+import { FeedRunner } from '../feed/feed-runner.js'
 import { stderrLogger, type Logger } from '../logging/logger.js'
 import { InferlogError } from '../errors.js'
 import { openQueue } from '../queue/open-queue.js'
@@ -8,6 +12,7 @@ import { openStore } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
 import { createWorkerMetrics } from './worker-metrics.js'
 import { Worker, type WorkerOptions } from './worker.js'
+import { workerHealthApp } from './worker-health.js'
 
 /** Configuration of `inferlog worker`, parsed once at start-up. */
 export interface WorkerConfig {
@@ -26,6 +31,8 @@ export interface WorkerConfig {
 /** A running worker process's parts. */
 export interface RunningWorker {
   worker: Worker
+  /** The commit feed's consumers this worker runs. */
+  feed: FeedRunner
   store: Store
   queue: Queue
   /** URL of the metrics endpoint, when one listens. */
@@ -66,46 +73,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
     throw e
   }
   const metrics = createWorkerMetrics()
-  const worker = new Worker({ store, queue, metrics, logger, ...config.tuning })
+  // This worker commits to the log, so it also runs the feed's consumers (their watermarks keep
+  // several workers from applying a batch twice).
+  const feed = new FeedRunner(store, defaultConsumers(), { logger, onProgress: feedMetrics(metrics.registry) })
+  const worker = new Worker({ store, queue, metrics, logger, afterCommit: () => feed.poke(), ...config.tuning })
   const done = worker.start()
+  feed.start()
 
-  let server: http.Server | undefined
+  let server: Server | undefined
   let metricsUrl: string | undefined
   if (config.port !== undefined) {
-    const lag = (queue as { lag?: () => Promise<{ pending: number; ackPending: number }> }).lag?.bind(queue)
-    server = http.createServer((req, res) => {
-      void (async () => {
-        if (req.url === '/metrics') {
-          if (lag) {
-            try {
-              const l = await lag()
-              metrics.queuePending.set(l.pending)
-              metrics.queueAckPending.set(l.ackPending)
-            } catch {
-              // Lag is unknown while the queue is unreachable; the gauges keep their last value.
-            }
-          }
-          res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics())
-        } else if (req.url === '/healthz') {
-          res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
-        } else if (req.url === '/readyz') {
-          try {
-            await store.ping()
-            await queue.ping()
-            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ready', stats: worker.stats }))
-          } catch (e) {
-            res
-              .writeHead(503, { 'content-type': 'application/json' })
-              .end(JSON.stringify({ status: 'unavailable', reason: (e as Error).message }))
-          }
-        } else {
-          res.writeHead(404).end()
-        }
-      })().catch(() => res.writeHead(500).end())
-    })
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject)
-      server!.listen(config.port, config.host ?? '127.0.0.1', () => resolve())
+    const app = workerHealthApp({ worker, store, queue, metrics, feed })
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: config.host ?? '127.0.0.1', port: config.port }, () => resolve(s as Server))
+      s.once('error', reject)
     })
     const a = server.address() as AddressInfo
     metricsUrl = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`
@@ -114,6 +95,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
   let closing: Promise<void> | undefined
   return {
     worker,
+    feed,
     store,
     queue,
     metricsUrl,
@@ -121,6 +103,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
       (closing ??= (async () => {
         await worker.stop()
         await done
+        await feed.stop()
         await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
         await queue.close()
         await store.close()
