@@ -9,6 +9,9 @@ from typing import Any, Dict, NamedTuple, Optional
 
 from ._retry import parse_retry_after
 
+# What a kept-alive connection that the server has meanwhile closed looks like.
+_STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
+
 #: Paths of the two ingest endpoints, by record kind.
 PATHS = {"event": "/v1/events", "feedback": "/v1/feedback"}
 
@@ -43,6 +46,8 @@ class HttpSender:
         self._headers = headers
         self._timeout = timeout_s
         self._conn: Optional[http.client.HTTPConnection] = None
+        #: Whether the open connection has carried a request (it may have been closed by the server since).
+        self._reused = False
 
     def send(self, kind: str, body: bytes, gzip: bool) -> SendResult:
         """One POST. Raises ``OSError`` / ``http.client.HTTPException`` on network faults and timeouts."""
@@ -50,21 +55,32 @@ class HttpSender:
         headers["Content-Type"] = "application/x-ndjson"
         if gzip:
             headers["Content-Encoding"] = "gzip"
-        conn = self._connection()
-        try:
-            conn.request("POST", self._base + PATHS[kind], body=body, headers=headers)
-            res = conn.getresponse()
-            data = res.read()
-        except BaseException:
-            self.close()
-            raise
-        if res.will_close:
-            self.close()
-        return _result(res.status, res.getheader("Retry-After"), res.getheader("Content-Type") or "", data)
+        while True:
+            reused = self._conn is not None and self._reused
+            conn = self._connection()
+            try:
+                conn.request("POST", self._base + PATHS[kind], body=body, headers=headers)
+                res = conn.getresponse()
+                data = res.read()
+            except _STALE:
+                self.close()
+                if reused:
+                    # The server closed an idle kept-alive connection: that says nothing about the
+                    # collector's health, so try once more on a new connection (a re-send is harmless).
+                    continue
+                raise
+            except BaseException:
+                self.close()
+                raise
+            self._reused = True
+            if res.will_close:
+                self.close()
+            return _result(res.status, res.getheader("Retry-After"), res.getheader("Content-Type") or "", data)
 
     def close(self) -> None:
         """Drops the connection (the next send opens a new one)."""
         conn, self._conn = self._conn, None
+        self._reused = False
         if conn is not None:
             try:
                 conn.close()

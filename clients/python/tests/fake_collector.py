@@ -22,9 +22,10 @@ class Request:
         return [r.get("id") for r in self.records]
 
 
-def reply(status: int, body: Any = None, headers: Optional[Dict[str, str]] = None, delay: float = 0.0) -> dict:
-    """A scripted answer: status, JSON body (default: the normal ingest reply), extra headers, a delay first."""
-    return {"status": status, "body": body, "headers": headers or {}, "delay": delay}
+def reply(status: int, body: Any = None, headers: Optional[Dict[str, str]] = None, delay: float = 0.0, hang_up: bool = False) -> dict:
+    """A scripted answer: status, JSON body (default: the normal ingest reply), extra headers, a
+    delay first; ``hang_up`` closes the kept-alive connection afterwards without saying so."""
+    return {"status": status, "body": body, "headers": headers or {}, "delay": delay, "hang_up": hang_up}
 
 
 class FakeCollector:
@@ -70,6 +71,7 @@ class FakeCollector:
                         self.send_header(k, v)
                     self.end_headers()
                     self.wfile.write(data)
+                    self.close_connection = step["hang_up"]
                 except OSError:
                     pass  # the client gave up (timeout test)
 

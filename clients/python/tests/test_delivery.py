@@ -189,6 +189,17 @@ class RetryTest(Case):
         self.assertEqual(self.fake.records()[7:], [r for q in self.fake.requests[1:] for r in q.records])
         self.assertEqual(sorted(self.fake.stored), sorted(ids))
 
+    def test_a_connection_the_server_closed_while_idle_is_reopened_without_a_retry(self):
+        self.fake.then(reply(200, hang_up=True))
+        log = self.logger()
+        log.log(input=1, output=1)
+        self.assertTrue(log.flush(5))
+        log.log(input=2, output=2)
+        self.assertTrue(log.flush(5))
+        s = log.stats()
+        self.assertEqual((s["sent"], s["retried"], s["failed"]), (2, 0, 0))
+        self.assertEqual(self.delays, [])
+
     def test_without_a_spool_retries_end_in_failed(self):
         log = self.logger(url=dead_url(), max_retries=3)
         log.log(input=1, output=1)
