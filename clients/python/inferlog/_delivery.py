@@ -22,10 +22,9 @@ class Payload(NamedTuple):
 
 
 class Counts:
-    """The logger's counters. Mutated under the pipeline's lock."""
+    """The logger's counters (``enqueued`` is derived from the queues). Mutated under the pipeline's lock."""
 
     __slots__ = (
-        "enqueued",
         "sent",
         "dropped",
         "spooled",

@@ -20,10 +20,10 @@ class Pipeline:
     """Queues items (O(1), under one short lock), and runs the daemon thread that batches,
     serializes, compresses and delivers them.
 
-    Flush bookkeeping: per kind, ``pushed`` counts items put in the queue and ``popped`` items
-    taken out (sent on, or dropped from the head); ``inflight`` counts the popped items whose batch
-    is not settled yet. Everything pushed before a flush is settled once ``popped - inflight``
-    reaches the flush's snapshot of ``pushed``.
+    Flush bookkeeping: per kind, ``popped`` counts items taken out of the queue (into a batch, or
+    dropped from the head) and ``inflight`` the popped items whose batch is not settled yet; so
+    ``popped + len(queue)`` counts every item ever queued. Everything queued before a flush is
+    settled once ``popped - inflight`` reaches the flush's snapshot of that sum.
     """
 
     def __init__(
@@ -46,7 +46,10 @@ class Pipeline:
         self.progress = threading.Condition(self.lock)
         self.counts = Counts()
         self.queues: Dict[str, Deque[Tuple[dict, float]]] = {k: collections.deque() for k in KINDS}
-        self.pushed = dict.fromkeys(KINDS, 0)
+        self._ev, self._fb = self.queues["event"], self.queues["feedback"]
+        self._queue_max = self.cfg.queue_max_items
+        self._batch_items = self.cfg.batch_max_items
+        self._batch_bytes = self.cfg.batch_max_bytes
         self.popped = dict.fromkeys(KINDS, 0)
         self.inflight = dict.fromkeys(KINDS, 0)
         self.wake = threading.Event()
@@ -78,33 +81,30 @@ class Pipeline:
 
     def enqueue(self, kind: str, rec: dict, t: float) -> None:
         """Puts one item in the queue or drops it (counted). Never blocks on I/O, never raises."""
-        cfg = self.cfg
         with self.lock:
-            if self.closing:
-                self.counts.dropped += 1
-                report_closed = not self.closed_reported
-                self.closed_reported = True
-            else:
-                report_closed = False
-                q = self.queues[kind]
-                if len(self.queues["event"]) + len(self.queues["feedback"]) >= cfg.queue_max_items:
+            if not self.closing:
+                ev, fb = self._ev, self._fb
+                q = ev if kind == "event" else fb
+                if len(ev) + len(fb) >= self._queue_max:
                     self.counts.dropped += 1
                     self.overflowing = True
-                    if cfg.overflow != "drop-oldest" or not q:
+                    if self.cfg.overflow != "drop-oldest" or not q:
                         return
                     # Make room: the oldest item of the same kind goes, the new one is kept.
                     q.popleft()
                     self.popped[kind] += 1
                 q.append((rec, t))
-                self.pushed[kind] += 1
-                self.counts.enqueued += 1
                 n = len(q)
-                if n < cfg.batch_max_items and (kind != "event" or n * self.avg_event < cfg.batch_max_bytes):
+                if n < self._batch_items and (q is not ev or n * self.avg_event < self._batch_bytes):
                     return
-        if report_closed:
-            self.report("closed", "log() or feedback() after close(): dropped; see stats()['dropped']")
-        elif not self.wake.is_set():
-            self.wake.set()
+                if not self.wake.is_set():
+                    self.wake.set()
+                return
+            self.counts.dropped += 1
+            if self.closed_reported:
+                return
+            self.closed_reported = True
+        self.report("closed", "log() or feedback() after close(): dropped; see stats()['dropped']")
 
     def count_sampled_out(self) -> None:
         with self.lock:
@@ -225,7 +225,7 @@ class Pipeline:
         if threading.current_thread() is self.thread:
             return False
         with self.progress:
-            target = dict(self.pushed)
+            target = {k: self.popped[k] + len(self.queues[k]) for k in KINDS}
             self.flushers += 1
             try:
                 self.wake.set()
@@ -274,8 +274,10 @@ class Pipeline:
     def stats(self) -> Dict[str, int]:
         with self.lock:
             c = self.counts
-            out = {k: getattr(c, k) for k in Counts.__slots__}
-            out["queue_depth"] = len(self.queues["event"]) + len(self.queues["feedback"])
+            depth = len(self._ev) + len(self._fb)
+            out = {"enqueued": sum(self.popped.values()) + depth}
+            out.update((k, getattr(c, k)) for k in Counts.__slots__)
+            out["queue_depth"] = depth
             out["in_flight"] = sum(self.inflight.values())
         spool = self.delivery.spool
         items, size = spool.size() if spool is not None else (0, 0)

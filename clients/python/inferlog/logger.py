@@ -206,13 +206,16 @@ class Logger:
         ``status: "error"``.
         """
         try:
-            rec = dict(event) if event is not None else {}
-            if fields:
-                rec.update(fields)
+            # The keywords dict is already a fresh dict: it becomes the record as is.
+            rec = fields if event is None else {**event, **fields}
             id = rec.get("id")
             if not isinstance(id, str) or not id:
                 id = rec["id"] = self._next_id()
-            return self._log_at(rec, id, time.time())
+            if self._sampler is not None and not self._sampler(id):
+                self._pipeline.count_sampled_out()
+                return id
+            self._pipeline.enqueue("event", rec, time.time())
+            return id
         except Exception as e:
             self._internal_fault(e)
             return self._next_id()
