@@ -8,8 +8,10 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import net from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { createLogger } from '@inferlog/sdk'
 import { afterAll, describe, expect, it } from 'vitest'
 import { listAll, spawnServer, type ServerProcess } from './support/spawn-server.js'
 
@@ -160,7 +162,64 @@ describe.skipIf(!hasPython && process.env.CI !== 'true')('Python client', () => 
       await stop(server)
     }
   }, 120_000)
+
+  it('replays what the TypeScript SDK spooled, and the SDK replays what it spooled', async () => {
+    const dead = await deadUrl()
+    const model = { name: 'spool-interop', version: '1' }
+    const fromPy = path.join(root, 'c-from-py')
+    const fromTs = path.join(root, 'c-from-ts')
+    const spoolScript = [
+      'import inferlog, json, sys',
+      'log = inferlog.Logger(sys.argv[1], model={"name": "spool-interop", "version": "1"}, spool_dir=sys.argv[2], on_error=lambda e: None)',
+      'ids = [log.log(input={"py": i}, output=i) for i in range(50)]',
+      'log.close(10)',
+      'print(json.dumps({"ids": ids, "stats": log.stats()}))',
+    ].join('\n')
+    const spooled = await runPython(['-c', spoolScript, dead, fromPy])
+    expect(spooled.code, spooled.stderr).toBe(0)
+    const py = JSON.parse(spooled.stdout) as { ids: string[]; stats: PyStats }
+    expect(py.stats).toMatchObject({ spooled: 50, sent: 0, failed: 0, spool_items: 50 })
+
+    const tsDown = createLogger({ url: dead, model, spool: { dir: fromTs }, flushOnExit: false, onError: () => undefined })
+    const tsIds = Array.from({ length: 50 }, (_, i) => tsDown.log({ input: { ts: i }, output: i }))
+    await tsDown.close()
+    expect(tsDown.stats()).toMatchObject({ spooled: 50, sent: 0, failed: 0 })
+
+    const server = await spawnServer(['--data', path.join(root, 'c')])
+    try {
+      const tsUp = createLogger({ url: server.url, model, spool: { dir: fromPy }, flushOnExit: false })
+      for (let i = 0; i < 200 && tsUp.stats().replayed < 50; i++) await new Promise((r) => setTimeout(r, 50))
+      await tsUp.close()
+      expect(tsUp.stats()).toMatchObject({ replayed: 50, failed: 0 })
+
+      const replayScript = [
+        'import inferlog, json, sys',
+        'log = inferlog.Logger(sys.argv[1], spool_dir=sys.argv[2])',
+        'log.close(10)',
+        'print(json.dumps(log.stats()))',
+      ].join('\n')
+      const replayed = await runPython(['-c', replayScript, server.url, fromTs])
+      expect(replayed.code, replayed.stderr).toBe(0)
+      expect(JSON.parse(replayed.stdout)).toMatchObject({ replayed: 50, sent: 50, failed: 0, spool_items: 0 })
+
+      const stored = (await listAll(server.url, '/v1/events')).map((e) => e.id).sort()
+      expect(stored).toEqual([...py.ids, ...tsIds].sort())
+      expect(fs.readdirSync(fromPy)).toEqual([])
+      expect(fs.readdirSync(fromTs)).toEqual([])
+    } finally {
+      await stop(server)
+    }
+  }, 60_000)
 })
+
+/** A URL on which nothing listens: connections are refused at once. */
+async function deadUrl(): Promise<string> {
+  const srv = net.createServer()
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve))
+  const { port } = srv.address() as net.AddressInfo
+  await new Promise<void>((resolve) => srv.close(() => resolve()))
+  return `http://127.0.0.1:${port}`
+}
 
 /** Like listAll, with request headers (a project). */
 async function listAllIn(url: string, p: string, headers: Record<string, string>): Promise<string[]> {
