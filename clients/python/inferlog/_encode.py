@@ -64,7 +64,9 @@ def json_line(record: Any) -> bytes:
     """One compact UTF-8 JSON line (no newline). Non-finite numbers become null. Raises on values it cannot encode."""
     try:
         text = _fast(record)
-    except ValueError:
+    except ValueError as e:
+        if "Out of range float" not in str(e):
+            raise  # e.g. a circular reference
         # allow_nan=False found a NaN or an infinity somewhere: the collector would refuse the line.
         record = _finite(record)
         text = _fast(record)

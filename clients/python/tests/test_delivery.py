@@ -169,8 +169,8 @@ class RetryTest(Case):
         self.assertEqual((s["sent"], s["rejected"], s["failed"], s["retried"]), (2, 1, 0, 0))
 
     def test_a_timed_out_request_is_resent_with_the_same_ids(self):
-        self.fake.then(reply(200, delay=1.0))
-        log = self.logger(timeout_s=0.2)
+        self.fake.then(reply(200, delay=2.0))
+        log = self.logger(timeout_s=0.5)
         ids = [log.log(input=i, output=i) for i in range(3)]
         self.assertTrue(log.flush(10))
         # The fake stored the first attempt too (it answered late): the re-send is a duplicate.

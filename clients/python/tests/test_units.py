@@ -136,6 +136,10 @@ class EncodeTest(unittest.TestCase):
     def test_unserializable_raises(self):
         with self.assertRaises(TypeError):
             json_line({"x": object()})
+        loop = {"a": 1}
+        loop["self"] = loop
+        with self.assertRaisesRegex(ValueError, "Circular"):
+            json_line(loop)
 
     def test_iso_formatter(self):
         iso = iso_formatter()
