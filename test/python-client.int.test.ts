@@ -122,15 +122,15 @@ describe.skipIf(!hasPython && process.env.CI !== 'true')('Python client', () => 
       if (!ok()) throw new Error(`timed out waiting for ${what}; python stderr: ${stderr}`)
     }
     try {
-      await until('events acknowledged before the kill', () => progress.stats.sent >= 1000)
+      await until('events acknowledged before the kill', () => progress.stats.sent >= 300)
       server.child.kill('SIGKILL')
       expect((await server.exited).signal).toBe('SIGKILL')
       const atKill = progress.logged
-      await until('logging to go on into the spool', () => progress.logged >= atKill + 1000 && progress.stats.spooled > 0)
+      await until('logging to go on into the spool', () => progress.logged >= atKill + 300 && progress.stats.spooled > 0)
       server = await spawnServer(['--data', data, '--port', port])
       expect(server.url).toBe(`http://127.0.0.1:${port}`)
       const atRestart = progress.logged
-      await until('logging after the restart', () => progress.logged >= atRestart + 1000)
+      await until('logging after the restart', () => progress.logged >= atRestart + 300)
       py.stdin.write('stop\n')
       await finished
       expect(done, stderr).toBeDefined()

@@ -18,7 +18,7 @@ log = inferlog.Logger(
     url,
     model={"name": "py-restart", "version": "1.0.0"},
     spool_dir=spool_dir,
-    interval_s=0.05,
+    interval_s=0.2,
     batch_max_items=100,
     max_backoff_s=0.5,
     timeout_s=5,
@@ -30,12 +30,12 @@ threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True)
 events, feedback = [], []
 last = time.monotonic()
 while not stop.is_set():
-    for _ in range(20):
+    for _ in range(10):
         i = len(events)
         events.append(log.log(input={"i": i}, output={"y": i * 2}))
         if i % 10 == 0:
             feedback.append(log.feedback(events[-1], "thumbs", 1))
-    time.sleep(0.01)
+    time.sleep(0.02)
     if time.monotonic() - last > 0.1:
         last = time.monotonic()
         print("progress " + json.dumps({"logged": len(events), "stats": log.stats()}), flush=True)
