@@ -47,7 +47,8 @@ function runPython(args: string[], cwd?: string): Promise<{ code: number | null;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
     child.stdin.end()
-    child.once('exit', (code) => resolve({ code, stdout, stderr }))
+    // 'close', not 'exit': stdout may still hold the last line when the process exits.
+    child.once('close', (code) => resolve({ code, stdout, stderr }))
   })
 }
 
@@ -112,7 +113,7 @@ describe.skipIf(!hasPython && process.env.CI !== 'true')('Python client', () => 
     const lines = createInterface({ input: py.stdout })
     let progress: { logged: number; stats: PyStats } = { logged: 0, stats: {} as PyStats }
     let done: { events: string[]; feedback: string[]; closed: boolean; stats: PyStats; errors: string[] } | undefined
-    const finished = new Promise<void>((resolve) => py.once('exit', () => resolve()))
+    const finished = new Promise<void>((resolve) => py.once('close', () => resolve()))
     lines.on('line', (line) => {
       if (line.startsWith('progress ')) progress = JSON.parse(line.slice(9)) as typeof progress
       else if (line.startsWith('done ')) done = JSON.parse(line.slice(5)) as NonNullable<typeof done>
