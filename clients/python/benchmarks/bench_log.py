@@ -44,7 +44,7 @@ def main() -> None:
     for _ in range(ROUNDS):
         log = inferlog.Logger(
             url, model={"name": "bench", "version": "1"}, batch_max_items=10 * N, batch_max_bytes=1 << 40,
-            queue_max_items=10 * N, interval_s=3600, flush_on_exit=False,
+            queue_max_items=10 * N, interval_s=3600, flush_on_exit=False, on_error=lambda e: None,
         )
         rows["Logger.log()"].append(per_call(lambda: log.log(input=INPUT, output=OUTPUT, latency_ms={"total": 3.2})))
         log.close(0.01)  # what it holds is not the point here
