@@ -27,7 +27,7 @@ function naiveBuild(log: NaiveLog, spec: DatasetSpec, watermark: number): Obj[] 
     const model = e.model as Obj
     if (sel.model !== undefined && model.name !== sel.model) continue
     if (versions && !versions.includes(model.version as string)) continue
-    if ((model.stage ?? 'primary') !== (sel.stage ?? (model.stage ?? 'primary'))) continue
+    if ((model.stage ?? 'primary') !== (sel.stage ?? model.stage ?? 'primary')) continue
     if ((e.status ?? 'ok') !== (sel.status ?? 'ok')) continue
     const ms = (t: string | number) => (typeof t === 'number' ? t : Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t))
     if (sel.from !== undefined && tsMs < ms(sel.from)) continue
@@ -139,7 +139,11 @@ describe('buildDataset against a naive reimplementation', () => {
     const { manifest, expected } = await check(spec, 'a')
     // The fixture's intent, spelled out: e01 latest label false (f02 after f01), e04's tie goes to the later commit.
     const byId = Object.fromEntries(expected.map((r) => [r.id, r]))
-    expect(byId.e01).toMatchObject({ label: 0, feedback: { total: 15.5, avg: 7.75, lo: 5.5, hi: 10, n: 2, hist: [10, 'n/a', 5.5] }, weight: 2 })
+    expect(byId.e01).toMatchObject({
+      label: 0,
+      feedback: { total: 15.5, avg: 7.75, lo: 5.5, hi: 10, n: 2, hist: [10, 'n/a', 5.5] },
+      weight: 2,
+    })
     expect(byId.e02).toMatchObject({ label: 0 }) // f06 early is out, f07 at the window's end is in
     expect(byId.e03).toBeUndefined() // f08 is late: no label, dropped
     expect(byId.e04).toMatchObject({ label: 0, feedback: { first: true } })
@@ -153,7 +157,10 @@ describe('buildDataset against a naive reimplementation', () => {
   it('dedupes canonical inputs, keeps rows without labels through defaults, weights none', async () => {
     const spec: DatasetSpec = {
       select: { model: 'churn-clf' },
-      feedback: { label: { window: '7d', missing: { default: 'unknown' } }, buys: { name: 'purchase', aggregate: 'sum', missing: { default: 0 } } },
+      feedback: {
+        label: { window: '7d', missing: { default: 'unknown' } },
+        buys: { name: 'purchase', aggregate: 'sum', missing: { default: 0 } },
+      },
       dedupe: 'input',
       weight: 'none',
       split: SPLIT,
@@ -183,7 +190,9 @@ describe('buildDataset against a naive reimplementation', () => {
   it('writes the generic row keys in contract order, ts from the stored text or the receipt time', async () => {
     const source = fixtureSource()
     await buildDataset({ source, project: 'p', spec: { select: { model: 'churn-clf', version: '3.2.0' } }, outDir: join(dir, 'h') })
-    const lines = readFileSync(join(dir, 'h', 'train.jsonl'), 'utf8').trim().split('\n')
+    const lines = readFileSync(join(dir, 'h', 'train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
     expect(Object.keys(JSON.parse(lines[0]!))).toEqual(['id', 'ts', 'model', 'input', 'output', 'feedback', 'weight', 'split'])
     const e14 = lines.map((l) => JSON.parse(l) as Obj).find((r) => r.id === 'e14')
     expect(e14?.ts).toBe(iso(Date.parse('2026-11-01T14:00:00.000Z')))
@@ -202,16 +211,32 @@ describe('build output', () => {
         }
       },
     }
-    await expect(buildDataset({ source: failing, project: 'p', spec: {}, outDir: join(dir, 'x'), chunkSize: 2 })).rejects.toThrow('disk on fire')
+    await expect(buildDataset({ source: failing, project: 'p', spec: {}, outDir: join(dir, 'x'), chunkSize: 2 })).rejects.toThrow(
+      'disk on fire',
+    )
     expect(readdirSync(dir)).toEqual([])
   })
 
   it('rejects an invalid spec with every error before writing anything', async () => {
-    const spec = { select: { version: 3.2, status: 'bad', from: 'yesterday' }, feedback: { l: { aggregate: 'median', window: '7 days' } }, weight: 'balanced', label: { from: 'nope' }, split: { ratios: { train: 0.9 } } }
+    const spec = {
+      select: { version: 3.2, status: 'bad', from: 'yesterday' },
+      feedback: { l: { aggregate: 'median', window: '7 days' } },
+      weight: 'balanced',
+      label: { from: 'nope' },
+      split: { ratios: { train: 0.9 } },
+    }
     const err = await buildDataset({ source: fixtureSource(), project: 'p', spec, outDir: join(dir, 'y') }).catch((e: unknown) => e)
     expect(err).toMatchObject({ code: 'invalid_spec' })
     const paths = (err as { issues: { path: string }[] }).issues.map((i) => i.path).sort()
-    expect(paths).toEqual(['/feedback/l/aggregate', '/feedback/l/window', '/label/from', '/select/from', '/select/status', '/select/version', '/split/ratios'])
+    expect(paths).toEqual([
+      '/feedback/l/aggregate',
+      '/feedback/l/window',
+      '/label/from',
+      '/select/from',
+      '/select/status',
+      '/select/version',
+      '/split/ratios',
+    ])
     expect(readdirSync(dir)).toEqual([])
   })
 })

@@ -85,7 +85,7 @@ export function createBanditWriter(plan: DatasetPlan, dir: string, totalPriority
       shared._multi = candidates.map((c) => (isObj(c) && isObj(c.output) ? c.output : { action: isObj(c) ? (c.output ?? null) : null }))
       const model = e.get('model') as Obj | undefined
       const line: Obj = {
-        _label_cost: -reward,
+        _label_cost: reward === 0 ? 0 : -reward,
         _label_probability: probability,
         _label_Action: chosen + 1,
         _labelIndex: chosen,
