@@ -16,3 +16,17 @@ export type { PipelineCounts } from './build/pipeline.js'
 export { splitOf, splitKeyOf } from './build/split-assigner.js'
 export type { WrittenFile } from './writers/file-sink.js'
 export type { TabularColumn, ColumnType } from './writers/tabular-layout.js'
+export { createDatasetCatalog, parseDatasetId } from './build/dataset-catalog.js'
+export type { DatasetCatalog, DatasetCatalogOptions, CatalogBuildOptions, CatalogVersion } from './build/dataset-catalog.js'
+export { scoreEvents, loadScorer, scoreFeedbackId } from './scoring/score-events.js'
+export type { Scorer, ScoredFeedback, ScoreEventsOptions, ScoreEventsResult } from './scoring/score-events.js'
+export { selectForReview, classProbabilities, uncertainty, disagreement } from './review/select-for-review.js'
+export type { ReviewStrategy, ReviewCandidate, ReviewPick, SelectForReviewOptions } from './review/select-for-review.js'
+export { toLabelStudioTasks, fromLabelStudio } from './review/label-studio.js'
+export type {
+  LabelStudioTask,
+  LabelStudioExportOptions,
+  LabelStudioImport,
+  LabelStudioImportOptions,
+  AnnotationFeedback,
+} from './review/label-studio.js'

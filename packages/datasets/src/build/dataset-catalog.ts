@@ -14,7 +14,8 @@ export interface DatasetCatalogOptions {
 }
 
 /** Options of {@link DatasetCatalog.build}. */
-export interface CatalogBuildOptions extends Pick<BuildDatasetOptions, 'chunkSize' | 'rowGroupSize' | 'clock' | 'signal' | 'validator' | 'watermark'> {
+export interface CatalogBuildOptions
+  extends Pick<BuildDatasetOptions, 'chunkSize' | 'rowGroupSize' | 'clock' | 'signal' | 'validator' | 'watermark'> {
   source: DatasetSource
   project: string
   /** Dataset name; wins over the spec's own `name`. Default: the spec's `name`. */
@@ -140,7 +141,8 @@ export function createDatasetCatalog(options: DatasetCatalogOptions): DatasetCat
     get,
     file(id, file) {
       const m = get(id)
-      if (file !== 'manifest.json' && !m.files.some((f) => f.name === file)) throw new DatasetError('not_found', `${id} has no file ${file}`)
+      if (file !== 'manifest.json' && !m.files.some((f) => f.name === file))
+        throw new DatasetError('not_found', `${id} has no file ${file}`)
       const p = parseDatasetId(id)!
       return join(root, p.name, String(p.version), file)
     },

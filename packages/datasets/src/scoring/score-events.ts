@@ -122,7 +122,12 @@ export async function scoreEvents(options: ScoreEventsOptions): Promise<ScoreEve
  * file's SHA-256, so editing the scorer makes a new version instead of conflicting with old scores.
  */
 export async function loadScorer(path: string): Promise<Scorer> {
-  const mod = (await import(pathToFileURL(path).href)) as { score?: unknown; name?: unknown; version?: unknown; default?: { score?: unknown } }
+  const mod = (await import(pathToFileURL(path).href)) as {
+    score?: unknown
+    name?: unknown
+    version?: unknown
+    default?: { score?: unknown }
+  }
   const score = typeof mod.score === 'function' ? mod.score : mod.default?.score
   if (typeof score !== 'function') throw new DatasetError('invalid_input', `${path} exports no score(event) function`)
   return {
