@@ -1,6 +1,6 @@
 import { DatasetError } from '../errors.js'
 import type { SourceEvent } from '../source/dataset-source.js'
-import { compactJson, objectSpans } from './json-spans.js'
+import { type ObjectSpans, objectSpans } from './json-spans.js'
 
 /**
  * One stored event, read lazily: members are located in the stored text once, copied as text
@@ -13,9 +13,8 @@ export class EventView {
   readonly seq: number
   readonly tsMs: number
   readonly body: string
-  readonly #spans: Map<string, [number, number]>
-  readonly #multiline: boolean
-  readonly #parsed = new Map<string, unknown>()
+  readonly #spans: ObjectSpans
+  #parsed: Map<string, unknown> | undefined
 
   constructor(event: SourceEvent) {
     this.id = event.id
@@ -24,9 +23,7 @@ export class EventView {
     this.tsMs = event.tsMs
     this.body = event.body
     try {
-      const { spans, multiline } = objectSpans(event.body)
-      this.#spans = spans
-      this.#multiline = multiline
+      this.#spans = objectSpans(event.body)
     } catch (e) {
       throw new DatasetError('invalid_record', `event ${event.id}: stored body is not a JSON object`, { cause: e })
     }
@@ -34,14 +31,12 @@ export class EventView {
 
   /** The member's JSON text, on one line; `undefined` when absent. */
   raw(key: string): string | undefined {
-    const span = this.#spans.get(key)
-    if (span === undefined) return undefined
-    const text = this.body.slice(span[0], span[1])
-    return this.#multiline ? compactJson(text) : text
+    return this.#spans.value(key)
   }
 
   /** The member's value; `undefined` when absent. */
   get(key: string): unknown {
+    this.#parsed ??= new Map()
     if (this.#parsed.has(key)) return this.#parsed.get(key)
     const text = this.raw(key)
     const value = text === undefined ? undefined : JSON.parse(text)

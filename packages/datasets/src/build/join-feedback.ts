@@ -1,14 +1,10 @@
 import type { ColumnPlan } from '../spec/compile-plan.js'
 import type { SourceFeedback } from '../source/dataset-source.js'
-import { compactJson, objectSpans } from './json-spans.js'
+import { objectSpans } from './json-spans.js'
 
 /** The `value` member of a stored feedback body, as one-line JSON text (`null` when absent). */
 export function feedbackValueJson(item: SourceFeedback): string {
-  const { spans, multiline } = objectSpans(item.body)
-  const span = spans.get('value')
-  if (span === undefined) return 'null'
-  const text = item.body.slice(span[0], span[1])
-  return multiline ? compactJson(text) : text
+  return objectSpans(item.body).value('value') ?? 'null'
 }
 
 /** Feedback order: `ts`, then commit order (batch, seq), then id, so ties break the same way on every build. */

@@ -6,16 +6,47 @@
  * to stop with a `SyntaxError` rather than loop on garbage.
  */
 
-/** The top-level members of one object text. */
-export interface ObjectSpans {
-  /** Member name → [start, end) of its value in the text. Later duplicates win, as in `JSON.parse`. */
-  readonly spans: Map<string, [number, number]>
-  /** True when a line break occurs outside strings (pretty-printed text): copies must be compacted. */
-  readonly multiline: boolean
-}
-
 const QUOTE = 34
 const BACKSLASH = 92
+
+/**
+ * The top-level members of one object text: for member k, `pos[4k..4k+3]` = name start, name end,
+ * value start, value end. Flat numbers rather than a Map of slices: a build scans millions of
+ * bodies, and per-member allocations showed up as garbage-collector time.
+ */
+export class ObjectSpans {
+  readonly text: string
+  readonly pos: number[]
+  /** True when a line break occurs outside strings (pretty-printed text): copies must be compacted. */
+  readonly multiline: boolean
+  /** Names that contained escapes, decoded, by member index (rare). */
+  readonly #escaped: Map<number, string> | undefined
+
+  constructor(text: string, pos: number[], multiline: boolean, escaped: Map<number, string> | undefined) {
+    this.text = text
+    this.pos = pos
+    this.multiline = multiline
+    this.#escaped = escaped
+  }
+
+  /** Index (into `pos`) of the member named `key`, the last one when repeated (as `JSON.parse`); -1 when absent. */
+  find(key: string): number {
+    const { pos, text } = this
+    for (let i = pos.length - 4; i >= 0; i -= 4) {
+      const escaped = this.#escaped?.get(i)
+      if (escaped !== undefined ? escaped === key : pos[i + 1]! - pos[i]! === key.length && text.startsWith(key, pos[i]!)) return i
+    }
+    return -1
+  }
+
+  /** The member's value as JSON text on one line; `undefined` when absent. */
+  value(key: string): string | undefined {
+    const i = this.find(key)
+    if (i < 0) return undefined
+    const v = this.text.slice(this.pos[i + 2]!, this.pos[i + 3]!)
+    return this.multiline ? compactJson(v) : v
+  }
+}
 
 /** What one scan noticed on the way. */
 interface ScanState {
@@ -74,32 +105,38 @@ function skipValue(s: string, i: number, state: ScanState): number {
   return i
 }
 
+function hasBackslash(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (s.charCodeAt(i) === BACKSLASH) return true
+  return false
+}
+
 /** Scans the members of the JSON object `text`. Throws `SyntaxError` when it is not an object. */
 export function objectSpans(text: string): ObjectSpans {
   const state: ScanState = { multiline: false }
-  const spans = new Map<string, [number, number]>()
+  const pos: number[] = []
+  let escaped: Map<number, string> | undefined
   let i = skipWs(text, 0, state)
   if (text.charCodeAt(i) !== 123) throw new SyntaxError('not a JSON object')
   i = skipWs(text, i + 1, state)
-  if (text.charCodeAt(i) === 125) return { spans, multiline: state.multiline }
+  if (text.charCodeAt(i) === 125) return new ObjectSpans(text, pos, state.multiline, escaped)
   for (;;) {
     if (text.charCodeAt(i) !== QUOTE) throw new SyntaxError(`member name expected at ${i}`)
     const ke = endOfString(text, i + 1)
-    let key = text.slice(i + 1, ke)
-    if (key.includes('\\')) key = JSON.parse(text.slice(i, ke + 1)) as string
+    if (hasBackslash(text, i + 1, ke)) (escaped ??= new Map()).set(pos.length, JSON.parse(text.slice(i, ke + 1)) as string)
+    const ks = i + 1
     i = skipWs(text, ke + 1, state)
     if (text.charCodeAt(i) !== 58) throw new SyntaxError(`':' expected at ${i}`)
     i = skipWs(text, i + 1, state)
     const vs = i
     i = skipValue(text, i, state)
-    spans.set(key, [vs, i])
+    pos.push(ks, ke, vs, i)
     i = skipWs(text, i, state)
     const c = text.charCodeAt(i)
     if (c === 44) {
       i = skipWs(text, i + 1, state)
       continue
     }
-    if (c === 125) return { spans, multiline: state.multiline }
+    if (c === 125) return new ObjectSpans(text, pos, state.multiline, escaped)
     throw new SyntaxError(`',' or '}' expected at ${i}`)
   }
 }

@@ -6,7 +6,7 @@ import type { DatasetSource, ScanBounds, SourceFeedback } from '../source/datase
 import { EventView } from './event-view.js'
 import { DigestSet } from './hash-set.js'
 import { aggregateColumn } from './join-feedback.js'
-import { sha256Bytes, splitKeyOf, splitOf } from './split-assigner.js'
+import { cachedSplitOf, sha256Bytes, splitKeyOf } from './split-assigner.js'
 
 /** One event that became a dataset row, before a format writes it. */
 export interface PipelineRow {
@@ -88,6 +88,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
   const names = new Set(plan.feedbackNames)
   const labelIndex = plan.label ? plan.columns.findIndex((c) => c.column === plan.label!.from) : -1
   const sampleRate = plan.weight === 'inverse_sample_rate'
+  const splitOf = cachedSplitOf(plan.split)
   let done = false
   for await (const chunk of source.scanEvents(project, plan.filter, bounds, chunkSize)) {
     if (signal?.aborted) throw new DatasetError('aborted', 'the build was aborted', { cause: signal.reason })
@@ -162,7 +163,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
         if (typeof rate === 'number' && rate > 0 && rate <= 1) weight = 1 / rate
       } else if (plan.weight === 'balanced') weight = options.classWeights?.get(labelKey!) ?? 1
       counts.rows++
-      onRow({ event, values, label, labelKey, weight, split: splitOf(plan.split, splitKey), splitKey })
+      onRow({ event, values, label, labelKey, weight, split: splitOf(splitKey), splitKey })
     }
     if (done) break
   }

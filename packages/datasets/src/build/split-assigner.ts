@@ -36,3 +36,20 @@ export function splitOf(plan: SplitPlan, key: string): string {
   for (let i = 0; i < plan.bounds.length; i++) if (u < plan.bounds[i]!) return plan.names[i]!
   return plan.names[plan.names.length - 1]!
 }
+
+/**
+ * {@link splitOf} with the last keys remembered: rows of one session or user usually come close
+ * together in commit order, so most rows skip the hash. Bounded (cleared past `size` keys).
+ */
+export function cachedSplitOf(plan: SplitPlan, size = 4096): (key: string) => string {
+  const cache = new Map<string, string>()
+  return (key) => {
+    let s = cache.get(key)
+    if (s === undefined) {
+      if (cache.size >= size) cache.clear()
+      s = splitOf(plan, key)
+      cache.set(key, s)
+    }
+    return s
+  }
+}
