@@ -83,7 +83,10 @@ function semanticIssues(spec: Obj): SpecIssue[] {
     if (!isObj(def)) continue
     const w = def.window
     // A string off the pattern is the schema's to report; here only what the pattern lets through (overflow).
-    if (((typeof w === 'string' && /^[0-9]+(ms|s|m|h|d|w)$/.test(w)) || Number.isInteger(w)) && parseWindow(w as string | number) === undefined) {
+    if (
+      ((typeof w === 'string' && /^[0-9]+(ms|s|m|h|d|w)$/.test(w)) || Number.isInteger(w)) &&
+      parseWindow(w as string | number) === undefined
+    ) {
       issues.push({ path: pointer(['feedback', column, 'window']), message: 'must be a duration such as 7d, 12h, 30m, 45s, 500ms' })
     }
   }
