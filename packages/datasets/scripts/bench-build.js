@@ -1,11 +1,11 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
-// `node packages/datasets/scripts/bench-build.js [--events 1000000] [--format jsonl|parquet|parquet-declared|scan|all]`.
+// `node packages/datasets/scripts/bench-build.js [--events 1000000] [--format jsonl|parquet|parquet-declared|scan|parse|all]`.
 // A synthetic DatasetSource generates N events (~1.2 KB of JSON each) in commit order, chunk by chunk,
 // and one `label` feedback item per event, so the source holds nothing and the peak RSS measured is the
 // compiler's. Each format runs in its own child process (clean peak RSS); `scan` measures the source alone.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildDataset } from '../dist/index.js'
@@ -31,9 +31,18 @@ const templates = Array.from({ length: POOL }, (_, i) => {
   return [body.slice(0, a), body.slice(a + 1, b), body.slice(b + 1)]
 })
 
+const scratch = Buffer.alloc(64 * 1024)
+const byteTemplates = templates.map((t) => t.map((part) => Buffer.from(part)))
+
+/** A flat string decoded from bytes, as a database driver hands out (not a rope of concatenations). */
 function eventBody(i) {
-  const t = templates[i % POOL]
-  return t[0] + `evt-${String(i).padStart(10, '0')}` + t[1] + new Date(T0 + i * 1000).toISOString() + t[2]
+  const t = byteTemplates[i % POOL]
+  let n = t[0].copy(scratch, 0)
+  n += scratch.write(`evt-${String(i).padStart(10, '0')}`, n, 'latin1')
+  n += t[1].copy(scratch, n)
+  n += scratch.write(new Date(T0 + i * 1000).toISOString(), n, 'latin1')
+  n += t[2].copy(scratch, n)
+  return scratch.toString('utf8', 0, n)
 }
 
 function fullBody(i, id, ts) {
@@ -94,14 +103,22 @@ const SPEC = {
 async function runOne(kind) {
   const source = syntheticSource(N)
   const t0 = process.hrtime.bigint()
+  const cpu0 = process.cpuUsage()
   let rows = 0
   let bytes = 0
-  if (kind === 'scan') {
+  if (kind === 'scan' || kind === 'parse') {
+    // scan: the synthetic source alone. parse: plus JSON.parse of every event and feedback body, a
+    // yardstick of what this machine does per stored row at the moment of the run.
     const wm = await source.watermark()
     for await (const chunk of source.scanEvents('p', {}, { upToBatch: wm }, 2000)) {
       rows += chunk.length
-      await source.feedbackFor('p', chunk.map((e) => e.id), wm)
+      const fb = await source.feedbackFor('p', chunk.map((e) => e.id), wm)
+      if (kind === 'parse') {
+        for (const e of chunk) bytes += JSON.parse(e.body).id.length
+        for (const f of fb) bytes += JSON.parse(f.body).id.length
+      }
     }
+    bytes = 0
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'inferlog-bench-ds-'))
     try {
@@ -113,7 +130,7 @@ async function runOne(kind) {
             .concat([['input.is_annual', 'boolean'], ['feedback.label', 'boolean'], ['label', 'boolean']]),
         )
       }
-      const m = await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'out') })
+      const m = await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
     } finally {
@@ -121,13 +138,15 @@ async function runOne(kind) {
     }
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9
+  const cpu = process.cpuUsage(cpu0)
+  const cpuS = (cpu.user + cpu.system) / 1e6
   const rssMb = process.resourceUsage().maxRSS / 1024
-  console.log(JSON.stringify({ format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb) }))
+  console.log(JSON.stringify({ format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb) }))
 }
 
 if (format === 'all') {
   const self = fileURLToPath(import.meta.url)
-  for (const kind of ['scan', 'jsonl', 'parquet-declared', 'parquet']) {
+  for (const kind of ['scan', 'parse', 'jsonl', 'parquet-declared', 'parquet']) {
     const r = spawnSync(process.execPath, [self, '--events', String(N), '--format', kind], { stdio: 'inherit' })
     if (r.status !== 0) process.exit(r.status ?? 1)
   }

@@ -36,9 +36,9 @@ export interface BuildDatasetOptions {
   /** Version id and number recorded in the manifest (a catalog sets them); default null. */
   id?: string
   version?: number
-  /** Events per scan chunk and feedback look-up; default 2000. */
+  /** Events per scan chunk and feedback look-up; default 500 (measured: larger chunks keep more bodies alive across young-generation collections). */
   chunkSize?: number
-  /** Parquet rows per row group; default 65 536. */
+  /** Parquet rows per row group; default 32 768. */
   rowGroupSize?: number
   /** Time source for `built_at`; default `Date.now`. */
   clock?: () => number
@@ -139,7 +139,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
     source,
     project,
     bounds,
-    chunkSize: options.chunkSize ?? 2000,
+    chunkSize: options.chunkSize ?? 500,
     ...(options.signal ? { signal: options.signal } : {}),
   }
 

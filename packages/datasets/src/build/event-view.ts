@@ -44,14 +44,26 @@ export class EventView {
     return value
   }
 
-  /** The value at a dotted path (`trace.session_id`); `undefined` when any step is missing. */
+  /**
+   * The value at a dotted path (`trace.session_id`); `undefined` when any step is missing. Walks
+   * the text through nested objects and parses only the leaf, unless the member is already parsed.
+   */
   at(path: readonly string[]): unknown {
     if (path.length === 0) return undefined
-    let v = this.get(path[0]!)
-    for (let i = 1; i < path.length && v !== undefined; i++) {
-      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[path[i]!] : undefined
+    const head = path[0]!
+    if (path.length === 1 || this.#parsed?.has(head)) {
+      let v = this.get(head)
+      for (let i = 1; i < path.length && v !== undefined; i++) {
+        v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[path[i]!] : undefined
+      }
+      return v
     }
-    return v
+    let text = this.raw(head)
+    for (let i = 1; i < path.length; i++) {
+      if (text === undefined || text.charCodeAt(0) !== 123) return undefined
+      text = objectSpans(text).value(path[i]!)
+    }
+    return text === undefined ? undefined : JSON.parse(text)
   }
 
   /** `ts` as JSON text: the stored string (full precision) or, when the client sent none, the receipt time. */

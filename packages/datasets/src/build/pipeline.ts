@@ -46,7 +46,7 @@ export interface PipelineOptions {
   source: DatasetSource
   project: string
   bounds: ScanBounds
-  /** Events per scan chunk and per feedback look-up; default 2000. */
+  /** Events per scan chunk and per feedback look-up; default 500. */
   chunkSize?: number
   /** Class → weight for `weight: balanced` (from the counting pass). */
   classWeights?: Map<string, number>
@@ -82,7 +82,7 @@ function matches(event: EventView, where: DatasetPlan['where']): boolean {
  */
 export async function runPipeline(options: PipelineOptions, onRow: (row: PipelineRow) => void): Promise<PipelineCounts> {
   const { plan, source, project, bounds, signal } = options
-  const chunkSize = options.chunkSize ?? 2000
+  const chunkSize = options.chunkSize ?? 500
   const counts: PipelineCounts = { scanned: 0, selected: 0, rows: 0, dropped: { missing: {}, unmapped_label: 0, duplicate_input: 0 } }
   const seen = plan.dedupe ? new DigestSet() : undefined
   const names = new Set(plan.feedbackNames)
@@ -159,8 +159,10 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
       const splitKey = splitKeyOf(event, plan.split.by)
       let weight = 1
       if (sampleRate) {
-        const rate = event.get('sample_rate')
-        if (typeof rate === 'number' && rate > 0 && rate <= 1) weight = 1 / rate
+        // A JSON number's text is valid Number() syntax: no parse needed.
+        const raw = event.raw('sample_rate')
+        const rate = raw === undefined ? 1 : Number(raw)
+        if (rate > 0 && rate <= 1) weight = 1 / rate
       } else if (plan.weight === 'balanced') weight = options.classWeights?.get(labelKey!) ?? 1
       counts.rows++
       onRow({ event, values, label, labelKey, weight, split: splitOf(splitKey), splitKey })
