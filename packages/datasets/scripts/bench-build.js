@@ -130,7 +130,7 @@ async function runOne(kind) {
             .concat([['input.is_annual', 'boolean'], ['feedback.label', 'boolean'], ['label', 'boolean']]),
         )
       }
-      const m = await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')) })
+      const m = await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
     } finally {

@@ -38,7 +38,7 @@ export interface BuildDatasetOptions {
   version?: number
   /** Events per scan chunk and feedback look-up; default 500 (measured: larger chunks keep more bodies alive across young-generation collections). */
   chunkSize?: number
-  /** Parquet rows per row group; default 32 768. */
+  /** Parquet rows per row group; default 16 384. */
   rowGroupSize?: number
   /** Time source for `built_at`; default `Date.now`. */
   clock?: () => number
