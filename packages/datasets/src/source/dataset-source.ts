@@ -87,7 +87,8 @@ export interface DatasetSource {
   feedbackFor(project: string, eventIds: string[], upToBatch: number, names?: string[]): Promise<SourceFeedback[]>
   /**
    * Records committed at or below `upToBatch` that were erased or removed by retention since, so a
-   * manifest can record what a rebuild left out. Optional: a store without erasure omits it.
+   * manifest can record what a rebuild left out, in chunks, ordered by batch then id (the manifest
+   * hashes them in that order). Optional: a store without erasure omits it.
    */
   erased?(project: string, upToBatch: number): AsyncIterable<ErasedRecord[]>
 }
