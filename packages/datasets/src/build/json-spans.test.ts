@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { DigestSet } from './hash-set.js'
+import { compactJson, objectSpans } from './json-spans.js'
+import { sha256Bytes } from './split-assigner.js'
+
+describe('objectSpans', () => {
+  it('finds each member as the exact stored text, the last duplicate winning', () => {
+    const text = '{"a":1,"b":{"x":"}\\"{","y":[1,{"z":null}]},"c":"q\\"uote","a":-2.5e3,"t":true}'
+    const s = objectSpans(text)
+    expect(s.value('a')).toBe('-2.5e3')
+    expect(s.value('b')).toBe('{"x":"}\\"{","y":[1,{"z":null}]}')
+    expect(s.value('c')).toBe('"q\\"uote"')
+    expect(s.value('t')).toBe('true')
+    expect(s.value('missing')).toBeUndefined()
+    expect(s.multiline).toBe(false)
+  })
+
+  it('compacts pretty-printed values onto one line, keeping strings and number spelling', () => {
+    const text = '{\n  "input" : {\n    "s": "a b\\n c",\n    "n": 1.50\n  },\n  "k\\u0041": 1\n}'
+    const s = objectSpans(text)
+    expect(s.multiline).toBe(true)
+    expect(s.value('input')).toBe('{"s":"a b\\n c","n":1.50}')
+    expect(s.value('kA')).toBe('1')
+    expect(compactJson('[ 1 , "x y" ]')).toBe('[1,"x y"]')
+  })
+
+  it('refuses what is not an object', () => {
+    expect(() => objectSpans('[1]')).toThrow(SyntaxError)
+    expect(() => objectSpans('{"a":"open}')).toThrow(SyntaxError)
+  })
+})
+
+describe('DigestSet', () => {
+  it('remembers digests across growth', () => {
+    const set = new DigestSet(8)
+    for (let i = 0; i < 5000; i++) expect(set.add(sha256Bytes(String(i)))).toBe(true)
+    for (let i = 0; i < 5000; i++) expect(set.add(sha256Bytes(String(i)))).toBe(false)
+    expect(set.size).toBe(5000)
+  })
+})

@@ -1,0 +1,173 @@
+import canonicalize from 'canonicalize'
+import { DatasetError } from '../errors.js'
+import type { DatasetPlan } from '../spec/compile-plan.js'
+import type { JsonValue } from '../spec/dataset-spec.js'
+import type { DatasetSource, ScanBounds, SourceFeedback } from '../source/dataset-source.js'
+import { EventView } from './event-view.js'
+import { DigestSet } from './hash-set.js'
+import { aggregateColumn } from './join-feedback.js'
+import { cachedSplitOf, sha256Bytes, splitKeyOf } from './split-assigner.js'
+
+/** One event that became a dataset row, before a format writes it. */
+export interface PipelineRow {
+  event: EventView
+  /** JSON text per `plan.columns` entry (the default applied where it was missing). */
+  values: string[]
+  /** JSON text of the label (after `map`), when the spec has a label. */
+  label: string | undefined
+  /** Canonical JSON of the label: the class key of counts and balanced weights. */
+  labelKey: string | undefined
+  weight: number
+  split: string
+  splitKey: string
+}
+
+/** What the pipeline saw and why events did not become rows. */
+export interface PipelineCounts {
+  /** Events the scan returned (after the store's filter). */
+  scanned: number
+  /** Events that passed `where`, up to `limit`. */
+  selected: number
+  /** Events that became rows. */
+  rows: number
+  dropped: {
+    /** Per column: events left out by `missing: drop` (counted on the first missing column). */
+    missing: Record<string, number>
+    /** Label values outside `label.map`. */
+    unmapped_label: number
+    /** Inputs equal (RFC 8785) to an earlier row's. */
+    duplicate_input: number
+  }
+}
+
+/** Options of {@link runPipeline}. */
+export interface PipelineOptions {
+  plan: DatasetPlan
+  source: DatasetSource
+  project: string
+  bounds: ScanBounds
+  /** Events per scan chunk and per feedback look-up; default 500. */
+  chunkSize?: number
+  /** Class → weight for `weight: balanced` (from the counting pass). */
+  classWeights?: Map<string, number>
+  signal?: AbortSignal
+}
+
+function labelKeyOf(json: string): string {
+  const c = json.charCodeAt(0)
+  // Literals other than strings and containers are already canonical except for number spelling.
+  return c === 34 || c === 123 || c === 91 || (c >= 48 && c <= 57) || c === 45 ? (canonicalize(JSON.parse(json)) as string) : json
+}
+
+function mapKeyOf(json: string): string {
+  const v: unknown = JSON.parse(json)
+  return typeof v === 'string' ? v : (canonicalize(v) as string)
+}
+
+function matches(event: EventView, where: DatasetPlan['where']): boolean {
+  for (const w of where) {
+    const v = event.at(w.path)
+    if (v === undefined) return false
+    const c = typeof v === 'string' ? JSON.stringify(v) : (canonicalize(v) as string)
+    if (c !== w.canonical) return false
+  }
+  return true
+}
+
+/**
+ * Select → join → label → dedupe → split → weight over the pinned log, calling `onRow` for each row in
+ * commit order. Reads one chunk of events and its feedback at a time (bounded memory); the
+ * dedupe set is the only state that grows (≈24 bytes per row). Drops happen in that order:
+ * a missing column first, then an unmapped label, then a duplicate input.
+ */
+export async function runPipeline(options: PipelineOptions, onRow: (row: PipelineRow) => void): Promise<PipelineCounts> {
+  const { plan, source, project, bounds, signal } = options
+  const chunkSize = options.chunkSize ?? 500
+  const counts: PipelineCounts = { scanned: 0, selected: 0, rows: 0, dropped: { missing: {}, unmapped_label: 0, duplicate_input: 0 } }
+  const seen = plan.dedupe ? new DigestSet() : undefined
+  const names = new Set(plan.feedbackNames)
+  const labelIndex = plan.label ? plan.columns.findIndex((c) => c.column === plan.label!.from) : -1
+  const sampleRate = plan.weight === 'inverse_sample_rate'
+  const splitOf = cachedSplitOf(plan.split)
+  let done = false
+  for await (const chunk of source.scanEvents(project, plan.filter, bounds, chunkSize)) {
+    if (signal?.aborted) throw new DatasetError('aborted', 'the build was aborted', { cause: signal.reason })
+    counts.scanned += chunk.length
+    const selected: EventView[] = []
+    for (const e of chunk) {
+      const view = new EventView(e)
+      if (plan.where.length > 0 && !matches(view, plan.where)) continue
+      selected.push(view)
+      if (plan.limit !== undefined && counts.selected + selected.length >= plan.limit) {
+        done = true
+        break
+      }
+    }
+    counts.selected += selected.length
+    let byEvent: Map<string, SourceFeedback[]> | undefined
+    if (plan.columns.length > 0 && selected.length > 0) {
+      byEvent = new Map()
+      const items = await source.feedbackFor(
+        project,
+        selected.map((v) => v.id),
+        bounds.upToBatch,
+        plan.feedbackNames,
+      )
+      for (const f of items) {
+        if (!names.has(f.name) || f.batch > bounds.upToBatch) continue
+        const list = byEvent.get(f.eventId)
+        if (list) list.push(f)
+        else byEvent.set(f.eventId, [f])
+      }
+    }
+    for (const event of selected) {
+      const values: string[] = []
+      let dropped = false
+      const items = byEvent?.get(event.id)
+      for (const column of plan.columns) {
+        const v = aggregateColumn(column, event.tsMs, items)
+        if (v !== undefined) values.push(v)
+        else if (column.missing === 'drop') {
+          counts.dropped.missing[column.column] = (counts.dropped.missing[column.column] ?? 0) + 1
+          dropped = true
+          break
+        } else values.push(column.missing.json)
+      }
+      if (dropped) continue
+      let label: string | undefined
+      let labelKey: string | undefined
+      if (labelIndex >= 0) {
+        label = values[labelIndex]!
+        const map = plan.label!.map
+        if (map !== undefined) {
+          const mapped: JsonValue | undefined = map.get(mapKeyOf(label))
+          if (mapped === undefined) {
+            counts.dropped.unmapped_label++
+            continue
+          }
+          label = JSON.stringify(mapped)
+        }
+        labelKey = labelKeyOf(label)
+      }
+      if (seen !== undefined) {
+        const input = event.get('input')
+        if (!seen.add(sha256Bytes(canonicalize(input ?? null) as string))) {
+          counts.dropped.duplicate_input++
+          continue
+        }
+      }
+      const splitKey = splitKeyOf(event, plan.split.by)
+      let weight = 1
+      if (sampleRate) {
+        // A JSON number's text is valid Number() syntax: no parse needed.
+        const raw = event.raw('sample_rate')
+        const rate = raw === undefined ? 1 : Number(raw)
+        if (rate > 0 && rate <= 1) weight = 1 / rate
+      } else if (plan.weight === 'balanced') weight = options.classWeights?.get(labelKey!) ?? 1
+      counts.rows++
+      onRow({ event, values, label, labelKey, weight, split: splitOf(splitKey), splitKey })
+    }
+    if (done) break
+  }
+  return counts
+}

@@ -1,0 +1,37 @@
+import type { PipelineRow } from '../build/pipeline.js'
+import type { DatasetPlan } from '../spec/compile-plan.js'
+import type { FormatWriter } from './format-writer.js'
+import { SplitFiles } from './split-files.js'
+
+/**
+ * The generic row `{"id","ts","model","input","output","feedback":{COLUMN: VALUE},"label"?,"weight","split"}`,
+ * one line per event. `model`, `input`, `output`, `ts` and feedback values are copied from the
+ * stored JSON text (compacted onto one line when it was pretty-printed), never re-serialized, so
+ * values keep their exact spelling. Feedback columns are in column-name order.
+ */
+export function createJsonlWriter(plan: DatasetPlan, dir: string): FormatWriter {
+  const files = new SplitFiles(dir, plan.split.names, 'jsonl')
+  const keys = plan.columns.map((c, i) => ({ i, prefix: `${JSON.stringify(c.column)}:`, implicit: c.implicit })).filter((c) => !c.implicit)
+  const splitJson = new Map(plan.split.names.map((s) => [s, `,"split":${JSON.stringify(s)}}\n`]))
+  const hasLabel = plan.label !== undefined
+  return {
+    skipped: {},
+    write(row: PipelineRow) {
+      const e = row.event
+      let feedback = ''
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k]!
+        feedback += (k === 0 ? '' : ',') + key.prefix + row.values[key.i]
+      }
+      const text =
+        `{"id":${JSON.stringify(e.id)},"ts":${e.tsJson()},"model":${e.raw('model') ?? 'null'},"input":${e.raw('input') ?? 'null'},` +
+        `"output":${e.raw('output') ?? 'null'},"feedback":{${feedback}}` +
+        (hasLabel ? `,"label":${row.label}` : '') +
+        `,"weight":${JSON.stringify(row.weight)}${splitJson.get(row.split)!}`
+      files.write(row.split, text)
+      return 1
+    },
+    close: () => files.close(),
+    abandon: () => files.abandon(),
+  }
+}

@@ -1,0 +1,158 @@
+import type { PipelineRow } from '../build/pipeline.js'
+import type { DatasetPlan } from '../spec/compile-plan.js'
+import type { TabularType } from '../spec/dataset-spec.js'
+
+/** A column type of the tabular formats. `json` is UTF-8 text holding JSON; `timestamp` is epoch ms. */
+export type ColumnType = TabularType | 'timestamp'
+
+/** One output column. */
+export interface TabularColumn {
+  name: string
+  type: ColumnType
+}
+
+/** A cell as the writers take it. */
+export type Cell = number | bigint | boolean | string | null
+
+type Obj = Record<string, unknown>
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Leaf values of the input: nested objects flattened with dots (`input.address.city`), arrays kept whole. */
+export function flattenInput(value: unknown, prefix: string, out: Map<string, unknown>): void {
+  if (isObj(value)) {
+    for (const key of Object.keys(value)) flattenInput(value[key], `${prefix}.${key}`, out)
+    return
+  }
+  out.set(prefix, value)
+}
+
+function kindOf(v: unknown): TabularType | undefined {
+  if (v === null || v === undefined) return undefined
+  if (typeof v === 'number') return 'double'
+  if (typeof v === 'boolean') return 'boolean'
+  if (typeof v === 'string') return 'string'
+  return 'json'
+}
+
+/**
+ * Learns column types over every row of the counting pass: numbers → double, booleans → boolean,
+ * strings → string, objects/arrays or any mix → json; a column that is always null → string.
+ * Because the pass reads every row the build writes, the types cannot change mid-file.
+ */
+export class TypeInference {
+  readonly #kinds = new Map<string, TabularType | undefined>()
+  readonly #plan: DatasetPlan
+
+  constructor(plan: DatasetPlan) {
+    this.#plan = plan
+  }
+
+  #see(name: string, v: unknown): void {
+    const k = kindOf(v)
+    if (!this.#kinds.has(name)) {
+      this.#kinds.set(name, k)
+      return
+    }
+    const prev = this.#kinds.get(name)
+    if (k !== undefined && prev !== k) this.#kinds.set(name, prev === undefined ? k : 'json')
+  }
+
+  observe(row: PipelineRow): void {
+    const flat = new Map<string, unknown>()
+    flattenInput(row.event.get('input'), 'input', flat)
+    for (const [name, v] of flat) this.#see(name, v)
+    this.#plan.columns.forEach((c, i) => {
+      if (!c.implicit) this.#see(`feedback.${c.column}`, JSON.parse(row.values[i]!))
+    })
+    if (row.label !== undefined) this.#see('label', JSON.parse(row.label))
+  }
+
+  /** Column name → type. */
+  types(): Map<string, TabularType> {
+    return new Map([...this.#kinds].map(([n, k]) => [n, k ?? 'string']))
+  }
+}
+
+function convert(type: ColumnType, v: unknown): Cell {
+  if (v === null || v === undefined) return null
+  switch (type) {
+    case 'double':
+      return typeof v === 'number' ? v : typeof v === 'boolean' ? Number(v) : null
+    case 'int64':
+      return typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : null
+    case 'boolean':
+      return typeof v === 'boolean' ? v : null
+    case 'string':
+      return typeof v === 'string' ? v : JSON.stringify(v)
+    case 'json':
+      return JSON.stringify(v)
+    case 'timestamp':
+      return typeof v === 'number' ? v : null
+  }
+}
+
+/**
+ * The columns of a parquet/csv row: `id`, `ts`, `model`, `version`, the `input.*` features (sorted),
+ * `feedback.COLUMN` (sorted), `label` when the spec has one, `weight`, `split`. Types come from the
+ * spec's `columns` (undeclared features are left out; undeclared feedback/label columns are json)
+ * or from {@link TypeInference}.
+ */
+export class TabularLayout {
+  readonly columns: TabularColumn[]
+  readonly #features: TabularColumn[]
+  readonly #feedback: { column: TabularColumn; index: number }[]
+  readonly #label: TabularColumn | undefined
+  readonly #models = new Map<string, [string | null, string | null]>()
+
+  constructor(plan: DatasetPlan, types: Map<string, TabularType>) {
+    const typeOf = (name: string): TabularType => types.get(name) ?? 'json'
+    this.#features = [...types.keys()]
+      .filter((n) => n === 'input' || n.startsWith('input.'))
+      .sort()
+      .map((name) => ({ name, type: typeOf(name) }))
+    this.#feedback = plan.columns
+      .map((c, index) => ({ c, index }))
+      .filter(({ c }) => !c.implicit)
+      .map(({ c, index }) => ({ column: { name: `feedback.${c.column}`, type: typeOf(`feedback.${c.column}`) }, index }))
+    this.#label = plan.label ? { name: 'label', type: typeOf('label') } : undefined
+    this.columns = [
+      { name: 'id', type: 'string' },
+      { name: 'ts', type: 'timestamp' },
+      { name: 'model', type: 'string' },
+      { name: 'version', type: 'string' },
+      ...this.#features,
+      ...this.#feedback.map((f) => f.column),
+      ...(this.#label ? [this.#label] : []),
+      { name: 'weight', type: 'double' },
+      { name: 'split', type: 'string' },
+    ]
+  }
+
+  #model(raw: string | undefined): [string | null, string | null] {
+    const key = raw ?? ''
+    let m = this.#models.get(key)
+    if (m === undefined) {
+      const v: unknown = raw === undefined ? undefined : JSON.parse(raw)
+      const o = isObj(v) ? v : {}
+      m = [typeof o.name === 'string' ? o.name : null, typeof o.version === 'string' ? o.version : null]
+      if (this.#models.size < 10_000) this.#models.set(key, m)
+    }
+    return m
+  }
+
+  /** The row's cells in column order. */
+  cells(row: PipelineRow): Cell[] {
+    const e = row.event
+    const [model, version] = this.#model(e.raw('model'))
+    const out: Cell[] = [e.id, e.tsMs, model, version]
+    if (this.#features.length > 0) {
+      const flat = new Map<string, unknown>()
+      flattenInput(e.get('input'), 'input', flat)
+      for (const f of this.#features) out.push(convert(f.type, flat.get(f.name)))
+    }
+    for (const f of this.#feedback) out.push(convert(f.column.type, JSON.parse(row.values[f.index]!)))
+    if (this.#label) out.push(convert(this.#label.type, JSON.parse(row.label!)))
+    out.push(row.weight, row.split)
+    return out
+  }
+}
