@@ -49,6 +49,15 @@ export function describeDerivedStoreConformance(name: string, makeStore: () => P
       expect(await store.derived.watermark('c1')).toBe(7)
     })
 
+    it('writes configuration without a watermark, all or nothing', async () => {
+      await store.derived.write([upsert('cfg', 1), upsert('cfg', 2)])
+      expect(await counts()).toEqual({ cfg: 3 })
+      await expect(
+        store.derived.write([upsert('cfg', 10), { sql: 'INSERT INTO no_such_table (x) VALUES (1)', parameters: [] }]),
+      ).rejects.toThrow()
+      expect(await counts()).toEqual({ cfg: 3 })
+    })
+
     it('applies nothing, the watermark included, when one write fails', async () => {
       expect(await store.derived.advance('c1', 0, 1, [upsert('a', 1)])).toBe(true)
       const bad = { sql: 'INSERT INTO no_such_table (x) VALUES (1)', parameters: [] }

@@ -117,6 +117,17 @@ export function describeLogScannerConformance(name: string, makeStore: () => Pro
       expect(after.ids).toEqual(['during'])
     })
 
+    it('reads events by many ids at once', async () => {
+      await store.writeBatch({
+        events: [eventRecord({ id: 'i1' }), eventRecord({ id: 'i2' }), eventRecord({ id: 'i1', project: 'p2' })],
+        feedback: [],
+      })
+      const got = await store.eventsByIds('p1', ['i2', 'i1', 'nope'])
+      expect(got.map((e) => e.id).sort()).toEqual(['i1', 'i2'])
+      expect(got.every((e) => e.project === 'p1' && e.batch === got[0]!.batch && e.batch > 0)).toBe(true)
+      expect(await store.eventsByIds('p1', [])).toEqual([])
+    })
+
     it('looks feedback up for many events at once, bounded by commit position', async () => {
       await store.writeBatch({
         events: [eventRecord({ id: 'e1' }), eventRecord({ id: 'e2' })],

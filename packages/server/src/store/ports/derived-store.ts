@@ -31,4 +31,9 @@ export interface DerivedStore {
    * (another instance advanced it); the caller re-reads and retries.
    */
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean>
+  /**
+   * Runs `writes` in one transaction, with no watermark: for data people configure rather than
+   * derive (model configuration, alert rules, price tables) that lives beside derived data.
+   */
+  write(writes: readonly CompiledWrite[]): Promise<void>
 }

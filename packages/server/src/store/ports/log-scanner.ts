@@ -83,6 +83,8 @@ export interface LogScanner {
    * time (default 1 000), holding one chunk in memory.
    */
   scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<LoggedEvent[]>
+  /** Events of a project with these ids (one query per call), any order; unknown ids are left out. */
+  eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]>
   /** Feedback of these events committed at or before `upTo` (one query per call, not per event), any order. */
   feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]>
 }

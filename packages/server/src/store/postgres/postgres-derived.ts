@@ -24,6 +24,22 @@ export class PostgresDerivedStore implements DerivedStore {
     return Number(r.rows[0]?.position ?? 0)
   }
 
+  async write(writes: readonly CompiledWrite[]): Promise<void> {
+    const client = await this.pool.connect()
+    let failed: Error | undefined
+    try {
+      await client.query('BEGIN')
+      for (const w of writes) await client.query(w.sql, w.parameters as unknown[])
+      await client.query('COMMIT')
+    } catch (e) {
+      failed = e as Error
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw e
+    } finally {
+      client.release(failed)
+    }
+  }
+
   async advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean> {
     const client = await this.pool.connect()
     let failed: Error | undefined

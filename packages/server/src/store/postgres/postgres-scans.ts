@@ -119,6 +119,20 @@ export class PostgresLogScanner implements LogScanner {
     }
   }
 
+  async eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
+    if (ids.length === 0) return []
+    const r = await this.pool.query<LoggedEvent>({
+      name: 'inferlog_events_by_ids',
+      text: `SELECT ${EVENT_COLUMNS}, b.commit_seq AS batch
+               FROM event_ids k JOIN events e ON e.project = k.project AND e.ts_ms = k.ts_ms AND e.seq = k.seq
+               JOIN batches b ON b.seq = e.batch
+              WHERE k.project = $1 AND k.id = ANY($2::text[])`,
+      values: [project, ids.map((id) => pgText(id))],
+    })
+    for (const e of r.rows) e.batch = Number(e.batch)
+    return r.rows
+  }
+
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     if (eventIds.length === 0) return []
     const r = await this.pool.query<LoggedFeedback>({

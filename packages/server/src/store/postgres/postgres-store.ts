@@ -160,6 +160,9 @@ export class PostgresStore implements Store {
   feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     return this.scans.feedbackForEvents(project, eventIds, upTo)
   }
+  eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
+    return this.scans.eventsByIds(project, ids)
+  }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {
     return this.keys.createApiKey(k)

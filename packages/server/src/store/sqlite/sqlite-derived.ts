@@ -13,7 +13,10 @@ export class SqliteDerivedStore implements DerivedStore {
 
   constructor(
     private readonly conn: Database.Database,
-    private readonly write: (consumer: string, from: number, to: number, writes: readonly CompiledWrite[]) => Promise<boolean>,
+    private readonly writer: {
+      advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean>
+      exec(writes: readonly CompiledWrite[]): Promise<void>
+    },
   ) {
     this.db = new Kysely<any>({ dialect: new SqliteDialect({ database: conn }) })
   }
@@ -24,6 +27,10 @@ export class SqliteDerivedStore implements DerivedStore {
   }
 
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean> {
-    return this.write(consumer, from, to, writes)
+    return this.writer.advance(consumer, from, to, writes)
+  }
+
+  write(writes: readonly CompiledWrite[]): Promise<void> {
+    return this.writer.exec(writes)
   }
 }

@@ -39,6 +39,7 @@ export class SqliteLogScanner implements LogScanner {
       his: db.prepare('SELECT events_hi AS eventsHi, feedback_hi AS feedbackHi FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
       eventRange: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`),
       feedbackRange: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`),
+      eventsOf: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.id IN (SELECT value FROM json_each(?))`),
       feedbackOf: db.prepare(
         `SELECT ${FEEDBACK_COLUMNS} FROM feedback f
           WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
@@ -110,6 +111,11 @@ export class SqliteLogScanner implements LogScanner {
       yield rows
       if (rows.length < chunkSize) return
     }
+  }
+
+  async eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
+    if (ids.length === 0) return []
+    return this.st.eventsOf.all(project, JSON.stringify(ids)) as LoggedEvent[]
   }
 
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {

@@ -1,7 +1,6 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type Database from 'better-sqlite3'
-import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
@@ -82,7 +81,13 @@ export class SqliteStore implements Store {
     this.reads = new SqliteRecordReader(this.db)
     this.scans = new SqliteLogScanner(this.db)
     this.keys = new SqliteKeyStore(this.db)
-    this.derived = new SqliteDerivedStore(this.db, (consumer, from, to, writes) => this.advance(consumer, from, to, writes))
+    this.derived = new SqliteDerivedStore(this.db, {
+      advance: (consumer, from, to, writes) =>
+        this.writerClient
+          ? this.writerClient.advance(consumer, from, to, writes, Date.now())
+          : Promise.resolve(this.writer().advance(consumer, from, to, writes, Date.now())),
+      exec: async (writes) => (this.writerClient ? this.writerClient.exec(writes) : this.writer().exec(writes)),
+    })
   }
 
   private checkpoint(): void {
@@ -153,11 +158,6 @@ export class SqliteStore implements Store {
     return isSqliteDataError(error)
   }
 
-  private async advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean> {
-    if (this.writerClient) return this.writerClient.advance(consumer, from, to, writes, Date.now())
-    return this.writer().advance(consumer, from, to, writes, Date.now())
-  }
-
   getEvent(project: string, id: string): Promise<StoredRow | undefined> {
     return this.reads.getEvent(project, id)
   }
@@ -185,6 +185,9 @@ export class SqliteStore implements Store {
   }
   feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     return this.scans.feedbackForEvents(project, eventIds, upTo)
+  }
+  eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
+    return this.scans.eventsByIds(project, ids)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {

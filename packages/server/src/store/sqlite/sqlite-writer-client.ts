@@ -7,6 +7,7 @@ import type { SqliteConnectionOptions } from './sqlite-connection.js'
 export type WriterRequest =
   | { id: number; op: 'write'; batch: WriteBatch }
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
+  | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
   | { id: number; op: 'close' }
 
 /** A request before it gets its id (distributed over the union). */
@@ -79,6 +80,10 @@ export class SqliteWriterClient {
 
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): Promise<boolean> {
     return this.call<boolean>({ op: 'advance', consumer, from, to, writes, nowMs })
+  }
+
+  exec(writes: readonly CompiledWrite[]): Promise<void> {
+    return this.call<void>({ op: 'exec', writes })
   }
 
   /** Closes the writer's connection and ends the thread. Idempotent. */

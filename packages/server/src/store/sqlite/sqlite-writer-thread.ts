@@ -33,6 +33,9 @@ if (port) {
         port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'write') {
         port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
+      } else if (m.op === 'exec') {
+        writer.exec(m.writes)
+        port.postMessage({ id: m.id, ok: true })
       } else {
         port.postMessage({ id: m.id, ok: true, result: writer.advance(m.consumer, m.from, m.to, m.writes, m.nowMs) })
       }

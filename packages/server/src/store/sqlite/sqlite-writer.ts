@@ -128,21 +128,31 @@ export class SqliteWriter {
       .transaction((): boolean => {
         const at = (s.position.get(consumer) as number | undefined) ?? 0
         if (at !== from) return false
-        for (const w of writes) {
-          let stmt = this.compiled.get(w.sql)
-          if (!stmt) {
-            stmt = this.db.prepare(w.sql)
-            // Consumers issue a handful of distinct statements; cap the cache anyway.
-            if (this.compiled.size < 500) this.compiled.set(w.sql, stmt)
-          }
-          stmt.run(...(w.parameters as unknown[]))
-        }
+        for (const w of writes) this.statement(w.sql).run(...(w.parameters as unknown[]))
         s.setPosition.run(consumer, to, nowMs)
         return true
       })
       .immediate()
     this.afterCommit()
     return ok
+  }
+
+  /** Writes with no watermark, in one transaction. */
+  exec(writes: readonly CompiledWrite[]): void {
+    this.db.transaction(() => {
+      for (const w of writes) this.statement(w.sql).run(...(w.parameters as unknown[]))
+    })()
+    this.afterCommit()
+  }
+
+  private statement(sql: string): Database.Statement {
+    let stmt = this.compiled.get(sql)
+    if (!stmt) {
+      stmt = this.db.prepare(sql)
+      // Consumers issue a handful of distinct statements; cap the cache anyway.
+      if (this.compiled.size < 500) this.compiled.set(sql, stmt)
+    }
+    return stmt
   }
 
   /**
