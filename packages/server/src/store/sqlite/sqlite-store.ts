@@ -82,10 +82,10 @@ export class SqliteStore implements Store {
     this.scans = new SqliteLogScanner(this.db)
     this.keys = new SqliteKeyStore(this.db)
     this.derived = new SqliteDerivedStore(this.db, {
-      advance: (consumer, from, to, writes) =>
+      advance: async (consumer, from, to, writes) =>
         this.writerClient
           ? this.writerClient.advance(consumer, from, to, writes, Date.now())
-          : Promise.resolve(this.writer().advance(consumer, from, to, writes, Date.now())),
+          : this.writer().advance(consumer, from, to, writes, Date.now()),
       exec: async (writes) => (this.writerClient ? this.writerClient.exec(writes) : this.writer().exec(writes)),
     })
   }
