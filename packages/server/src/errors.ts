@@ -26,6 +26,8 @@ export interface InferlogErrorOptions {
   /** Seconds a client should wait before retrying; sent as `Retry-After`. */
   retryAfter?: number
   cause?: unknown
+  /** Machine-readable detail sent as `error.details`, e.g. every `{path, message}` of a refused document. */
+  details?: unknown
 }
 
 /**
@@ -43,6 +45,7 @@ export class InferlogError extends Error {
     this.code = code
     this.status = options.status ?? DEFAULT_STATUS[code] ?? 500
     this.retryAfter = options.retryAfter
+    this.details = options.details
   }
 }
 

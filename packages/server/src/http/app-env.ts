@@ -4,6 +4,6 @@ import type { Principal } from '../auth/authenticator.js'
 export type AppEnv = { Variables: { principal: Principal } }
 
 /** The `{error: {code, message}}` body every error reply carries. */
-export function errorBody(code: string, message: string) {
-  return { error: { code, message } }
+export function errorBody(code: string, message: string, details?: unknown) {
+  return { error: details === undefined ? { code, message } : { code, message, details } }
 }

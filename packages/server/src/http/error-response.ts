@@ -32,7 +32,7 @@ export function installErrorHandling(app: Hono<AppEnv>, o: { logger: Logger; met
       }
       if (err.retryAfter !== undefined) c.header('Retry-After', String(err.retryAfter))
       if (err.status >= 500 && err.code !== 'overloaded') o.logger.error(`${c.req.method} ${c.req.path}: ${err.message}`, err.cause)
-      return c.json(errorBody(err.code, err.message), err.status as 400)
+      return c.json(errorBody(err.code, err.message, err.details), err.status as 400)
     }
     o.logger.error(`${c.req.method} ${c.req.path}: unexpected error`, err)
     return c.json(errorBody('internal', 'internal error; see the server log'), 500)
