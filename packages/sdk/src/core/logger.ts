@@ -1,12 +1,12 @@
 import type { FeedbackItem, FeedbackKind, FeedbackSource, JsonObject, LatencyMs, ModelInfo } from '@inferlog/schema'
 import { InferlogSdkError, type SdkErrorCode } from '../errors.js'
 import type { LoggedEvent, LoggerOptions } from '../options.js'
+import { createUuidV7 } from '@inferlog/schema'
 import { Pipeline, type LoggerStats, type PipelineConfig } from './pipeline.js'
 import type { Platform, Sender, Spool } from './platform.js'
 import type { PrepareConfig } from './prepare.js'
 import { createRedactor } from './redact.js'
 import { idSampler, INTERNALS_SEED } from './sampling.js'
-import { createUuidV7 } from './uuid7.js'
 
 /** Phases a {@link Span} can time. */
 export type Phase = 'pre' | 'inference' | 'post'
@@ -224,6 +224,7 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
   const nextId = createUuidV7()
   const sampler = idSampler(cfg.sampleRate)
   const counts = pipeline.counts
+  const admission = pipeline.admission
   const pseudo = cfg.prepare.pseudonymize
 
   const internalFault = (e: unknown): void => {
@@ -238,7 +239,7 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
       counts.sampledOut++
       return id
     }
-    pipeline.enqueueEvent(event, id, time)
+    admission.enqueueEvent(event, id, time)
     return id
   }
 
@@ -381,7 +382,7 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
         return id
       }
       const item: FeedbackItem = { ...extra, id, event_id: eventId, name, value }
-      pipeline.enqueueFeedback(item, Date.now())
+      admission.enqueueFeedback(item, Date.now())
       return id
     } catch (e) {
       internalFault(e)
