@@ -45,7 +45,7 @@ describe('overflow', () => {
     const burst = Array.from({ length: 10_000 }, (_, i) => log.log({ input: { i }, output: i }))
     expect(log.stats()).toMatchObject({ enqueued: 50, dropped: 9950, queueDepth: 50 })
     await log.flush()
-    expect(storedEventIds(collector.dataDir, 'tiny').sort()).toEqual(burst.slice(0, 50).sort())
+    expect((await storedEventIds(collector.url, 'tiny')).sort()).toEqual(burst.slice(0, 50).sort())
     // Concurrent producers with yields: drops depend on timing, the accounting never does.
     let thrown = 0
     await Promise.all(
@@ -66,7 +66,7 @@ describe('overflow', () => {
     expect(thrown).toBe(0)
     expect(s.sent + s.dropped).toBe(30_000)
     expect(s.failed).toBe(0)
-    expect(storedEventIds(collector.dataDir, 'tiny').length).toBe(s.sent)
+    expect((await storedEventIds(collector.url, 'tiny')).length).toBe(s.sent)
   }, 30_000)
 
   it('memory stays bounded while the collector is unreachable', async () => {

@@ -30,6 +30,7 @@ export class Admission {
   private closed = false
   /** Items refused since close(), for the one report that says so. */
   private afterClose = 0
+  private closedReport: Promise<void> | undefined
 
   /**
    * @param wake asks the batcher to run soon (cheap to call again while it is pending).
@@ -80,6 +81,11 @@ export class Admission {
     if (q.size >= this.batchItems) this.wake()
   }
 
+  /** True after {@link close}. */
+  get refusing(): boolean {
+    return this.closed
+  }
+
   /** From now on items are refused (counted as dropped, reported once). */
   close(): void {
     this.closed = true
@@ -124,17 +130,26 @@ export class Admission {
     return false
   }
 
+  /** Resolves once the report about items logged after close() (if any) went out. */
+  reported(): Promise<void> {
+    return this.closedReport ?? Promise.resolve()
+  }
+
   private refuseClosed(): void {
     this.counts.dropped++
-    // One report per close, once the burst of late calls is over, with how many there were.
+    // One report per close, once the burst of late calls is over (never from inside log()), with
+    // how many there were.
     if (this.afterClose++ > 0) return
-    this.platform.soon(() => {
-      const n = this.afterClose
-      this.report(
-        'closed',
-        `${n} item${n === 1 ? '' : 's'} logged after close() ${n === 1 ? 'was' : 'were'} dropped; later ones are only counted in stats().dropped`,
-        { items: n },
-      )
-    })
+    this.closedReport = new Promise<void>((resolve) =>
+      this.platform.soon(() => {
+        const n = this.afterClose
+        this.report(
+          'closed',
+          `${n} item${n === 1 ? '' : 's'} logged after close() ${n === 1 ? 'was' : 'were'} dropped; later ones are only counted in stats().dropped`,
+          { items: n },
+        )
+        resolve()
+      }),
+    )
   }
 }

@@ -281,6 +281,23 @@ describe('overflow', () => {
     await log.close()
     await log.flush()
   })
+
+  it('reports what is logged after close() once, with the count of the burst, before a later flush() or close() resolves', async () => {
+    const { log, errors } = setup()
+    await log.close()
+    for (let i = 0; i < 3; i++) log.log({ input: i, output: i })
+    log.feedback('e', 'thumbs', 1)
+    await log.flush()
+    const closed = errors.filter((e) => e.code === 'closed')
+    expect(closed).toHaveLength(1)
+    expect(closed[0]!.items).toBe(4)
+    expect(closed[0]!.message).toContain('4 items logged after close()')
+    // Later calls are counted, not reported again.
+    log.log({ input: 9, output: 9 })
+    await log.close()
+    expect(errors.filter((e) => e.code === 'closed')).toHaveLength(1)
+    expect(log.stats().dropped).toBe(5)
+  })
 })
 
 describe('sampling', () => {

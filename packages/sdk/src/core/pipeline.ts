@@ -130,7 +130,9 @@ export class Pipeline {
    * up on; or after `timeoutMs`. Never rejects.
    */
   flush(timeoutMs?: number): Promise<void> {
-    const done = this.tracker.wait()
+    const settled = this.tracker.wait()
+    // After close(), a flush also waits for the report of the items close() refused.
+    const done = this.admission.refusing ? settled.then(() => this.admission.reported()) : settled
     // Retries now matter to someone: keep the process alive for them.
     this.sleepers.holdLive()
     this.batcher.schedule()
@@ -150,7 +152,8 @@ export class Pipeline {
    * takes at most `timeoutMs` when given. Idempotent.
    */
   close(timeoutMs?: number): Promise<void> {
-    return (this.closePromise ??= (async () => {
+    if (this.closePromise !== undefined) return this.closePromise.then(() => this.admission.reported())
+    return (this.closePromise = (async () => {
       this.admission.close()
       this.life.phase = 'closing'
       const limit = this.deadline(timeoutMs)
