@@ -5,9 +5,9 @@
  * - `draining`: the flush is over; the spool gets one replay pass, which stops at the first failure;
  * - `stopped`: no more sends, retries or replays.
  */
-export type Phase = 'open' | 'closing' | 'draining' | 'stopped'
+export type LifecyclePhase = 'open' | 'closing' | 'draining' | 'stopped'
 
 /** The shared phase holder. */
 export interface Lifecycle {
-  phase: Phase
+  phase: LifecyclePhase
 }

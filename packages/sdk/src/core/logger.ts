@@ -72,7 +72,10 @@ export interface Logger {
   feedback(eventId: string, name: string, value: FeedbackItem['value'], extra?: FeedbackExtra): string
   /** Resolves when everything enqueued so far is acknowledged, spooled, dropped or given up on. */
   flush(options?: FlushOptions): Promise<void>
-  /** Flushes and releases timers, connections and exit hooks. Idempotent. */
+  /**
+   * Flushes, gives the spool one replay pass (stopping at the first failure), then releases timers,
+   * connections and exit hooks; all within `timeoutMs` when given. Idempotent.
+   */
   close(options?: FlushOptions): Promise<void>
   /** A snapshot of the counters. */
   stats(): LoggerStats
