@@ -106,7 +106,7 @@ describe('SDK ↔ collector', () => {
     expect(s.retried).toBeGreaterThanOrEqual(proxy.stats.lostReplies + proxy.stats.overloaded)
     // Every re-send of a committed batch and every deliberate re-log came back as a duplicate.
     expect(s.duplicates).toBeGreaterThanOrEqual(relogged)
-    const stored = storedEventIds(collector.dataDir)
+    const stored = await storedEventIds(collector.url)
     expect(stored.length).toBe(100_000)
     expect(new Set(stored).size).toBe(100_000)
     expect(stored.every((id) => ids.has(id))).toBe(true)

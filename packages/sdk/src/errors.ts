@@ -4,7 +4,10 @@ import type { ItemRejection } from '@inferlog/schema'
 export type SdkErrorCode =
   /** The queue was full: items were dropped (see `stats().dropped`). */
   | 'queue_overflow'
-  /** `log()` or `feedback()` was called after `close()`: the item was dropped. */
+  /**
+   * `log()` or `feedback()` was called after `close()`: the items were dropped (reported once per
+   * close, with their count in `items`); or a timed-out `close()` dropped what was still queued.
+   */
   | 'closed'
   /** The collector refused items one by one (a 207 reply); `rejections` holds each code. Not retried. */
   | 'rejected'
@@ -20,7 +23,10 @@ export type SdkErrorCode =
   | 'serialize_failed'
   /** A user callback (`sampling.internals.when`) threw. */
   | 'callback_failed'
-  /** The direct-to-store transport could not be set up. */
+  /**
+   * The direct-to-store transport could not be set up (the `@inferlog/server` package or its
+   * `openDirectIngest` is missing, or the store cannot be opened): the batch is failed, not retried.
+   */
   | 'store_unavailable'
 
 /** The one error type the SDK hands to `onError`. It is never thrown into the host app. */

@@ -10,7 +10,7 @@ import { createLoggerWith, DEFAULTS, type Logger } from './core/logger.js'
 import type { Spool } from './core/platform.js'
 import { InferlogSdkError } from './errors.js'
 import { FsSpool } from './node/fs-spool.js'
-import { createHttpSender } from './node/http-sender.js'
+import { createHttpSender, parseCollectorUrl } from './node/http-sender.js'
 import { nodePlatform } from './node/node-platform.js'
 import { createStoreSender } from './node/store-sender.js'
 import type { LoggerOptions } from './options.js'
@@ -19,9 +19,9 @@ export type * from './options.js'
 export { InferlogSdkError, type SdkErrorCode } from './errors.js'
 export { createLoggerWith, DEFAULTS, consoleErrorHandler } from './core/logger.js'
 export type { Logger, Span, Phase, WrapOptions, FeedbackExtra, FlushOptions, LoggerDeps } from './core/logger.js'
-export type { LoggerStats } from './core/pipeline.js'
+export type { LoggerStats } from './core/stats.js'
 export type { Platform, Sender, SendResult, Spool, SpoolEntry, Payload, RecordKind, TimerHandle } from './core/platform.js'
-export { createUuidV7, type IdGenerator } from './core/uuid7.js'
+export { createUuidV7, type IdGenerator } from '@inferlog/schema'
 export { redactString, luhnValid } from './core/redact.js'
 export { nodePlatform } from './node/node-platform.js'
 export { createHttpSender, type HttpSenderOptions } from './node/http-sender.js'
@@ -49,6 +49,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const project = options.project ?? env.INFERLOG_PROJECT
   const apiKey = options.apiKey ?? env.INFERLOG_API_KEY
   const url = options.url ?? env.INFERLOG_URL ?? DEFAULTS.url
+  // Checked here so the message names where a bad value came from.
+  if (!options.store) parseCollectorUrl(url, options.url === undefined && env.INFERLOG_URL !== undefined ? 'url ($INFERLOG_URL)' : 'url')
   const http = options.http ?? {}
   const warn = (message: string) => {
     try {

@@ -181,7 +181,10 @@ export interface HttpOptions {
   maxRetries?: number
   /** Retries before a failing batch goes to the spool. Default 1. */
   retriesBeforeSpool?: number
-  /** First backoff delay; it doubles on each retry, with jitter (50–100 % of the delay), ms. Default 100. */
+  /**
+   * Bound of the first backoff delay; it doubles on each retry, and each delay is a uniform draw below
+   * it (full jitter), ms. Default 100.
+   */
   initialBackoffMs?: number
   /** Backoff cap (also the slowest spool replay probe while the collector is down), ms. Default 15 000. */
   maxBackoffMs?: number

@@ -87,7 +87,7 @@ describe('outages', () => {
     expect(s.spooled).toBeGreaterThan(0)
     expect(s.replayed).toBe(s.spooled)
     expect(s).toMatchObject({ sent: ids.size, dropped: 0, failed: 0, rejected: 0 })
-    const stored = storedEventIds(dir)
+    const stored = await storedEventIds(c.url)
     expect(stored.length).toBe(ids.size)
     expect(new Set(stored)).toEqual(ids)
     console.log(`restart: ${ids.size} events, ${s.spooled} spooled and replayed, ${s.retried} retries, ${s.duplicates} duplicates`)
@@ -115,7 +115,7 @@ describe('outages', () => {
     await second.exited
     const reported = Math.max(...second.lines.filter((l) => l.startsWith('spooled ')).map((l) => Number(l.slice(8))))
 
-    await collector(dir, port)
+    const back = await collector(dir, port)
     const replays = [host('replay', { url, spool: spoolDir }), host('replay', { url, spool: path.join(root, 'host-kill-spool-2') })]
     for (const r of replays) {
       const exit = await r.exited
@@ -123,7 +123,7 @@ describe('outages', () => {
     }
     const stats = JSON.parse(replays[0]!.lines.find((l) => l.startsWith('stats '))!.slice(6)) as { replayed: number }
     expect(stats.replayed).toBe(count)
-    const stored = storedEventIds(dir)
+    const stored = await storedEventIds(back.url)
     const k = stored.filter((id) => id.startsWith('k-'))
     const m = stored.filter((id) => id.startsWith('m-'))
     expect(new Set(k).size).toBe(count)
@@ -144,8 +144,64 @@ describe('outages', () => {
     await waitFor(() => term.lines.includes('logged'))
     term.child.kill('SIGTERM')
     expect((await term.exited).signal).toBe('SIGTERM')
-    const stored = storedEventIds(dir)
+    const stored = await storedEventIds(c.url)
     expect(stored.filter((id) => id.startsWith('n-'))).toHaveLength(500)
     expect(stored.filter((id) => id.startsWith('t-'))).toHaveLength(500)
+  }, 30_000)
+
+  it('close() after an outage replays the spool once the collector is back, so a short job leaves nothing on disk', async () => {
+    const dir = path.join(root, 'close-replay')
+    const probe = await collector(dir)
+    const port = probe.port
+    await probe.stop()
+    const spoolDir = path.join(root, 'close-replay-spool')
+    const log = createLogger({
+      url: `http://127.0.0.1:${port}`,
+      model: { name: 'short-job', version: '1' },
+      spool: { dir: spoolDir },
+      batch: { maxItems: 100 },
+      // The replayer's next probe would come long after this job ends.
+      http: { retriesBeforeSpool: 0, initialBackoffMs: 600_000, maxBackoffMs: 600_000 },
+      flushOnExit: false,
+      onError: () => undefined,
+    })
+    const ids = Array.from({ length: 500 }, (_, i) => log.log({ input: { i }, output: i }))
+    await log.flush()
+    expect(log.stats()).toMatchObject({ spooled: 500, spoolItems: 500, sent: 0 })
+    expect(fs.readdirSync(spoolDir)).toHaveLength(5)
+
+    const back = await collector(dir, port)
+    await log.close({ timeoutMs: 20_000 })
+    expect(log.stats()).toMatchObject({ sent: 500, replayed: 500, spoolItems: 0, failed: 0, dropped: 0 })
+    expect(fs.readdirSync(spoolDir)).toEqual([])
+    expect((await storedEventIds(back.url)).sort()).toEqual(ids.sort())
+  }, 30_000)
+
+  it('close() with the collector still down keeps the spool for the next run and returns', async () => {
+    const dir = path.join(root, 'close-down')
+    const probe = await collector(dir)
+    const port = probe.port
+    await probe.stop()
+    const spoolDir = path.join(root, 'close-down-spool')
+    const options = {
+      url: `http://127.0.0.1:${port}`,
+      model: { name: 'short-job', version: '1' },
+      spool: { dir: spoolDir },
+      http: { retriesBeforeSpool: 0, initialBackoffMs: 600_000, maxBackoffMs: 600_000 },
+      flushOnExit: false,
+      onError: () => undefined,
+    }
+    const log = createLogger(options)
+    const ids = Array.from({ length: 50 }, (_, i) => log.log({ input: { i }, output: i }))
+    await log.close()
+    expect(log.stats()).toMatchObject({ spooled: 50, spoolItems: 50, sent: 0, failed: 0, dropped: 0 })
+    expect(fs.readdirSync(spoolDir)).toHaveLength(1)
+
+    // The next run finds the batch and delivers it.
+    const back = await collector(dir, port)
+    const next = createLogger(options)
+    await waitFor(() => next.stats().replayed === 50, 20_000, 'replay by the next run')
+    await next.close()
+    expect((await storedEventIds(back.url)).sort()).toEqual(ids.sort())
   }, 30_000)
 })

@@ -12,11 +12,10 @@ import path from 'node:path'
 import zlib from 'node:zlib'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from './index.js'
 import type { LoggerOptions } from './options.js'
-import { startCollector, storedEventBodies, type Collector } from './test-support/collector.js'
+import { eventDetail, startCollector, storedEventIds, storedEvents, type Collector } from './test-support/collector.js'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-sdk-privacy-'))
 let collector: Collector
@@ -92,17 +91,14 @@ describe('privacy', () => {
     await log.close()
     proxy.close()
 
+    const detail = (await eventDetail(collector.url, id)) as { event: Record<string, any>; feedback: Record<string, any>[] }
     const wire = bodies.join('\n')
-    const stored = storedEventBodies(collector.dataDir).join('\n')
+    const stored = JSON.stringify([await storedEvents(collector.url), detail.feedback])
     for (const s of SECRETS) {
       expect(wire).not.toContain(s)
       expect(stored).not.toContain(s)
     }
     const hmac = createHmac('sha256', SECRET).update('alice-user-42').digest('hex')
-    const detail = (await (await fetch(`${collector.url}/v1/events/${id}`)).json()) as {
-      event: Record<string, any>
-      feedback: Record<string, any>[]
-    }
     expect(detail.event.trace.user_id).toBe(hmac)
     expect(detail.event.input).toEqual({
       customer: { tier: 'gold' },
@@ -133,7 +129,9 @@ describe('privacy', () => {
 
 describe('direct-to-store', () => {
   it("createLogger({ store: 'sqlite:…' }) writes through the collector's ingest pipeline in-process", async () => {
-    const db = path.join(root, 'embedded', 'inferlog.db')
+    // The layout `inferlog serve --data <dir>` uses, so a collector can read it back afterwards.
+    const dataDir = path.join(root, 'embedded')
+    const db = path.join(dataDir, 'inferlog.db')
     const host = fileURLToPath(new URL('./test-support/sdk-host.mjs', import.meta.url))
     const child = spawn(process.execPath, [host, 'store', JSON.stringify({ store: `sqlite:${db}`, project: 'embedded', count: 500 })], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -151,15 +149,16 @@ describe('direct-to-store', () => {
     }
     expect(result.stats).toMatchObject({ sent: 502, rejected: 1, failed: 0, dropped: 0 })
     expect(result.errors.some((e) => e.startsWith('rejected') && e.includes('validation_failed'))).toBe(true)
-    const sqlite = new Database(db, { readonly: true })
-    const n = sqlite.prepare("SELECT count(*) AS n FROM events WHERE project = 'embedded'").get() as { n: number }
-    const body = sqlite.prepare("SELECT body FROM events WHERE project = 'embedded' AND id = ?").get(result.first) as { body: string }
-    const fb = sqlite.prepare("SELECT count(*) AS n FROM feedback WHERE project = 'embedded' AND event_id = ?").get(result.first) as {
-      n: number
+    // Read back through a collector serving that store.
+    const reader = await startCollector(dataDir)
+    try {
+      expect(await storedEventIds(reader.url, 'embedded')).toHaveLength(501)
+      const first = await eventDetail(reader.url, result.first, 'embedded')
+      expect(first?.feedback).toHaveLength(1)
+      expect(first?.feedback[0]).toMatchObject({ event_id: result.first, name: 'thumbs', value: 1 })
+      expect(first?.event.internals?.emb).toMatchObject({ dtype: 'float32', shape: [2] })
+    } finally {
+      await reader.stop()
     }
-    sqlite.close()
-    expect(n.n).toBe(501)
-    expect(fb.n).toBe(1)
-    expect(JSON.parse(body.body).internals.emb).toMatchObject({ dtype: 'float32', shape: [2] })
   }, 30_000)
 })

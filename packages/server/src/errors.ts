@@ -38,6 +38,7 @@ export class InferlogError extends Error {
   readonly code: ErrorCode
   readonly status: number
   readonly retryAfter: number | undefined
+  readonly details: unknown
 
   constructor(code: ErrorCode, message: string, options: InferlogErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })

@@ -1,12 +1,16 @@
 import { createHmac } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { InferlogSdkError } from '../errors.js'
 import { nodePlatform } from '../node/node-platform.js'
 import type { LoggerOptions } from '../options.js'
-import { FakeSender, MemorySpool, ok, partial, payloadItems, waitFor } from '../test-support/fakes.js'
+import { advanceUntil, FakeSender, MemorySpool, ok, partial, payloadItems, settle, useFakeClock, waitFor } from '../test-support/fakes.js'
 import { createLoggerWith } from './logger.js'
 
 const model = { name: 'clf', version: '1.0.0' }
+
+afterEach(() => {
+  vi.useRealTimers()
+})
 
 function setup(o: LoggerOptions = {}, sender = new FakeSender(), spool?: MemorySpool) {
   const errors: InferlogSdkError[] = []
@@ -102,16 +106,17 @@ describe('log()', () => {
 
 describe('delivery', () => {
   it('retries 503 honouring Retry-After, and network faults with backoff', async () => {
+    useFakeClock()
     const sender = new FakeSender((_p, n) =>
       n === 0 ? { status: 503, retryAfterMs: 300, errorCode: 'overloaded' } : n === 1 ? new Error('ECONNRESET') : ok(),
     )
     const { log } = setup({ spool: { dir: false } }, sender)
     for (let i = 0; i < 10; i++) log.log({ input: i, output: i })
-    await log.flush()
+    await settle(log.flush())
     expect(sender.payloads).toHaveLength(3)
-    expect(sender.times[1]! - sender.times[0]!).toBeGreaterThanOrEqual(295)
+    expect(sender.times[1]! - sender.times[0]!).toBeGreaterThanOrEqual(300)
     expect(log.stats()).toMatchObject({ sent: 10, retried: 2, failed: 0 })
-    await log.close()
+    await settle(log.close())
   })
 
   it('gives up after maxRetries without a spool: counted as failed and reported once', async () => {
@@ -162,6 +167,7 @@ describe('delivery', () => {
   })
 
   it('spools when the collector is down and replays in order when it is back', async () => {
+    useFakeClock()
     let down = true
     const sender = new FakeSender(() => (down ? new Error('ECONNREFUSED') : ok()))
     const spool = new MemorySpool()
@@ -173,16 +179,16 @@ describe('delivery', () => {
     const ids: string[] = []
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 10; i++) ids.push(log.log({ input: round * 10 + i, output: 1 }))
-      await new Promise((r) => setTimeout(r, 15))
+      await settle(log.flush())
     }
-    await log.flush()
     expect(log.stats().spooled).toBe(50)
     expect(log.stats().sent).toBe(0)
+    expect(spool!.files).toHaveLength(5)
     down = false
-    await waitFor(() => log.stats().replayed === 50, 5000, 'replay')
+    await advanceUntil(() => log.stats().replayed === 50, 'replay')
     expect(sender.delivered.map((e) => e.id)).toEqual(ids)
     expect(log.stats()).toMatchObject({ sent: 50, spooled: 50, replayed: 50, dropped: 0, failed: 0, spoolItems: 0 })
-    await log.close()
+    await settle(log.close())
   })
 
   it('evicts the oldest spooled batches beyond the spool cap and counts them as dropped', async () => {
@@ -253,10 +259,11 @@ describe('overflow', () => {
   })
 
   it('counts what a timed-out close() leaves behind as dropped', async () => {
+    useFakeClock()
     const sender = new FakeSender(() => new Promise(() => undefined))
     const { log } = setup({ http: { concurrency: 1 }, batch: { maxItems: 10, intervalMs: 10 } }, sender)
     for (let i = 0; i < 50; i++) log.log({ input: i, output: i })
-    await log.close({ timeoutMs: 50 })
+    await settle(log.close({ timeoutMs: 50 }))
     const s = log.stats()
     // Queued items are counted as dropped; the one batch stuck in a request that never ends stays in flight.
     expect(s.queueDepth).toBe(0)
@@ -280,6 +287,23 @@ describe('overflow', () => {
     expect(log.stats().dropped).toBe(2)
     await log.close()
     await log.flush()
+  })
+
+  it('reports what is logged after close() once, with the count of the burst, before a later flush() or close() resolves', async () => {
+    const { log, errors } = setup()
+    await log.close()
+    for (let i = 0; i < 3; i++) log.log({ input: i, output: i })
+    log.feedback('e', 'thumbs', 1)
+    await log.flush()
+    const closed = errors.filter((e) => e.code === 'closed')
+    expect(closed).toHaveLength(1)
+    expect(closed[0]!.items).toBe(4)
+    expect(closed[0]!.message).toContain('4 items logged after close()')
+    // Later calls are counted, not reported again.
+    log.log({ input: 9, output: 9 })
+    await log.close()
+    expect(errors.filter((e) => e.code === 'closed')).toHaveLength(1)
+    expect(log.stats().dropped).toBe(5)
   })
 })
 
@@ -336,8 +360,9 @@ describe('sampling', () => {
 
 describe('timing helpers and feedback', () => {
   it('span: phases, ttft and total in latency_ms; end is idempotent; fail records the error', async () => {
+    useFakeClock()
     const { log, sender } = setup()
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    const sleep = (ms: number) => vi.advanceTimersByTimeAsync(ms)
     const span = log.start({ input: 'q' })
     span.phase('pre')
     await sleep(20)
@@ -351,16 +376,13 @@ describe('timing helpers and feedback', () => {
     span.end({ output: 'again' })
     const bad = log.start({ input: 'q2' })
     bad.fail(new TypeError('nope'))
-    await log.flush()
+    await settle(log.flush())
     expect(sender.delivered).toHaveLength(2)
     const [e, f] = sender.delivered as { latency_ms: Record<string, number>; [k: string]: unknown }[]
     expect(e).toMatchObject({ id: span.id, input: 'q', output: 'a', usage: { output_tokens: 3 } })
-    expect(e!.latency_ms.pre).toBeGreaterThanOrEqual(15)
-    expect(e!.latency_ms.inference).toBeGreaterThanOrEqual(25)
-    expect(e!.latency_ms.ttft).toBeGreaterThanOrEqual(25)
-    expect(e!.latency_ms.total).toBeGreaterThanOrEqual(e!.latency_ms.pre! + e!.latency_ms.inference!)
+    expect(e!.latency_ms).toEqual({ pre: 20, inference: 30, ttft: 30, post: 0, total: 50 })
     expect(f).toMatchObject({ status: 'error', error: { type: 'TypeError', message: 'nope' } })
-    await log.close()
+    await settle(log.close())
   })
 
   it('wrap: async and sync functions, errors rethrown and logged, mapping options', async () => {

@@ -1,12 +1,12 @@
 import type { FeedbackItem, FeedbackKind, FeedbackSource, JsonObject, LatencyMs, ModelInfo } from '@inferlog/schema'
 import { InferlogSdkError, type SdkErrorCode } from '../errors.js'
 import type { LoggedEvent, LoggerOptions } from '../options.js'
+import { createUuidV7 } from '@inferlog/schema'
 import { Pipeline, type LoggerStats, type PipelineConfig } from './pipeline.js'
 import type { Platform, Sender, Spool } from './platform.js'
 import type { PrepareConfig } from './prepare.js'
 import { createRedactor } from './redact.js'
 import { idSampler, INTERNALS_SEED } from './sampling.js'
-import { createUuidV7 } from './uuid7.js'
 
 /** Phases a {@link Span} can time. */
 export type Phase = 'pre' | 'inference' | 'post'
@@ -72,7 +72,10 @@ export interface Logger {
   feedback(eventId: string, name: string, value: FeedbackItem['value'], extra?: FeedbackExtra): string
   /** Resolves when everything enqueued so far is acknowledged, spooled, dropped or given up on. */
   flush(options?: FlushOptions): Promise<void>
-  /** Flushes and releases timers, connections and exit hooks. Idempotent. */
+  /**
+   * Flushes, gives the spool one replay pass (stopping at the first failure), then releases timers,
+   * connections and exit hooks; all within `timeoutMs` when given. Idempotent.
+   */
   close(options?: FlushOptions): Promise<void>
   /** A snapshot of the counters. */
   stats(): LoggerStats
@@ -224,6 +227,7 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
   const nextId = createUuidV7()
   const sampler = idSampler(cfg.sampleRate)
   const counts = pipeline.counts
+  const admission = pipeline.admission
   const pseudo = cfg.prepare.pseudonymize
 
   const internalFault = (e: unknown): void => {
@@ -238,7 +242,7 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
       counts.sampledOut++
       return id
     }
-    pipeline.enqueueEvent(event, id, time)
+    admission.enqueueEvent(event, id, time)
     return id
   }
 
@@ -381,7 +385,7 @@ export function createLoggerWith(options: LoggerOptions, deps: LoggerDeps): Logg
         return id
       }
       const item: FeedbackItem = { ...extra, id, event_id: eventId, name, value }
-      pipeline.enqueueFeedback(item, Date.now())
+      admission.enqueueFeedback(item, Date.now())
       return id
     } catch (e) {
       internalFault(e)

@@ -1,8 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
-import type { IngestReply } from '@inferlog/schema'
+import { type IngestReply, parseRetryAfter } from '@inferlog/schema'
 import type { Payload, Sender, SendResult } from '../core/platform.js'
-import { parseRetryAfter } from '../core/retry.js'
 
 /** Options of {@link createHttpSender}. */
 export interface HttpSenderOptions {
@@ -22,11 +21,28 @@ export interface HttpSenderOptions {
 const PATHS = { event: '/v1/events', feedback: '/v1/feedback' } as const
 
 /**
+ * Parses a collector base URL, or throws a TypeError naming the option and the value.
+ * @param option how the caller names the setting in the message. Default `url`.
+ */
+export function parseCollectorUrl(url: string, option = 'url'): URL {
+  let u: URL | undefined
+  try {
+    u = new URL(url)
+  } catch {
+    u = undefined
+  }
+  if (u === undefined || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+    throw new TypeError(`inferlog: ${option} must be an http:// or https:// URL such as http://127.0.0.1:7070, got ${JSON.stringify(url)}`)
+  }
+  return u
+}
+
+/**
  * POSTs NDJSON batches to a collector over keep-alive connections (node:http/https Agent).
  * Replies are read in full so sockets are reused; a 200/207 body is parsed as the ingest reply.
  */
 export function createHttpSender(o: HttpSenderOptions): Sender {
-  const base = new URL(o.url)
+  const base = parseCollectorUrl(o.url)
   const mod = base.protocol === 'https:' ? https : http
   const agent = new mod.Agent({ keepAlive: true, maxSockets: o.concurrency + 1, maxFreeSockets: o.concurrency + 1, scheduling: 'lifo' })
   const prefix = base.pathname.replace(/\/+$/, '')

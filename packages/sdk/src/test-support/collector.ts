@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import Database from 'better-sqlite3'
-import path from 'node:path'
+import type { FeedbackItem, InferenceEvent } from '@inferlog/schema'
 
 /** The built CLI (`npm test` builds before running). */
 export const CLI = fileURLToPath(new URL('../../../cli/bin/inferlog.js', import.meta.url))
@@ -46,24 +45,40 @@ export function startCollector(dataDir: string, port = 0): Promise<Collector> {
   })
 }
 
-/** Ids of the stored events of a project (read-only look at the collector's SQLite file). */
-export function storedEventIds(dataDir: string, project = 'default'): string[] {
-  const db = new Database(path.join(dataDir, 'inferlog.db'), { readonly: true, fileMustExist: true })
-  try {
-    return (db.prepare('SELECT id FROM events WHERE project = ?').all(project) as { id: string }[]).map((r) => r.id)
-  } finally {
-    db.close()
-  }
+/**
+ * Every stored event of a project, read through the collector's public API (`GET /v1/events`,
+ * page after page), so tests depend on the contract and not on the store's tables.
+ */
+export async function storedEvents(url: string, project = 'default'): Promise<InferenceEvent[]> {
+  const out: InferenceEvent[] = []
+  let cursor: string | null = null
+  do {
+    const q = new URLSearchParams({ limit: '1000' })
+    if (cursor !== null) q.set('cursor', cursor)
+    const res = await fetch(`${url}/v1/events?${q}`, { headers: { 'x-inferlog-project': project } })
+    if (res.status !== 200) throw new Error(`GET /v1/events answered ${res.status}: ${await res.text()}`)
+    const page = (await res.json()) as { items: InferenceEvent[]; next_cursor: string | null }
+    out.push(...page.items)
+    cursor = page.next_cursor
+  } while (cursor !== null)
+  return out
 }
 
-/** Stored event bodies of a project. */
-export function storedEventBodies(dataDir: string, project = 'default'): string[] {
-  const db = new Database(path.join(dataDir, 'inferlog.db'), { readonly: true, fileMustExist: true })
-  try {
-    return (db.prepare('SELECT body FROM events WHERE project = ?').all(project) as { body: string }[]).map((r) => r.body)
-  } finally {
-    db.close()
-  }
+/** Ids of the stored events of a project (see {@link storedEvents}). */
+export async function storedEventIds(url: string, project = 'default'): Promise<string[]> {
+  return (await storedEvents(url, project)).map((e) => e.id as string)
+}
+
+/** `GET /v1/events/{id}`: the event with its feedback, or undefined when the collector has no such event. */
+export async function eventDetail(
+  url: string,
+  id: string,
+  project = 'default',
+): Promise<{ event: InferenceEvent; feedback: FeedbackItem[]; shadows: InferenceEvent[] } | undefined> {
+  const res = await fetch(`${url}/v1/events/${encodeURIComponent(id)}`, { headers: { 'x-inferlog-project': project } })
+  if (res.status === 404) return undefined
+  if (res.status !== 200) throw new Error(`GET /v1/events/${id} answered ${res.status}: ${await res.text()}`)
+  return (await res.json()) as { event: InferenceEvent; feedback: FeedbackItem[]; shadows: InferenceEvent[] }
 }
 
 /** A Node child process running an SDK script from the built package. */

@@ -1,3 +1,4 @@
+import { vi } from 'vitest'
 import zlib from 'node:zlib'
 import type { IngestReply } from '@inferlog/schema'
 import type { Payload, Sender, SendResult, Spool, SpoolEntry } from '../core/platform.js'
@@ -121,4 +122,36 @@ export async function waitFor(cond: () => boolean, timeoutMs = 20_000, what = 'c
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 10))
   }
+}
+
+/**
+ * Fakes the clocks the SDK waits on (setTimeout/setInterval: backoff, batch interval, flush
+ * timeouts) and reads (Date, performance.now). setImmediate and I/O stay real, so the batcher and
+ * gzip run as usual; move time with {@link advanceUntil}. Undo with `vi.useRealTimers()`.
+ */
+export function useFakeClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'performance'] })
+}
+
+/**
+ * Moves fake time forward `stepMs` at a time, letting real I/O and setImmediate callbacks run in
+ * between, until `cond` holds. Throws after `realLimitMs` of real time (a stuck test fails).
+ */
+export async function advanceUntil(cond: () => boolean, what = 'condition', stepMs = 5, realLimitMs = 10_000): Promise<void> {
+  const end = process.hrtime.bigint() + BigInt(realLimitMs) * 1_000_000n
+  while (!cond()) {
+    if (process.hrtime.bigint() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setImmediate(r))
+    await vi.advanceTimersByTimeAsync(stepMs)
+  }
+}
+
+/** Resolves with `p` once settled, advancing fake time meanwhile (see {@link advanceUntil}). */
+export async function settle<T>(p: Promise<T>, what = 'promise'): Promise<T> {
+  let done = false
+  const tracked = p.finally(() => {
+    done = true
+  })
+  await advanceUntil(() => done, what)
+  return tracked
 }

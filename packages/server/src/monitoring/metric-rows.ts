@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { DerivedMigration } from '../feed/derived-schema.js'
 
 /** Bucket grains kept: minute (recent only), hour and day. */
@@ -123,7 +124,18 @@ export const METRICS_SCHEMA: readonly DerivedMigration[] = [
       .addColumn('rev', 'bigint', (c) => c.notNull())
       .addColumn('point', 'text')
       .addColumn('point_rev', 'bigint')
-      .addPrimaryKeyConstraint('metric_rows_pk', ['project', 'model', 'grain', 'version', 'stage', 'arm', 'endpoint', 'dim_key', 'dim_value', 'start_ms'])
+      .addPrimaryKeyConstraint('metric_rows_pk', [
+        'project',
+        'model',
+        'grain',
+        'version',
+        'stage',
+        'arm',
+        'endpoint',
+        'dim_key',
+        'dim_value',
+        'start_ms',
+      ])
       .execute()
     // The effective label (or conversion) of each (event, feedback name), with what it added, so a
     // replacement retracts exactly that; `pending` while the event has not been seen.
@@ -141,7 +153,12 @@ export const METRICS_SCHEMA: readonly DerivedMigration[] = [
       .addColumn('contribution', 'text')
       .addPrimaryKeyConstraint('metric_labels_pk', ['project', 'event_id', 'name'])
       .execute()
-    await db.schema.createIndex('metric_labels_pending').on('metric_labels').columns(['project', 'event_id']).where('pending', '=', 1).execute()
+    await db.schema
+      .createIndex('metric_labels_pending')
+      .on('metric_labels')
+      .columns(['project', 'event_id'])
+      .where(sql.ref('pending'), '=', 1)
+      .execute()
     await db.schema
       .createTable('metric_dim_values')
       .addColumn('project', 'text', (c) => c.notNull())

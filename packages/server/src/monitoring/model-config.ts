@@ -37,7 +37,8 @@ export function parseModelConfig(body: unknown): ModelConfig {
     throw new InferlogError('validation_failed', 'a model configuration is a JSON object', { details: [issue('', 'must be an object')] })
   }
   const b = body as Record<string, unknown>
-  for (const k of Object.keys(b)) if (!['labels', 'monitored_fields', 'dimensions'].includes(k)) issues.push(issue(`/${k}`, 'is not a known key'))
+  for (const k of Object.keys(b))
+    if (!['labels', 'monitored_fields', 'dimensions'].includes(k)) issues.push(issue(`/${k}`, 'is not a known key'))
   const out: ModelConfig = {}
   if (b.labels !== undefined) {
     if (typeof b.labels !== 'object' || b.labels === null || Array.isArray(b.labels)) issues.push(issue('/labels', 'must be an object'))
@@ -55,7 +56,12 @@ export function parseModelConfig(body: unknown): ModelConfig {
         if (!LABEL_TYPES.includes(c.type as never)) issues.push(issue(`${p}/type`, `must be one of ${LABEL_TYPES.join(', ')}`))
         for (const k of Object.keys(c)) if (k !== 'output' && k !== 'type') issues.push(issue(`${p}/${k}`, 'is not a known key'))
         if (typeof c.output === 'string' && LABEL_TYPES.includes(c.type as never)) {
-          Object.defineProperty(out.labels, name, { value: { output: c.output, type: c.type }, enumerable: true, writable: true, configurable: true })
+          Object.defineProperty(out.labels, name, {
+            value: { output: c.output, type: c.type },
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          })
         }
       }
     }
@@ -78,9 +84,13 @@ export function parseModelConfig(body: unknown): ModelConfig {
   const dims = list('dimensions', DIMENSION, MAX_DIMENSIONS, 'must be entity.KEY or tag.KEY')
   if (dims) out.dimensions = dims
   if (issues.length > 0) {
-    throw new InferlogError('validation_failed', `invalid model configuration: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`, {
-      details: issues,
-    })
+    throw new InferlogError(
+      'validation_failed',
+      `invalid model configuration: ${issues.map((i) => `${i.path || '(body)'} ${i.message}`).join('; ')}`,
+      {
+        details: issues,
+      },
+    )
   }
   return out
 }

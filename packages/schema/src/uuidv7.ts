@@ -75,3 +75,16 @@ export function createUuidV7(now: () => number = Date.now): IdGenerator {
     return String.fromCharCode.apply(null, codes)
   }
 }
+
+let shared: IdGenerator | undefined
+
+/**
+ * A new UUIDv7 from a generator shared by the callers of this function (created on first use,
+ * clock `Date.now`). Sharing is deliberate: ids from one process stay strictly increasing, the
+ * way `crypto.randomUUID()` needs no instance. Code whose time is injected uses
+ * {@link createUuidV7} with its own clock.
+ */
+export function uuidv7(): string {
+  shared ??= createUuidV7()
+  return shared()
+}

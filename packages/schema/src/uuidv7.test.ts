@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createUuidV7 } from './uuid7.js'
+import { createUuidV7, uuidv7 } from './uuidv7.js'
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
@@ -22,5 +22,12 @@ describe('uuidv7', () => {
       prev = id
     }
     expect(new Set(Array.from({ length: 1000 }, () => gen())).size).toBe(1000)
+  })
+
+  it('uuidv7() shares one increasing generator', () => {
+    const a = uuidv7()
+    const b = uuidv7()
+    expect(a).toMatch(V7)
+    expect(b > a).toBe(true)
   })
 })
