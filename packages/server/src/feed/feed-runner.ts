@@ -1,3 +1,4 @@
+import { nextBackoffMs } from '@inferlog/schema'
 import type { Logger } from '../logging/logger.js'
 import type { LogScanner, Store } from '../store/store.js'
 import type { FeedConsumer } from './feed-consumer.js'
@@ -126,7 +127,6 @@ export class FeedRunner {
   }
 
   private async loop(c: FeedConsumer, waker: { wake?: () => void }): Promise<void> {
-    let wait = this.o.retryMs
     let failures = 0
     let prepared = c.prepare === undefined
     while (!this.stopping) {
@@ -138,17 +138,15 @@ export class FeedRunner {
         const busy = await this.step(c)
         if (failures > 0) this.o.logger?.info(`feed: consumer ${c.name} recovered after ${failures} failures`)
         failures = 0
-        wait = this.o.retryMs
         if (!busy) await sleep(this.o.pollMs, waker)
       } catch (e) {
-        failures++
+        const wait = nextBackoffMs(failures++, { baseMs: this.o.retryMs, maxMs: 5_000 })
         // One line for the first failure and then every tenth, not one per retry.
         if (failures === 1 || failures % 10 === 0) {
-          this.o.logger?.warn(`feed: consumer ${c.name} failed (${failures}×), retrying in ${wait} ms: ${(e as Error).message}`)
+          this.o.logger?.warn(`feed: consumer ${c.name} failed (${failures}×), retrying in ${Math.round(wait)} ms: ${(e as Error).message}`)
         }
         // Not wakeable: a stream of commits must not turn the back-off into a tight retry loop.
         await sleep(wait, {})
-        wait = Math.min(wait * 2, 5_000)
       }
     }
   }

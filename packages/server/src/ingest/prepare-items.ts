@@ -1,6 +1,5 @@
-import type { ErrorCode, ItemRejection } from '@inferlog/schema'
+import { type ErrorCode, type ItemRejection, uuidv7 } from '@inferlog/schema'
 import type { Validator } from '@inferlog/schema/validate'
-import { v7 as uuidv7 } from 'uuid'
 import type { EventRecord, FeedbackRecord } from '../store/store.js'
 import type { ParsedItem } from './parse-items.js'
 

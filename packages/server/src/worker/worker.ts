@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js'
 import type { Queue, QueueDelivery } from '../queue/queue.js'
+import { nextBackoffMs } from '@inferlog/schema'
 import { writeIsolating } from '../ingest/write-isolating.js'
 import type { Store, WriteBatch, WriteResult } from '../store/store.js'
 import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.js'
@@ -99,16 +100,16 @@ export class Worker {
   }
 
   private async loop(): Promise<void> {
-    let backoff = this.o.minBackoffMs
+    let attempt = 0
     while (!this.stopping) {
       let deliveries: QueueDelivery[]
       try {
         deliveries = await this.o.queue.fetch(this.o.maxGroups, this.o.fetchWaitMs)
-        backoff = this.o.minBackoffMs
+        attempt = 0
       } catch (e) {
-        this.o.logger?.warn(`worker: queue fetch failed, retrying in ${backoff} ms: ${(e as Error).message}`)
-        await sleep(backoff)
-        backoff = Math.min(backoff * 2, this.o.maxBackoffMs)
+        const wait = this.backoff(attempt++)
+        this.o.logger?.warn(`worker: queue fetch failed, retrying in ${Math.round(wait)} ms: ${(e as Error).message}`)
+        await sleep(wait)
         continue
       }
       // Respect maxItems: write in slices of whole groups.
@@ -134,7 +135,6 @@ export class Worker {
       groups.length === 1
         ? groups[0]!.batch
         : { events: groups.flatMap((g) => g.batch.events), feedback: groups.flatMap((g) => g.batch.feedback) }
-    let backoff = this.o.minBackoffMs
     let failures = 0
     for (;;) {
       const end = this.metrics.writeSeconds.startTimer()
@@ -156,8 +156,7 @@ export class Worker {
           return
         }
         for (const g of groups) g.working()
-        await sleep(backoff)
-        backoff = Math.min(backoff * 2, this.o.maxBackoffMs)
+        await sleep(this.backoff(failures - 1))
         for (const g of groups) g.working()
         continue
       }
@@ -168,6 +167,11 @@ export class Worker {
       this.count(groups, result)
       return
     }
+  }
+
+  /** Delay before retry `attempt` (0 first): exponential with full jitter between the configured bounds. */
+  private backoff(attempt: number): number {
+    return Math.max(this.o.minBackoffMs / 2, nextBackoffMs(attempt, { baseMs: this.o.minBackoffMs, maxMs: this.o.maxBackoffMs }))
   }
 
   /** An item the store refuses as data: it can never be written, so it is logged and counted, not retried. */
