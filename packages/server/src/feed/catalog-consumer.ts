@@ -1,4 +1,4 @@
-import type { CompiledWrite, CommittedBatch } from '../store/store.js'
+import type { CompiledWrite, CommittedBatch, DerivedStore } from '../store/store.js'
 import type { FeedConsumer, FeedContext } from './feed-consumer.js'
 import { type DerivedMigration, migrateDerived } from './derived-schema.js'
 
@@ -36,6 +36,11 @@ export interface CatalogModel {
   lastTsMs: number
 }
 
+/** Creates the catalog's tables if they are not there yet (readers may come before the first feed step). */
+export function ensureCatalog(derived: DerivedStore): Promise<void> {
+  return migrateDerived(derived, 'catalog', SCHEMA)
+}
+
 /**
  * The catalog: which models, versions and feedback names a project has, with exact counts and
  * time spans. The simplest consumer of the commit feed, and the answer to "every model with
@@ -45,7 +50,7 @@ export class CatalogConsumer implements FeedConsumer {
   readonly name = 'catalog'
 
   async prepare(ctx: FeedContext): Promise<void> {
-    await migrateDerived(ctx.derived, this.name, SCHEMA)
+    await ensureCatalog(ctx.derived)
   }
 
   async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {

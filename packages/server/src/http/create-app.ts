@@ -14,6 +14,8 @@ import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { createMetrics, type ServerMetrics } from '../metrics.js'
+import { MetricsReader } from '../monitoring/metrics-query.js'
+import { ModelConfigs } from '../monitoring/model-config.js'
 import { ReadService } from '../query/read-service.js'
 import type { Store } from '../store/store.js'
 import type { AppEnv } from './app-env.js'
@@ -22,6 +24,8 @@ import { MemoryBudget } from './memory-budget.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
+import { metricsRoutes } from './routes/metrics-routes.js'
+import { modelRoutes } from './routes/model-routes.js'
 import { recordRoutes } from './routes/record-routes.js'
 
 /** Options of {@link createApp}. */
@@ -97,6 +101,9 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', ingestRoutes({ auth, ingest, limits, budget }))
   app.route('/v1', recordRoutes({ auth, reads }))
   app.route('/v1', keyRoutes({ auth, store: o.store, budget, now }))
+  const configs = new ModelConfigs(o.store.derived, now)
+  app.route('/v1', modelRoutes({ auth, derived: o.store.derived, configs, budget }))
+  app.route('/v1', metricsRoutes({ auth, reader: new MetricsReader(o.store.derived, now), configs, now }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined

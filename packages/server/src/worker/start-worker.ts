@@ -75,7 +75,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
   const metrics = createWorkerMetrics()
   // This worker commits to the log, so it also runs the feed's consumers (their watermarks keep
   // several workers from applying a batch twice).
-  const feed = new FeedRunner(store, defaultConsumers(), { logger, onProgress: feedMetrics(metrics.registry) })
+  const feed = new FeedRunner(store, defaultConsumers(store), { logger, onProgress: feedMetrics(metrics.registry) })
   const worker = new Worker({ store, queue, metrics, logger, afterCommit: () => feed.poke(), ...config.tuning })
   const done = worker.start()
   feed.start()

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
 import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
 import { PostgresStore } from './postgres-store.js'
@@ -16,6 +17,7 @@ function freshStore(): PostgresStore {
 
 describe.skipIf(!reachable)('postgres', () => {
   describeStoreConformance('postgres', async () => freshStore())
+  describeMetricsConformance('postgres', async () => freshStore())
 
   describe('PostgresStore specifics', () => {
     it('partitions events and feedback by month, creating partitions on demand', async () => {

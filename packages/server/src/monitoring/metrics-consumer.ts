@@ -1,0 +1,399 @@
+import {
+  addConversion,
+  addEvent,
+  addLabel,
+  createMetricsAggregate,
+  decodeAggregate,
+  encodeAggregate,
+  inferLabelConfig,
+  type LabelConfig,
+  type LabelContribution,
+  labelContributionOf,
+  type MetricsAggregate,
+  mergeAggregate,
+  observationOf,
+  retractLabel,
+  weightOf,
+  withinAttributionWindow,
+} from '@inferlog/analysis'
+import type { InferenceEvent } from '@inferlog/schema'
+import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
+import { migrateDerived } from '../feed/derived-schema.js'
+import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
+import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
+import { type EventDims, METRICS_SCHEMA, MINUTE_RETENTION_MS, type RowKey, rowId, rowsOf, dimValue } from './metric-rows.js'
+import { loadLabelStates, type LabelState, labelStateWrite } from './metric-labels.js'
+
+type Json = InferenceEvent['output']
+
+/** Options of {@link MetricsConsumer}. */
+export interface MetricsConsumerOptions {
+  /** Implicit feedback counts as a conversion when it happens within this long after the event, ms. Default 1 day. */
+  attributionWindowMs?: number
+  /** Epoch-ms clock (purging old minute buckets). Default `Date.now`. */
+  now?: () => number
+}
+
+/** What the consumer keeps of an event to place its labels. */
+export interface EventFacts {
+  model: string
+  tsMs: number
+  weight: number
+  dims: EventDims
+}
+
+interface ParsedEvent {
+  row: LoggedEvent
+  facts: EventFacts
+  body: InferenceEvent
+}
+
+/** Work on one set of rows (an event identity and minute): additions merged, retractions applied after. */
+interface RowWork {
+  project: string
+  facts: EventFacts
+  add: MetricsAggregate
+  retract: { name: string; c: LabelContribution }[]
+}
+
+const identity = (project: string, f: EventFacts) => JSON.stringify([project, f.model, Math.floor(f.tsMs / 60_000), f.dims])
+
+/**
+ * Keeps the metrics buckets (`metric_rows`) from the commit feed, exactly once: every event
+ * counts in its minute, hour and day rows and their roll-ups; every label counts in its **event's**
+ * rows however late it arrives, and a newer label of the same name retracts the older one's exact
+ * contribution (`metric_labels`); feedback that arrives before its event waits there and is
+ * applied when the event's batch comes. Implicit feedback is a conversion when it happens within
+ * the attribution window of its event.
+ */
+export class MetricsConsumer implements FeedConsumer {
+  readonly name = 'metrics'
+  private readonly windowMs: number
+  private readonly now: () => number
+  private readonly inferred = new Map<string, LabelConfig | null>()
+  private lastPurgeMs = 0
+
+  constructor(
+    private readonly configs: ModelConfigs,
+    private readonly log: Pick<LogScanner, 'eventsByIds'>,
+    o: MetricsConsumerOptions = {},
+  ) {
+    this.windowMs = o.attributionWindowMs ?? 86_400_000
+    this.now = o.now ?? Date.now
+  }
+
+  async prepare(ctx: FeedContext): Promise<void> {
+    await migrateDerived(ctx.derived, this.name, METRICS_SCHEMA)
+  }
+
+  async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {
+    const events: LoggedEvent[] = []
+    const feedback: LoggedFeedback[] = []
+    for (const b of batches) {
+      events.push(...b.events)
+      feedback.push(...b.feedback)
+    }
+    const projects = [...new Set([...events.map((e) => e.project), ...feedback.map((f) => f.project)])]
+    const configs = await this.configs.all(projects)
+    const dims = await this.dimensionValues(ctx, events, configs)
+    const work = new Map<string, RowWork>()
+    const workFor = (project: string, facts: EventFacts) => {
+      const id = identity(project, facts)
+      let w = work.get(id)
+      if (!w) work.set(id, (w = { project, facts, add: createMetricsAggregate(), retract: [] }))
+      return w
+    }
+
+    const parsed = new Map<string, ParsedEvent>()
+    for (const row of events) {
+      const p = this.parse(row, configs, dims)
+      parsed.set(`${row.project}\u0000${row.id}`, p)
+      addEvent(workFor(row.project, p.facts).add, observationOf(p.body))
+    }
+
+    // Label states of every (event, name) this step touches, and of feedback waiting for these events.
+    const states = await loadLabelStates(
+      ctx.derived,
+      feedback.map((f) => ({ project: f.project, eventId: f.eventId, name: f.name })),
+      events.map((e) => ({ project: e.project, eventId: e.id })),
+    )
+    const changed = new Set<LabelState>()
+
+    // Events this feedback is about that were applied in earlier steps: their output is needed.
+    const missing = new Map<string, Set<string>>()
+    for (const f of feedback) {
+      if (parsed.has(`${f.project}\u0000${f.eventId}`)) continue
+      const s = states.get(f.project, f.eventId, f.name)
+      if (s && s.pending) continue
+      let ids = missing.get(f.project)
+      if (!ids) missing.set(f.project, (ids = new Set()))
+      ids.add(f.eventId)
+    }
+    const older = new Map<string, ParsedEvent>()
+    for (const [project, ids] of missing) {
+      for (const row of await this.log.eventsByIds(project, [...ids]))
+        older.set(`${project}\u0000${row.id}`, this.parse(row, configs, dims))
+    }
+    const eventOf = (project: string, id: string) => parsed.get(`${project}\u0000${id}`) ?? older.get(`${project}\u0000${id}`)
+
+    // Feedback that waited for an event of this step: apply it now, in the event's rows.
+    for (const s of states.pendingFor(events)) {
+      const e = eventOf(s.project, s.eventId)
+      if (!e) continue
+      s.pending = false
+      s.facts = e.facts
+      this.settle(s, e, configs, workFor)
+      changed.add(s)
+    }
+
+    for (const f of feedback) {
+      const body = JSON.parse(f.body) as { value: Json; kind?: string }
+      const e = eventOf(f.project, f.eventId)
+      const s =
+        states.get(f.project, f.eventId, f.name) ??
+        states.create(f.project, f.eventId, f.name, body.kind === 'implicit' ? 'conversion' : 'label')
+      changed.add(s)
+      if (s.kind === 'conversion') {
+        s.times = [...s.times, f.tsMs].sort((a, b) => a - b).slice(0, 32)
+      } else if (s.order === null || f.tsMs > s.order[0] || (f.tsMs === s.order[0] && f.seq > s.order[1])) {
+        // A newer label replaces the effective one (by the time the signal happened, not arrival).
+        s.order = [f.tsMs, f.seq]
+        s.value = body.value
+      } else continue
+      if (!e) {
+        s.pending = true
+        continue
+      }
+      s.pending = false
+      s.facts = e.facts
+      this.settle(s, e, configs, workFor)
+    }
+
+    const dimWrites = dims.added.map((d) =>
+      ctx.derived.db
+        .insertInto('metric_dim_values')
+        .values(d)
+        .onConflict((oc) => oc.doNothing())
+        .compile(),
+    )
+    return [
+      ...(await this.rowWrites(ctx, work)),
+      ...[...changed].map((s) => labelStateWrite(ctx.derived, s)),
+      ...dimWrites,
+      ...this.purge(ctx),
+    ]
+  }
+
+  /** Brings a label state's contribution in line with its effective value: retract the old one, add the new one. */
+  private settle(s: LabelState, e: ParsedEvent, configs: Map<string, ModelConfig>, workFor: (p: string, f: EventFacts) => RowWork): void {
+    const w = workFor(s.project, e.facts)
+    if (s.kind === 'conversion') {
+      if (s.converted) return
+      if (s.times.some((t) => withinAttributionWindow(e.facts.tsMs, t, this.windowMs))) {
+        addConversion(w.add, s.name, e.facts.weight)
+        s.converted = true
+      }
+      return
+    }
+    if (s.contribution && s.contributedTo) workFor(s.project, s.contributedTo).retract.push({ name: s.name, c: s.contribution })
+    s.contribution = undefined
+    s.contributedTo = undefined
+    const config = this.labelConfig(s.project, e, s.name, s.value, configs)
+    if (!config) return
+    const c = labelContributionOf(e.body.output, s.value ?? null, config, e.facts.weight)
+    if (!c) return
+    addLabel(w.add, s.name, c)
+    s.contribution = c
+    s.contributedTo = e.facts
+  }
+
+  /** The declared label config, or the one inferred from the first output seen (kept per model and name). */
+  private labelConfig(
+    project: string,
+    e: ParsedEvent,
+    name: string,
+    value: Json,
+    configs: Map<string, ModelConfig>,
+  ): LabelConfig | undefined {
+    const declared = configs.get(configKey(project, e.facts.model))?.labels?.[name]
+    if (declared) return declared
+    const k = `${configKey(project, e.facts.model)}\u0000${name}`
+    if (!this.inferred.has(k)) this.inferred.set(k, inferLabelConfig(e.body.output, name, value ?? null) ?? null)
+    return this.inferred.get(k) ?? undefined
+  }
+
+  private parse(row: LoggedEvent, configs: Map<string, ModelConfig>, dims: DimensionValues): ParsedEvent {
+    const body = JSON.parse(row.body) as InferenceEvent
+    const declared: Record<string, string> = {}
+    for (const d of configs.get(configKey(row.project, row.model))?.dimensions ?? []) {
+      const [scope, key] = [d.slice(0, d.indexOf('.')), d.slice(d.indexOf('.') + 1)]
+      const ctx = body.context as { entities?: Record<string, unknown>; tags?: Record<string, unknown> } | undefined
+      const raw = (scope === 'entity' ? ctx?.entities : ctx?.tags)?.[key]
+      declared[d] = dims.admit(row.project, row.model, d, raw === undefined || raw === null ? null : String(raw))
+    }
+    return {
+      row,
+      body,
+      facts: {
+        model: row.model,
+        tsMs: row.tsMs,
+        weight: weightOf(body.sample_rate),
+        dims: {
+          version: dimValue(row.version),
+          stage: dimValue(row.stage),
+          arm: dimValue(row.arm),
+          endpoint: dimValue(typeof body.model?.endpoint === 'string' ? body.model.endpoint : null),
+          declared,
+        },
+      },
+    }
+  }
+
+  /** Known values of declared dimensions, so each keeps at most {@link MAX_DIMENSION_VALUES}. */
+  private async dimensionValues(
+    ctx: FeedContext,
+    events: readonly LoggedEvent[],
+    configs: Map<string, ModelConfig>,
+  ): Promise<DimensionValues> {
+    const wanted = new Set<string>()
+    for (const e of events) if (configs.get(configKey(e.project, e.model))?.dimensions?.length) wanted.add(configKey(e.project, e.model))
+    const known = new Map<string, Set<string>>()
+    const added: { project: string; model: string; dim_key: string; dim_value: string }[] = []
+    for (const pm of wanted) {
+      const [project, model] = pm.split('\u0000') as [string, string]
+      const rows = (await ctx.derived.db
+        .selectFrom('metric_dim_values')
+        .select(['dim_key', 'dim_value'])
+        .where('project', '=', project)
+        .where('model', '=', model)
+        .execute()) as { dim_key: string; dim_value: string }[]
+      for (const r of rows) {
+        const k = `${pm}\u0000${r.dim_key}`
+        let s = known.get(k)
+        if (!s) known.set(k, (s = new Set()))
+        s.add(r.dim_value)
+      }
+    }
+    return {
+      added,
+      admit(project, model, dim, raw) {
+        const v = dimValue(raw)
+        const k = `${configKey(project, model)}\u0000${dim}`
+        let s = known.get(k)
+        if (!s) known.set(k, (s = new Set()))
+        if (s.has(v)) return v
+        if (s.size >= MAX_DIMENSION_VALUES) return dimValue('(other)')
+        s.add(v)
+        added.push({ project, model, dim_key: dim, dim_value: v })
+        return v
+      },
+    }
+  }
+
+  /** Loads the rows the work touches, applies it, and compiles the upserts. */
+  private async rowWrites(ctx: FeedContext, work: Map<string, RowWork>): Promise<CompiledWrite[]> {
+    const db = ctx.derived.db
+    const targets = new Map<string, { key: RowKey; adds: MetricsAggregate[]; retract: RowWork['retract'] }>()
+    for (const w of work.values()) {
+      for (const key of rowsOf(w.project, w.facts.model, w.facts.tsMs, w.facts.dims)) {
+        const id = rowId(key)
+        let t = targets.get(id)
+        if (!t) targets.set(id, (t = { key, adds: [], retract: [] }))
+        t.adds.push(w.add)
+        t.retract.push(...w.retract)
+      }
+    }
+    // Current rows, fetched per (project, model, grain) by bucket start.
+    const groups = new Map<string, { project: string; model: string; grain: string; starts: Set<number> }>()
+    for (const t of targets.values()) {
+      const g = `${t.key.project}\u0000${t.key.model}\u0000${t.key.grain}`
+      let e = groups.get(g)
+      if (!e) groups.set(g, (e = { project: t.key.project, model: t.key.model, grain: t.key.grain, starts: new Set() }))
+      e.starts.add(t.key.startMs)
+    }
+    const current = new Map<string, { agg: string }>()
+    for (const g of groups.values()) {
+      const rows = (await db
+        .selectFrom('metric_rows')
+        .selectAll()
+        .where('project', '=', g.project)
+        .where('model', '=', g.model)
+        .where('grain', '=', g.grain)
+        .where('start_ms', 'in', [...g.starts])
+        .execute()) as Record<string, unknown>[]
+      for (const r of rows) {
+        const key: RowKey = {
+          project: r.project as string,
+          model: r.model as string,
+          grain: r.grain as RowKey['grain'],
+          version: r.version as string,
+          stage: r.stage as string,
+          arm: r.arm as string,
+          endpoint: r.endpoint as string,
+          dimKey: r.dim_key as string,
+          dimValue: r.dim_value as string,
+          startMs: Number(r.start_ms),
+        }
+        current.set(rowId(key), { agg: r.agg as string })
+      }
+    }
+    const writes: CompiledWrite[] = []
+    for (const [id, t] of targets) {
+      const prev = current.get(id)
+      const agg = prev ? decodeAggregate(prev.agg) : createMetricsAggregate()
+      for (const a of t.adds) mergeAggregate(agg, a)
+      for (const r of t.retract) retractLabel(agg, r.name, r.c)
+      const text = encodeAggregate(agg)
+      const n = agg.events.n
+      const k = t.key
+      writes.push(
+        db
+          .insertInto('metric_rows')
+          .values({
+            project: k.project,
+            model: k.model,
+            grain: k.grain,
+            version: k.version,
+            stage: k.stage,
+            arm: k.arm,
+            endpoint: k.endpoint,
+            dim_key: k.dimKey,
+            dim_value: k.dimValue,
+            start_ms: k.startMs,
+            n,
+            agg: text,
+            rev: 1,
+            point: null,
+            point_rev: null,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['project', 'model', 'grain', 'version', 'stage', 'arm', 'endpoint', 'dim_key', 'dim_value', 'start_ms'])
+              .doUpdateSet((eb) => ({ n, agg: text, rev: eb('metric_rows.rev', '+', 1), point: null })),
+          )
+          .compile(),
+      )
+    }
+    return writes
+  }
+
+  /** Minute buckets past their retention, dropped at most once an hour. */
+  private purge(ctx: FeedContext): CompiledWrite[] {
+    const now = this.now()
+    if (now - this.lastPurgeMs < 3_600_000) return []
+    this.lastPurgeMs = now
+    return [
+      ctx.derived.db
+        .deleteFrom('metric_rows')
+        .where('grain', '=', 'm')
+        .where('start_ms', '<', now - MINUTE_RETENTION_MS)
+        .compile(),
+    ]
+  }
+}
+
+/** Admission of declared dimension values under their cap, and the values first seen in this step. */
+interface DimensionValues {
+  added: { project: string; model: string; dim_key: string; dim_value: string }[]
+  admit(project: string, model: string, dim: string, raw: string | null): string
+}

@@ -1,0 +1,282 @@
+import { createMetricsFinalizer, decodeAggregate, type MetricsAggregate, type MetricsPoint, mergeAggregates } from '@inferlog/analysis'
+import { InferlogError } from '../errors.js'
+import { migrateDerived } from '../feed/derived-schema.js'
+import type { DerivedStore } from '../store/store.js'
+import {
+  ALL,
+  bucketStart,
+  FIXED_DIMS,
+  type FixedDim,
+  GRAIN_MS,
+  type Grain,
+  METRICS_SCHEMA,
+  MINUTE_RETENTION_MS,
+  readDimValue,
+  dimValue,
+} from './metric-rows.js'
+import type { ModelConfig } from './model-config.js'
+
+/** Bucket sizes a metrics query may ask for. */
+export type BucketName = 'minute' | 'hour' | 'day' | 'all'
+const GRAIN_OF: Record<Exclude<BucketName, 'all'>, Grain> = { minute: 'm', hour: 'h', day: 'd' }
+
+/** Most points (series × buckets) one reply may hold; past it the query asks for a coarser bucket. */
+export const MAX_POINTS = 10_000
+
+/** A metrics query, parsed. */
+export interface MetricsQuery {
+  model?: string
+  /** Any of these versions. */
+  versions?: string[]
+  stage?: string
+  arm?: string
+  endpoint?: string
+  fromMs: number
+  toMs: number
+  bucket: BucketName
+  /** `version`, `stage`, `arm`, `endpoint`, or one declared `entity.KEY` / `tag.KEY`. */
+  groupBy: string[]
+}
+
+/** One series of the reply. */
+export interface MetricsSeries {
+  group: Record<string, string | null>
+  points: MetricsPoint[]
+}
+
+interface Row {
+  model: string
+  grain: Grain
+  version: string
+  stage: string
+  arm: string
+  endpoint: string
+  dim_key: string
+  dim_value: string
+  start_ms: number
+  agg: string
+  rev: number
+  point: string | null
+  point_rev: number | null
+}
+
+const FILTER_OF: Record<FixedDim, (q: MetricsQuery) => string[] | undefined> = {
+  version: (q) => q.versions,
+  stage: (q) => (q.stage === undefined ? undefined : [q.stage]),
+  arm: (q) => (q.arm === undefined ? undefined : [q.arm]),
+  endpoint: (q) => (q.endpoint === undefined ? undefined : [q.endpoint]),
+}
+
+/**
+ * Answers `GET /v1/metrics` from the buckets the metrics consumer keeps, never from raw rows.
+ * Hour and day buckets have roll-up rows for every combination of the fixed dimensions, so a
+ * grouped series reads one stored row per point, and finalized points are cached in the row
+ * (refreshed when the row changed). Minute buckets and filters on several values are merged here.
+ */
+export class MetricsReader {
+  private readonly finalizer = createMetricsFinalizer()
+  private ready: Promise<void> | undefined
+
+  constructor(
+    private readonly derived: DerivedStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async query(project: string, q: MetricsQuery, config: ModelConfig | undefined): Promise<{ bucket: BucketName; series: MetricsSeries[] }> {
+    // The tables may not exist before the consumer's first step (a fresh store).
+    this.ready ??= migrateDerived(this.derived, 'metrics', METRICS_SCHEMA).catch((e) => {
+      this.ready = undefined
+      throw e
+    })
+    await this.ready
+    const declared = q.groupBy.filter((g) => !FIXED_DIMS.includes(g as FixedDim))
+    if (declared.length > 1)
+      throw new InferlogError('invalid_parameter', `group_by takes at most one entity/tag dimension, got ${declared.join(', ')}`)
+    const dim = declared[0]
+    if (dim !== undefined) {
+      if (q.model === undefined)
+        throw new InferlogError('invalid_parameter', `group_by=${dim} needs a model filter (dimensions are declared per model)`)
+      if (!config?.dimensions?.includes(dim)) {
+        throw new InferlogError(
+          'invalid_parameter',
+          `group_by=${dim}: declare it first in the model's dimensions (PUT /v1/models/${q.model})`,
+        )
+      }
+      for (const d of ['stage', 'arm', 'endpoint'] as const) {
+        if (q.groupBy.includes(d) || FILTER_OF[d](q)) {
+          throw new InferlogError('invalid_parameter', `group_by=${dim} combines with version only, not with ${d}`)
+        }
+      }
+    }
+    if (q.bucket === 'all') return { bucket: 'all', series: await this.whole(project, q, dim) }
+    const grain = GRAIN_OF[q.bucket]
+    const from = bucketStart(q.fromMs, grain)
+    const buckets = Math.ceil((q.toMs - from) / GRAIN_MS[grain])
+    if (buckets > MAX_POINTS)
+      throw new InferlogError(
+        'invalid_parameter',
+        `${buckets} ${q.bucket} buckets is over the ${MAX_POINTS}-point cap; ask for a coarser bucket or a shorter window`,
+      )
+    if (grain === 'm' && q.fromMs < this.now() - MINUTE_RETENTION_MS) {
+      throw new InferlogError(
+        'invalid_parameter',
+        `minute buckets are kept ${MINUTE_RETENTION_MS / 86_400_000} days; ask for bucket=hour for older windows`,
+      )
+    }
+    const rows = await this.rows(project, q, grain, from, q.toMs, dim)
+    const series = this.group(rows, q, dim)
+    const points = [...series.values()].reduce((n, s) => n + s.byStart.size, 0)
+    if (points > MAX_POINTS)
+      throw new InferlogError(
+        'invalid_parameter',
+        `${points} points is over the ${MAX_POINTS}-point cap; ask for a coarser bucket or fewer groups`,
+      )
+    const refresh: Row[] = []
+    const out: MetricsSeries[] = []
+    for (const s of series.values()) {
+      const pts: MetricsPoint[] = []
+      for (const [start, rs] of [...s.byStart].sort((a, b) => a[0] - b[0])) pts.push(this.point(rs, start, refresh))
+      out.push({ group: s.group, points: pts })
+    }
+    this.writeBack(project, refresh)
+    return { bucket: q.bucket, series: out }
+  }
+
+  /** One point over the whole window: whole days, then hours, then minutes at the edges (hours beyond minute retention). */
+  private async whole(project: string, q: MetricsQuery, dim: string | undefined): Promise<MetricsSeries[]> {
+    const pieces: [Grain, number, number][] = []
+    const minuteFloor = this.now() - MINUTE_RETENTION_MS
+    const cover = (from: number, to: number, g: Grain) => {
+      if (from >= to) return
+      if (g === 'm' && from < minuteFloor) {
+        // Too old for minute rows: the hour that holds the edge counts whole.
+        pieces.push(['h', bucketStart(from, 'h'), Math.min(to, bucketStart(from, 'h') + GRAIN_MS.h)])
+        return
+      }
+      pieces.push([g, from, to])
+    }
+    const dayFrom = Math.ceil(q.fromMs / GRAIN_MS.d) * GRAIN_MS.d
+    const dayTo = Math.floor(q.toMs / GRAIN_MS.d) * GRAIN_MS.d
+    const split = (from: number, to: number) => {
+      const hFrom = Math.ceil(from / GRAIN_MS.h) * GRAIN_MS.h
+      const hTo = Math.floor(to / GRAIN_MS.h) * GRAIN_MS.h
+      if (hFrom >= hTo) return cover(from, to, 'm')
+      cover(from, hFrom, 'm')
+      pieces.push(['h', hFrom, hTo])
+      cover(hTo, to, 'm')
+    }
+    if (dayFrom < dayTo) {
+      split(q.fromMs, dayFrom)
+      pieces.push(['d', dayFrom, dayTo])
+      split(dayTo, q.toMs)
+    } else split(q.fromMs, q.toMs)
+    const merged = new Map<string, { group: Record<string, string | null>; aggs: MetricsAggregate[] }>()
+    for (const [g, from, to] of pieces) {
+      const rows = await this.rows(project, q, g, from, to, dim)
+      for (const [k, s] of this.group(rows, q, dim)) {
+        let m = merged.get(k)
+        if (!m) merged.set(k, (m = { group: s.group, aggs: [] }))
+        for (const rs of s.byStart.values()) for (const r of rs) m.aggs.push(decodeAggregate(r.agg))
+      }
+    }
+    return [...merged.values()].map((m) => ({ group: m.group, points: [this.finalizer.finalize(mergeAggregates(m.aggs), q.fromMs)] }))
+  }
+
+  private async rows(project: string, q: MetricsQuery, grain: Grain, from: number, to: number, dim: string | undefined): Promise<Row[]> {
+    let sel = this.derived.db
+      .selectFrom('metric_rows')
+      .select([
+        'model',
+        'grain',
+        'version',
+        'stage',
+        'arm',
+        'endpoint',
+        'dim_key',
+        'dim_value',
+        'start_ms',
+        'agg',
+        'rev',
+        'point',
+        'point_rev',
+      ])
+      .where('project', '=', project)
+      .where('grain', '=', grain)
+      .where('dim_key', '=', dim ?? '')
+      .where('start_ms', '>=', from)
+      .where('start_ms', '<', to)
+    if (q.model !== undefined) sel = sel.where('model', '=', q.model)
+    for (const d of FIXED_DIMS) {
+      const wanted = FILTER_OF[d](q)
+      const specific = q.groupBy.includes(d) || wanted !== undefined
+      // Hour and day rows exist for every roll-up (declared-dimension rows: stage, arm and endpoint
+      // rolled up only); minute rows only as they happened (declared-dimension rows: those three
+      // rolled up). Without the roll-up, read the specific rows and merge them here.
+      const rollupExists = grain !== 'm' || (dim !== undefined && d !== 'version')
+      if (!specific && rollupExists) sel = sel.where(d, '=', ALL)
+      else if (wanted) sel = sel.where(d, 'in', wanted.map(dimValue))
+      else sel = sel.where(d, '!=', ALL)
+    }
+    const rows = (await sel.orderBy('start_ms').execute()) as Row[]
+    for (const r of rows) {
+      r.start_ms = Number(r.start_ms)
+      r.rev = Number(r.rev)
+      r.point_rev = r.point_rev === null ? null : Number(r.point_rev)
+    }
+    return rows
+  }
+
+  /** Rows by series (the group-by values, plus the model when no model was named) and bucket start. */
+  private group(rows: Row[], q: MetricsQuery, dim: string | undefined) {
+    const series = new Map<string, { group: Record<string, string | null>; byStart: Map<number, Row[]> }>()
+    for (const r of rows) {
+      const group: Record<string, string | null> = {}
+      if (q.model === undefined) group.model = r.model
+      for (const g of q.groupBy) group[g] = readDimValue(g === dim ? r.dim_value : r[g as FixedDim])
+      const k = JSON.stringify(group)
+      let s = series.get(k)
+      if (!s) series.set(k, (s = { group, byStart: new Map() }))
+      const at = s.byStart.get(r.start_ms)
+      if (at) at.push(r)
+      else s.byStart.set(r.start_ms, [r])
+    }
+    return series
+  }
+
+  /** A point from one row (its cached point when current) or from several rows merged. */
+  private point(rs: Row[], start: number, refresh: Row[]): MetricsPoint {
+    if (rs.length === 1) {
+      const r = rs[0]!
+      if (r.point !== null && r.point_rev === r.rev) return JSON.parse(r.point) as MetricsPoint
+      const p = this.finalizer.finalize(decodeAggregate(r.agg), start)
+      r.point = JSON.stringify(p)
+      refresh.push(r)
+      return p
+    }
+    return this.finalizer.finalize(mergeAggregates(rs.map((r) => decodeAggregate(r.agg))), start)
+  }
+
+  /** Caches freshly finalized points in their rows, unless the row changed meanwhile (best effort, off the reply). */
+  private writeBack(project: string, rows: Row[]): void {
+    if (rows.length === 0) return
+    const db = this.derived.db
+    const writes = rows.map((r) =>
+      db
+        .updateTable('metric_rows')
+        .set({ point: r.point, point_rev: r.rev })
+        .where('project', '=', project)
+        .where('model', '=', r.model)
+        .where('grain', '=', r.grain)
+        .where('version', '=', r.version)
+        .where('stage', '=', r.stage)
+        .where('arm', '=', r.arm)
+        .where('endpoint', '=', r.endpoint)
+        .where('dim_key', '=', r.dim_key)
+        .where('dim_value', '=', r.dim_value)
+        .where('start_ms', '=', r.start_ms)
+        .where('rev', '=', r.rev)
+        .compile(),
+    )
+    this.derived.write(writes).catch(() => undefined)
+  }
+}
