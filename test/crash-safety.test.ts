@@ -9,7 +9,7 @@ import path from 'node:path'
 import canonicalize from 'canonicalize'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compareCatalogSqlite, waitCatalog } from './support/catalog-check.js'
+import { compareCatalogSqlite, compareMetricsSqlite, waitCatalog } from './support/catalog-check.js'
 import { listAll, spawnServer } from './support/spawn-server.js'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-crash-'))
@@ -110,6 +110,11 @@ describe('crash safety', () => {
         const c = await waitCatalog(() => compareCatalogSqlite(path.join(dir, 'inferlog.db')))
         expect(c.catalog).toEqual(c.recount)
         expect(c.recount['e|default|crash-clf|1.0.0']).toBeGreaterThanOrEqual(acked.size)
+        // So do the metrics buckets: every event once, every labeled event once (feedback written
+        // right after its event, often in the next batch).
+        const m = await waitCatalog(() => compareMetricsSqlite(path.join(dir, 'inferlog.db')))
+        expect(m.catalog).toEqual(m.recount)
+        expect(m.recount['l|default|crash-clf|thumbs']).toBeGreaterThan(0)
       } finally {
         again.child.kill('SIGTERM')
         await again.exited

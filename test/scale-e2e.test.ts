@@ -10,7 +10,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '@inferlog/sdk'
-import { compareCatalogPostgres, waitCatalog } from './support/catalog-check.js'
+import { compareCatalogPostgres, compareMetricsPostgres, waitCatalog } from './support/catalog-check.js'
 import { driveLoad, verifyStored, waitStored, type LoadResult } from './support/scale-load.js'
 import { runCli } from './support/spawn-server.js'
 import { OwnNats, OwnPostgres, servicesAvailable, spawnCli, type CliProcess } from './support/scale-services.js'
@@ -82,6 +82,8 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     const c = await waitCatalog(() => compareCatalogPostgres(pgServer.url, name))
     expect(c.catalog).toEqual(c.recount)
     expect(Object.keys(c.recount).length).toBeGreaterThan(0)
+    const m = await waitCatalog(() => compareMetricsPostgres(pgServer.url, name))
+    expect(m.catalog).toEqual(m.recount)
     const v = await verifyStored(pgServer.url, name, load)
     expect(v).toMatchObject({
       missingEvents: 0,

@@ -1,3 +1,4 @@
+import { decodeAggregate } from '@inferlog/analysis'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 
@@ -8,6 +9,54 @@ import pg from 'pg'
 export interface CatalogComparison {
   catalog: Record<string, number>
   recount: Record<string, number>
+}
+
+// The metrics consumer's day roll-up rows (every version, stage, arm and endpoint) beside it: each
+// stored event counts once, and each event with a label of a name counts once as labeled.
+const METRICS = `SELECT project, model, agg FROM metric_rows
+                  WHERE grain = 'd' AND version = '*' AND stage = '*' AND arm = '*' AND endpoint = '*' AND dim_key = ''`
+const METRICS_RECOUNT = `SELECT 'e|' || project || '|' || model AS k, count(*) AS n FROM events GROUP BY project, model
+                 UNION ALL SELECT 'l|' || e.project || '|' || e.model || '|' || f.name, count(DISTINCT e.id)
+                   FROM events e JOIN feedback f ON f.project = e.project AND f.event_id = e.id GROUP BY e.project, e.model, f.name`
+
+function metricsMap(rows: { project: string; model: string; agg: string }[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const r of rows) {
+    const agg = decodeAggregate(r.agg)
+    const ek = `e|${r.project}|${r.model}`
+    out[ek] = (out[ek] ?? 0) + agg.events.n
+    for (const [name, l] of agg.labels) {
+      const lk = `l|${r.project}|${r.model}|${name}`
+      out[lk] = (out[lk] ?? 0) + l.labeled.n
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(out)
+      .filter(([, n]) => n > 0)
+      .sort(),
+  )
+}
+
+/** The metrics consumer's totals beside a recount, from an embedded store's file. */
+export function compareMetricsSqlite(file: string): CatalogComparison {
+  const db = new Database(file, { readonly: true })
+  try {
+    return { catalog: metricsMap(db.prepare(METRICS).all() as never), recount: toMap(db.prepare(METRICS_RECOUNT).all() as never) }
+  } finally {
+    db.close()
+  }
+}
+
+/** The same from a PostgreSQL schema. */
+export async function compareMetricsPostgres(url: string, schema: string): Promise<CatalogComparison> {
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  try {
+    await c.query(`SET search_path = ${schema}`)
+    return { catalog: metricsMap((await c.query(METRICS)).rows), recount: toMap((await c.query(METRICS_RECOUNT)).rows) }
+  } finally {
+    await c.end()
+  }
 }
 
 const CATALOG = `SELECT 'e|' || project || '|' || model || '|' || version AS k, events AS n FROM catalog_models
