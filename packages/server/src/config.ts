@@ -75,6 +75,12 @@ export interface ServerConfig {
   writeQueue: WriteQueueConfig
   http: HttpConfig
   auth: AuthConfig
+  /**
+   * Commit-feed consumers this process runs (when it commits to the log): `all`, `none`, or a
+   * list of names (`catalog`, `metrics`, …). Default `all`; `none` is for benchmarks and for
+   * processes that leave derivation to others.
+   */
+  consumers: 'all' | 'none' | string[]
 }
 
 /** Defaults of {@link LimitsConfig}. */
@@ -121,6 +127,8 @@ export interface ServerConfigInput {
   writeQueue?: Partial<WriteQueueConfig>
   http?: Partial<HttpConfig>
   auth?: Partial<AuthConfig>
+  /** `all`, `none` or a comma list of consumer names. */
+  consumers?: string
 }
 
 function positiveInt(name: string, v: unknown): number {
@@ -178,7 +186,7 @@ function section<T extends { [K in keyof T]: number }>(
  * the limits `INFERLOG_MAX_BODY_BYTES`, `INFERLOG_MAX_EVENT_BYTES`, `INFERLOG_MAX_BATCH_ITEMS`,
  * `INFERLOG_MAX_DEPTH`, `INFERLOG_MAX_FUTURE_SKEW_MS`, and the connection settings
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
- * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`), then defaults.
+ * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, and `INFERLOG_CONSUMERS`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.ProcessEnv = process.env): ServerConfig {
   // An empty variable (`INFERLOG_DATA=`) means unset, as in most tools.
@@ -205,7 +213,15 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     // Beyond loopback a keyless request could come from anyone: open mode is never on there.
     requireKeys: requireKeys || !isLoopbackHost(host),
   }
-  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue, http, auth }
+  const rawConsumers = input.consumers ?? env.INFERLOG_CONSUMERS ?? 'all'
+  const consumers =
+    rawConsumers === 'all' || rawConsumers === 'none'
+      ? rawConsumers
+      : rawConsumers
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean)
+  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue, http, auth, consumers }
 }
 
 /** True for addresses only this machine can reach. */

@@ -85,7 +85,9 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
   // Embedded, this process commits, so it runs the commit feed's consumers; behind a queue the
   // workers commit and run them.
   const metrics = createMetrics()
-  const feed = queue ? undefined : new FeedRunner(store, defaultConsumers(store), { logger, onProgress: feedMetrics(metrics.registry) })
+  const feed = queue
+    ? undefined
+    : new FeedRunner(store, defaultConsumers(store, config.consumers), { logger, onProgress: feedMetrics(metrics.registry) })
   const core = createApp({
     store,
     metrics,

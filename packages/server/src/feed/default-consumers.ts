@@ -1,10 +1,20 @@
+import { InferlogError } from '../errors.js'
 import { MetricsConsumer } from '../monitoring/metrics-consumer.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
 import type { Store } from '../store/store.js'
 import { CatalogConsumer } from './catalog-consumer.js'
 import type { FeedConsumer } from './feed-consumer.js'
 
-/** The consumers every process that commits to the log runs (the embedded collector, each worker). */
-export function defaultConsumers(store: Store): FeedConsumer[] {
-  return [new CatalogConsumer(), new MetricsConsumer(new ModelConfigs(store.derived), store)]
+/**
+ * The consumers every process that commits to the log runs (the embedded collector, each worker),
+ * or those of them `only` names (`'all'` by default, `'none'` for none).
+ */
+export function defaultConsumers(store: Store, only: 'all' | 'none' | readonly string[] = 'all'): FeedConsumer[] {
+  const all: FeedConsumer[] = [new CatalogConsumer(), new MetricsConsumer(new ModelConfigs(store.derived), store)]
+  if (only === 'all') return all
+  if (only === 'none') return []
+  const unknown = only.filter((n) => !all.some((c) => c.name === n))
+  if (unknown.length > 0)
+    throw new InferlogError('invalid_parameter', `unknown consumers ${unknown.join(', ')}; known: ${all.map((c) => c.name).join(', ')}`)
+  return all.filter((c) => only.includes(c.name))
 }

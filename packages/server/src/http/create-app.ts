@@ -14,6 +14,7 @@ import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { createMetrics, type ServerMetrics } from '../metrics.js'
+import { LiveStream } from '../monitoring/live-stream.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
 import { ReadService } from '../query/read-service.js'
@@ -25,6 +26,7 @@ import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
+import { streamRoutes } from './routes/stream-routes.js'
 import { modelRoutes } from './routes/model-routes.js'
 import { recordRoutes } from './routes/record-routes.js'
 
@@ -84,7 +86,11 @@ export function createApp(o: AppOptions): InferlogApp {
   const now = o.now ?? Date.now
   const metrics = o.metrics ?? createMetrics()
   const logger = o.logger ?? createLogger()
-  const queue = new WriteQueue(o.writer ?? o.store, wq, metrics, o.onCommit)
+  const live = new LiveStream(o.store)
+  const queue = new WriteQueue(o.writer ?? o.store, wq, metrics, () => {
+    live.poke()
+    o.onCommit?.()
+  })
   const validator = createValidator({ maxDepth: limits.maxDepth })
   const ingest = new IngestService({ queue, validator, limits, metrics, now })
   const reads = new ReadService(o.store)
@@ -103,7 +109,9 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', keyRoutes({ auth, store: o.store, budget, now }))
   const configs = new ModelConfigs(o.store.derived, now)
   app.route('/v1', modelRoutes({ auth, derived: o.store.derived, configs, budget }))
-  app.route('/v1', metricsRoutes({ auth, reader: new MetricsReader(o.store.derived, now), configs, now }))
+  const reader = new MetricsReader(o.store.derived, now)
+  app.route('/v1', metricsRoutes({ auth, reader, configs, now }))
+  app.route('/v1', streamRoutes({ auth, live, reader, configs, now }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined
