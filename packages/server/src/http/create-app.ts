@@ -14,6 +14,7 @@ import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { createMetrics, type ServerMetrics } from '../metrics.js'
+import { Comparisons } from '../monitoring/comparisons.js'
 import { LiveStream } from '../monitoring/live-stream.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
@@ -25,6 +26,7 @@ import { MemoryBudget } from './memory-budget.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
+import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 import { streamRoutes } from './routes/stream-routes.js'
 import { modelRoutes } from './routes/model-routes.js'
@@ -112,6 +114,7 @@ export function createApp(o: AppOptions): InferlogApp {
   const reader = new MetricsReader(o.store.derived, now)
   app.route('/v1', metricsRoutes({ auth, reader, configs, now }))
   app.route('/v1', streamRoutes({ auth, live, reader, configs, now }))
+  app.route('/v1', compareRoutes({ auth, comparisons: new Comparisons(reader, configs, o.store, now), budget }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined

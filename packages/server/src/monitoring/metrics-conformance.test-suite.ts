@@ -239,6 +239,70 @@ export function describeMetricsConformance(name: string, makeStore: () => Promis
       expect(models[0].versions.map((v: { events: number }) => v.events)).toEqual([120, 120])
     })
 
+    it('compares A/B from buckets, shadows from raw pairs, and slices by segment, each equal to a recount', async () => {
+      const { events, feedback } = dataset()
+      await callApp(core, 'PUT', '/v1/models/clf', { labels: { label: { output: 'label', type: 'class' } } })
+      await callApp(core, 'POST', '/v1/events', events)
+      await callApp(core, 'POST', '/v1/feedback', feedback)
+      // A shadow model answered for every third primary; it agrees unless the index is even.
+      const shadows = events
+        .filter((_, i) => i % 3 === 0)
+        .map((e, k) => ({
+          id: `sh-${e.id}`,
+          ts: e.ts,
+          shadow_of: e.id,
+          model: { name: 'clf-next', version: '3.0', stage: 'shadow' },
+          input: e.input,
+          output: { label: k % 2 === 0 ? (e.output.label === 'spam' ? 'ham' : 'spam') : e.output.label, score: 0.5 },
+          latency_ms: { total: (e.latency_ms?.total ?? 0) + 5 },
+        }))
+      await callApp(core, 'POST', '/v1/events', shadows)
+      await runner.catchUp()
+      const a = { model: 'clf', version: '1.0', from: new Date(T0).toISOString(), to: new Date(T0 + 24 * H).toISOString() }
+      const abr = await callApp(core, 'POST', '/v1/compare', { a, b: { ...a, version: '2.0' } })
+      const ab = abr.json
+      expect(Object.keys(ab.metrics ?? {}), abr.text.slice(0, 2000)).toContain('quality.label.accuracy')
+      const r1 = recount(events, feedback, (e) => e.model.version === '1.0')
+      const r2 = recount(events, feedback, (e) => e.model.version === '2.0')
+      expect(ab.a.n).toBe(r1.n)
+      expect(ab.b.n).toBe(r2.n)
+      expect(ab.metrics['quality.label.accuracy'].a).toBeCloseTo(r1.accuracy!, 9)
+      expect(ab.metrics['quality.label.accuracy'].b).toBeCloseTo(r2.accuracy!, 9)
+      expect(ab.metrics['quality.label.accuracy'].diff).toBeCloseTo(r2.accuracy! - r1.accuracy!, 9)
+      expect(ab.metrics.error_rate.p_value).toBeGreaterThan(0)
+      expect(ab.srm.p_value).toBeGreaterThan(0)
+
+      const sh = (await callApp(core, 'POST', '/v1/compare', { shadow: { model: 'clf', stage: 'primary' }, output: 'label' })).json
+      expect(sh.candidates).toHaveLength(1)
+      const cand = sh.candidates[0]
+      expect(cand.model).toEqual({ name: 'clf-next', version: '3.0' })
+      expect(cand.pairs).toBe(shadows.length)
+      const weights = shadows.map((s) => 1 / (events.find((e) => e.id === s.shadow_of)!.sample_rate ?? 1))
+      const agreeW = shadows.reduce((sum, s, k) => sum + (k % 2 === 1 ? weights[k]! : 0), 0)
+      expect(cand.agreement.value).toBeCloseTo(agreeW / weights.reduce((x, y) => x + y, 0), 9)
+      expect(cand.deltas.latency_ms.value).toBeCloseTo(5, 9)
+      expect(cand.most_divergent.length).toBeGreaterThan(0)
+      expect(cand.most_divergent.every((id: string) => shadows.some((s, k) => s.shadow_of === id && k % 2 === 0))).toBe(true)
+
+      const sl = (await callApp(core, 'GET', `/v1/slices?model=clf&metric=error_rate&segment=arm&${window}`)).json
+      const bySeg = Object.fromEntries(sl.segments.map((x: { segment: string; value: number; n: number }) => [x.segment, [x.n, x.value]]))
+      for (const arm of ['A', 'B']) {
+        const r = recount(events, feedback, (e) => e.context?.experiment?.arm === arm)
+        expect(bySeg[arm][0]).toBe(r.n)
+        expect(bySeg[arm][1]).toBeCloseTo(r.errors / r.count, 9)
+      }
+      for (const bad of [
+        { a },
+        { a, b: { ...a, session_id: 'x' } },
+        { a, b: a, expected_split: 2 },
+        { shadow: { model: 'clf' }, limit: 0 },
+        { x: 1 },
+      ]) {
+        expect((await callApp(core, 'POST', '/v1/compare', bad)).status, JSON.stringify(bad)).toBe(400)
+      }
+      expect((await callApp(core, 'GET', '/v1/slices?segment=arm')).status).toBe(400)
+    })
+
     it('refuses what buckets cannot answer with 400 naming it', async () => {
       for (const q of [
         'status=ok',

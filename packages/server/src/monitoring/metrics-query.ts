@@ -82,33 +82,45 @@ export class MetricsReader {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async query(project: string, q: MetricsQuery, config: ModelConfig | undefined): Promise<{ bucket: BucketName; series: MetricsSeries[] }> {
+  private ensure(): Promise<void> {
     // The tables may not exist before the consumer's first step (a fresh store).
     this.ready ??= migrateDerived(this.derived, 'metrics', METRICS_SCHEMA).catch((e) => {
       this.ready = undefined
       throw e
     })
-    await this.ready
+    return this.ready
+  }
+
+  /** The declared dimension a query groups by, if any, checked against the model's configuration. */
+  private dimensionOf(q: Omit<MetricsQuery, 'bucket'>, config: ModelConfig | undefined): string | undefined {
     const declared = q.groupBy.filter((g) => !FIXED_DIMS.includes(g as FixedDim))
     if (declared.length > 1)
       throw new InferlogError('invalid_parameter', `group_by takes at most one entity/tag dimension, got ${declared.join(', ')}`)
     const dim = declared[0]
-    if (dim !== undefined) {
-      if (q.model === undefined)
-        throw new InferlogError('invalid_parameter', `group_by=${dim} needs a model filter (dimensions are declared per model)`)
-      if (!config?.dimensions?.includes(dim)) {
-        throw new InferlogError(
-          'invalid_parameter',
-          `group_by=${dim}: declare it first in the model's dimensions (PUT /v1/models/${q.model})`,
-        )
-      }
-      for (const d of ['stage', 'arm', 'endpoint'] as const) {
-        if (q.groupBy.includes(d) || FILTER_OF[d](q)) {
-          throw new InferlogError('invalid_parameter', `group_by=${dim} combines with version only, not with ${d}`)
-        }
+    if (dim === undefined) return undefined
+    if (q.model === undefined)
+      throw new InferlogError('invalid_parameter', `group_by=${dim} needs a model filter (dimensions are declared per model)`)
+    if (!config?.dimensions?.includes(dim)) {
+      throw new InferlogError(
+        'invalid_parameter',
+        `group_by=${dim}: declare it first in the model's dimensions (PUT /v1/models/${q.model})`,
+      )
+    }
+    for (const d of ['stage', 'arm', 'endpoint'] as const) {
+      if (q.groupBy.includes(d) || FILTER_OF[d](q as MetricsQuery)) {
+        throw new InferlogError('invalid_parameter', `group_by=${dim} combines with version only, not with ${d}`)
       }
     }
-    if (q.bucket === 'all') return { bucket: 'all', series: await this.whole(project, q, dim) }
+    return dim
+  }
+
+  async query(project: string, q: MetricsQuery, config: ModelConfig | undefined): Promise<{ bucket: BucketName; series: MetricsSeries[] }> {
+    await this.ensure()
+    const dim = this.dimensionOf(q, config)
+    if (q.bucket === 'all') {
+      const groups = await this.wholeAggregates(project, q, dim)
+      return { bucket: 'all', series: groups.map((g) => ({ group: g.group, points: [this.finalizer.finalize(g.agg, q.fromMs)] })) }
+    }
     const grain = GRAIN_OF[q.bucket]
     const from = bucketStart(q.fromMs, grain)
     const buckets = Math.ceil((q.toMs - from) / GRAIN_MS[grain])
@@ -142,8 +154,25 @@ export class MetricsReader {
     return { bucket: q.bucket, series: out }
   }
 
-  /** One point over the whole window: whole days, then hours, then minutes at the edges (hours beyond minute retention). */
-  private async whole(project: string, q: MetricsQuery, dim: string | undefined): Promise<MetricsSeries[]> {
+  /**
+   * One merged aggregate per group over the whole window (for comparisons and slices), read like
+   * `bucket=all`. The same validation as {@link query} applies.
+   */
+  async aggregates(
+    project: string,
+    q: Omit<MetricsQuery, 'bucket'>,
+    config: ModelConfig | undefined,
+  ): Promise<{ group: Record<string, string | null>; agg: MetricsAggregate }[]> {
+    await this.ensure()
+    return this.wholeAggregates(project, { ...q, bucket: 'all' }, this.dimensionOf(q, config))
+  }
+
+  /** Whole days, then hours, then minutes at the edges (hours beyond minute retention). */
+  private async wholeAggregates(
+    project: string,
+    q: MetricsQuery,
+    dim: string | undefined,
+  ): Promise<{ group: Record<string, string | null>; agg: MetricsAggregate }[]> {
     const pieces: [Grain, number, number][] = []
     const minuteFloor = this.now() - MINUTE_RETENTION_MS
     const cover = (from: number, to: number, g: Grain) => {
@@ -179,7 +208,7 @@ export class MetricsReader {
         for (const rs of s.byStart.values()) for (const r of rs) m.aggs.push(decodeAggregate(r.agg))
       }
     }
-    return [...merged.values()].map((m) => ({ group: m.group, points: [this.finalizer.finalize(mergeAggregates(m.aggs), q.fromMs)] }))
+    return [...merged.values()].map((m) => ({ group: m.group, agg: mergeAggregates(m.aggs) }))
   }
 
   private async rows(project: string, q: MetricsQuery, grain: Grain, from: number, to: number, dim: string | undefined): Promise<Row[]> {

@@ -117,6 +117,21 @@ export function describeLogScannerConformance(name: string, makeStore: () => Pro
       expect(after.ids).toEqual(['during'])
     })
 
+    it('finds the shadows of many primaries at once, bounded by commit position', async () => {
+      await store.writeBatch({
+        events: [eventRecord({ id: 'p1' }), eventRecord({ id: 'p2' }), eventRecord({ id: 's1', shadowOf: 'p1', stage: 'shadow' })],
+        feedback: [],
+      })
+      const upTo = await store.commitHead()
+      await store.writeBatch({
+        events: [eventRecord({ id: 's2', shadowOf: 'p2', stage: 'shadow' }), eventRecord({ id: 's3', shadowOf: 'p1', project: 'p2' })],
+        feedback: [],
+      })
+      expect((await store.shadowsFor('p1', ['p1', 'p2'], upTo)).map((e) => e.id)).toEqual(['s1'])
+      expect((await store.shadowsFor('p1', ['p1', 'p2'], await store.commitHead())).map((e) => e.id).sort()).toEqual(['s1', 's2'])
+      expect((await store.shadowsFor('p1', ['p1'], upTo))[0]).toMatchObject({ shadowOf: 'p1', stage: 'shadow' })
+    })
+
     it('reads events by many ids at once', async () => {
       await store.writeBatch({
         events: [eventRecord({ id: 'i1' }), eventRecord({ id: 'i2' }), eventRecord({ id: 'i1', project: 'p2' })],

@@ -83,6 +83,8 @@ export interface LogScanner {
    * time (default 1 000), holding one chunk in memory.
    */
   scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<LoggedEvent[]>
+  /** Events whose `shadow_of` is one of these ids (one query per call), committed at or before `upTo`, any order. */
+  shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]>
   /** Events of a project with these ids (one query per call), any order; unknown ids are left out. */
   eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]>
   /** Feedback of these events committed at or before `upTo` (one query per call, not per event), any order. */

@@ -119,6 +119,18 @@ export class PostgresLogScanner implements LogScanner {
     }
   }
 
+  async shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
+    if (primaryIds.length === 0) return []
+    const r = await this.pool.query<LoggedEvent>({
+      name: 'inferlog_shadows_for',
+      text: `SELECT ${EVENT_COLUMNS}, b.commit_seq AS batch FROM events e JOIN batches b ON b.seq = e.batch
+              WHERE e.project = $1 AND e.shadow_of = ANY($2::text[]) AND b.commit_seq <= $3`,
+      values: [project, primaryIds.map((id) => pgText(id)), upTo],
+    })
+    for (const e of r.rows) e.batch = Number(e.batch)
+    return r.rows
+  }
+
   async eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
     if (ids.length === 0) return []
     const r = await this.pool.query<LoggedEvent>({

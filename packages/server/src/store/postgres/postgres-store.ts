@@ -163,6 +163,9 @@ export class PostgresStore implements Store {
   eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
     return this.scans.eventsByIds(project, ids)
   }
+  shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
+    return this.scans.shadowsFor(project, primaryIds, upTo)
+  }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {
     return this.keys.createApiKey(k)

@@ -39,6 +39,9 @@ export class SqliteLogScanner implements LogScanner {
       his: db.prepare('SELECT events_hi AS eventsHi, feedback_hi AS feedbackHi FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
       eventRange: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`),
       feedbackRange: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`),
+      shadowsOf: db.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.shadow_of IN (SELECT value FROM json_each(?)) AND e.seq <= ?`,
+      ),
       eventsOf: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.id IN (SELECT value FROM json_each(?))`),
       feedbackOf: db.prepare(
         `SELECT ${FEEDBACK_COLUMNS} FROM feedback f
@@ -111,6 +114,11 @@ export class SqliteLogScanner implements LogScanner {
       yield rows
       if (rows.length < chunkSize) return
     }
+  }
+
+  async shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
+    if (primaryIds.length === 0) return []
+    return this.st.shadowsOf.all(project, JSON.stringify(primaryIds), this.his(upTo).eventsHi) as LoggedEvent[]
   }
 
   async eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
