@@ -127,6 +127,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     throw e
   }
   feed?.start()
+  core.alerts.start()
   server.maxConnections = h.maxConnections
   // A socket with no traffic for this long is closed: connections that never send a byte, and
   // requests whose client stalls between chunks of the body.

@@ -14,6 +14,7 @@ import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
 import { createLogger, type Logger } from '../logging/logger.js'
 import { createMetrics, type ServerMetrics } from '../metrics.js'
+import { Alerts, type AlertsOptions } from '../monitoring/alerts.js'
 import { Comparisons } from '../monitoring/comparisons.js'
 import { LiveStream } from '../monitoring/live-stream.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
@@ -26,6 +27,7 @@ import { MemoryBudget } from './memory-budget.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
+import { alertRoutes } from './routes/alert-routes.js'
 import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 import { streamRoutes } from './routes/stream-routes.js'
@@ -60,6 +62,8 @@ export interface AppOptions {
   metrics?: ServerMetrics
   /** Default: JSON lines on stderr ({@link createLogger}). */
   logger?: Logger
+  /** Alert evaluation; `start()` is called by the server, not by the app. Default {@link AlertsOptions} defaults. */
+  alerts?: AlertsOptions
 }
 
 /** The collector as an in-process object: a Hono app plus the services behind it. */
@@ -73,6 +77,8 @@ export interface InferlogApp {
   metrics: ServerMetrics
   /** What request bodies hold now (bytes), against the budget. */
   budget: MemoryBudget
+  /** Alert rules and their evaluation (the server starts the loop). */
+  alerts: Alerts
   /** Stops taking writes and waits for queued ones to commit. Idempotent. */
   close(): Promise<void>
 }
@@ -114,7 +120,10 @@ export function createApp(o: AppOptions): InferlogApp {
   const reader = new MetricsReader(o.store.derived, now)
   app.route('/v1', metricsRoutes({ auth, reader, configs, now }))
   app.route('/v1', streamRoutes({ auth, live, reader, configs, now }))
-  app.route('/v1', compareRoutes({ auth, comparisons: new Comparisons(reader, configs, o.store, now), budget }))
+  const comparisons = new Comparisons(reader, configs, o.store, now)
+  app.route('/v1', compareRoutes({ auth, comparisons, budget }))
+  const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, ...o.alerts })
+  app.route('/v1', alertRoutes({ auth, alerts, budget }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined
@@ -126,6 +135,11 @@ export function createApp(o: AppOptions): InferlogApp {
     auth,
     metrics,
     budget,
-    close: () => (closing ??= queue.close()),
+    alerts,
+    close: () =>
+      (closing ??= (async () => {
+        alerts.stop()
+        await queue.close()
+      })()),
   }
 }

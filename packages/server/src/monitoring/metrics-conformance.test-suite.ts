@@ -12,7 +12,8 @@ import { silentLogger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
 
 const H = 3_600_000
-const T0 = Date.UTC(2026, 10, 20, 0, 0, 0)
+// Yesterday, UTC midnight: recent enough for minute buckets (kept a few days on the real clock).
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000
 
 interface Ev {
   id: string

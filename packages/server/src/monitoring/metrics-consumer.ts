@@ -294,8 +294,11 @@ export class MetricsConsumer implements FeedConsumer {
   private async rowWrites(ctx: FeedContext, work: Map<string, RowWork>): Promise<CompiledWrite[]> {
     const db = ctx.derived.db
     const targets = new Map<string, { key: RowKey; adds: MetricsAggregate[]; retract: RowWork['retract'] }>()
+    const minuteFloor = this.now() - MINUTE_RETENTION_MS
     for (const w of work.values()) {
       for (const key of rowsOf(w.project, w.facts.model, w.facts.tsMs, w.facts.dims)) {
+        // Minute buckets are kept for a while only: old events (a backfill) count in hours and days.
+        if (key.grain === 'm' && key.startMs < minuteFloor) continue
         const id = rowId(key)
         let t = targets.get(id)
         if (!t) targets.set(id, (t = { key, adds: [], retract: [] }))
