@@ -1,6 +1,7 @@
 import { InferlogError } from '../errors.js'
 import { MetricsConsumer } from '../monitoring/metrics-consumer.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
+import { PriceTables } from '../monitoring/price-tables.js'
 import type { Store } from '../store/store.js'
 import { CatalogConsumer } from './catalog-consumer.js'
 import type { FeedConsumer } from './feed-consumer.js'
@@ -10,7 +11,10 @@ import type { FeedConsumer } from './feed-consumer.js'
  * or those of them `only` names (`'all'` by default, `'none'` for none).
  */
 export function defaultConsumers(store: Store, only: 'all' | 'none' | readonly string[] = 'all'): FeedConsumer[] {
-  const all: FeedConsumer[] = [new CatalogConsumer(), new MetricsConsumer(new ModelConfigs(store.derived), store)]
+  const all: FeedConsumer[] = [
+    new CatalogConsumer(),
+    new MetricsConsumer(new ModelConfigs(store.derived), store, new PriceTables(store.derived)),
+  ]
   if (only === 'all') return all
   if (only === 'none') return []
   const unknown = only.filter((n) => !all.some((c) => c.name === n))

@@ -19,6 +19,7 @@ import { Comparisons } from '../monitoring/comparisons.js'
 import { LiveStream } from '../monitoring/live-stream.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
+import { PriceTables } from '../monitoring/price-tables.js'
 import { ReadService } from '../query/read-service.js'
 import type { Store } from '../store/store.js'
 import type { AppEnv } from './app-env.js'
@@ -28,6 +29,7 @@ import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
 import { alertRoutes } from './routes/alert-routes.js'
+import { analysisRoutes } from './routes/analysis-routes.js'
 import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 import { streamRoutes } from './routes/stream-routes.js'
@@ -124,6 +126,7 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', compareRoutes({ auth, comparisons, budget }))
   const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, ...o.alerts })
   app.route('/v1', alertRoutes({ auth, alerts, budget }))
+  app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined

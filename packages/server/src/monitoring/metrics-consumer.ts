@@ -1,4 +1,6 @@
 import {
+  costOf,
+  type PriceLookup,
   addConversion,
   addEvent,
   addLabel,
@@ -22,6 +24,7 @@ import { migrateDerived } from '../feed/derived-schema.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
 import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
 import { type EventDims, METRICS_SCHEMA, MINUTE_RETENTION_MS, type RowKey, rowId, rowsOf, dimValue } from './metric-rows.js'
+import { type PriceTables } from './price-tables.js'
 import { loadLabelStates, type LabelState, labelStateWrite } from './metric-labels.js'
 
 type Json = InferenceEvent['output']
@@ -76,6 +79,7 @@ export class MetricsConsumer implements FeedConsumer {
   constructor(
     private readonly configs: ModelConfigs,
     private readonly log: Pick<LogScanner, 'eventsByIds'>,
+    private readonly prices: PriceTables,
     o: MetricsConsumerOptions = {},
   ) {
     this.windowMs = o.attributionWindowMs ?? 86_400_000
@@ -105,10 +109,16 @@ export class MetricsConsumer implements FeedConsumer {
     }
 
     const parsed = new Map<string, ParsedEvent>()
+    const lookups = new Map<string, PriceLookup | undefined>()
+    for (const p of projects) lookups.set(p, await this.prices.lookup(p))
     for (const row of events) {
       const p = this.parse(row, configs, dims)
       parsed.set(`${row.project}\u0000${row.id}`, p)
-      addEvent(workFor(row.project, p.facts).add, observationOf(p.body))
+      // A cost the client did not send comes from the price in effect at the event's time.
+      const lookup = lookups.get(row.project)
+      const usage = p.body.usage
+      const derived = lookup && usage && usage.cost_usd === undefined ? costOf(usage, lookup(row.model, row.tsMs)).cost_usd : undefined
+      addEvent(workFor(row.project, p.facts).add, observationOf(p.body, derived))
     }
 
     // Label states of every (event, name) this step touches, and of feedback waiting for these events.
