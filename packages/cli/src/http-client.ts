@@ -35,6 +35,26 @@ export class HttpClient {
     return h
   }
 
+  /** Opens a server-sent event stream (resuming after `lastEventId`); throws {@link ApiError} on an error reply. */
+  async stream(path: string, lastEventId?: string): Promise<ReadableStream<Uint8Array>> {
+    let res: Response
+    try {
+      res = await fetch(this.base + path, {
+        headers: this.headers(
+          lastEventId ? { 'last-event-id': lastEventId, accept: 'text/event-stream' } : { accept: 'text/event-stream' },
+        ),
+      })
+    } catch (e) {
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause
+      throw new ApiError(0, 'unreachable', `cannot reach ${this.base}: ${cause?.code ?? cause?.message ?? (e as Error).message}`)
+    }
+    if (res.status >= 400 || !res.body) {
+      const err = ((await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined)?.error
+      throw new ApiError(res.status, err?.code ?? `http_${res.status}`, err?.message ?? `HTTP ${res.status}`)
+    }
+    return res.body
+  }
+
   /** Sends a request; returns status and parsed JSON, throws {@link ApiError} on an error reply. */
   async request<T>(
     method: string,

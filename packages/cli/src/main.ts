@@ -3,6 +3,7 @@ import { clientOptions, processIo, type Io } from './common.js'
 import { ApiError } from './http-client.js'
 import { ingestCommand } from './commands/ingest.js'
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js'
+import { compareCommand, documentCommand, metricsCommand, modelsCommand, tailCommand } from './commands/monitoring.js'
 import { feedbackCommand, getCommand, queryCommand } from './commands/records.js'
 import { serveCommand } from './commands/serve.js'
 import { workerCommand } from './commands/worker.js'
@@ -99,6 +100,63 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--comment <text>')
       .option('--id <id>', 'idempotency key'),
   ).action((eventId, name, value, o) => run(feedbackCommand(eventId, name, value, o, io)))
+
+  clientOptions(
+    program
+      .command('metrics')
+      .description('time-bucketed metrics from the aggregates (counts, errors, latency, quality with intervals)')
+      .option('--model <name>')
+      .option('--version <v...>', 'one or more versions')
+      .option('--stage <stage>')
+      .option('--arm <arm>')
+      .option('--endpoint <endpoint>')
+      .option('--from <time>', 'RFC 3339 or epoch ms (default: 24 h before --to)')
+      .option('--to <time>', 'default now')
+      .option('--bucket <b>', 'minute, hour, day or all (default hour)')
+      .option('--group-by <keys>', 'comma list: version, stage, endpoint, arm, entity.KEY, tag.KEY'),
+  ).action((o) => run(metricsCommand(o, io)))
+
+  clientOptions(
+    program
+      .command('models')
+      .argument('<action>', 'list, show or configure')
+      .argument('[name]', 'model name')
+      .argument('[config]', 'for configure: JSON, @FILE or a JSON file ({"labels", "monitored_fields", "dimensions"})')
+      .description('models with traffic and their configuration'),
+  ).action((action, name, config, o) => run(modelsCommand(action, name, config, o, io)))
+
+  clientOptions(
+    program
+      .command('compare')
+      .description('A/B comparison of two filters (--a, --b), or a shadow comparison (--shadow)')
+      .option('--a <filter>', 'JSON filter, @FILE or a file')
+      .option('--b <filter>', 'JSON filter, @FILE or a file')
+      .option('--expected-split <share>', 'expected share of traffic in a (default 0.5)')
+      .option('--shadow <filter>', 'primaries to pair with their shadows')
+      .option('--output <path>', 'shadow: path inside the outputs to compare (default the whole output)'),
+  ).action((o) => run(compareCommand(o, io)))
+
+  clientOptions(
+    program
+      .command('tail')
+      .description('print newly committed events as they arrive (resumes after disconnects)')
+      .option('--model <name>')
+      .option('--version <v>')
+      .option('--stage <stage>')
+      .option('--status <status>'),
+  ).action((o) => run(tailCommand(o, io)))
+
+  for (const kind of ['prices', 'alerts'] as const) {
+    clientOptions(
+      program
+        .command(kind)
+        .argument('<action>', kind === 'prices' ? 'set or get' : 'set, list or evaluate')
+        .argument('[file]', 'for set: a JSON file')
+        .description(
+          kind === 'prices' ? 'per-token price table used for costs clients did not send' : 'alert rules, their state and transitions',
+        ),
+    ).action((action, file, o) => run(documentCommand(kind, action, file, o, io)))
+  }
 
   const keys = program.command('keys').description('manage API keys')
   const keyFlags = (c: Command) =>
