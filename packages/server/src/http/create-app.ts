@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../logging/logger.js'
 import { createMetrics, type ServerMetrics } from '../metrics.js'
 import { Alerts, type AlertsOptions } from '../monitoring/alerts.js'
 import { Comparisons } from '../monitoring/comparisons.js'
+import { DriftService } from '../monitoring/drift-service.js'
 import { LiveStream } from '../monitoring/live-stream.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
@@ -30,6 +31,7 @@ import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
 import { alertRoutes } from './routes/alert-routes.js'
 import { analysisRoutes } from './routes/analysis-routes.js'
+import { driftRoutes } from './routes/drift-routes.js'
 import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 import { streamRoutes } from './routes/stream-routes.js'
@@ -126,6 +128,7 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', compareRoutes({ auth, comparisons, budget }))
   const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, ...o.alerts })
   app.route('/v1', alertRoutes({ auth, alerts, budget }))
+  app.route('/v1', driftRoutes({ auth, drift: new DriftService(o.store, o.store.derived, now), budget }))
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
 import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
@@ -18,6 +19,7 @@ function freshStore(): PostgresStore {
 describe.skipIf(!reachable)('postgres', () => {
   describeStoreConformance('postgres', async () => freshStore())
   describeMetricsConformance('postgres', async () => freshStore())
+  describeDriftConformance('postgres', async () => freshStore())
 
   describe('PostgresStore specifics', () => {
     it('partitions events and feedback by month, creating partitions on demand', async () => {
