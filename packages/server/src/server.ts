@@ -95,6 +95,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     limits,
     writeQueue: config.writeQueue,
     auth: config.auth,
+    datasets: { dir: path.join(config.dataDir, 'datasets'), storeUrl: config.storeUrl },
     memoryBudgetBytes: config.http.memoryBudgetBytes,
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),

@@ -58,7 +58,7 @@ export async function openAppHarness(o: Partial<AppOptions> = {}): Promise<AppHa
   await store.migrate()
   const apps: InferlogApp[] = []
   const make = (opts: Partial<AppOptions> = {}, s: Store = store) => {
-    const a = createApp({ store: s, logger: silentLogger(), ...opts })
+    const a = createApp({ store: s, logger: silentLogger(), datasets: { dir: path.join(dir, 'datasets') }, ...opts })
     apps.push(a)
     return a
   }

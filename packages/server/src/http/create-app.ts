@@ -10,6 +10,7 @@ import {
   type LimitsConfig,
   type WriteQueueConfig,
 } from '../config.js'
+import { DatasetBuilds } from '../datasets/dataset-builds.js'
 import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
 import { createLogger, type Logger } from '../logging/logger.js'
@@ -31,6 +32,7 @@ import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
 import { alertRoutes } from './routes/alert-routes.js'
 import { analysisRoutes } from './routes/analysis-routes.js'
+import { datasetRoutes } from './routes/dataset-routes.js'
 import { driftRoutes } from './routes/drift-routes.js'
 import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
@@ -68,6 +70,11 @@ export interface AppOptions {
   logger?: Logger
   /** Alert evaluation; `start()` is called by the server, not by the app. Default {@link AlertsOptions} defaults. */
   alerts?: AlertsOptions
+  /**
+   * Where dataset versions are written (`<dir>/<project>/...`), and the store URL for building
+   * them in a worker thread. Default: no dataset endpoints (404).
+   */
+  datasets?: { dir: string; storeUrl?: string }
 }
 
 /** The collector as an in-process object: a Hono app plus the services behind it. */
@@ -129,6 +136,9 @@ export function createApp(o: AppOptions): InferlogApp {
   const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, ...o.alerts })
   app.route('/v1', alertRoutes({ auth, alerts, budget }))
   app.route('/v1', driftRoutes({ auth, drift: new DriftService(o.store, o.store.derived, now), budget }))
+  if (o.datasets) {
+    app.route('/v1', datasetRoutes({ auth, builds: new DatasetBuilds(o.store, o.datasets), budget }))
+  }
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 

@@ -1,4 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describeDatasetsConformance } from '../../datasets/datasets-conformance.test-suite.js'
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
@@ -20,6 +24,10 @@ describe.skipIf(!reachable)('postgres', () => {
   describeStoreConformance('postgres', async () => freshStore())
   describeMetricsConformance('postgres', async () => freshStore())
   describeDriftConformance('postgres', async () => freshStore())
+  describeDatasetsConformance('postgres', async () => ({
+    store: freshStore(),
+    dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pgds-')),
+  }))
 
   describe('PostgresStore specifics', () => {
     it('partitions events and feedback by month, creating partitions on demand', async () => {

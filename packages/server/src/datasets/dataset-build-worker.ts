@@ -1,0 +1,50 @@
+/**
+ * Worker-thread entry of a dataset build: opens the store read-only-ish with its own connection,
+ * builds one version into the project's catalog directory, and posts the result (or the error).
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { createDatasetCatalog } from '@inferlog/datasets'
+import { openStore } from '../store/open-store.js'
+import { storeDatasetSource } from './store-dataset-source.js'
+
+interface Job {
+  storeUrl: string
+  dir: string
+  project: string
+  name?: string
+  spec: unknown
+  sinceLast: boolean
+}
+
+const port = parentPort
+if (port) {
+  const job = workerData as Job
+  void (async () => {
+    const store = openStore(job.storeUrl, { readOnly: job.storeUrl.startsWith('sqlite:') })
+    try {
+      await store.migrate()
+      const result = await createDatasetCatalog({ dir: job.dir }).build({
+        source: storeDatasetSource(store),
+        project: job.project,
+        spec: job.spec,
+        sinceLast: job.sinceLast,
+        ...(job.name !== undefined ? { name: job.name } : {}),
+      })
+      port.postMessage({ ok: true, result })
+    } catch (e) {
+      const err = e as { name?: string; code?: string; message?: string; status?: number; issues?: unknown }
+      port.postMessage({
+        ok: false,
+        error: {
+          name: err.name ?? 'Error',
+          code: err.code ?? 'internal',
+          message: err.message ?? String(e),
+          status: err.status,
+          issues: err.issues,
+        },
+      })
+    } finally {
+      await store.close().catch(() => undefined)
+    }
+  })()
+}

@@ -1,0 +1,119 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { createDatasetCatalog, type DatasetCatalog, DatasetError, type DatasetManifest } from '@inferlog/datasets'
+import { InferlogError } from '../errors.js'
+import type { LogScanner } from '../store/store.js'
+import { storeDatasetSource } from './store-dataset-source.js'
+
+/** What a build returns (`POST /v1/datasets`). */
+export interface BuiltDataset {
+  id: string
+  name: string
+  version: number
+  manifest: DatasetManifest
+}
+
+/** Options of {@link DatasetBuilds}. */
+export interface DatasetBuildsOptions {
+  /** Directory holding each project's datasets (`<dir>/<project>/<name>/<version>/`). */
+  dir: string
+  /**
+   * The store's URL: builds then run in a worker thread with their own connection, so a long,
+   * CPU-bound build never holds the collector's event loop. Without it (an in-process store in
+   * tests) builds run on the calling thread.
+   */
+  storeUrl?: string
+  /** Worker script. Default: the compiled `dataset-build-worker.js` beside this file. */
+  workerScript?: URL
+}
+
+/** Maps the compiler's errors to the server's: an invalid spec is a 400 with every issue. */
+export function toInferlogError(e: unknown): unknown {
+  if (e instanceof DatasetError || (e as { name?: string })?.name === 'DatasetError') {
+    const d = e as DatasetError
+    const code =
+      d.code === 'not_found' || d.code === 'no_parent'
+        ? 'not_found'
+        : d.code === 'invalid_spec' || d.code === 'invalid_input'
+          ? 'validation_failed'
+          : 'invalid_parameter'
+    return new InferlogError(code, d.message, { details: d.issues, status: d.status })
+  }
+  return e
+}
+
+/** Dataset versions of every project, built from the log and kept on the collector's disk. */
+export class DatasetBuilds {
+  private readonly catalogs = new Map<string, DatasetCatalog>()
+  private readonly script: URL
+
+  constructor(
+    private readonly log: Pick<LogScanner, 'commitHead' | 'scanEvents' | 'feedbackForEvents'>,
+    private readonly o: DatasetBuildsOptions,
+  ) {
+    this.script = o.workerScript ?? new URL('./dataset-build-worker.js', import.meta.url)
+  }
+
+  /** The catalog of a project's datasets. */
+  catalog(project: string): DatasetCatalog {
+    let c = this.catalogs.get(project)
+    if (!c) {
+      const dir = path.join(this.o.dir, project)
+      fs.mkdirSync(dir, { recursive: true })
+      this.catalogs.set(project, (c = createDatasetCatalog({ dir })))
+    }
+    return c
+  }
+
+  /** Builds the next version of a dataset; resolves once its files and manifest are in place. */
+  async build(project: string, name: string | undefined, spec: unknown, sinceLast: boolean): Promise<BuiltDataset> {
+    const threaded = this.o.storeUrl !== undefined && fs.existsSync(fileURLToPath(this.script))
+    if (!threaded) {
+      try {
+        return await this.catalog(project).build({
+          source: storeDatasetSource(this.log),
+          project,
+          spec,
+          sinceLast,
+          ...(name !== undefined ? { name } : {}),
+        })
+      } catch (e) {
+        throw toInferlogError(e)
+      }
+    }
+    this.catalog(project)
+    return new Promise<BuiltDataset>((resolve, reject) => {
+      const w = new Worker(this.script, {
+        workerData: { storeUrl: this.o.storeUrl, dir: path.join(this.o.dir, project), project, name, spec, sinceLast },
+      })
+      w.once(
+        'message',
+        (
+          m:
+            | { ok: true; result: BuiltDataset }
+            | { ok: false; error: { name: string; code: string; message: string; status?: number; issues?: unknown } },
+        ) => {
+          if (m.ok) resolve(m.result)
+          else if (m.error.name === 'DatasetError') {
+            reject(
+              toInferlogError(
+                Object.assign(new Error(m.error.message), {
+                  name: 'DatasetError',
+                  code: m.error.code,
+                  status: m.error.status,
+                  issues: m.error.issues,
+                }),
+              ),
+            )
+          } else reject(new InferlogError('internal', `dataset build failed: ${m.error.message}`))
+        },
+      )
+      w.once('error', (e) => reject(new InferlogError('internal', `dataset build failed: ${e.message}`)))
+      w.once('exit', (code) => {
+        if (code !== 0) reject(new InferlogError('internal', `dataset build worker exited with ${code}`))
+      })
+    })
+  }
+}

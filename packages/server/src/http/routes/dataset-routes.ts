@@ -1,0 +1,58 @@
+import fs from 'node:fs'
+import { Readable } from 'node:stream'
+import { Hono } from 'hono'
+import type { Authenticator } from '../../auth/authenticator.js'
+import { type DatasetBuilds, toInferlogError } from '../../datasets/dataset-builds.js'
+import { InferlogError } from '../../errors.js'
+import type { AppEnv } from '../app-env.js'
+import { requireScope } from '../guard.js'
+import { readJsonObject } from '../json-body.js'
+import type { MemoryBudget } from '../memory-budget.js'
+
+const CONTENT_TYPES: Record<string, string> = {
+  jsonl: 'application/x-ndjson',
+  json: 'application/json',
+  csv: 'text/csv; charset=utf-8',
+  parquet: 'application/vnd.apache.parquet',
+}
+
+/**
+ * `POST /v1/datasets` `{name, spec, since_last?}` → 201 `{id, name, version, manifest}`;
+ * `GET /v1/datasets` (names with their versions); `GET /v1/datasets/{id}` (the manifest);
+ * `GET /v1/datasets/{id}/files/{file}` (a file the manifest lists, streamed).
+ */
+export function datasetRoutes(d: { auth: Authenticator; builds: DatasetBuilds; budget: MemoryBudget }): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  const read = requireScope(d.auth, 'read')
+  const run = <T>(fn: () => T): T => {
+    try {
+      return fn()
+    } catch (e) {
+      throw toInferlogError(e)
+    }
+  }
+  app.post('/datasets', read, async (c) => {
+    const body = await readJsonObject(c, d.budget, '{"name", "spec", "since_last"?}')
+    for (const k of Object.keys(body))
+      if (!['name', 'spec', 'since_last'].includes(k))
+        throw new InferlogError('invalid_parameter', `unknown key ${JSON.stringify(k)}; known: name, spec, since_last`)
+    if (body.name !== undefined && typeof body.name !== 'string') throw new InferlogError('invalid_parameter', 'name must be a string')
+    if (body.spec === undefined) throw new InferlogError('invalid_parameter', 'spec is required (an object, or JSON/YAML text)')
+    if (body.since_last !== undefined && typeof body.since_last !== 'boolean')
+      throw new InferlogError('invalid_parameter', 'since_last must be true or false')
+    const built = await d.builds.build(c.get('principal').project, body.name as string | undefined, body.spec, body.since_last === true)
+    return c.json(built, 201)
+  })
+  app.get('/datasets', read, async (c) => c.json({ items: run(() => d.builds.catalog(c.get('principal').project).list()) }))
+  app.get('/datasets/:id', read, async (c) => c.json(run(() => d.builds.catalog(c.get('principal').project).get(c.req.param('id')))))
+  app.get('/datasets/:id/files/:file', read, async (c) => {
+    const file = c.req.param('file')
+    const p = run(() => d.builds.catalog(c.get('principal').project).file(c.req.param('id'), file))
+    const ext = file.slice(file.lastIndexOf('.') + 1)
+    c.header('content-type', CONTENT_TYPES[ext] ?? 'application/octet-stream')
+    c.header('content-length', String(fs.statSync(p).size))
+    c.header('content-disposition', `attachment; filename="${file.replace(/[^A-Za-z0-9._-]/g, '_')}"`)
+    return c.body(Readable.toWeb(fs.createReadStream(p)) as ReadableStream)
+  })
+  return app
+}
