@@ -28,6 +28,11 @@ export class HttpClient {
     this.base = o.url.replace(/\/+$/, '')
   }
 
+  /** The credential and project headers, for requests made outside {@link request}. */
+  authHeaders(): Record<string, string> {
+    return this.headers()
+  }
+
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = { accept: 'application/json', ...extra }
     if (this.o.apiKey) h.authorization = `Bearer ${this.o.apiKey}`

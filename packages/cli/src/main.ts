@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
-import { clientOptions, processIo, type Io } from './common.js'
+import { type ClientFlags, clientOptions, processIo, type Io } from './common.js'
+import { datasetBuildCommand, datasetCommand, scoreCommand } from './commands/datasets.js'
 import { ApiError } from './http-client.js'
 import { ingestCommand } from './commands/ingest.js'
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js'
@@ -157,6 +158,40 @@ export function buildProgram(io: Io, result: { code: number }): Command {
         ),
     ).action((action, file, o) => run(documentCommand(kind, action, file, o, io)))
   }
+
+  const dataset = program.command('dataset').description('training data from the log: versioned, reproducible datasets')
+  clientOptions(
+    dataset
+      .command('build')
+      .argument('<spec>', 'dataset spec, JSON or YAML')
+      .option('--out <dir>', 'write (or download) the files here')
+      .option('--name <name>', 'dataset name (default the spec name)')
+      .option('--since-last', 'only events after the previous version (which becomes the parent)')
+      .option('--data <dir>', 'build straight from the SQLite store under DIR instead of a server')
+      .option('--store <url>', 'build straight from this store instead of a server'),
+  ).action((spec, o) => run(datasetBuildCommand(spec, o, io)))
+  for (const action of ['list', 'show', 'download'] as const) {
+    const cmd = dataset
+      .command(action)
+      .description(action === 'list' ? 'datasets and their versions' : action === 'show' ? 'a version manifest' : "a version's files")
+    if (action !== 'list') cmd.argument('<id>', 'name@version')
+    if (action === 'download') cmd.option('--out <dir>', 'target directory (default NAME-VERSION)')
+    clientOptions(cmd).action((...args: unknown[]) =>
+      run(datasetCommand(action, action === 'list' ? undefined : (args[0] as string), args[action === 'list' ? 0 : 1] as ClientFlags, io)),
+    )
+  }
+  clientOptions(
+    program
+      .command('score')
+      .description('run a reward function over events and write the scores back as feedback (idempotent)')
+      .option('--scorer <file>', 'JS module exporting score(event) (sync or async), name and version')
+      .option('--name <feedback>', 'feedback name of the scores, e.g. reward')
+      .option('--model <name>')
+      .option('--version <v>')
+      .option('--from <time>')
+      .option('--to <time>')
+      .option('--concurrency <n>', 'scorer calls in flight (default 8)'),
+  ).action((o) => run(scoreCommand(o, io)))
 
   const keys = program.command('keys').description('manage API keys')
   const keyFlags = (c: Command) =>

@@ -1,0 +1,152 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { buildDataset, type DatasetManifest, loadScorer, type SourceEvent, scoreEvents } from '@inferlog/datasets'
+import { openStore, storeDatasetSource } from '@inferlog/server'
+import { type ClientFlags, clientFrom, type Io, printJson } from '../common.js'
+import { ApiError } from '../http-client.js'
+
+/** Flags of `inferlog dataset build`. */
+export interface DatasetBuildFlags extends ClientFlags {
+  out?: string
+  name?: string
+  sinceLast?: boolean
+  data?: string
+  store?: string
+}
+
+function readSpec(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ApiError(0, 'not_found', `cannot read spec ${file}: ${(e as Error).message}`)
+  }
+}
+
+/**
+ * `inferlog dataset build SPEC [--out DIR]`: through the running server (a new version in its
+ * catalog; with `--out`, its files are downloaded there), or with `--store`/`--data` straight from
+ * the store into `--out` (nothing else written).
+ */
+export async function datasetBuildCommand(specFile: string, f: DatasetBuildFlags, io: Io): Promise<number> {
+  const spec = readSpec(specFile)
+  if (f.store || f.data) {
+    if (!f.out) throw new ApiError(0, 'invalid_parameter', '--out DIR is required when building straight from a store')
+    const url = f.store ?? `sqlite:${path.join(path.resolve(f.data!), 'inferlog.db')}`
+    const store = openStore(url, { readOnly: url.startsWith('sqlite:') })
+    try {
+      await store.migrate()
+      const manifest = await buildDataset({
+        source: storeDatasetSource(store),
+        project: f.project ?? 'default',
+        spec,
+        outDir: path.resolve(f.out),
+        ...(f.name ? { name: f.name } : {}),
+      })
+      report(io, manifest, f.json)
+    } finally {
+      await store.close()
+    }
+    return 0
+  }
+  const client = clientFrom(f, process.env, io)
+  const { json } = await client.request<{ id: string; manifest: DatasetManifest }>(
+    'POST',
+    '/v1/datasets',
+    JSON.stringify({ spec, ...(f.name ? { name: f.name } : {}), ...(f.sinceLast ? { since_last: true } : {}) }),
+  )
+  if (f.out) await download(client, json.id, json.manifest, path.resolve(f.out))
+  report(io, json.manifest, f.json, json.id)
+  return 0
+}
+
+function report(io: Io, m: DatasetManifest, json: boolean | undefined, id?: string): void {
+  if (json) {
+    printJson(io, id ? { id, manifest: m } : m, true)
+    return
+  }
+  const splits = Object.entries(m.splits as Record<string, { rows: number }>)
+    .map(([k, v]) => `${k} ${v.rows}`)
+    .join(', ')
+  io.out(`${id ?? m.name}: ${(m.counts as { rows: number }).rows} rows (${splits}) at log position ${m.watermark}`)
+}
+
+async function download(client: ReturnType<typeof clientFrom>, id: string, m: DatasetManifest, dir: string): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true })
+  for (const f of [...(m.files as { name: string }[]).map((x) => x.name), 'manifest.json']) {
+    const res = await fetch(`${client.base}/v1/datasets/${encodeURIComponent(id)}/files/${encodeURIComponent(f)}`, {
+      headers: client.authHeaders(),
+    })
+    if (res.status !== 200) throw new ApiError(res.status, 'download_failed', `GET ${f}: HTTP ${res.status}`)
+    fs.writeFileSync(path.join(dir, f), Buffer.from(await res.arrayBuffer()))
+  }
+}
+
+/** `inferlog dataset list | show ID | download ID --out DIR`. */
+export async function datasetCommand(action: string, id: string | undefined, f: ClientFlags & { out?: string }, io: Io): Promise<number> {
+  const client = clientFrom(f, process.env, io)
+  if (action === 'list') {
+    const { json } = await client.request<{ items: { name: string; versions: { id: string; rows: number; built_at: string }[] }[] }>(
+      'GET',
+      '/v1/datasets',
+    )
+    if (f.json) printJson(io, json, true)
+    else for (const d of json.items) for (const v of d.versions) io.out(`${v.id}  ${v.rows} rows  ${v.built_at}`)
+    return 0
+  }
+  if (!id) throw new ApiError(0, 'invalid_parameter', `dataset ${action} needs an id such as churn@3`)
+  const { json } = await client.request<DatasetManifest>('GET', `/v1/datasets/${encodeURIComponent(id)}`)
+  if (action === 'show') {
+    printJson(io, json, f.json)
+    return 0
+  }
+  if (action === 'download') {
+    const dir = path.resolve(f.out ?? id.replace('@', '-'))
+    await download(client, id, json, dir)
+    io.err(`downloaded ${id} into ${dir}`)
+    return 0
+  }
+  throw new ApiError(0, 'invalid_parameter', `unknown action ${action}; use build, list, show or download`)
+}
+
+/**
+ * `inferlog score --scorer FILE --name NAME [filters]`: runs a reward function over the selected
+ * events (read page by page from the server) and writes each score back as feedback with an id
+ * derived from event, scorer and name, so a re-run writes nothing new.
+ */
+export async function scoreCommand(
+  f: ClientFlags & { scorer?: string; name?: string; model?: string; version?: string; from?: string; to?: string; concurrency?: string },
+  io: Io,
+): Promise<number> {
+  if (!f.scorer || !f.name) throw new ApiError(0, 'invalid_parameter', 'score needs --scorer FILE (exporting score(event)) and --name NAME')
+  const scorer = await loadScorer(path.resolve(f.scorer))
+  const client = clientFrom(f, process.env, io)
+  const q = new URLSearchParams({ limit: '1000' })
+  for (const k of ['model', 'version', 'from', 'to'] as const) if (f[k]) q.set(k, f[k]!)
+  async function* pages(): AsyncIterable<SourceEvent[]> {
+    type Page = { items: { id: string; ts: string }[]; next_cursor: string | null }
+    let cursor: string | null = null
+    do {
+      const page: Page = (await client.request<Page>('GET', `/v1/events?${q}${cursor ? `&cursor=${cursor}` : ''}`)).json
+      yield page.items.map((e) => ({ id: e.id, batch: 0, seq: 0, tsMs: Date.parse(e.ts), body: JSON.stringify(e) }))
+      cursor = page.next_cursor
+    } while (cursor)
+  }
+  let duplicates = 0
+  const result = await scoreEvents({
+    events: pages(),
+    scorer,
+    name: f.name,
+    ...(f.concurrency ? { concurrency: Number(f.concurrency) } : {}),
+    async write(items) {
+      const { json } = await client.request<{ duplicates: number }>('POST', '/v1/feedback', JSON.stringify(items))
+      duplicates += json.duplicates
+    },
+  })
+  if (f.json) printJson(io, { ...result, duplicates }, true)
+  else
+    io.out(
+      `scored ${result.scored} events with ${scorer.name}@${scorer.version}: ${result.written - duplicates} new, ${duplicates} already there, ${result.errors.length} errors`,
+    )
+  for (const e of result.errors.slice(0, 10)) io.err(`event ${e.eventId}: ${e.message}`)
+  return result.errors.length > 0 ? 1 : 0
+}
