@@ -22,6 +22,7 @@ import { MemoryBudget } from './memory-budget.js'
 import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
+import { otlpRoutes } from './routes/otlp-routes.js'
 import { recordRoutes } from './routes/record-routes.js'
 
 /** Options of {@link createApp}. */
@@ -97,6 +98,7 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', ingestRoutes({ auth, ingest, limits, budget }))
   app.route('/v1', recordRoutes({ auth, reads }))
   app.route('/v1', keyRoutes({ auth, store: o.store, budget, now }))
+  app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined
