@@ -4,6 +4,7 @@
 //   hang                                        never answers (timeouts)
 //   slow-stream                                 streams with `chunkDelayMs` (default 50 ms) between chunks
 //   tools                                       answers with a tool call
+//   gated-stream                                streams two chunks, then waits for `release()`
 // anything else answers normally. Plain JavaScript so the benchmark can run it without a build.
 import http from 'node:http'
 
@@ -146,12 +147,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 /**
  * Starts the fake upstream on a free loopback port.
  * @param {{chunkDelayMs?: number}} [options]
- * @returns {Promise<{url: string, baseURL: string, requests: {method: string, path: string, headers: Record<string, string | string[] | undefined>, body: any}[], aborted: () => number, close: () => Promise<void>}>}
+ * @returns {Promise<{url: string, baseURL: string, requests: {method: string, path: string, headers: Record<string, string | string[] | undefined>, body: any}[], aborted: () => number, release: () => void, close: () => Promise<void>}>}
  */
 export async function startFakeOpenAI(options = {}) {
   const chunkDelayMs = options.chunkDelayMs ?? 50
   const requests = []
   let aborted = 0
+  let gate
+  let opened = new Promise((r) => (gate = r))
   const server = http.createServer((req, res) => {
     const chunks = []
     req.on('data', (c) => chunks.push(c))
@@ -204,8 +207,10 @@ export async function startFakeOpenAI(options = {}) {
         }
       })
       const events = path === '/v1/responses'
+      let n = 0
       for (const chunk of stream) {
         if (closed) return
+        if (model === 'gated-stream' && n++ === 2) await opened
         res.write(events ? `event: ${chunk.type}\ndata: ${JSON.stringify(chunk)}\n\n` : `data: ${JSON.stringify(chunk)}\n\n`)
         if (model === 'slow-stream') await sleep(chunkDelayMs)
       }
@@ -222,6 +227,10 @@ export async function startFakeOpenAI(options = {}) {
     baseURL: `${url}/v1`,
     requests,
     aborted: () => aborted,
+    release: () => {
+      gate()
+      opened = new Promise((r) => (gate = r))
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()
