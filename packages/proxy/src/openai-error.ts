@@ -4,14 +4,13 @@ export interface OpenAIErrorBody {
 }
 
 /** Errors the proxy answers itself, with their status and `code`. */
-export type ProxyErrorCode = 'upstream_unreachable' | 'upstream_timeout' | 'request_too_large'
+export type ProxyErrorCode = 'upstream_unreachable' | 'upstream_timeout'
 
-const STATUS: Record<ProxyErrorCode, number> = { upstream_unreachable: 502, upstream_timeout: 504, request_too_large: 413 }
+const STATUS: Record<ProxyErrorCode, number> = { upstream_unreachable: 502, upstream_timeout: 504 }
 
 /** The status and OpenAI-shaped body of an error the proxy answers itself. */
 export function proxyError(code: ProxyErrorCode, message: string): { status: number; body: OpenAIErrorBody } {
-  const type = code === 'request_too_large' ? 'invalid_request_error' : 'api_error'
-  return { status: STATUS[code], body: { error: { message, type, param: null, code } } }
+  return { status: STATUS[code], body: { error: { message, type: 'api_error', param: null, code } } }
 }
 
 /** `{type, message}` of an upstream error reply (OpenAI's shape, or whatever it sent). */

@@ -18,7 +18,7 @@ export interface ProxyOptions {
   host?: string
   /** An upstream silent this long (no response yet, or no bytes mid-response) is given up: 504, or a cut stream. Default 600 000 ms. */
   timeoutMs?: number
-  /** Largest request body of a logged call, read whole to log it. Default 32 MiB. */
+  /** Largest request body of a call kept for logging; a larger one is forwarded and not logged. Default 32 MiB. */
   maxRequestBytes?: number
   /** Changes each event before it is logged; return it. Default none. */
   enrich?: (event: LoggedEvent, call: OpenAICall) => LoggedEvent
@@ -70,26 +70,6 @@ function upstreamTarget(base: URL, requestUrl: string): URL {
 }
 
 class TimeoutError extends Error {}
-class TooLarge extends Error {}
-
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let n = 0
-    req.on('data', (c: Buffer) => {
-      n += c.length
-      if (n > max) {
-        req.pause()
-        reject(new TooLarge(`request body is over the ${max}-byte limit`))
-        return
-      }
-      chunks.push(c)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks, n)))
-    req.on('error', reject)
-  })
-}
-
 function header(req: http.IncomingMessage, name: string): string | undefined {
   const v = req.headers[name]
   return typeof v === 'string' && v !== '' ? v : undefined
@@ -116,78 +96,71 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const clock = o.clock ?? (() => performance.now())
   const newId = createUuidV7(now)
 
+  /** Called from a deferred callback: the reply has been handed to the socket already. */
   const log = (call: OpenAICall, trace: { session_id?: string; user_id?: string }) => {
-    // Off the response path: the reply has been handed to the socket already.
-    setImmediate(() => {
-      try {
-        let event = openaiCallEvent(call)
-        if (trace.session_id || trace.user_id) event.trace = { ...event.trace, ...trace }
-        if (o.enrich) event = o.enrich(event, call)
-        o.logger.log(event)
-      } catch {
-        // Logging never breaks the proxy.
-      }
-    })
+    try {
+      let event = openaiCallEvent(call)
+      if (trace.session_id || trace.user_id) event.trace = { ...event.trace, ...trace }
+      if (o.enrich) event = o.enrich(event, call)
+      o.logger.log(event)
+    } catch {
+      // Logging never breaks the proxy.
+    }
   }
 
-  const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const t0 = clock()
     const startedAt = now()
-    const url = req.url ?? '/'
-    const target = upstreamTarget(base, url)
-    let op: OpenAIOperation | undefined = req.method === 'POST' ? operationOfPath(target.pathname) : undefined
-    let body: Buffer | undefined
-    let request: Record<string, unknown> | undefined
-    const reply = (status: number, payload: unknown, extra: http.OutgoingHttpHeaders = {}) => {
-      if (res.headersSent) return res.destroy()
-      res.writeHead(status, { 'content-type': 'application/json', ...extra })
-      res.end(JSON.stringify(payload))
-    }
-    if (op) {
-      try {
-        body = await readBody(req, maxRequestBytes)
-      } catch (e) {
-        if (e instanceof TooLarge) {
-          const err = proxyError('request_too_large', e.message)
-          reply(err.status, err.body, { connection: 'close' })
-        } else res.destroy()
-        return
-      }
-      try {
-        const parsed: unknown = JSON.parse(body.toString('utf8'))
-        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) request = parsed as Record<string, unknown>
-      } catch {
-        // Not JSON: forwarded all the same, not logged.
-      }
-      if (!request) op = undefined
-    }
+    const target = upstreamTarget(base, req.url ?? '/')
+    const op: OpenAIOperation | undefined = req.method === 'POST' ? operationOfPath(target.pathname) : undefined
     const id = op ? newId() : undefined
+    // A copy of a logged call's request body, read as it streams upstream and parsed only when
+    // the call is logged, so the request is never held back for logging.
+    const requestChunks: Buffer[] | undefined = op ? [] : undefined
+    let requestBytes = 0
+    let requestKept = true
     const trace: { session_id?: string; user_id?: string } = {}
     const session = header(req, 'x-inferlog-session-id')
     const user = header(req, 'x-inferlog-user-id')
     if (session) trace.session_id = session
     if (user) trace.user_id = user
-    const call: OpenAICall | undefined = op && request && id ? { operation: op, request, startedAt, latency: { total: 0 }, id } : undefined
     let capture: ResponseCapture | undefined
+    let ttft: number | undefined
+    let failure: OpenAICall['error']
     let done = false
     const finish = (error?: OpenAICall['error']) => {
       if (done) return
       done = true
-      if (!call) return
-      call.latency.total = clock() - t0
-      if (error) call.error ??= error
-      if (capture) {
-        const got = capture.finish()
-        if (got.body && !call.error) call.response = got.body as Record<string, unknown>
-        else if (got.body && call.error?.type === 'aborted') call.response = got.body as Record<string, unknown>
-        else if (call.error?.status !== undefined && got.body !== undefined) call.error = upstreamError(call.error.status, got.body)
-      }
-      log(call, trace)
+      if (!op || !id || !requestKept) return
+      const total = clock() - t0
+      setImmediate(() => {
+        let request: Record<string, unknown> | undefined
+        try {
+          const parsed: unknown = JSON.parse(Buffer.concat(requestChunks!).toString('utf8'))
+          if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) request = parsed as Record<string, unknown>
+        } catch {
+          // Not JSON: forwarded all the same, not logged.
+        }
+        if (!request) return
+        const call: OpenAICall = { operation: op, request, startedAt, latency: { total }, id }
+        if (ttft !== undefined) call.latency.ttft = ttft
+        const err = error ?? failure
+        if (err) call.error = err
+        if (capture) {
+          const got = capture.finish()
+          if (got.body !== undefined && (!err || err.type === 'aborted')) call.response = got.body as Record<string, unknown>
+          else if (err?.status !== undefined && got.body !== undefined && !error) call.error = upstreamError(err.status, got.body)
+        }
+        log(call, trace)
+      })
+    }
+    const reply = (status: number, payload: unknown, extra: http.OutgoingHttpHeaders = {}) => {
+      if (res.headersSent) return res.destroy()
+      res.writeHead(status, { 'content-type': 'application/json', ...extra })
+      res.end(JSON.stringify(payload))
     }
 
-    const headers = forwardable(req.headers)
-    if (body) headers['content-length'] = String(body.length)
-    const upReq = transport.request(target, { method: req.method ?? 'GET', headers, agent })
+    const upReq = transport.request(target, { method: req.method ?? 'GET', headers: forwardable(req.headers), agent })
     upReq.on('socket', (s) => s.setNoDelay(true))
     upReq.setTimeout(timeoutMs, () => upReq.destroy(new TimeoutError(`upstream sent nothing for ${timeoutMs} ms`)))
 
@@ -203,16 +176,16 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       const out: http.OutgoingHttpHeaders = forwardable(upRes.headers)
       if (id) out['x-inferlog-event-id'] = id
       res.writeHead(status, upRes.statusMessage ?? '', out)
-      if (call) {
-        capture = new ResponseCapture(call.operation, upRes.headers as Record<string, string>)
-        if (status >= 400) call.error = { type: `http_${status}`, message: `upstream answered HTTP ${status}`, status }
+      if (op) {
+        capture = new ResponseCapture(op, upRes.headers as Record<string, string>)
+        if (status >= 400) failure = { type: `http_${status}`, message: `upstream answered HTTP ${status}`, status }
       }
       upRes.on('data', (chunk: Buffer) => {
         if (!res.write(chunk)) {
           upRes.pause()
           res.once('drain', () => upRes.resume())
         }
-        if (capture?.feed(chunk) && call && call.latency.ttft === undefined) call.latency.ttft = clock() - t0
+        if (capture?.feed(chunk) && ttft === undefined) ttft = clock() - t0
       })
       upRes.on('end', () => {
         res.end()
@@ -235,12 +208,25 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       finish({ type: err.body.error.code!, message: err.body.error.message, status: err.status })
     })
 
-    if (body) upReq.end(body)
-    else req.pipe(upReq)
+    if (requestChunks) {
+      req.on('data', (c: Buffer) => {
+        if (!requestKept) return
+        requestBytes += c.length
+        if (requestBytes > maxRequestBytes) {
+          requestKept = false
+          requestChunks.length = 0
+        } else requestChunks.push(c)
+      })
+    }
+    req.pipe(upReq)
   }
 
   const server = http.createServer({ noDelay: true, keepAliveTimeout: 60_000 }, (req, res) => {
-    handle(req, res).catch(() => res.destroy())
+    try {
+      handle(req, res)
+    } catch {
+      res.destroy()
+    }
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
