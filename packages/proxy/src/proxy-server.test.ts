@@ -11,7 +11,7 @@ let events: LoggedEvent[]
 const recorder = { log: (e: LoggedEvent) => (events.push(e), e.id ?? 'assigned') }
 
 async function logged(n: number): Promise<LoggedEvent[]> {
-  for (let i = 0; i < 400 && events.length < n; i++) await new Promise((r) => setTimeout(r, 5))
+  for (let i = 0; i < 2000 && events.length < n; i++) await new Promise((r) => setTimeout(r, 5))
   return events
 }
 
@@ -19,7 +19,7 @@ const viaProxy = () => new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: 'sk-clie
 
 beforeAll(async () => {
   fake = await startFakeOpenAI({ chunkDelayMs: 10 })
-  proxy = await startProxy({ upstream: fake.baseURL, logger: recorder, port: 0, timeoutMs: 500 })
+  proxy = await startProxy({ upstream: fake.baseURL, logger: recorder, port: 0 })
 })
 afterAll(async () => {
   await proxy.close()
@@ -120,14 +120,17 @@ describe('the proxy with the openai SDK', () => {
     const [e] = await logged(1)
     expect(e).toMatchObject({ status: 'error', error: { type: 'aborted' }, output: { role: 'assistant', content: 'Hello' } })
     fake.release()
-    for (let i = 0; i < 200 && fake.aborted() === abortedBefore; i++) await new Promise((r) => setTimeout(r, 5))
+    for (let i = 0; i < 2000 && fake.aborted() === abortedBefore; i++) await new Promise((r) => setTimeout(r, 5))
     expect(fake.aborted()).toBe(abortedBefore + 1)
   })
 
   it('answers 504 in OpenAI error shape when the upstream is silent, 502 when it is down', async () => {
-    const err = await viaProxy()
-      .chat.completions.create({ model: 'hang', messages: [{ role: 'user', content: 'Hi' }] })
+    // A proxy of its own with a short timeout, so slow machines cannot trip the other tests.
+    const silent = await startProxy({ upstream: fake.baseURL, logger: recorder, port: 0, timeoutMs: 500 })
+    const err = await new OpenAI({ baseURL: `${silent.url}/v1`, apiKey: 'k', maxRetries: 0 }).chat.completions
+      .create({ model: 'hang', messages: [{ role: 'user', content: 'Hi' }] })
       .catch((e) => e)
+    await silent.close()
     expect(err.status).toBe(504)
     expect(err.error).toEqual({
       message: expect.stringMatching(/sent nothing for 500 ms/),

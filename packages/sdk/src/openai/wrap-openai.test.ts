@@ -13,7 +13,7 @@ const recorder = { log: (e: LoggedEvent) => (events.push(e), e.id ?? 'assigned')
 
 /** Resolves once `n` events were logged (streams are logged when they end, beside the caller). */
 async function logged(n: number): Promise<LoggedEvent[]> {
-  for (let i = 0; i < 200 && events.length < n; i++) await new Promise((r) => setTimeout(r, 5))
+  for (let i = 0; i < 2000 && events.length < n; i++) await new Promise((r) => setTimeout(r, 5))
   return events
 }
 
