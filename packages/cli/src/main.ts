@@ -5,7 +5,9 @@ import { ApiError } from './http-client.js'
 import { ingestCommand } from './commands/ingest.js'
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js'
 import { compareCommand, documentCommand, metricsCommand, modelsCommand, tailCommand } from './commands/monitoring.js'
+import { proxyCommand } from './commands/proxy.js'
 import { feedbackCommand, getCommand, queryCommand } from './commands/records.js'
+import { replayCommand } from './commands/replay.js'
 import { serveCommand } from './commands/serve.js'
 import { workerCommand } from './commands/worker.js'
 
@@ -192,6 +194,47 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--to <time>')
       .option('--concurrency <n>', 'scorer calls in flight (default 8)'),
   ).action((o) => run(scoreCommand(o, io)))
+  const collect = (v: string, prev: string[] = []) => [...prev, v]
+  program
+    .command('proxy')
+    .description('OpenAI-compatible proxy: forwards to --upstream unchanged and logs every call to the collector')
+    .requiredOption('--upstream <base_url>', 'base URL an OpenAI client would use, e.g. https://api.openai.com/v1')
+    .option('--port <n>', 'port; 0 picks a free one (default 7071)')
+    .option('--host <h>', 'address to bind (default 127.0.0.1)')
+    .option('--url <url>', 'collector URL (default $INFERLOG_URL, else the server running on ./data, else http://127.0.0.1:7070)')
+    .option('--api-key <key>', 'collector API key with the ingest scope (default $INFERLOG_API_KEY); never sent upstream')
+    .option('--project <name>', 'project the events go to')
+    .option('--timeout-ms <n>', 'give up on an upstream silent this long: 504 (default 600000)')
+    .option('--redact', 'replace e-mail addresses, phone and card numbers in logged payloads')
+    .option('--redact-path <path>', 'drop this field from logged events, e.g. input.messages.*.content (repeatable)', collect)
+    .option('--json', 'print {"url","base_url","upstream","collector"} as the first line')
+    .action((o) => run(proxyCommand(o, io)))
+
+  clientOptions(
+    program
+      .command('replay')
+      .description('re-run logged inputs against a candidate model and log the results as shadow events')
+      .requiredOption('--as <name@version>', 'the candidate model, e.g. churn-clf@3.3.0-rc1')
+      .option('--target <url>', 'HTTP endpoint receiving each input as a JSON POST body')
+      .option('--module <file>', 'JavaScript module exporting predict(input, event)')
+      .option('--filter <key=value>', 'selection in GET /v1/events terms, e.g. model=churn-clf (repeatable)', collect)
+      .option('--model <name>')
+      .option('--version <v>')
+      .option('--stage <stage>', 'default primary')
+      .option('--status <status>')
+      .option('--from <time>', 'RFC 3339 or epoch ms, inclusive')
+      .option('--to <time>', 'RFC 3339 or epoch ms, exclusive')
+      .option('--session-id <id>')
+      .option('--user-id <id>')
+      .option('--arm <arm>')
+      .option('--has-feedback <bool>')
+      .option('--feedback <name>', 'only events with feedback of this name')
+      .option('--limit <n>', 'most events to replay (default all that match)')
+      .option('--set <path=value>', 'override an input field for a counterfactual, e.g. input.age=40 (repeatable)', collect)
+      .option('--concurrency <n>', 'events in flight at once (default 4)')
+      .option('--rate <r>', 'most candidate calls per second (default no limit)')
+      .option('--timeout-ms <n>', 'a candidate silent this long fails that event (default 30000)'),
+  ).action((o) => run(replayCommand(o, io)))
 
   const keys = program.command('keys').description('manage API keys')
   const keyFlags = (c: Command) =>

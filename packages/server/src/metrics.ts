@@ -15,6 +15,8 @@ export interface ServerMetrics {
   commitItems: Histogram
   /** Bytes request bodies hold now against the memory budget (set on scrape). */
   requestMemory: Gauge
+  /** OTLP spans received by outcome: `stored` (event or feedback), `ignored` (not GenAI), `rejected`. */
+  otlpSpans: Counter<'outcome'>
 }
 
 /**
@@ -52,6 +54,12 @@ export function createMetrics(withDefaults = true): ServerMetrics {
     requestMemory: new Gauge({
       name: 'inferlog_request_memory_bytes',
       help: 'Bytes that in-flight request bodies hold against the memory budget',
+      registers: [registry],
+    }),
+    otlpSpans: new Counter({
+      name: 'inferlog_otlp_spans_total',
+      help: 'OTLP spans received by outcome: stored (as an event or feedback), ignored (not a GenAI span), rejected',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     commitItems: new Histogram({

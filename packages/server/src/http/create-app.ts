@@ -38,6 +38,7 @@ import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 import { streamRoutes } from './routes/stream-routes.js'
 import { modelRoutes } from './routes/model-routes.js'
+import { otlpRoutes } from './routes/otlp-routes.js'
 import { recordRoutes } from './routes/record-routes.js'
 
 /** Options of {@link createApp}. */
@@ -140,6 +141,7 @@ export function createApp(o: AppOptions): InferlogApp {
     app.route('/v1', datasetRoutes({ auth, builds: new DatasetBuilds(o.store, o.datasets), budget }))
   }
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
+  app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
 
   let closing: Promise<void> | undefined
