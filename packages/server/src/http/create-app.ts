@@ -18,6 +18,7 @@ import { createMetrics, type ServerMetrics } from '../metrics.js'
 import { Alerts, type AlertsOptions } from '../monitoring/alerts.js'
 import { Comparisons } from '../monitoring/comparisons.js'
 import { DriftService } from '../monitoring/drift-service.js'
+import { EstimationService } from '../monitoring/estimation-service.js'
 import { LiveStream } from '../monitoring/live-stream.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
@@ -34,6 +35,7 @@ import { alertRoutes } from './routes/alert-routes.js'
 import { analysisRoutes } from './routes/analysis-routes.js'
 import { datasetRoutes } from './routes/dataset-routes.js'
 import { driftRoutes } from './routes/drift-routes.js'
+import { estimationRoutes } from './routes/estimation-routes.js'
 import { compareRoutes } from './routes/compare-routes.js'
 import { metricsRoutes } from './routes/metrics-routes.js'
 import { streamRoutes } from './routes/stream-routes.js'
@@ -137,6 +139,7 @@ export function createApp(o: AppOptions): InferlogApp {
   const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, ...o.alerts })
   app.route('/v1', alertRoutes({ auth, alerts, budget }))
   app.route('/v1', driftRoutes({ auth, drift: new DriftService(o.store, o.store.derived, now), budget }))
+  app.route('/v1', estimationRoutes({ auth, estimation: new EstimationService(o.store), budget }))
   if (o.datasets) {
     app.route('/v1', datasetRoutes({ auth, builds: new DatasetBuilds(o.store, o.datasets), budget }))
   }
