@@ -136,9 +136,10 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', streamRoutes({ auth, live, reader, configs, now }))
   const comparisons = new Comparisons(reader, configs, o.store, now)
   app.route('/v1', compareRoutes({ auth, comparisons, budget }))
-  const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, ...o.alerts })
+  const drift = new DriftService(o.store, o.store.derived, now)
+  const alerts = new Alerts(o.store.derived, reader, configs, comparisons, { now, logger, drift, ...o.alerts })
   app.route('/v1', alertRoutes({ auth, alerts, budget }))
-  app.route('/v1', driftRoutes({ auth, drift: new DriftService(o.store, o.store.derived, now), budget }))
+  app.route('/v1', driftRoutes({ auth, drift, budget }))
   app.route('/v1', estimationRoutes({ auth, estimation: new EstimationService(o.store), budget }))
   if (o.datasets) {
     app.route('/v1', datasetRoutes({ auth, builds: new DatasetBuilds(o.store, o.datasets), budget }))

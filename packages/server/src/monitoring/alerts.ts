@@ -16,6 +16,7 @@ import { parseFilterObject } from '../query/parse-filter.js'
 import type { DerivedStore } from '../store/store.js'
 import { bucketQueryOf, type Comparisons } from './comparisons.js'
 import type { MetricsReader } from './metrics-query.js'
+import type { DriftService } from './drift-service.js'
 import type { ModelConfigs } from './model-config.js'
 
 const SCHEMA: readonly DerivedMigration[] = [
@@ -59,6 +60,8 @@ export interface AlertsOptions {
   logger?: Logger
   /** Test seam: how webhooks are sent. Default global `fetch`. */
   fetch?: typeof fetch
+  /** Evaluates `drift` conditions; without it they never fire. */
+  drift?: DriftService
 }
 
 /** A rule as `GET /v1/alerts` shows it. */
@@ -81,7 +84,7 @@ export class Alerts {
   private ready: Promise<void> | undefined
   private timer: NodeJS.Timeout | undefined
   private running = false
-  private readonly o: Required<Omit<AlertsOptions, 'logger'>> & { logger: Logger | undefined }
+  private readonly o: Required<Omit<AlertsOptions, 'logger' | 'drift'>> & { logger: Logger | undefined; drift: DriftService | undefined }
 
   constructor(
     private readonly derived: DerivedStore,
@@ -97,6 +100,7 @@ export class Alerts {
       now: o.now ?? Date.now,
       fetch: o.fetch ?? fetch,
       logger: o.logger,
+      drift: o.drift,
     }
   }
 
@@ -291,8 +295,35 @@ export class Alerts {
       if (!m) return { value: null, n: Math.min(ab.a.n, ab.b.n) }
       return { value: c.statistic === 'p_value' ? m.p_value : m.diff, n: Math.min(ab.a.n, ab.b.n) }
     }
-    // Drift and concept-drift conditions are evaluated once the drift analysis serves them.
-    return undefined
+    if (c.type === 'drift') {
+      if (!this.o.drift) return undefined
+      const current = parseFilterObject({ ...c.filter, from: now - span, to: now }, 'filter')
+      const ref = c.reference as Record<string, unknown> | undefined
+      const reference =
+        ref && typeof ref.profile === 'string' ? { profile: ref.profile } : { filter: parseFilterObject(ref ?? {}, 'reference') }
+      const report = await this.o.drift.drift(project, {
+        reference,
+        current: { filter: current },
+        fields: c.fields,
+        mode: 'exact',
+        ...(c.method ? { methods: Object.fromEntries(c.fields.map((f) => [f, c.method!])) } : {}),
+        sample: 20_000,
+      })
+      const first = report.fields.find((f) => !('error' in f)) as { statistic: number | null; p_value?: number } | undefined
+      const value =
+        c.statistic === 'statistic' ? (first?.statistic ?? null) : c.statistic === 'p_value' ? (first?.p_value ?? null) : report.drift_share
+      return { value, n: report.current_rows }
+    }
+    // Concept drift: how far the label's accuracy fell from the reference window to this one.
+    const window = { from: now - span, to: now }
+    const ab = await this.comparisons.ab(
+      project,
+      parseFilterObject(c.reference ?? { ...c.filter, from: now - 8 * span, to: now - span }, 'reference'),
+      parseFilterObject({ ...c.filter, ...window }, 'filter'),
+      0.5,
+    )
+    const m = ab.metrics[`quality.${c.label}.accuracy`]
+    return { value: m ? m.a - m.b : null, n: Math.min(ab.a.n, ab.b.n) }
   }
 
   /** Delivers recorded transitions to their webhooks: one try each per call, backing off between calls. */
