@@ -18,6 +18,11 @@ export interface FeedRunnerOptions {
   now?: () => number
   /** Told after each applied step: lag in positions and in ms since the applied batches committed. */
   onProgress?: (consumer: string, p: FeedProgress) => void
+  /**
+   * How long this runner's lease on a consumer lasts, ms; renewed at a third of it while working.
+   * Another process takes the consumer over when a lease runs out (its holder died). Default 15 000.
+   */
+  leaseMs?: number
 }
 
 /** Where one consumer stands. */
@@ -54,6 +59,8 @@ export class FeedRunner {
   private readonly progress = new Map<string, FeedProgress>()
   private stopping = false
   private started = false
+  /** This runner's identity in consumer leases. */
+  private readonly holder = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`
 
   constructor(
     private readonly store: Pick<Store, 'derived'> & Pick<LogScanner, 'readBatches' | 'commitHead'>,
@@ -61,6 +68,7 @@ export class FeedRunner {
     options: FeedRunnerOptions = {},
   ) {
     this.o = {
+      leaseMs: options.leaseMs ?? 15_000,
       pollMs: options.pollMs ?? 200,
       maxBatches: options.maxBatches ?? 100,
       maxRows: options.maxRows ?? 20_000,
@@ -129,8 +137,19 @@ export class FeedRunner {
   private async loop(c: FeedConsumer, waker: { wake?: () => void }): Promise<void> {
     let failures = 0
     let prepared = c.prepare === undefined
+    let leaseUntil = 0
     while (!this.stopping) {
       try {
+        // Only the lease holder works; others stand by and take over if its lease runs out.
+        if (this.o.now() > leaseUntil - (this.o.leaseMs * 2) / 3) {
+          const asked = this.o.now()
+          if (!(await this.store.derived.claim(c.name, this.holder, this.o.leaseMs))) {
+            leaseUntil = 0
+            await sleep(this.o.leaseMs / 3, {})
+            continue
+          }
+          leaseUntil = asked + this.o.leaseMs
+        }
         if (!prepared) {
           await c.prepare?.({ derived: this.store.derived })
           prepared = true

@@ -107,14 +107,25 @@ describe('alerts', () => {
 
   it('fires on data drift of the current window against a reference window', async () => {
     const evs = (n: number, shift: number, at: number) =>
-      Array.from({ length: n }, (_, i) => minimalExampleEvent({ model: { name: 'm', version: '1' }, ts: new Date(at + i * 1000).toISOString(), input: { age: (i % 50) + shift } }))
+      Array.from({ length: n }, (_, i) =>
+        minimalExampleEvent({
+          model: { name: 'm', version: '1' },
+          ts: new Date(at + i * 1000).toISOString(),
+          input: { age: (i % 50) + shift },
+        }),
+      )
     await h.post('/v1/events', evs(300, 0, now - 5 * 3_600_000))
     await h.post('/v1/events', evs(300, 30, now - 30 * 60_000))
     await h.req('PUT', '/v1/alerts/rules', {
       rules: [
         rule({
           id: 'age-drift',
-          condition: { type: 'drift', fields: ['input.age'], filter: { model: 'm' }, reference: { model: 'm', from: new Date(now - 6 * 3_600_000).toISOString(), to: new Date(now - 4 * 3_600_000).toISOString() } },
+          condition: {
+            type: 'drift',
+            fields: ['input.age'],
+            filter: { model: 'm' },
+            reference: { model: 'm', from: new Date(now - 6 * 3_600_000).toISOString(), to: new Date(now - 4 * 3_600_000).toISOString() },
+          },
           operator: '>=',
           threshold: 0.5,
           min_samples: 100,

@@ -49,6 +49,21 @@ export function describeDerivedStoreConformance(name: string, makeStore: () => P
       expect(await store.derived.watermark('c1')).toBe(7)
     })
 
+    it('leases a consumer to one holder at a time, and lets another take over when the lease runs out', async () => {
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(true)
+      expect(await store.derived.claim('c1', 'B', 60_000)).toBe(false)
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(true)
+      expect(await store.derived.claim('c2', 'B', 60_000)).toBe(true)
+      // The lease does not touch the watermark.
+      expect(await store.derived.advance('c1', 0, 4, [])).toBe(true)
+      expect(await store.derived.watermark('c1')).toBe(4)
+      expect(await store.derived.claim('c1', 'A', 1)).toBe(true)
+      await new Promise((r) => setTimeout(r, 20))
+      expect(await store.derived.claim('c1', 'B', 60_000)).toBe(true)
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(false)
+      expect(await store.derived.watermark('c1')).toBe(4)
+    })
+
     it('writes configuration without a watermark, all or nothing', async () => {
       await store.derived.write([upsert('cfg', 1), upsert('cfg', 2)])
       expect(await counts()).toEqual({ cfg: 3 })

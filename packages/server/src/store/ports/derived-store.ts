@@ -32,6 +32,12 @@ export interface DerivedStore {
    */
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean>
   /**
+   * Takes or renews the lease on running `consumer` for `ttlMs`: true when `holder` holds it now
+   * (it was free, expired, or already `holder`'s). Several processes may run a consumer safely
+   * (the watermark arbitrates), but only the lease holder does the work; the others stand by.
+   */
+  claim(consumer: string, holder: string, ttlMs: number): Promise<boolean>
+  /**
    * Runs `writes` in one transaction, with no watermark: for data people configure rather than
    * derive (model configuration, alert rules, price tables) that lives beside derived data.
    */

@@ -154,4 +154,9 @@ CREATE TABLE feed_consumers (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `ALTER TABLE feed_consumers ADD COLUMN holder text;
+ALTER TABLE feed_consumers ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;`,
+  },
 ]

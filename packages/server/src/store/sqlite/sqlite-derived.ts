@@ -16,6 +16,7 @@ export class SqliteDerivedStore implements DerivedStore {
     private readonly writer: {
       advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean>
       exec(writes: readonly CompiledWrite[]): Promise<void>
+      claim(consumer: string, holder: string, ttlMs: number): Promise<boolean>
     },
   ) {
     this.db = new Kysely<any>({ dialect: new SqliteDialect({ database: conn }) })
@@ -28,6 +29,10 @@ export class SqliteDerivedStore implements DerivedStore {
 
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean> {
     return this.writer.advance(consumer, from, to, writes)
+  }
+
+  claim(consumer: string, holder: string, ttlMs: number): Promise<boolean> {
+    return this.writer.claim(consumer, holder, ttlMs)
   }
 
   write(writes: readonly CompiledWrite[]): Promise<void> {

@@ -108,4 +108,10 @@ CREATE TABLE feed_consumers (
 );
 `,
   },
+  {
+    version: 4,
+    // Which process runs each consumer: a lease, renewed while it works.
+    sql: `ALTER TABLE feed_consumers ADD COLUMN holder TEXT;
+ALTER TABLE feed_consumers ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
+  },
 ]

@@ -87,6 +87,10 @@ export class SqliteStore implements Store {
           ? this.writerClient.advance(consumer, from, to, writes, Date.now())
           : this.writer().advance(consumer, from, to, writes, Date.now()),
       exec: async (writes) => (this.writerClient ? this.writerClient.exec(writes) : this.writer().exec(writes)),
+      claim: async (consumer, holder, ttlMs) =>
+        this.writerClient
+          ? this.writerClient.claim(consumer, holder, Date.now(), ttlMs)
+          : this.writer().claim(consumer, holder, Date.now(), ttlMs),
     })
   }
 

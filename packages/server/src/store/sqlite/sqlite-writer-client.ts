@@ -8,6 +8,7 @@ export type WriterRequest =
   | { id: number; op: 'write'; batch: WriteBatch }
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
+  | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
   | { id: number; op: 'close' }
 
 /** A request before it gets its id (distributed over the union). */
@@ -80,6 +81,10 @@ export class SqliteWriterClient {
 
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): Promise<boolean> {
     return this.call<boolean>({ op: 'advance', consumer, from, to, writes, nowMs })
+  }
+
+  claim(consumer: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean> {
+    return this.call<boolean>({ op: 'claim', consumer, holder, nowMs, ttlMs })
   }
 
   exec(writes: readonly CompiledWrite[]): Promise<void> {

@@ -33,6 +33,10 @@ function statements(db: Database.Database) {
     ),
     feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
     position: db.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck(),
+    ensureConsumer: db.prepare('INSERT INTO feed_consumers (name, position, updated_ms) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING'),
+    claim: db.prepare(
+      'UPDATE feed_consumers SET holder = ?, lease_until = ? WHERE name = ? AND (holder IS NULL OR holder = ? OR lease_until < ?)',
+    ),
     setPosition: db.prepare(
       `INSERT INTO feed_consumers (name, position, updated_ms) VALUES (?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms`,
@@ -135,6 +139,17 @@ export class SqliteWriter {
       .immediate()
     this.afterCommit()
     return ok
+  }
+
+  /** Takes or renews a consumer's lease; true when `holder` holds it. */
+  claim(consumer: string, holder: string, nowMs: number, ttlMs: number): boolean {
+    const s = this.st
+    return this.db
+      .transaction(() => {
+        s.ensureConsumer.run(consumer, nowMs)
+        return s.claim.run(holder, nowMs + ttlMs, consumer, holder, nowMs).changes === 1
+      })
+      .immediate()
   }
 
   /** Writes with no watermark, in one transaction. */
