@@ -79,10 +79,10 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
   async function expectExactlyOnce(name: string, load: LoadResult) {
     await waitStored(pgServer.url, name, load.events.size, load.feedback.size, 60_000)
     // The workers' commit feed applied every stored row exactly once, whatever was killed.
-    const c = await waitCatalog(() => compareCatalogPostgres(pgServer.url, name))
+    const c = await waitCatalog(() => compareCatalogPostgres(pgServer.url, name), 120_000)
     expect(c.catalog).toEqual(c.recount)
     expect(Object.keys(c.recount).length).toBeGreaterThan(0)
-    const m = await waitCatalog(() => compareMetricsPostgres(pgServer.url, name))
+    const m = await waitCatalog(() => compareMetricsPostgres(pgServer.url, name), 120_000)
     expect(m.catalog).toEqual(m.recount)
     const v = await verifyStored(pgServer.url, name, load)
     expect(v).toMatchObject({
@@ -128,7 +128,7 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     console.log(
       `e2e: 200 000 events + 50 000 feedback acknowledged in ${load.elapsedMs} ms (${Math.round(200_000 / (load.elapsedMs / 1000))} events/s)`,
     )
-  }, 120_000)
+  }, 300_000)
 
   it('kill -9 of a worker in the middle of its batches: its groups are redelivered, nothing lost or doubled', async () => {
     const name = 'e2e_kill_worker'
