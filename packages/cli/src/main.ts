@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { type ClientFlags, clientOptions, processIo, type Io } from './common.js'
-import { datasetBuildCommand, datasetCommand, scoreCommand } from './commands/datasets.js'
+import { datasetBuildCommand, datasetCommand, reviewCommand, scoreCommand } from './commands/datasets.js'
 import { ApiError } from './http-client.js'
 import { ingestCommand } from './commands/ingest.js'
 import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js'
@@ -182,6 +182,21 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       run(datasetCommand(action, action === 'list' ? undefined : (args[0] as string), args[action === 'list' ? 0 : 1] as ClientFlags, io)),
     )
   }
+  clientOptions(
+    program
+      .command('review')
+      .argument('<action>', 'select, show, export or import')
+      .argument('[queue]', 'queue name')
+      .argument('[file]', 'for import: a Label Studio JSON export')
+      .description('active learning: queues of events that most need a human label, via Label Studio')
+      .option('--queue <name>', 'queue name (select)')
+      .option('--strategy <s>', 'least-confidence, margin, entropy or disagreement')
+      .option('--label <name>', 'feedback name of the labels (default label)')
+      .option('--filter <json>', 'which events to pick from, e.g. {"model": "m"}')
+      .option('--limit <n>', 'events in the queue (default 100)')
+      .option('--out <file>', 'export: write the tasks here'),
+  ).action((action, queue, file, o) => run(reviewCommand(action, queue, file, o, io)))
+
   clientOptions(
     program
       .command('score')

@@ -150,3 +150,80 @@ export async function scoreCommand(
   for (const e of result.errors.slice(0, 10)) io.err(`event ${e.eventId}: ${e.message}`)
   return result.errors.length > 0 ? 1 : 0
 }
+
+/** Flags of `inferlog review`. */
+export interface ReviewFlags extends ClientFlags {
+  strategy?: string
+  queue?: string
+  label?: string
+  limit?: string
+  filter?: string
+  out?: string
+}
+
+/**
+ * `inferlog review select --queue Q --strategy S [--filter JSON] [--limit N] [--label NAME]`,
+ * `review show Q`, `review export Q [--out FILE]` (Label Studio tasks), `review import Q FILE`.
+ */
+export async function reviewCommand(
+  action: string,
+  queue: string | undefined,
+  file: string | undefined,
+  f: ReviewFlags,
+  io: Io,
+): Promise<number> {
+  const client = clientFrom(f, process.env, io)
+  const name = queue ?? f.queue
+  if (action === 'select') {
+    if (!name || !f.strategy)
+      throw new ApiError(
+        0,
+        'invalid_parameter',
+        'review select needs --queue NAME and --strategy least-confidence|margin|entropy|disagreement',
+      )
+    let filter: unknown = {}
+    if (f.filter) {
+      try {
+        filter = JSON.parse(f.filter)
+      } catch {
+        throw new ApiError(0, 'invalid_parameter', '--filter must be a JSON object such as {"model": "m"}')
+      }
+    }
+    const body = { queue: name, label: f.label ?? 'label', strategy: f.strategy, filter, limit: f.limit ? Number(f.limit) : 100 }
+    const { json } = await client.request<{ total: number }>('POST', '/v1/review', JSON.stringify(body))
+    if (f.json) printJson(io, json, true)
+    else io.out(`queue ${name}: ${json.total} events to label`)
+    return 0
+  }
+  if (!name) throw new ApiError(0, 'invalid_parameter', `review ${action} needs a queue name`)
+  if (action === 'show') {
+    const { json } = await client.request<{ total: number; labelled: number }>('GET', `/v1/review/${encodeURIComponent(name)}`)
+    if (f.json) printJson(io, json, true)
+    else io.out(`queue ${name}: ${json.labelled} of ${json.total} labelled`)
+    return 0
+  }
+  if (action === 'export') {
+    const { json } = await client.request('GET', `/v1/review/${encodeURIComponent(name)}/tasks`)
+    if (f.out) fs.writeFileSync(f.out, `${JSON.stringify(json, null, 2)}\n`)
+    else printJson(io, json, f.json)
+    return 0
+  }
+  if (action === 'import') {
+    if (!file) throw new ApiError(0, 'invalid_parameter', 'review import QUEUE FILE: a Label Studio JSON export')
+    let tasks: unknown
+    try {
+      tasks = JSON.parse(fs.readFileSync(file, 'utf8'))
+    } catch (e) {
+      throw new ApiError(0, 'invalid_parameter', `cannot read ${file} as JSON: ${(e as Error).message}`)
+    }
+    const { json } = await client.request<{ imported: number; duplicates: number; unknown: unknown[] }>(
+      'POST',
+      `/v1/review/${encodeURIComponent(name)}/import`,
+      JSON.stringify({ tasks }),
+    )
+    if (f.json) printJson(io, json, true)
+    else io.out(`imported ${json.imported} labels (${json.duplicates} already there); ${json.unknown.length} tasks not in the queue`)
+    return 0
+  }
+  throw new ApiError(0, 'invalid_parameter', `unknown action ${action}; use select, show, export or import`)
+}

@@ -11,6 +11,7 @@ import {
   type WriteQueueConfig,
 } from '../config.js'
 import { DatasetBuilds } from '../datasets/dataset-builds.js'
+import { ReviewQueues } from '../datasets/review-queues.js'
 import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
 import { createLogger, type Logger } from '../logging/logger.js'
@@ -34,6 +35,7 @@ import { keyRoutes } from './routes/key-routes.js'
 import { alertRoutes } from './routes/alert-routes.js'
 import { analysisRoutes } from './routes/analysis-routes.js'
 import { datasetRoutes } from './routes/dataset-routes.js'
+import { reviewRoutes } from './routes/review-routes.js'
 import { driftRoutes } from './routes/drift-routes.js'
 import { estimationRoutes } from './routes/estimation-routes.js'
 import { compareRoutes } from './routes/compare-routes.js'
@@ -141,6 +143,18 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', alertRoutes({ auth, alerts, budget }))
   app.route('/v1', driftRoutes({ auth, drift, budget }))
   app.route('/v1', estimationRoutes({ auth, estimation: new EstimationService(o.store), budget }))
+  const review = new ReviewQueues(
+    o.store,
+    o.store.derived,
+    (project, items) =>
+      ingest.ingest(
+        'feedback',
+        project,
+        items.map((value, index) => ({ index, value, bytes: -1 })),
+      ),
+    now,
+  )
+  app.route('/v1', reviewRoutes({ auth, review, budget }))
   if (o.datasets) {
     app.route('/v1', datasetRoutes({ auth, builds: new DatasetBuilds(o.store, o.datasets), budget }))
   }
