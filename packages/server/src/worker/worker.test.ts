@@ -43,7 +43,8 @@ describe('Worker (memory queue, SQLite store)', () => {
   it('writes queued groups, acknowledges after commit, and counts duplicates of a re-send', async () => {
     const store = new SqliteStore({ filename: ':memory:' })
     await store.migrate()
-    const queue = new MemoryQueue()
+    // No duplicate window: the re-send must reach the worker, which counts its items as duplicates.
+    const queue = new MemoryQueue({ duplicateWindowMs: 0 })
     const writer = new QueueWriter(queue)
     const w = new Worker({ store, queue, logger: quiet, fetchWaitMs: 20 })
     void w.start()

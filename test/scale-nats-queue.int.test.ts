@@ -5,7 +5,7 @@ import { connect } from 'nats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsQueue, parseNatsUrl, resolveServerConfig, startServer } from '@inferlog/server'
 import { eventRecord, feedbackRecord } from '../packages/server/src/store/store-conformance.test-suite.js'
-import { OwnNats, servicesAvailable } from './support/scale-services.js'
+import { OwnNats, servicesAvailable } from '@inferlog/testkit'
 
 const available = servicesAvailable()
 

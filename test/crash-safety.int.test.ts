@@ -9,8 +9,7 @@ import path from 'node:path'
 import canonicalize from 'canonicalize'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { compareCatalogSqlite, waitCatalog } from './support/catalog-check.js'
-import { listAll, spawnServer } from './support/spawn-server.js'
+import { compareCatalogSqlite, listAll, spawnServer, waitCatalog } from '@inferlog/testkit'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-crash-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
