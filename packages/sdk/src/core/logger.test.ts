@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { InferlogSdkError } from '../errors.js'
 import { nodePlatform } from '../node/node-platform.js'
 import type { LoggerOptions } from '../options.js'
@@ -335,19 +335,25 @@ describe('sampling', () => {
 })
 
 describe('timing helpers and feedback', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
   it('span: phases, ttft and total in latency_ms; end is idempotent; fail records the error', async () => {
     const { log, sender } = setup()
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    // Spans read performance.now(): a fake one makes every duration exact.
+    vi.useFakeTimers({ toFake: ['performance'] })
     const span = log.start({ input: 'q' })
     span.phase('pre')
-    await sleep(20)
+    vi.advanceTimersByTime(20)
     span.phase('inference')
-    await sleep(10)
+    vi.advanceTimersByTime(10)
     span.ttft()
-    await sleep(20)
+    vi.advanceTimersByTime(20)
     span.phase('post')
     span.set({ usage: { output_tokens: 3 } })
     expect(span.end({ output: 'a' })).toBe(span.id)
+    vi.useRealTimers()
     span.end({ output: 'again' })
     const bad = log.start({ input: 'q2' })
     bad.fail(new TypeError('nope'))
@@ -355,10 +361,7 @@ describe('timing helpers and feedback', () => {
     expect(sender.delivered).toHaveLength(2)
     const [e, f] = sender.delivered as { latency_ms: Record<string, number>; [k: string]: unknown }[]
     expect(e).toMatchObject({ id: span.id, input: 'q', output: 'a', usage: { output_tokens: 3 } })
-    expect(e!.latency_ms.pre).toBeGreaterThanOrEqual(15)
-    expect(e!.latency_ms.inference).toBeGreaterThanOrEqual(25)
-    expect(e!.latency_ms.ttft).toBeGreaterThanOrEqual(25)
-    expect(e!.latency_ms.total).toBeGreaterThanOrEqual(e!.latency_ms.pre! + e!.latency_ms.inference!)
+    expect(e!.latency_ms).toEqual({ pre: 20, inference: 30, post: 0, ttft: 30, total: 50 })
     expect(f).toMatchObject({ status: 'error', error: { type: 'TypeError', message: 'nope' } })
     await log.close()
   })

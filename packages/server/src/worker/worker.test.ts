@@ -102,17 +102,4 @@ describe('Worker (memory queue, SQLite store)', () => {
     await w.stop()
     await inner.close()
   })
-
-  it('redelivers a group whose worker never acknowledged it', async () => {
-    const queue = new MemoryQueue({ ackWaitMs: 50 })
-    await queue.publish({ events: [eventRecord({ id: 'r' })], feedback: [] })
-    const [first] = await queue.fetch(1, 10)
-    expect(first!.deliveryCount).toBe(1)
-    // The "worker" dies: no ack. The group comes back.
-    const [again] = await queue.fetch(1, 500)
-    expect(again!.deliveryCount).toBe(2)
-    again!.ack()
-    first!.ack() // a late ack of the old delivery changes nothing
-    expect(queue.depth).toBe(0)
-  })
 })
