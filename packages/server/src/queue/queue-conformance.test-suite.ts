@@ -200,6 +200,16 @@ export function describeQueueConformance(name: string, o: QueueConformanceOption
       expect(await within(1.5 * A)).toEqual([])
     })
 
+    it('a group left unfetched past the ack wait is handed out once, not once per redelivery', async () => {
+      expect(await within(A / 4)).toEqual([]) // the adapter is consuming now
+      await q.publish(group('idle'))
+      await clock.sleep(1.6 * A)
+      const got = await within(A)
+      expect(ids(got)).toEqual(['idle'])
+      got[0]!.ack()
+      expect(await within(1.5 * A)).toEqual([])
+    })
+
     it('term() never delivers the group again', async () => {
       await q.publish(group('poison'))
       await q.publish(group('fine'))
