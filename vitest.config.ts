@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url))
 
@@ -16,13 +16,26 @@ export default defineConfig({
       { find: /^@inferlog\/proxy$/, replacement: src('./packages/proxy/src/index.ts') },
       { find: /^@inferlog\/analysis$/, replacement: src('./packages/analysis/src/index.ts') },
       { find: /^@inferlog\/datasets$/, replacement: src('./packages/datasets/src/index.ts') },
+      { find: /^@inferlog\/testkit$/, replacement: src('./packages/testkit/src/index.ts') },
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    // `npm run test:unit` / `npm run test:int` run one; `vitest run` runs both.
+    projects: [
+      {
+        extends: true,
+        // In-process only: no child processes, no real services, no waiting on the wall clock.
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'], exclude: [...configDefaults.exclude, '**/*.int.test.ts'] },
+      },
+      {
+        extends: true,
+        // Child processes of the built CLI, real PostgreSQL / NATS (skipped when absent unless CI=true).
+        test: { name: 'integration', include: ['packages/*/src/**/*.int.test.ts', 'test/**/*.test.ts'] },
+      },
+    ],
   },
 })

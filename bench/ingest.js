@@ -23,7 +23,6 @@
 //
 // Plain ESM, no build step. Needs `npm run build` first (the root `npm run bench:ingest` does it).
 
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
@@ -32,10 +31,10 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
+import { processCpuMs, spawnServer } from '@inferlog/testkit'
 import Database from 'better-sqlite3'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const CLI = path.join(ROOT, 'packages', 'cli', 'bin', 'inferlog.js')
 const SERVER_DIST = path.join(ROOT, 'packages', 'server', 'dist', 'index.js')
 
 // ---------------------------------------------------------------------------------------------
@@ -326,60 +325,25 @@ if (isMainThread && process.argv[1] !== undefined && path.resolve(process.argv[1
 
 /** Starts `inferlog serve --port 0 --data DIR` as a child process; resolves once it printed its URL. */
 async function startServerChild(dataDir) {
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)
-  const script = process.env.BENCH_SERVER_SCRIPT ? path.resolve(process.env.BENCH_SERVER_SCRIPT) : CLI
-  const child = spawn(process.execPath, [...nodeArgs, script, 'serve', '--port', '0', '--data', dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
+  const srv = await spawnServer(['--data', dataDir], {
+    nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    // A graceful stop (SIGTERM) drains the write queue, closes the store and writes --cpu-prof.
+    ...(process.env.BENCH_SERVER_SCRIPT ? { script: path.resolve(process.env.BENCH_SERVER_SCRIPT) } : {}),
+    stderrLimit: 8000,
   })
-  children.add(child)
-  let stderr = ''
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d.toString()).slice(-8000)
-  })
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  let out = ''
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not print its URL within 30 s; stderr: ${stderr}`)), 30_000)
-    child.stdout.on('data', (d) => {
-      out += d.toString()
-      const nl = out.indexOf('\n')
-      if (nl >= 0) {
-        clearTimeout(timer)
-        resolve(out.slice(0, nl).trim())
-      }
-    })
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited (${code ?? signal}) before listening; stderr: ${stderr}`))
-    })
-  })
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM') // graceful: drains the write queue, closes the store, writes --cpu-prof
-      const t = setTimeout(() => child.kill('SIGKILL'), 30_000)
-      await exited
-      clearTimeout(t)
-    }
-    children.delete(child)
-    return exited
-  }
-  return { url, child, stop, stderr: () => stderr }
+  children.add(srv.child)
+  void srv.exited.then(() => children.delete(srv.child))
+  return srv
 }
 
 // ---------------------------------------------------------------------------------------------
 // Ingest: the three methods
 // ---------------------------------------------------------------------------------------------
 
-/** CPU seconds (user + system, all threads) a process used so far; undefined off Linux. */
+/** CPU seconds (user + system, all threads) a process used so far; NaN off Linux. */
 function procCpuSeconds(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(f[11]) + Number(f[12])) / 100 // utime + stime, in USER_HZ (100 on Linux)
-  } catch {
-    return undefined
-  }
+  const ms = processCpuMs(pid)
+  return ms > 0 ? ms / 1000 : Number.NaN
 }
 
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
@@ -419,7 +383,7 @@ async function runHttp(data, warm, clients) {
     for (const w of workers) w.postMessage('go')
     const stats = await Promise.all(msgs.map((m) => m.done))
     const seconds = (performance.now() - t0) / 1000
-    const serverCpu = serverCpu0 === undefined ? NaN : (procCpuSeconds(srv.child.pid) ?? NaN) - serverCpu0
+    const serverCpu = procCpuSeconds(srv.child.pid) - serverCpu0
     const bc = process.cpuUsage(benchCpu0)
     const benchCpu = (bc.user + bc.system) / 1e6
 

@@ -25,22 +25,11 @@
 // a free port, and removes them at the end. Events only (no feedback), ~400 bytes each, so bytes
 // per event are a clean division. Plain ESM, no build step beyond the project's own.
 
-import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
-import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
+import { countStored, driveLoad, OwnNats, OwnPostgres, processCpuMs, spawnCli } from '@inferlog/testkit'
 import pg from 'pg'
-
-const run = promisify(execFile)
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const CLI = path.join(ROOT, 'packages', 'cli', 'bin', 'inferlog.js')
-const NATS_SERVER = process.env.INFERLOG_NATS_SERVER ?? '/usr/sbin/nats-server'
-const PG_BIN = process.env.INFERLOG_PG_BIN ?? '/usr/lib/postgresql/15/bin'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? Math.max(10, Math.round(SECONDS / 2)))
@@ -52,191 +41,50 @@ const MAX_BACKLOG_BYTES = Number(process.env.BENCH_MAX_BACKLOG_BYTES ?? 64 * 102
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 const log = (s) => process.stderr.write(`[bench:scale] ${s}\n`)
 
-// ---------- services and processes ----------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function waitPort(port, ms = 20_000) {
-  const until = Date.now() + ms
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1')
-      c.once('connect', () => (c.destroy(), resolve(true)))
-      c.once('error', () => resolve(false))
-    })
-    if (ok) return
-    if (Date.now() > until) throw new Error(`nothing on port ${port}`)
-    await sleep(100)
-  }
-}
+// ---------- services and processes (from @inferlog/testkit) ----------
 
 const children = new Set()
-function track(child) {
-  children.add(child)
-  child.once('exit', () => children.delete(child))
-  return child
+let ownNats
+function track(p) {
+  children.add(p)
+  void p.exited.then(() => children.delete(p))
+  return p
 }
-function killAll() {
-  for (const c of children) c.kill('SIGKILL')
-}
-process.on('exit', killAll)
+process.on('exit', () => {
+  for (const p of children) p.child.kill('SIGKILL')
+  ownNats?.child?.kill('SIGKILL')
+})
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(1))
 
-async function startNats(tmp) {
-  const port = await freePort()
-  const dir = path.join(tmp, 'nats')
-  fs.mkdirSync(dir)
-  const child = track(spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' }))
-  await waitPort(port)
-  return { url: `nats://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') }
-}
-
-async function startPostgres(tmp) {
-  const port = await freePort()
-  const dir = path.join(tmp, 'pg')
-  fs.mkdirSync(dir, { mode: 0o700 })
-  const root = process.getuid?.() === 0
-  if (root) await run('chown', ['postgres:postgres', dir])
-  const pgrun = (bin, args) =>
-    root ? run('runuser', ['-u', 'postgres', '--', path.join(PG_BIN, bin), ...args]) : run(path.join(PG_BIN, bin), args)
-  await pgrun('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
-  await pgrun('pg_ctl', [
-    '-D',
-    path.join(dir, 'data'),
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    '-o',
-    `-p ${port} -c listen_addresses=127.0.0.1 -k ${dir} -c shared_buffers=256MB -c max_wal_size=4GB`,
-    'start',
-  ])
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    pid: () => Number(fs.readFileSync(path.join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]),
-    stop: () => pgrun('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'fast', '-w', 'stop']).catch(() => {}),
-  }
-}
-
-function spawnCli(args) {
-  const child = track(spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }))
-  let err = ''
-  child.stderr.on('data', (d) => {
-    err = (err + d.toString()).slice(-20_000)
-  })
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`inferlog ${args[0]} did not start: ${err}`)), 30_000)
-    createInterface({ input: child.stdout }).once('line', (first) => {
-      clearTimeout(t)
-      resolve({
-        first: first.trim(),
-        pid: child.pid,
-        stderr: () => err,
-        stop: () =>
-          new Promise((r) => {
-            if (child.exitCode !== null) return r()
-            child.once('exit', () => r())
-            child.kill('SIGTERM')
-          }),
-      })
-    })
-    child.once('exit', (code) => reject(new Error(`inferlog ${args[0]} exited ${code}: ${err}`)))
-  })
-}
+const startCli = async (args) => track(await spawnCli(args, { stderrLimit: 20_000 }))
 
 // ---------- load ----------
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 })
-
-function post(url, body) {
-  return new Promise((resolve) => {
-    const u = new URL(url)
-    const req = http.request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/x-ndjson', 'content-length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        res.resume()
-        res.on('end', () => resolve(res.statusCode))
-      },
-    )
-    req.on('error', () => resolve(0))
-    req.end(body)
-  })
-}
-
-const FILLER = 'lorem ipsum '.repeat(8)
-function eventLine(id, n) {
-  // ~400 bytes, the shape of test/support/scale-load.ts.
-  return (
-    `{"id":"${id}","ts":"${new Date(Date.UTC(2026, 10, 26, 12) + n).toISOString()}","model":{"name":"scale-clf","version":"2.1.0","params":{"threshold":0.5}},` +
-    `"input":{"features":[${n % 97},${(n * 7) % 13},${Math.round(Math.sin(n) * 1000) / 1000}],"text":"request ${n} ${FILLER}"},` +
-    `"output":{"label":"${n % 3 ? 'keep' : 'churn'}","score":${(n % 1000) / 1000}},"latency_ms":{"total":${3 + (n % 7)}},` +
-    `"trace":{"session_id":"s${n % 5000}","user_id":"u${n % 20000}"},"context":{"experiment":{"name":"exp1","arm":"${n % 2 ? 'control' : 'treatment'}"}}}`
-  )
-}
-
 /**
  * Clients send as fast as they are acknowledged (or paced to `rate` events/s) for `seconds`.
- * Resolves with the number of acknowledged events and, when asked, each request's first id and ack time.
+ * Resolves with the number of acknowledged events and requests refused (then retried).
  */
 async function drive({ urls, seconds, clients, batch, prefix, rate, onAck }) {
-  const end = Date.now() + seconds * 1000
-  let n = 0
-  let acked = 0
-  let refused = 0
-  const started = Date.now()
-  const client = async (c) => {
-    for (let turn = 0; Date.now() < end; turn++) {
-      if (rate) {
-        // Pace: the k-th request of all clients is due at k * batch / rate seconds.
-        const due = started + (n * 1000) / rate
-        if (due > Date.now()) await sleep(due - Date.now())
-        if (Date.now() >= end) break
-      }
-      const from = n
-      n += batch
-      const lines = []
-      for (let i = from; i < from + batch; i++) lines.push(eventLine(`${prefix}-${i}`, i))
-      const url = urls[(c + turn) % urls.length]
-      for (;;) {
-        const status = await post(`${url}/v1/events`, lines.join('\n'))
-        if (status === 200) {
-          acked += batch
-          onAck?.(`${prefix}-${from}`, Date.now())
-          break
-        }
-        refused++
-        if (Date.now() >= end + 30_000) return
-        await sleep(100)
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: clients }, (_, c) => client(c)))
-  return { acked, refused, ms: Date.now() - started }
+  const r = await driveLoad({
+    urls,
+    run: prefix,
+    seconds,
+    clients,
+    batch,
+    rate,
+    onAck,
+    feedbackEvery: 0,
+    track: false,
+    retryAnyStatus: true,
+    minRetryDelayMs: 100,
+    maxRetryDelayMs: 100,
+    retryForMs: (seconds + 30) * 1000,
+  })
+  return { acked: r.acked, refused: r.unavailable + r.refused + r.networkErrors, ms: r.elapsedMs }
 }
 
 async function pgCount(pgUrl, schema) {
-  const c = new pg.Client({ connectionString: pgUrl })
-  await c.connect()
-  try {
-    return Number((await c.query(`SELECT count(*) AS n FROM ${schema}.event_ids`)).rows[0].n)
-  } finally {
-    await c.end()
-  }
+  return (await countStored(pgUrl, schema)).events
 }
 
 async function pgBytes(pgUrl, schema) {
@@ -261,38 +109,10 @@ function percentile(sorted, p) {
 
 // ---------- CPU accounting (Linux /proc) ----------
 
-const TICK_MS = 10 // USER_HZ is 100 on Linux
-
-function procStat(pid) {
-  try {
-    const raw = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const f = raw.slice(raw.lastIndexOf(')') + 2).split(' ')
-    // fields after the name: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
-    return { ppid: Number(f[1]), self: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) }
-  } catch {
-    return undefined
-  }
-}
-
-/** CPU ms used so far by a process (with reaped children when `tree`) and its live children. */
-function cpuMs(pid, tree = false) {
-  const st = procStat(pid)
-  if (!st) return 0
-  let ticks = st.self + (tree ? st.children : 0)
-  if (tree) {
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue
-      const c = procStat(Number(d))
-      if (c && c.ppid === pid) ticks += c.self
-    }
-  }
-  return ticks * TICK_MS
-}
-
 /** Snapshot of CPU ms per component; subtract two to get what a phase used. */
 function cpuSnapshot(parts) {
   const out = {}
-  for (const [name, pids, tree] of parts) out[name] = pids.reduce((a, p) => a + cpuMs(p, tree), 0)
+  for (const [name, pids, tree] of parts) out[name] = pids.reduce((a, p) => a + processCpuMs(p, tree), 0)
   const u = process.cpuUsage()
   out['load generator'] = (u.user + u.system) / 1000
   return out
@@ -308,7 +128,7 @@ function cpuPerEvent(before, after, events) {
 
 async function embeddedPhase(tmp) {
   const dir = path.join(tmp, 'embedded')
-  const server = await spawnCli(['serve', '--port', '0', '--data', dir])
+  const server = await startCli(['serve', '--port', '0', '--data', dir])
   try {
     log(`embedded: ${SECONDS}s at full speed, ${CLIENTS} clients × ${BATCH} events`)
     const parts = [['server', [server.pid]]]
@@ -337,9 +157,9 @@ async function scaleOutPhase(name, nCollectors, nWorkers, services) {
   // answer 503 and clients back off, so the acked rate settles at what the workers store.
   const queue = `${services.nats}?stream=${name.toUpperCase()}&max_bytes=${MAX_BACKLOG_BYTES}`
   const collectors = await Promise.all(
-    Array.from({ length: nCollectors }, () => spawnCli(['serve', '--port', '0', '--store', store, '--queue', queue])),
+    Array.from({ length: nCollectors }, () => startCli(['serve', '--port', '0', '--store', store, '--queue', queue])),
   )
-  const workers = await Promise.all(Array.from({ length: nWorkers }, () => spawnCli(['worker', '--store', store, '--queue', queue])))
+  const workers = await Promise.all(Array.from({ length: nWorkers }, () => startCli(['worker', '--store', store, '--queue', queue])))
   try {
     log(`${nCollectors}+${nWorkers}: ${SECONDS}s at full speed, ${CLIENTS} clients × ${BATCH} events`)
     const parts = [
@@ -381,8 +201,8 @@ async function lagPhase(services, rate) {
   const name = 'lag'
   const store = `${services.pg}?schema=${name}`
   const queue = `${services.nats}?stream=LAG`
-  const collectors = await Promise.all([0, 1].map(() => spawnCli(['serve', '--port', '0', '--store', store, '--queue', queue])))
-  const workers = await Promise.all([0, 1].map(() => spawnCli(['worker', '--store', store, '--queue', queue])))
+  const collectors = await Promise.all([0, 1].map(() => startCli(['serve', '--port', '0', '--store', store, '--queue', queue])))
+  const workers = await Promise.all([0, 1].map(() => startCli(['worker', '--store', store, '--queue', queue])))
   const batch = Math.max(50, Math.min(BATCH, Math.round(rate / 40))) // ~40 requests/s: fine-grained samples
   const pending = new Map() // first id of a request → ack ms
   const lags = []
@@ -457,8 +277,9 @@ async function main() {
       log(`embedded: ${e.rate} events/s`)
     }
     if (PHASES.some((p) => p !== 'embedded')) {
-      ;[nats, pgs] = await Promise.all([startNats(tmp), startPostgres(tmp)])
-      const services = { nats: nats.url, natsPid: nats.pid, pg: pgs.url, pgPid: pgs.pid }
+      ;[nats, pgs] = await Promise.all([OwnNats.start(), OwnPostgres.start({ settings: { shared_buffers: '256MB', max_wal_size: '4GB' } })])
+      ownNats = nats
+      const services = { nats: nats.url, natsPid: nats.pid, pg: pgs.url, pgPid: () => pgs.pid }
       for (const [phase, nc, nw] of [
         ['1+1', 1, 1],
         ['2+2', 2, 2],
@@ -481,9 +302,8 @@ async function main() {
       }
     }
   } finally {
-    agent.destroy()
-    nats?.stop()
-    await pgs?.stop()
+    await nats?.destroy()
+    await pgs?.destroy()
     fs.rmSync(tmp, { recursive: true, force: true })
   }
   print(out)

@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  dropSchemas,
-  PG_TEST_URL,
-  postgresReachable,
-  uniqueSchema,
-  withSchema,
-} from '../packages/server/src/store/postgres/postgres-test-env.test-suite.js'
-import { type ServerProcess, spawnServer } from './support/spawn-server.js'
+import { dropSchemas, PG_TEST_URL, postgresReachable, type ServerProcess, spawnServer, uniqueSchema, withSchema } from '@inferlog/testkit'
 
 // Two collectors over one PostgreSQL store, as in scale-out: a key revoked on one stops working on
 // the other within the documented bound (the key cache, 2 s by default; 60 s at most during a

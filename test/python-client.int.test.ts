@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { createLogger } from '@inferlog/sdk'
 import { afterAll, describe, expect, it } from 'vitest'
-import { listAll, spawnServer, type ServerProcess } from './support/spawn-server.js'
+import { listAll, spawnServer, type ServerProcess } from '@inferlog/testkit'
 
 const CLIENT = fileURLToPath(new URL('../clients/python', import.meta.url))
 const SCRIPTS = fileURLToPath(new URL('./support/python', import.meta.url))

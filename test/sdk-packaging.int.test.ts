@@ -12,7 +12,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnServer, type ServerProcess } from './support/spawn-server.js'
+import { spawnServer, type ServerProcess } from '@inferlog/testkit'
 
 const run = promisify(execFile)
 const REPO = fileURLToPath(new URL('..', import.meta.url))

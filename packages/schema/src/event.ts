@@ -1,7 +1,7 @@
 /**
  * The inference event: one live prediction, schema `inferlog.event/v1`.
  *
- * Field names are part of the public contract (see DESIGN.md): extend, never rename.
+ * Field names are part of the public contract (see docs/reference/record.md): extend, never rename.
  * The JSON Schema in `schemas/event.v1.schema.json` describes the same shape for other languages.
  */
 

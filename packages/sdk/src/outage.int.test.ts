@@ -2,12 +2,11 @@
  * Outages: the collector dies during logging and comes back on the same port; the host process
  * dies with batches in its spool and a new process replays them; exit hooks flush.
  */
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { spawnNode } from '@inferlog/testkit'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createLogger } from './index.js'
 import { startCollector, storedEventIds, type Collector } from './test-support/collector.js'
@@ -27,16 +26,9 @@ async function collector(dir: string, port = 0): Promise<Collector> {
   return c
 }
 
+/** A model server's process logging through the SDK (`test-support/sdk-host.mjs <mode>`). */
 function host(mode: string, options: object) {
-  const child = spawn(process.execPath, [HOST, mode, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const lines: string[] = []
-  let stderr = ''
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-  createInterface({ input: child.stdout }).on('line', (l) => lines.push(l))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    child.once('exit', (code, signal) => r({ code, signal })),
-  )
-  return { child, lines, exited, stderr: () => stderr }
+  return spawnNode(HOST, [mode, JSON.stringify(options)])
 }
 
 describe('outages', () => {

@@ -2,7 +2,6 @@
  * Privacy: with redaction and pseudonymization configured, the raw values never leave the
  * process: not in request bodies, not in the store, not in the spool. Also direct-to-store.
  */
-import { spawn } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
@@ -10,8 +9,8 @@ import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { spawnNode } from '@inferlog/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from './index.js'
 import type { LoggerOptions } from './options.js'
@@ -133,15 +132,10 @@ describe('direct-to-store', () => {
     const dataDir = path.join(root, 'embedded')
     const db = path.join(dataDir, 'inferlog.db')
     const host = fileURLToPath(new URL('./test-support/sdk-host.mjs', import.meta.url))
-    const child = spawn(process.execPath, [host, 'store', JSON.stringify({ store: `sqlite:${db}`, project: 'embedded', count: 500 })], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const lines: string[] = []
-    createInterface({ input: child.stdout }).on('line', (l) => lines.push(l))
-    const code = await new Promise((r) => child.once('exit', r))
-    expect(code, stderr).toBe(0)
+    const child = spawnNode(host, ['store', JSON.stringify({ store: `sqlite:${db}`, project: 'embedded', count: 500 })])
+    const { code } = await child.exited
+    const lines = child.lines
+    expect(code, child.stderr()).toBe(0)
     const result = JSON.parse(lines.find((l) => l.startsWith('result '))!.slice(7)) as {
       stats: Record<string, number>
       errors: string[]

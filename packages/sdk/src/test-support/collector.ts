@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createInterface } from 'node:readline'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { spawnServer } from '@inferlog/testkit'
 import type { FeedbackItem, InferenceEvent } from '@inferlog/schema'
 
-/** The built CLI (`npm test` builds before running). */
-export const CLI = fileURLToPath(new URL('../../../cli/bin/inferlog.js', import.meta.url))
+export { CLI } from '@inferlog/testkit'
 
 /** A collector running as a child process (`inferlog serve`). */
 export interface Collector {
@@ -17,32 +16,17 @@ export interface Collector {
 }
 
 /** Starts `inferlog serve --port <port> --data <dir>` and resolves once it printed its URL. */
-export function startCollector(dataDir: string, port = 0): Promise<Collector> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let err = ''
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`collector did not start: ${err}`)), 20_000)
-    createInterface({ input: child.stdout! }).once('line', (line) => {
-      clearTimeout(timer)
-      const url = line.trim()
-      resolve({
-        url,
-        port: Number(new URL(url).port),
-        dataDir,
-        child,
-        stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal)
-          await exited
-        },
-      })
-    })
-    void exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`collector exited before printing its URL: ${err}`))
-    })
-  })
+export async function startCollector(dataDir: string, port = 0): Promise<Collector> {
+  const p = await spawnServer(['--port', String(port), '--data', dataDir])
+  return {
+    url: p.url,
+    port: p.port,
+    dataDir,
+    child: p.child,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      await p.stop(signal)
+    },
+  }
 }
 
 /**

@@ -27,13 +27,11 @@ describe('review queues', () => {
     expect(tasks).toHaveLength(4)
     expect(tasks[0].data).toMatchObject({ queue: 'q1', event_id: expect.stringMatching(/^r/) })
     const exported = [
-      ...tasks
-        .slice(0, 2)
-        .map((t: { data: { event_id: string } }, i: number) => ({
-          id: i + 1,
-          data: t.data,
-          annotations: [{ id: 10 + i, completed_by: 7, result: [{ value: { choices: ['spam'] } }] }],
-        })),
+      ...tasks.slice(0, 2).map((t: { data: { event_id: string } }, i: number) => ({
+        id: i + 1,
+        data: t.data,
+        annotations: [{ id: 10 + i, completed_by: 7, result: [{ value: { choices: ['spam'] } }] }],
+      })),
       { id: 99, data: { event_id: 'r0' }, annotations: [{ id: 1, result: [{ value: { choices: ['ham'] } }] }] },
     ]
     const imp = await h.post('/v1/review/q1/import', { tasks: exported })

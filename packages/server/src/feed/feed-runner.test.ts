@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
 import type { CommittedBatch } from '../store/store.js'
@@ -83,12 +83,11 @@ describe('FeedRunner', () => {
     runner.start()
     await write(1)
     runner.poke()
-    const until = Date.now() + 5000
-    while ((await store.derived.watermark('recorder')) < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+    await vi.waitFor(async () => expect(await store.derived.watermark('recorder')).toBe(1), { timeout: 5000 })
     expect(rec.seen).toEqual([1])
     await write(2)
     runner.poke()
-    while ((await store.derived.watermark('recorder')) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+    await vi.waitFor(async () => expect(await store.derived.watermark('recorder')).toBe(2), { timeout: 5000 })
     expect(rec.seen).toEqual([1, 2])
     expect(runner.status().get('recorder')).toMatchObject({ position: 2 })
     await runner.stop()

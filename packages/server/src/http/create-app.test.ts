@@ -306,12 +306,14 @@ describe('tenant isolation', () => {
   })
 })
 
-/** A real store whose commits take a while: enough to fill the write queue. */
+/** A real store whose commits wait until {@link release} is called: the write queue fills meanwhile. */
 class SlowStore extends SqliteStore {
   commits = 0
+  release: () => void = () => {}
+  private readonly gate = new Promise<void>((r) => (this.release = r))
   override async writeBatch(b: WriteBatch): Promise<WriteResult> {
     this.commits++
-    await new Promise((r) => setTimeout(r, 30))
+    await this.gate
     return super.writeBatch(b)
   }
 }
@@ -321,13 +323,17 @@ describe('group commit and back-pressure', () => {
     const slow = new SlowStore({ filename: path.join(dir, 'slow.db') })
     await slow.migrate()
     const app = make({ writeQueue: { maxPendingItems: 300, retryAfterSeconds: 2 } }, slow)
+    // The first commit is held until the queue refuses a request; then everything commits.
     const requests = Array.from({ length: 20 }, (_, i) =>
       post(
         '/v1/events',
         Array.from({ length: 50 }, (_, j) => minimalExampleEvent({ id: `g${i}-${j}` })),
         {},
         app,
-      ),
+      ).then((r) => {
+        if (r.status === 503) slow.release()
+        return r
+      }),
     )
     const replies = await Promise.all(requests)
     const ok = replies.filter((r) => r.status === 200)

@@ -7,6 +7,12 @@ import type { WriteBatch } from '../store/store.js'
  * writes them, and acknowledges each only after the store committed it. Delivery is at least
  * once: a group not acknowledged in time is delivered again, and the store's idempotency turns
  * that into exactly-once effect.
+ *
+ * Every adapter passes `queue-conformance.test-suite.ts`: groups come in publish order; the ack wait
+ * of a delivery runs from the `fetch` that handed it out; a re-publish of the same group (same
+ * content, hence same message id) inside the adapter's duplicate window is dropped, also after the
+ * first was acknowledged; after `close`, `ping` and `publish` reject as `unavailable` and `fetch`
+ * brings nothing.
  */
 export interface Queue {
   /** Adapter name, e.g. `nats`. */
@@ -33,7 +39,7 @@ export interface Queue {
   close(): Promise<void>
 }
 
-/** One delivered group. */
+/** One delivered group. Its methods never throw (after `close` they may do nothing). */
 export interface QueueDelivery {
   batch: WriteBatch
   /** 1 for the first delivery, more when redelivered (a worker died or gave it back). */

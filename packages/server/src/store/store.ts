@@ -2,7 +2,8 @@
  * The Store port, split by concern so each feature widens only its part: the event log that ingest
  * writes, point reads and pages, the committed log for readers that derive state, API keys, and a
  * place for derived data. Adapters (`sqlite/`, `postgres/`) implement every part and pass one
- * conformance suite per part (`conformance/`). Code that needs one part depends on that part only.
+ * conformance suite per part (`*-conformance.test-suite.ts` beside this file). Code that needs one
+ * part depends on that part only.
  */
 import type { DerivedStore } from './ports/derived-store.js'
 import type { EventLogWriter } from './ports/event-log.js'

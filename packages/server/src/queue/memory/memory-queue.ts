@@ -1,12 +1,19 @@
 import { InferlogError } from '../../errors.js'
 import type { WriteBatch } from '../../store/store.js'
-import { decodeBatch, encodeBatch } from '../batch-codec.js'
+import { batchId, decodeBatch, encodeBatch } from '../batch-codec.js'
 import type { Queue, QueueDelivery } from '../queue.js'
 
 /** Options of {@link MemoryQueue}. */
 export interface MemoryQueueOptions {
   /** A delivery not acknowledged within this time is delivered again. Default 30 000 ms. */
   ackWaitMs?: number
+  /**
+   * A re-publish of a group with the same message id (its content hash) inside this window is
+   * dropped, as JetStream's duplicate window does. Default 120 000 ms.
+   */
+  duplicateWindowMs?: number
+  /** Clock of the duplicate window. Default `Date.now`. */
+  now?: () => number
 }
 
 interface Entry {
@@ -24,24 +31,45 @@ interface Entry {
 export class MemoryQueue implements Queue {
   readonly kind = 'memory'
   private readonly ackWaitMs: number
+  private readonly duplicateWindowMs: number
+  private readonly now: () => number
   private readonly ready: Entry[] = []
   private waiters: (() => void)[] = []
+  /** Message id → when it was first published, oldest first (a Map keeps insertion order). */
+  private readonly seen = new Map<string, number>()
   private inFlight = 0
+  private delayed = 0
   private closed = false
 
   constructor(options: MemoryQueueOptions = {}) {
     this.ackWaitMs = options.ackWaitMs ?? 30_000
+    this.duplicateWindowMs = options.duplicateWindowMs ?? 120_000
+    this.now = options.now ?? Date.now
   }
 
-  /** Groups waiting for delivery plus those delivered and not yet acknowledged. */
+  /** Groups waiting for delivery (also after a delayed nak) plus those delivered and not yet acknowledged. */
   get depth(): number {
-    return this.ready.length + this.inFlight
+    return this.ready.length + this.inFlight + this.delayed
   }
 
   async publish(batch: WriteBatch): Promise<void> {
     if (this.closed) throw new InferlogError('unavailable', 'queue is closed', { retryAfter: 1 })
     // Through the wire format, so this adapter exercises exactly what NATS carries.
-    this.push({ bytes: encodeBatch(batch), deliveries: 0, done: false })
+    const bytes = encodeBatch(batch)
+    if (this.isDuplicate(batchId(bytes))) return
+    this.push({ bytes, deliveries: 0, done: false })
+  }
+
+  /** Whether the id was published inside the duplicate window; remembers it when not. */
+  private isDuplicate(id: string): boolean {
+    const now = this.now()
+    for (const [old, at] of this.seen) {
+      if (now - at < this.duplicateWindowMs) break
+      this.seen.delete(old)
+    }
+    if (this.seen.has(id)) return true
+    this.seen.set(id, now)
+    return false
   }
 
   private push(e: Entry): void {
@@ -52,7 +80,8 @@ export class MemoryQueue implements Queue {
   }
 
   async fetch(max: number, waitMs: number): Promise<QueueDelivery[]> {
-    if (this.ready.length === 0 && !this.closed) {
+    if (this.closed) return []
+    if (this.ready.length === 0) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, waitMs)
         this.waiters.push(() => {
@@ -62,7 +91,7 @@ export class MemoryQueue implements Queue {
       })
     }
     const out: QueueDelivery[] = []
-    while (out.length < max && this.ready.length > 0) out.push(this.deliver(this.ready.shift()!))
+    while (!this.closed && out.length < max && this.ready.length > 0) out.push(this.deliver(this.ready.shift()!))
     return out
   }
 
@@ -84,8 +113,13 @@ export class MemoryQueue implements Queue {
     const giveBack = (delayMs: number) => {
       if (!finish()) return
       const again = () => this.push({ bytes: e.bytes, deliveries: e.deliveries, done: false })
-      if (delayMs > 0) setTimeout(again, delayMs).unref?.()
-      else again()
+      if (delayMs > 0) {
+        this.delayed++
+        setTimeout(() => {
+          this.delayed--
+          again()
+        }, delayMs).unref?.()
+      } else again()
     }
     arm()
     return {

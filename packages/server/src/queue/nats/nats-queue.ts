@@ -293,7 +293,11 @@ export class NatsQueue implements Queue {
       this.messages = await consumer.consume({ max_messages: prefetch })
       const pump = async () => {
         for await (const m of this.messages!) {
-          this.buffer.push(m)
+          // A message whose ack wait ran out while it sat here comes again: keep only the newer
+          // delivery (in the older one's place), so one worker does not write the group twice.
+          const stale = this.buffer.findIndex((b) => b.seq === m.seq)
+          if (stale >= 0) this.buffer[stale] = m
+          else this.buffer.push(m)
           this.notify()
           // Back-pressure: while the worker has not taken what it has, pull no more.
           while (this.buffer.length >= prefetch && !this.closed) await new Promise<void>((r) => (this.space = r))
@@ -339,6 +343,9 @@ export class NatsQueue implements Queue {
         m.term()
         continue
       }
+      // The server started the ack wait when it sent the message to the prefetch buffer; restart it
+      // now, so that every delivery gets a whole ack wait from the fetch that hands it out.
+      m.working()
       out.push({
         batch,
         deliveryCount: m.info.redeliveryCount,

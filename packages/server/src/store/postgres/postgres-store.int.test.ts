@@ -8,7 +8,7 @@ import { describeMetricsConformance } from '../../monitoring/metrics-conformance
 import { openStore } from '../open-store.js'
 import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
 import { PostgresStore } from './postgres-store.js'
-import { dropSchemas, PG_TEST_URL, postgresReachable, uniqueSchema, withSchema } from './postgres-test-env.test-suite.js'
+import { dropSchemas, PG_TEST_URL, postgresReachable, uniqueSchema, withSchema } from '@inferlog/testkit'
 
 const reachable = await postgresReachable()
 const schemas: string[] = []

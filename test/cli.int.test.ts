@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, runCli, spawnServer, type ServerProcess } from './support/spawn-server.js'
+import { CLI, runCli, spawnServer, type ServerProcess } from '@inferlog/testkit'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-cli-'))
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -142,7 +142,7 @@ describe('the first hour of a new user', () => {
 
   it('never creates a store for a command that only reads', async () => {
     const cwd = fresh('readonly')
-    const r = await runCli(['keys', 'list'], { INFERLOG_DATA: '', INFERLOG_URL: '' }, undefined, cwd)
+    const r = await runCli(['keys', 'list'], { env: { INFERLOG_DATA: '', INFERLOG_URL: '' }, cwd })
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^inferlog: not_found: no store at /)
     expect(fs.existsSync(path.join(cwd, 'data'))).toBe(false)
@@ -150,7 +150,7 @@ describe('the first hour of a new user', () => {
 
   it('finds the server running on ./data, says so, and manages keys through it', async () => {
     const cwd = fresh('discover')
-    const s = await spawnServer([], { INFERLOG_DATA: '' }, cwd)
+    const s = await spawnServer([], { env: { INFERLOG_DATA: '' }, cwd })
     try {
       expect(JSON.parse(fs.readFileSync(path.join(cwd, 'data', 'server.json'), 'utf8'))).toMatchObject({ url: s.url, open: true })
       await fetch(`${s.url}/v1/events`, {
@@ -158,15 +158,15 @@ describe('the first hour of a new user', () => {
         body: JSON.stringify({ id: 'found', model: { name: 'm', version: '1' }, input: 1, output: 1 }),
       })
       const env = { INFERLOG_DATA: '', INFERLOG_URL: '' }
-      const g = await runCli(['get', 'found'], env, undefined, cwd)
+      const g = await runCli(['get', 'found'], { env, cwd })
       expect(g.code).toBe(0)
       expect(g.stderr).toBe(`inferlog: using ${s.url} (from data/server.json)\n`)
-      const created = await runCli(['keys', 'create', '--scopes', 'read', '--name', 'ci', '--json'], env, undefined, cwd)
+      const created = await runCli(['keys', 'create', '--scopes', 'read', '--name', 'ci', '--json'], { env, cwd })
       const key = JSON.parse(created.stdout) as { id: string; key: string }
       expect((await fetch(`${s.url}/v1/events`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(200)
-      expect((await runCli(['keys', 'revoke', key.id], env, undefined, cwd)).code).toBe(0)
+      expect((await runCli(['keys', 'revoke', key.id], { env, cwd })).code).toBe(0)
       expect((await fetch(`${s.url}/v1/events`, { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(401)
-      const listed = JSON.parse((await runCli(['keys', 'list', '--json'], env, undefined, cwd)).stdout)
+      const listed = JSON.parse((await runCli(['keys', 'list', '--json'], { env, cwd })).stdout)
       expect(listed.items).toEqual([expect.objectContaining({ id: key.id, name: 'ci', revoked_at: expect.stringMatching(/^\d{4}-/) })])
     } finally {
       await stop(s)

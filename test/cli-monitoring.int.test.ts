@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CLI, runCli, type ServerProcess, spawnServer } from './support/spawn-server.js'
+import { CLI, runCli, type ServerProcess, spawnServer } from '@inferlog/testkit'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-cli-mon-'))
 let s: ServerProcess
@@ -71,7 +71,7 @@ describe('monitoring from the CLI', () => {
       '--json',
     ])
     expect(JSON.parse(cmp.stdout)).toMatchObject({ a: { n: 20 }, b: { n: 10 }, metrics: { error_rate: { a: 0.2, b: 0.2 } } })
-    const bad = await runCli(['compare', '--a', '{"model":'], { INFERLOG_URL: s.url })
+    const bad = await runCli(['compare', '--a', '{"model":'], { env: { INFERLOG_URL: s.url } })
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/^inferlog: invalid_parameter: /)
 

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline'
 import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeOpenAI } from '../packages/sdk/src/test-support/fake-openai-upstream.mjs'
-import { CLI, runCli, type ServerProcess, spawnServer } from './support/spawn-server.js'
+import { CLI, runCli, type ServerProcess, spawnServer } from '@inferlog/testkit'
 
 let dir: string
 let server: ServerProcess

@@ -11,6 +11,45 @@ export interface CatalogComparison {
   recount: Record<string, number>
 }
 
+const CATALOG = `SELECT 'e|' || project || '|' || model || '|' || version AS k, events AS n FROM catalog_models
+                 UNION ALL SELECT 'f|' || project || '|' || name, items FROM catalog_feedback`
+const RECOUNT = `SELECT 'e|' || project || '|' || model || '|' || version AS k, count(*) AS n FROM events GROUP BY project, model, version
+                 UNION ALL SELECT 'f|' || project || '|' || name, count(*) FROM feedback GROUP BY project, name`
+
+const toMap = (rows: { k: string; n: number | string }[]) => Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]).sort())
+
+/** Reads both sides from an embedded store's file. */
+export function compareCatalogSqlite(file: string): CatalogComparison {
+  const db = new Database(file, { readonly: true })
+  try {
+    return { catalog: toMap(db.prepare(CATALOG).all() as never), recount: toMap(db.prepare(RECOUNT).all() as never) }
+  } finally {
+    db.close()
+  }
+}
+
+/** Reads both sides from a PostgreSQL schema. */
+export async function compareCatalogPostgres(url: string, schema: string): Promise<CatalogComparison> {
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  try {
+    await c.query(`SET search_path = ${schema}`)
+    return { catalog: toMap((await c.query(CATALOG)).rows), recount: toMap((await c.query(RECOUNT)).rows) }
+  } finally {
+    await c.end()
+  }
+}
+
+/** Polls until the catalog has caught up with the rows (the feed lags a little), or `ms` (default 30 000) passed; resolves with the last comparison. */
+export async function waitCatalog(read: () => CatalogComparison | Promise<CatalogComparison>, ms = 30_000): Promise<CatalogComparison> {
+  const end = Date.now() + ms
+  for (;;) {
+    const c = await read()
+    if (JSON.stringify(c.catalog) === JSON.stringify(c.recount) || Date.now() > end) return c
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
 // The metrics consumer's day roll-up rows (every version, stage, arm and endpoint) beside it: each
 // stored event counts once, and each event with a label of a name counts once as labeled.
 const METRICS = `SELECT project, model, agg FROM metric_rows
@@ -56,44 +95,5 @@ export async function compareMetricsPostgres(url: string, schema: string): Promi
     return { catalog: metricsMap((await c.query(METRICS)).rows), recount: toMap((await c.query(METRICS_RECOUNT)).rows) }
   } finally {
     await c.end()
-  }
-}
-
-const CATALOG = `SELECT 'e|' || project || '|' || model || '|' || version AS k, events AS n FROM catalog_models
-                 UNION ALL SELECT 'f|' || project || '|' || name, items FROM catalog_feedback`
-const RECOUNT = `SELECT 'e|' || project || '|' || model || '|' || version AS k, count(*) AS n FROM events GROUP BY project, model, version
-                 UNION ALL SELECT 'f|' || project || '|' || name, count(*) FROM feedback GROUP BY project, name`
-
-const toMap = (rows: { k: string; n: number | string }[]) => Object.fromEntries(rows.map((r) => [r.k, Number(r.n)]).sort())
-
-/** Reads both sides from an embedded store's file. */
-export function compareCatalogSqlite(file: string): CatalogComparison {
-  const db = new Database(file, { readonly: true })
-  try {
-    return { catalog: toMap(db.prepare(CATALOG).all() as never), recount: toMap(db.prepare(RECOUNT).all() as never) }
-  } finally {
-    db.close()
-  }
-}
-
-/** Reads both sides from a PostgreSQL schema. */
-export async function compareCatalogPostgres(url: string, schema: string): Promise<CatalogComparison> {
-  const c = new pg.Client({ connectionString: url })
-  await c.connect()
-  try {
-    await c.query(`SET search_path = ${schema}`)
-    return { catalog: toMap((await c.query(CATALOG)).rows), recount: toMap((await c.query(RECOUNT)).rows) }
-  } finally {
-    await c.end()
-  }
-}
-
-/** Polls until the catalog has caught up with the rows (the feed lags a little), or the time is up. */
-export async function waitCatalog(read: () => CatalogComparison | Promise<CatalogComparison>, ms = 30_000): Promise<CatalogComparison> {
-  const end = Date.now() + ms
-  for (;;) {
-    const c = await read()
-    if (JSON.stringify(c.catalog) === JSON.stringify(c.recount) || Date.now() > end) return c
-    await new Promise((r) => setTimeout(r, 200))
   }
 }

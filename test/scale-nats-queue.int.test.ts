@@ -1,11 +1,13 @@
 /**
- * The NATS JetStream queue adapter against a nats-server of the test's own.
+ * The NATS JetStream queue adapter against a nats-server of the test's own: what is particular to
+ * JetStream (stream contents, message size limit, outages). The semantics it shares with every
+ * Queue adapter are in `packages/server/src/queue/queue-conformance.test-suite.ts`.
  */
 import { connect } from 'nats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { NatsQueue, parseNatsUrl, resolveServerConfig, startServer } from '@inferlog/server'
 import { eventRecord, feedbackRecord } from '../packages/server/src/store/store-conformance.test-suite.js'
-import { OwnNats, servicesAvailable } from './support/scale-services.js'
+import { OwnNats, servicesAvailable } from '@inferlog/testkit'
 
 const available = servicesAvailable()
 
@@ -78,21 +80,6 @@ describe.skipIf(!available)('NatsQueue (JetStream)', () => {
         }
       }
       expect(seen).toEqual(events.map((e) => e.id))
-    } finally {
-      await q.close()
-    }
-  })
-
-  it('redelivers what a consumer fetched and never acknowledged, after the ack wait', async () => {
-    const q = await open('REDELIVER')
-    try {
-      await q.publish({ events: [eventRecord({ id: 'r' })], feedback: [] })
-      const [first] = await q.fetch(1, 2000)
-      expect(first!.deliveryCount).toBe(1)
-      const [again] = await q.fetch(1, 5000)
-      expect(again!.deliveryCount).toBe(2)
-      expect(again!.batch.events[0]!.id).toBe('r')
-      again!.ack()
     } finally {
       await q.close()
     }

@@ -10,16 +10,27 @@ import path from 'node:path'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '@inferlog/sdk'
-import { compareCatalogPostgres, compareMetricsPostgres, waitCatalog } from './support/catalog-check.js'
-import { driveLoad, verifyStored, waitStored, type LoadResult } from './support/scale-load.js'
-import { runCli } from './support/spawn-server.js'
-import { OwnNats, OwnPostgres, servicesAvailable, spawnCli, type CliProcess } from './support/scale-services.js'
+import {
+  type CliProcess,
+  compareCatalogPostgres,
+  compareMetricsPostgres,
+  driveLoad,
+  type LoadResult,
+  OwnNats,
+  OwnPostgres,
+  runCli,
+  servicesAvailable,
+  spawnCli,
+  verifyStored,
+  waitCatalog,
+  waitStored,
+} from '@inferlog/testkit'
 
 const available = servicesAvailable()
 
 describe('scale-out CLI', () => {
   it('worker without --store/--queue, and serve --queue with NATS unreachable, exit non-zero with one line', async () => {
-    const w = await runCli(['worker'], { INFERLOG_STORE: '', INFERLOG_QUEUE: '' })
+    const w = await runCli(['worker'], { env: { INFERLOG_STORE: '', INFERLOG_QUEUE: '' } })
     expect(w.code).toBe(2)
     expect(w.stderr.trim().split('\n')).toHaveLength(1)
     expect(w.stderr).toMatch(/--store postgres:.*--queue nats:/)
@@ -156,7 +167,20 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     const name = 'e2e_restart_nats'
     const [c1, c2] = await Promise.all([collector(name), collector(name)])
     await Promise.all([worker(name), worker(name)])
-    const load = driveLoad({ urls: [c1!.first, c2!.first], events: 40_000, run: 'rn', clients: 3, pauseMs: 10 })
+    // The load runs until told to stop, after NATS is back: however fast the machine, clients are
+    // sending while NATS is down, and again once it is back.
+    let restarted = false
+    let ackedAfterRestart = 0
+    let stopLoad = false
+    const load = driveLoad({
+      urls: [c1!.first, c2!.first],
+      events: 400_000,
+      run: 'rn',
+      clients: 3,
+      pauseMs: 10,
+      stop: () => stopLoad,
+      onAck: () => void (restarted && ackedAfterRestart++),
+    })
     // And a model server using the SDK, logging all along: it retries and spools while NATS is down.
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-scale-spool-'))
     const sdk = createLogger({
@@ -188,6 +212,9 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     expect(res.headers.get('retry-after')).toBeTruthy()
     await new Promise((r) => setTimeout(r, 1500))
     await nats.start()
+    restarted = true
+    for (let i = 0; i < 600 && ackedAfterRestart < 5; i++) await new Promise((r) => setTimeout(r, 50))
+    stopLoad = true
     const result = await load
     logging = false
     await sdkLoop

@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import zlib from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type ServerProcess, spawnServer } from './support/spawn-server.js'
+import { type ServerProcess, spawnServer } from '@inferlog/testkit'
 
 // The collector as a separate process, attacked over real sockets: slow and vanishing clients and
 // compressed bodies that inflate a thousandfold. Each check reads the server's own accounts

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runCli, type ServerProcess, spawnServer } from './support/spawn-server.js'
+import { runCli, type ServerProcess, spawnServer } from '@inferlog/testkit'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-cli-ds-'))
 const data = path.join(root, 'data')
