@@ -1,15 +1,31 @@
 import { Command, CommanderError } from 'commander'
 import { type ClientFlags, clientOptions, processIo, type Io } from './common.js'
-import { datasetBuildCommand, datasetCommand, reviewCommand, scoreCommand } from './commands/datasets.js'
 import { ApiError } from './http-client.js'
 import { ingestCommand } from './commands/ingest.js'
-import { keysCreateCommand, keysListCommand, keysRevokeCommand } from './commands/keys.js'
 import { compareCommand, documentCommand, metricsCommand, modelsCommand, tailCommand } from './commands/monitoring.js'
 import { proxyCommand } from './commands/proxy.js'
 import { feedbackCommand, getCommand, queryCommand } from './commands/records.js'
-import { replayCommand } from './commands/replay.js'
-import { serveCommand } from './commands/serve.js'
-import { workerCommand } from './commands/worker.js'
+
+// Commands that pull in the server, the store drivers or the dataset writers load them when they
+// run, so `inferlog --help` and the client commands start in a fraction of the time.
+function lazy<M, K extends keyof M>(load: () => Promise<M>, key: K): M[K] {
+  return (async (...args: unknown[]) => ((await load())[key] as unknown as (...a: unknown[]) => Promise<number>)(...args)) as M[K]
+}
+const serveModule = () => import('./commands/serve.js')
+const serveCommand = lazy(serveModule, 'serveCommand')
+const workerModule = () => import('./commands/worker.js')
+const workerCommand = lazy(workerModule, 'workerCommand')
+const datasetsModule = () => import('./commands/datasets.js')
+const datasetBuildCommand = lazy(datasetsModule, 'datasetBuildCommand')
+const datasetCommand = lazy(datasetsModule, 'datasetCommand')
+const reviewCommand = lazy(datasetsModule, 'reviewCommand')
+const scoreCommand = lazy(datasetsModule, 'scoreCommand')
+const keysModule = () => import('./commands/keys.js')
+const keysCreateCommand = lazy(keysModule, 'keysCreateCommand')
+const keysListCommand = lazy(keysModule, 'keysListCommand')
+const keysRevokeCommand = lazy(keysModule, 'keysRevokeCommand')
+const replayModule = () => import('./commands/replay.js')
+const replayCommand = lazy(replayModule, 'replayCommand')
 
 /** Builds the `inferlog` command tree; each action stores its exit code in `result.code`. */
 export function buildProgram(io: Io, result: { code: number }): Command {
