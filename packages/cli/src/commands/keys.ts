@@ -1,5 +1,5 @@
 import path from 'node:path'
-import { checkKeyName, createApiKey, InferlogError, keyView, openStore, parseScopes, type Store } from '@inferlog/server'
+import type { keyView, Store } from '@inferlog/server'
 import { type ClientFlags, clientFrom, discoverServer, type Io, printJson } from '../common.js'
 
 /** Flags of the `inferlog keys` commands. */
@@ -12,6 +12,19 @@ export interface KeysFlags extends ClientFlags {
 }
 
 type KeyView = ReturnType<typeof keyView>
+
+/** The server package (store drivers included) loads only when a command works on the store itself. */
+const server = () => import('@inferlog/server')
+
+/** A usage error of a keys command, printed as `inferlog: <code>: <message>`. */
+class KeysUsageError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
 
 function storeUrl(f: KeysFlags): string {
   return (
@@ -35,7 +48,7 @@ function viaServer(f: KeysFlags): boolean {
 }
 
 async function withStore<T>(f: KeysFlags, readOnly: boolean, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(storeUrl(f), { readOnly })
+  const store = (await server()).openStore(storeUrl(f), { readOnly })
   try {
     await store.migrate()
     return await fn(store)
@@ -50,7 +63,7 @@ function expiresMs(s: string | undefined): number | null {
   if (rel) return Date.now() + Number(rel[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[rel[2] as 'd' | 'h' | 'm']
   const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s)
   if (!Number.isFinite(t))
-    throw new InferlogError('invalid_parameter', `--expires must be an RFC 3339 time, epoch ms, or a duration like 30d, got ${s}`)
+    throw new KeysUsageError('invalid_parameter', `--expires must be an RFC 3339 time, epoch ms, or a duration like 30d, got ${s}`)
   return t
 }
 
@@ -60,19 +73,22 @@ function expiresMs(s: string | undefined): number | null {
  * to the store under `--data` (how the first key is made).
  */
 export async function keysCreateCommand(f: KeysFlags, io: Io): Promise<number> {
-  const scopes = parseScopes(f.scopes ?? 'ingest,read')
-  const name = f.name === undefined ? undefined : checkKeyName(f.name)
   const expires = expiresMs(f.expires)
   let out: KeyView & { key: string }
   if (viaServer(f)) {
+    // The server validates scopes and name (and answers with the same codes); no need to load its
+    // code here just to check them first.
     const body = JSON.stringify({
       project: f.project,
-      scopes,
-      name,
+      scopes: (f.scopes ?? 'ingest,read').split(',').map((s) => s.trim()),
+      name: f.name,
       ...(expires !== null ? { expires_at: new Date(expires).toISOString() } : {}),
     })
     out = (await clientFrom(f, process.env, io).request<typeof out>('POST', '/v1/keys', body)).json
   } else {
+    const { checkKeyName, createApiKey, keyView, parseScopes } = await server()
+    const scopes = parseScopes(f.scopes ?? 'ingest,read')
+    const name = f.name === undefined ? undefined : checkKeyName(f.name)
     out = await withStore(f, false, async (store) => {
       const created = await createApiKey(store, { project: f.project ?? 'default', scopes, ...(name ? { name } : {}), expiresMs: expires })
       return { key: created.key, ...keyView(created.record) }
@@ -90,7 +106,7 @@ export async function keysCreateCommand(f: KeysFlags, io: Io): Promise<number> {
 export async function keysListCommand(f: KeysFlags, io: Io): Promise<number> {
   const items: KeyView[] = viaServer(f)
     ? (await clientFrom(f, process.env, io).request<{ items: KeyView[] }>('GET', '/v1/keys')).json.items
-    : await withStore(f, true, async (store) => (await store.listApiKeys(f.project)).map(keyView))
+    : await withStore(f, true, async (store) => (await store.listApiKeys(f.project)).map((await server()).keyView))
   if (f.json) printJson(io, { items }, true)
   else {
     for (const k of items) {
@@ -108,7 +124,7 @@ export async function keysRevokeCommand(id: string, f: KeysFlags, io: Io): Promi
   } else {
     await withStore(f, false, async (store) => {
       const key = (await store.listApiKeys()).find((k) => k.id === id)
-      if (!key) throw new InferlogError('not_found', `no API key with id ${JSON.stringify(id)}`)
+      if (!key) throw new KeysUsageError('not_found', `no API key with id ${JSON.stringify(id)}`)
       if (key.revokedMs === null) await store.revokeApiKey(id, Date.now())
     })
   }
