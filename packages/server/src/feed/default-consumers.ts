@@ -1,3 +1,4 @@
+import { AuditChainConsumer } from '../audit/audit-chain-consumer.js'
 import { InferlogError } from '../errors.js'
 import { MetricsConsumer } from '../monitoring/metrics-consumer.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
@@ -14,6 +15,8 @@ export function defaultConsumers(store: Store, only: 'all' | 'none' | readonly s
   const all: FeedConsumer[] = [
     new CatalogConsumer(),
     new MetricsConsumer(new ModelConfigs(store.derived), store, new PriceTables(store.derived)),
+    // The audit chain (on by default: leave it out only with an explicit list).
+    new AuditChainConsumer(store),
   ]
   if (only === 'all') return all
   if (only === 'none') return []

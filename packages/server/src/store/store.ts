@@ -5,12 +5,15 @@
  * conformance suite per part (`*-conformance.test-suite.ts` beside this file). Code that needs one
  * part depends on that part only.
  */
+import type { AuditLog } from './ports/audit-log.js'
 import type { DerivedStore } from './ports/derived-store.js'
 import type { EventLogWriter } from './ports/event-log.js'
 import type { KeyStore } from './ports/key-store.js'
 import type { LogScanner } from './ports/log-scanner.js'
 import type { RecordReader } from './ports/record-reader.js'
 
+export type * from './ports/audit-log.js'
+export type * from './ports/audit-log-scan.js'
 export type * from './ports/derived-store.js'
 export type * from './ports/event-log.js'
 export type * from './ports/key-store.js'
@@ -29,7 +32,7 @@ export interface StoreLifecycle {
 }
 
 /** Every part of the storage port. */
-export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore {
+export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog {
   /** Derived data of feed consumers. */
   readonly derived: DerivedStore
 }

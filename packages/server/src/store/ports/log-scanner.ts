@@ -1,3 +1,4 @@
+import type { LoggedAuditRecord } from './audit-log.js'
 import type { EventFilter } from './record-reader.js'
 
 /**
@@ -53,6 +54,8 @@ export interface CommittedBatch {
   committedMs: number
   events: LoggedEvent[]
   feedback: LoggedFeedback[]
+  /** Administrative records it inserted (`appendAudit`); absent or empty for ingest batches. */
+  audit?: LoggedAuditRecord[]
 }
 
 /** Limits of one {@link LogScanner.readBatches} call. */

@@ -159,4 +159,34 @@ CREATE TABLE feed_consumers (
     sql: `ALTER TABLE feed_consumers ADD COLUMN holder text;
 ALTER TABLE feed_consumers ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 5,
+    // The audit chain's own rows: administrative records (erasure, retention, keys, redaction
+    // rules), each committed as a batch of its own (\`batch\` is the internal batch number, as in
+    // \`events\`), and the leaf hashes of deleted rows (\`batch\` there is the commit position).
+    sql: `
+CREATE SEQUENCE audit_records_seq;
+CREATE TABLE audit_records (
+  seq bigint PRIMARY KEY DEFAULT nextval('audit_records_seq'),
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  ts_ms bigint NOT NULL,
+  batch bigint NOT NULL,
+  body text NOT NULL,
+  UNIQUE (project, id)
+);
+CREATE INDEX audit_records_batch ON audit_records (batch);
+CREATE TABLE audit_tombstones (
+  kind text COLLATE "C" NOT NULL,
+  project text COLLATE "C" NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  batch bigint NOT NULL,
+  leaf text NOT NULL,
+  record text COLLATE "C" NOT NULL,
+  PRIMARY KEY (kind, project, id)
+);
+CREATE INDEX audit_tombstones_batch ON audit_tombstones (batch);
+CREATE INDEX audit_tombstones_record ON audit_tombstones (record);
+`,
+  },
 ]

@@ -2,11 +2,12 @@ import type { CommittedBatch, LogScanner, LoggedEvent, LoggedFeedback, ReadBatch
 import type { EventFilter } from '../ports/record-reader.js'
 import { eventWhere } from '../sql-filters.js'
 import { pgText } from './pg-text.js'
+import type { PostgresAuditLog } from './postgres-audit.js'
 import type { PgClient, PgPool } from './pg-types.js'
 
-const EVENT_COLUMNS = `e.project, e.id, e.seq, e.ts_ms AS "tsMs", e.received_ms AS "receivedMs", e.model, e.version, e.stage, e.status,
+export const EVENT_COLUMNS = `e.project, e.id, e.seq, e.ts_ms AS "tsMs", e.received_ms AS "receivedMs", e.model, e.version, e.stage, e.status,
   e.session_id AS "sessionId", e.user_id AS "userId", e.arm, e.shadow_of AS "shadowOf", e.body`
-const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.event_id AS "eventId", f.name, f.ts_ms AS "tsMs", f.received_ms AS "receivedMs", f.body`
+export const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.event_id AS "eventId", f.name, f.ts_ms AS "tsMs", f.received_ms AS "receivedMs", f.body`
 
 /** The part of `pg-cursor` the scans use. */
 interface PgCursor {
@@ -25,6 +26,7 @@ export class PostgresLogScanner implements LogScanner {
   constructor(
     private readonly pool: PgPool,
     private readonly cursor: () => Promise<CursorCtor>,
+    private readonly audit: Pick<PostgresAuditLog, 'recordsOfBatches'>,
   ) {}
 
   async commitHead(): Promise<number> {
@@ -79,6 +81,15 @@ export class PostgresLogScanner implements LogScanner {
       for (const f of fb.rows) {
         const b = byBatch.get(f.internal)!
         b.feedback.push(toFeedback(f, b.position))
+      }
+    }
+    // Administrative records are batches of their own with no events or feedback.
+    const aseqs = picked.filter((b) => b.events === 0 && b.feedback === 0).map((b) => b.seq)
+    if (aseqs.length > 0) {
+      for (const r of await this.audit.recordsOfBatches(aseqs)) {
+        const b = byBatch.get(Number(r.internal))!
+        const { internal: _i, ...rest } = r
+        ;(b.audit ??= []).push({ ...rest, batch: b.position })
       }
     }
     return out

@@ -1,11 +1,13 @@
 import pg from 'pg'
-import type { CompiledWrite } from '../ports/derived-store.js'
+import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
+import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
 import type { Cursor, EventFilter, FeedbackFilter, Page, StoredRow } from '../ports/record-reader.js'
 import type { Store } from '../store.js'
 import type { PgPool, PgQueryable } from './pg-types.js'
+import { PostgresAuditLog } from './postgres-audit.js'
 import { PostgresDerivedStore } from './postgres-derived.js'
 import { PostgresKeyStore } from './postgres-keys.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
@@ -63,6 +65,7 @@ export class PostgresStore implements Store {
   private readonly reads: PostgresRecordReader
   private readonly scans: PostgresLogScanner
   private readonly keys: PostgresKeyStore
+  private readonly audit: PostgresAuditLog
   private closed: Promise<void> | undefined
 
   constructor(options: PostgresStoreOptions) {
@@ -96,7 +99,8 @@ export class PostgresStore implements Store {
     this.partitions = new PartitionManager(this.pool, { ...options.partitions, onWarning: warn })
     this.writer = new PostgresWriter(this.pool, this.partitions)
     this.reads = new PostgresRecordReader(this.pool)
-    this.scans = new PostgresLogScanner(this.pool, async () => (await import('pg-cursor')).default as never)
+    this.audit = new PostgresAuditLog(this.pool)
+    this.scans = new PostgresLogScanner(this.pool, async () => (await import('pg-cursor')).default as never, this.audit)
     this.keys = new PostgresKeyStore(this.pool)
     this.derived = new PostgresDerivedStore(this.pool, this.pool)
   }
@@ -165,6 +169,22 @@ export class PostgresStore implements Store {
   }
   shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
     return this.scans.shadowsFor(project, primaryIds, upTo)
+  }
+
+  appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {
+    return this.audit.appendAudit(entry)
+  }
+  tombstonesIn(after: number, upTo: number): Promise<StoredTombstone[]> {
+    return this.audit.tombstonesIn(after, upTo)
+  }
+  tombstonesOf(kind: 'event' | 'feedback', project: string, ids: readonly string[]): Promise<StoredTombstone[]> {
+    return this.audit.tombstonesOf(kind, project, ids)
+  }
+  auditRecords(project: string, limit?: number): Promise<LoggedAuditRecord[]> {
+    return this.audit.auditRecords(project, limit)
+  }
+  scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
+    return this.audit.scanForVerify(after, upTo, chunkRows)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {

@@ -114,4 +114,32 @@ CREATE TABLE feed_consumers (
     sql: `ALTER TABLE feed_consumers ADD COLUMN holder TEXT;
 ALTER TABLE feed_consumers ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 5,
+    // The audit chain's own rows: administrative records (erasure, retention, keys, redaction
+    // rules), each committed as a batch of its own, and the leaf hashes of deleted rows.
+    sql: `
+CREATE TABLE audit_records (
+  seq INTEGER PRIMARY KEY,
+  project TEXT NOT NULL,
+  id TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  batch INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE UNIQUE INDEX audit_records_project_id ON audit_records (project, id);
+CREATE INDEX audit_records_batch ON audit_records (batch);
+CREATE TABLE audit_tombstones (
+  kind TEXT NOT NULL,
+  project TEXT NOT NULL,
+  id TEXT NOT NULL,
+  batch INTEGER NOT NULL,
+  leaf TEXT NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (kind, project, id)
+) WITHOUT ROWID;
+CREATE INDEX audit_tombstones_batch ON audit_tombstones (batch);
+CREATE INDEX audit_tombstones_record ON audit_tombstones (record);
+`,
+  },
 ]

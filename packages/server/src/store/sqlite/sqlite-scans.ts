@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3'
+import type { LoggedAuditRecord } from '../ports/audit-log.js'
 import type { CommittedBatch, LogScanner, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
 import type { EventFilter } from '../ports/record-reader.js'
 import { eventWhere } from '../sql-filters.js'
 
-const EVENT_COLUMNS = `e.project, e.id, e.seq, e.batch, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.model, e.version, e.stage, e.status,
+export const EVENT_COLUMNS = `e.project, e.id, e.seq, e.batch, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.model, e.version, e.stage, e.status,
   e.session_id AS sessionId, e.user_id AS userId, e.arm, e.shadow_of AS shadowOf, e.body`
-const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.batch, f.event_id AS eventId, f.name, f.ts_ms AS tsMs, f.received_ms AS receivedMs, f.body`
+export const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.batch, f.event_id AS eventId, f.name, f.ts_ms AS tsMs, f.received_ms AS receivedMs, f.body`
 
 interface BatchRow {
   seq: number
@@ -26,7 +27,10 @@ interface BatchRow {
 export class SqliteLogScanner implements LogScanner {
   private s: ReturnType<SqliteLogScanner['prepare']> | undefined
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(
+    private readonly db: Database.Database,
+    private readonly audit: { recordsIn(after: number, upTo: number): LoggedAuditRecord[] },
+  ) {}
 
   private prepare() {
     const db = this.db
@@ -88,6 +92,13 @@ export class SqliteLogScanner implements LogScanner {
     })
     for (const e of events) byPosition.get(e.batch)?.events.push(e)
     for (const f of feedback) byPosition.get(f.batch)?.feedback.push(f)
+    // Administrative records are batches of their own with no events or feedback.
+    if (picked.some((b) => b.events === 0 && b.feedback === 0)) {
+      for (const r of this.audit.recordsIn(after, last.seq)) {
+        const b = byPosition.get(r.batch)
+        if (b) (b.audit ??= []).push(r)
+      }
+    }
     return out
   }
 

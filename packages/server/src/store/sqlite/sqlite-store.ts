@@ -1,12 +1,15 @@
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type Database from 'better-sqlite3'
+import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
+import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
 import type { Cursor, EventFilter, FeedbackFilter, Page, StoredRow } from '../ports/record-reader.js'
 import type { Store } from '../store.js'
 import { isSqliteDataError, openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
+import { SqliteAuditReader } from './sqlite-audit.js'
 import { SqliteDerivedStore } from './sqlite-derived.js'
 import { SqliteKeyStore } from './sqlite-keys.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
@@ -49,6 +52,7 @@ export class SqliteStore implements Store {
   private readonly reads: SqliteRecordReader
   private readonly scans: SqliteLogScanner
   private readonly keys: SqliteKeyStore
+  private readonly audit: SqliteAuditReader
   private timer: NodeJS.Timeout | undefined
   private checkpointTimer: NodeJS.Timeout | undefined
   private indexing = false
@@ -79,7 +83,8 @@ export class SqliteStore implements Store {
       }
     }
     this.reads = new SqliteRecordReader(this.db)
-    this.scans = new SqliteLogScanner(this.db)
+    this.audit = new SqliteAuditReader(this.db)
+    this.scans = new SqliteLogScanner(this.db, this.audit)
     this.keys = new SqliteKeyStore(this.db)
     this.derived = new SqliteDerivedStore(this.db, {
       advance: async (consumer, from, to, writes) =>
@@ -195,6 +200,23 @@ export class SqliteStore implements Store {
   }
   shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
     return this.scans.shadowsFor(project, primaryIds, upTo)
+  }
+
+  async appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {
+    if (this.writerClient) return this.writerClient.appendAudit(entry)
+    return this.writer().appendAudit(entry)
+  }
+  tombstonesIn(after: number, upTo: number): Promise<StoredTombstone[]> {
+    return this.audit.tombstonesIn(after, upTo)
+  }
+  tombstonesOf(kind: 'event' | 'feedback', project: string, ids: readonly string[]): Promise<StoredTombstone[]> {
+    return this.audit.tombstonesOf(kind, project, ids)
+  }
+  auditRecords(project: string, limit?: number): Promise<LoggedAuditRecord[]> {
+    return this.audit.auditRecords(project, limit)
+  }
+  scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
+    return this.audit.scanForVerify(after, upTo, chunkRows)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {

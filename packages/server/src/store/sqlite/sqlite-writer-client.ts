@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import type { AuditAppend } from '../ports/audit-log.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { SqliteConnectionOptions } from './sqlite-connection.js'
@@ -6,6 +7,7 @@ import type { SqliteConnectionOptions } from './sqlite-connection.js'
 /** A message to the writer thread. */
 export type WriterRequest =
   | { id: number; op: 'write'; batch: WriteBatch }
+  | { id: number; op: 'audit'; entry: AuditAppend }
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
   | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
@@ -77,6 +79,10 @@ export class SqliteWriterClient {
 
   writeBatch(batch: WriteBatch): Promise<WriteResult> {
     return this.call<WriteResult>({ op: 'write', batch })
+  }
+
+  appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {
+    return this.call<{ batchSeq: number }>({ op: 'audit', entry })
   }
 
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): Promise<boolean> {

@@ -33,6 +33,8 @@ if (port) {
         port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'write') {
         port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
+      } else if (m.op === 'audit') {
+        port.postMessage({ id: m.id, ok: true, result: writer.appendAudit(m.entry) })
       } else if (m.op === 'claim') {
         port.postMessage({ id: m.id, ok: true, result: writer.claim(m.consumer, m.holder, m.nowMs, m.ttlMs) })
       } else if (m.op === 'exec') {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3'
+import type { AuditAppend } from '../ports/audit-log.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
 import { sameJsonContent } from '../same-content.js'
@@ -32,6 +33,8 @@ function statements(db: Database.Database) {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
     ),
     feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
+    insertAudit: db.prepare('INSERT INTO audit_records (project, id, ts_ms, batch, body) VALUES (?, ?, ?, ?, ?)'),
+    insertTombstone: db.prepare('INSERT INTO audit_tombstones (kind, project, id, batch, leaf, record) VALUES (?, ?, ?, ?, ?, ?)'),
     position: db.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck(),
     ensureConsumer: db.prepare('INSERT INTO feed_consumers (name, position, updated_ms) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING'),
     claim: db.prepare(
@@ -51,6 +54,14 @@ function statements(db: Database.Database) {
       ),
     ),
   }
+}
+
+/**
+ * Parameters as better-sqlite3 binds them: a `Uint8Array` that crossed from another thread (where
+ * it was a Buffer) becomes a Buffer again, so it is stored as a blob.
+ */
+function bindable(parameters: readonly unknown[]): unknown[] {
+  return parameters.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p))
 }
 
 /**
@@ -125,6 +136,24 @@ export class SqliteWriter {
     return result
   }
 
+  /** An administrative record, its tombstones and `writes`, as one batch of its own. */
+  appendAudit(entry: AuditAppend): { batchSeq: number } {
+    const s = this.st
+    const result = this.db
+      .transaction(() => {
+        const batchSeq = Number(s.newBatch.run(Date.now()).lastInsertRowid)
+        const r = entry.record
+        s.insertAudit.run(r.project, r.id, r.tsMs, batchSeq, r.body)
+        for (const t of entry.tombstones ?? []) s.insertTombstone.run(t.kind, t.project, t.id, t.batch, t.leaf, r.id)
+        for (const w of entry.writes ?? []) this.statement(w.sql).run(...bindable(w.parameters))
+        s.closeBatch.run(0, 0, batchSeq)
+        return { batchSeq }
+      })
+      .immediate()
+    this.afterCommit()
+    return result
+  }
+
   /** A consumer's writes and its watermark, in one transaction; false when the watermark moved. */
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): boolean {
     const s = this.st
@@ -132,7 +161,7 @@ export class SqliteWriter {
       .transaction((): boolean => {
         const at = (s.position.get(consumer) as number | undefined) ?? 0
         if (at !== from) return false
-        for (const w of writes) this.statement(w.sql).run(...(w.parameters as unknown[]))
+        for (const w of writes) this.statement(w.sql).run(...bindable(w.parameters))
         s.setPosition.run(consumer, to, nowMs)
         return true
       })
@@ -155,7 +184,7 @@ export class SqliteWriter {
   /** Writes with no watermark, in one transaction. */
   exec(writes: readonly CompiledWrite[]): void {
     this.db.transaction(() => {
-      for (const w of writes) this.statement(w.sql).run(...(w.parameters as unknown[]))
+      for (const w of writes) this.statement(w.sql).run(...bindable(w.parameters))
     })()
     this.afterCommit()
   }

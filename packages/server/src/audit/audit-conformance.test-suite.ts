@@ -1,0 +1,168 @@
+/**
+ * The audit chain's behaviour on one store adapter: sealing, administrative records, tombstones.
+ * Call `describeAuditConformance('name', makeStore)` from an adapter's test file.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FeedRunner } from '../feed/feed-runner.js'
+import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
+import type { LoggedEvent, Store } from '../store/store.js'
+import { AuditChainConsumer, batchLeaves, sealedHead } from './audit-chain-consumer.js'
+import { appendAuditRecord } from './audit-records.js'
+import { LeafHasher, leafHashHex } from './leaf-hash.js'
+import { chainHead, GENESIS_HEAD, merkleRoot, sortLeaves } from './merkle.js'
+
+/** Seals every committed batch (in steps of three batches, to cross step boundaries). */
+export const sealAll = (store: Store) => new FeedRunner(store, [new AuditChainConsumer(store)], { maxBatches: 3 }).catchUp()
+
+export async function sealedRoots(s: Store) {
+  const rows = await s.derived.db.selectFrom('audit_batches').selectAll().orderBy('n').execute()
+  return rows.map((r) => ({
+    n: Number(r.n),
+    position: Number(r.position),
+    leaves: Number(r.leaves),
+    root: Buffer.from(r.root).toString('hex'),
+    head: Buffer.from(r.head).toString('hex'),
+  }))
+}
+
+/** The chain recomputed from the rows as they are now (tombstones in place of erased rows). */
+export async function recompute(s: Store) {
+  const hasher = new LeafHasher()
+  const out: { position: number; root: string; head: string }[] = []
+  let head = GENESIS_HEAD
+  let n = 0
+  for (const b of await s.readBatches(0, { maxBatches: 1000 })) {
+    const leaves = batchLeaves(b, await s.tombstonesIn(b.position - 1, b.position), hasher)
+    const root = merkleRoot(leaves)
+    head = chainHead(head, { index: ++n, position: b.position, committedMs: b.committedMs, leaves: leaves.length, root })
+    out.push({ position: b.position, root: root.toString('hex'), head: head.toString('hex') })
+  }
+  return out
+}
+
+export const tombstone = (e: LoggedEvent) => ({
+  kind: 'event' as const,
+  project: e.project,
+  id: e.id,
+  batch: e.batch,
+  leaf: leafHashHex('event', e),
+})
+/** Every audit test for one adapter. */
+export function describeAuditConformance(name: string, makeStore: () => Promise<Store>): void {
+  describe(`audit chain: ${name}`, () => {
+    let store: Store
+    beforeEach(async () => {
+      store = await makeStore()
+      await store.migrate()
+    })
+    afterEach(async () => {
+      await store.close()
+    })
+    const seal = () => sealAll(store)
+    const deleteEvent = (id: string) => store.derived.db.deleteFrom('events').where('project', '=', 'p1').where('id', '=', id).compile()
+
+    it('seals every batch in commit order, administrative records included', async () => {
+      for (let i = 0; i < 7; i++) {
+        await store.writeBatch({
+          events: [eventRecord({ id: `e${i}` }), eventRecord({ id: `x${i}` })],
+          feedback: [feedbackRecord({ id: `f${i}`, eventId: `e${i}` })],
+        })
+      }
+      await store.writeBatch({ events: [eventRecord({ id: 'e1' })], feedback: [] }) // all duplicates: an empty batch, sealed too
+      const rec = await appendAuditRecord(store, {
+        project: 'p1',
+        type: 'key_created',
+        actor: { key_id: null, name: 'operator' },
+        details: { scopes: ['read'] },
+      })
+      await seal()
+      const head = await store.commitHead()
+      expect(head).toBe(9)
+      expect(await store.derived.watermark('audit')).toBe(head)
+      const sealed = await sealedRoots(store)
+      expect(sealed.map((r) => r.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+      expect(sealed.map((r) => r.leaves)).toEqual([3, 3, 3, 3, 3, 3, 3, 0, 1])
+      expect(sealed.map(({ position, root, head }) => ({ position, root, head }))).toEqual(await recompute(store))
+      expect((await sealedHead(store.derived))?.rowsTotal).toBe(22)
+      const [stored] = await store.auditRecords('p1')
+      expect(stored).toMatchObject({ id: rec.id, batch: 9, tsMs: rec.tsMs })
+      expect(JSON.parse(stored!.body)).toMatchObject({
+        type: 'key_created',
+        actor: { key_id: null, name: 'operator' },
+        details: { scopes: ['read'] },
+      })
+    })
+
+    it('keeps a batch verifying after erasure, whether the row was sealed before or after it went', async () => {
+      await store.writeBatch({ events: [eventRecord({ id: 'a' }), eventRecord({ id: 'b' })], feedback: [] })
+      await seal()
+      const before = await sealedRoots(store)
+      await store.writeBatch({ events: [eventRecord({ id: 'c' }), eventRecord({ id: 'd' })], feedback: [] })
+      const rows = await store.eventsByIds('p1', ['a', 'c'])
+      const expectedSecond = merkleRoot(
+        sortLeaves(await Promise.all((await store.readBatches(1))[0]!.events.map((e) => new LeafHasher().hash('event', e)))),
+      )
+      // Erase a (sealed) and c (not sealed yet): tombstones, deletes and the record in one batch.
+      const rec = await appendAuditRecord(store, {
+        project: 'p1',
+        type: 'erasure',
+        actor: { key_id: 'k1' },
+        reason: 'GDPR request 42',
+        counts: { events: 2 },
+        tombstones: rows.map(tombstone),
+        writes: [deleteEvent('a'), deleteEvent('c')],
+      })
+      expect(await store.eventsByIds('p1', ['a', 'b', 'c', 'd'])).toHaveLength(2)
+      expect((rec.body.tombstones as { count: number }).count).toBe(2)
+      await seal()
+      const after = await sealedRoots(store)
+      expect(after[0]).toEqual(before[0])
+      expect(after[1]!.root).toBe(expectedSecond.toString('hex'))
+      expect(after.map(({ position, root, head }) => ({ position, root, head }))).toEqual(await recompute(store))
+      expect((await store.tombstonesOf('event', 'p1', ['a', 'b', 'c'])).map((t) => [t.id, t.batch, t.record]).sort()).toEqual([
+        ['a', 1, rec.id],
+        ['c', 2, rec.id],
+      ])
+    })
+
+    it('refuses a second tombstone for a row and commits nothing of that record', async () => {
+      await store.writeBatch({ events: [eventRecord({ id: 'a' })], feedback: [] })
+      const [a] = await store.eventsByIds('p1', ['a'])
+      await appendAuditRecord(store, { project: 'p1', type: 'erasure', actor: { key_id: null }, tombstones: [tombstone(a!)] })
+      const head = await store.commitHead()
+      await expect(
+        appendAuditRecord(store, {
+          project: 'p1',
+          type: 'erasure',
+          actor: { key_id: null },
+          tombstones: [tombstone(a!)],
+          writes: [deleteEvent('a')],
+        }),
+      ).rejects.toThrow()
+      expect(await store.commitHead()).toBe(head)
+      expect(await store.eventsByIds('p1', ['a'])).toHaveLength(1)
+      expect(await store.auditRecords('p1')).toHaveLength(1)
+    })
+
+    it('refuses malformed tombstones before touching the store', async () => {
+      const t = { kind: 'event' as const, project: 'p1', id: 'a', batch: 1, leaf: 'ab'.repeat(32) }
+      for (const bad of [
+        { ...t, leaf: 'xyz' },
+        { ...t, batch: 0 },
+        { ...t, kind: 'audit' as 'event' },
+      ]) {
+        await expect(
+          appendAuditRecord(store, { project: 'p1', type: 'erasure', actor: { key_id: null }, tombstones: [bad] }),
+        ).rejects.toMatchObject({
+          code: 'invalid_parameter',
+        })
+      }
+      await expect(
+        appendAuditRecord(store, { project: 'p1', type: 'erasure', actor: { key_id: null }, tombstones: [t, t] }),
+      ).rejects.toMatchObject({
+        code: 'invalid_parameter',
+      })
+      expect(await store.commitHead()).toBe(0)
+    })
+  })
+}

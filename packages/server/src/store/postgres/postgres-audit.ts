@@ -1,0 +1,177 @@
+import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
+import type { StrayRow, VerifyChunk } from '../ports/audit-log-scan.js'
+import type { CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
+import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './postgres-scans.js'
+import { pgText } from './pg-text.js'
+import type { PgPool } from './pg-types.js'
+
+const TOMBSTONE_COLUMNS = 'kind, project, id, batch, leaf, record'
+const RECORD_COLUMNS = `r.project, r.id, r.seq, b.commit_seq AS batch, r.ts_ms AS "tsMs", r.body`
+
+/**
+ * Administrative records and tombstones in PostgreSQL. A record is a batch of its own: the same
+ * transaction shape as a group commit (internal batch number, rows, `batches` row), stamped with
+ * its commit position after commit.
+ */
+export class PostgresAuditLog {
+  constructor(private readonly pool: PgPool) {}
+
+  async appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {
+    const client = await this.pool.connect()
+    let failed: Error | undefined
+    let batchSeq: number
+    try {
+      await client.query('BEGIN')
+      batchSeq = Number((await client.query<{ seq: number }>(`SELECT nextval('batches_seq') AS seq`)).rows[0]!.seq)
+      const r = entry.record
+      await client.query('INSERT INTO audit_records (project, id, ts_ms, batch, body) VALUES ($1, $2, $3, $4, $5)', [
+        r.project,
+        pgText(r.id),
+        r.tsMs,
+        batchSeq,
+        r.body,
+      ])
+      const ts = entry.tombstones ?? []
+      if (ts.length > 0) {
+        await client.query(
+          `INSERT INTO audit_tombstones (kind, project, id, batch, leaf, record)
+           SELECT k, p, i, b, l, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::text[]) AS t(k, p, i, b, l)`,
+          [
+            ts.map((t) => t.kind),
+            ts.map((t) => t.project),
+            ts.map((t) => pgText(t.id)),
+            ts.map((t) => t.batch),
+            ts.map((t) => t.leaf),
+            pgText(r.id),
+          ],
+        )
+      }
+      for (const w of entry.writes ?? []) await client.query(w.sql, w.parameters as unknown[])
+      await client.query('INSERT INTO batches (seq, committed_ms, events, feedback) VALUES ($1, $2, 0, 0)', [batchSeq, Date.now()])
+      await client.query('COMMIT')
+    } catch (e) {
+      failed = e as Error
+      await client.query('ROLLBACK').catch(() => undefined)
+      client.release(failed)
+      throw e
+    }
+    // As after a group commit: durable now; a batch left unstamped is stamped by the next caller.
+    try {
+      await client.query('SELECT inferlog_stamp_commits()')
+      client.release()
+    } catch (e) {
+      client.release(e as Error)
+    }
+    return { batchSeq }
+  }
+
+  async tombstonesIn(after: number, upTo: number): Promise<StoredTombstone[]> {
+    const r = await this.pool.query<StoredTombstone>({
+      name: 'inferlog_tombstones_in',
+      text: `SELECT ${TOMBSTONE_COLUMNS} FROM audit_tombstones WHERE batch > $1 AND batch <= $2`,
+      values: [after, upTo],
+    })
+    return r.rows
+  }
+
+  async tombstonesOf(kind: 'event' | 'feedback', project: string, ids: readonly string[]): Promise<StoredTombstone[]> {
+    if (ids.length === 0) return []
+    const r = await this.pool.query<StoredTombstone>({
+      name: 'inferlog_tombstones_of',
+      text: `SELECT ${TOMBSTONE_COLUMNS} FROM audit_tombstones WHERE kind = $1 AND project = $2 AND id = ANY($3::text[])`,
+      values: [kind, project, ids.map((id) => pgText(id))],
+    })
+    return r.rows
+  }
+
+  async auditRecords(project: string, limit = 100): Promise<LoggedAuditRecord[]> {
+    const r = await this.pool.query<LoggedAuditRecord>({
+      name: 'inferlog_audit_records',
+      text: `SELECT ${RECORD_COLUMNS} FROM audit_records r LEFT JOIN batches b ON b.seq = r.batch
+              WHERE r.project = $1 ORDER BY r.seq DESC LIMIT $2`,
+      values: [project, limit],
+    })
+    return r.rows
+  }
+
+  /** Records of these internal batch numbers, in batch then row order (the feed's read). */
+  async recordsOfBatches(internal: readonly number[]): Promise<(Omit<LoggedAuditRecord, 'batch'> & { internal: number })[]> {
+    const r = await this.pool.query<Omit<LoggedAuditRecord, 'batch'> & { internal: number }>({
+      name: 'inferlog_feed_audit',
+      text: `SELECT project, id, seq, ts_ms AS "tsMs", body, batch AS internal FROM audit_records
+              WHERE batch = ANY($1::int8[]) ORDER BY batch, seq`,
+      values: [internal],
+    })
+    return r.rows
+  }
+
+  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<VerifyChunk> {
+    let position = after
+    for (;;) {
+      const list = (
+        await this.pool.query<{ internal: number; position: number; committedMs: number; rows: number }>({
+          name: 'inferlog_verify_batches',
+          text: `SELECT seq AS internal, commit_seq AS position, committed_ms AS "committedMs", events + feedback AS rows
+                   FROM batches WHERE commit_seq > $1 AND commit_seq <= $2 ORDER BY commit_seq LIMIT 500`,
+          values: [position, upTo],
+        })
+      ).rows
+      if (list.length === 0) break
+      // Row counts in `batches` only size the chunk; the rows are found by the batch they claim.
+      const picked: typeof list = []
+      let held = 0
+      for (const b of list) {
+        if (picked.length > 0 && held + Number(b.rows) > chunkRows) break
+        picked.push(b)
+        held += Number(b.rows)
+      }
+      const byInternal = new Map<number, CommittedBatch>()
+      const batches = picked.map((b) => {
+        const cb: CommittedBatch = { position: Number(b.position), committedMs: Number(b.committedMs), events: [], feedback: [], audit: [] }
+        byInternal.set(Number(b.internal), cb)
+        return cb
+      })
+      const internal = picked.map((b) => Number(b.internal))
+      const [ev, fb, au] = await Promise.all([
+        this.pool.query<LoggedEvent & { internal: number }>({
+          name: 'inferlog_verify_events',
+          text: `SELECT ${EVENT_COLUMNS}, e.batch AS internal FROM events e WHERE e.batch = ANY($1::int8[]) ORDER BY e.batch, e.seq`,
+          values: [internal],
+        }),
+        this.pool.query<LoggedFeedback & { internal: number }>({
+          name: 'inferlog_verify_feedback',
+          text: `SELECT ${FEEDBACK_COLUMNS}, f.batch AS internal FROM feedback f WHERE f.batch = ANY($1::int8[]) ORDER BY f.batch, f.seq`,
+          values: [internal],
+        }),
+        this.recordsOfBatches(internal),
+      ])
+      for (const { internal: i, ...e } of ev.rows) {
+        const b = byInternal.get(Number(i))!
+        b.events.push({ ...e, batch: b.position })
+      }
+      for (const { internal: i, ...f } of fb.rows) {
+        const b = byInternal.get(Number(i))!
+        b.feedback.push({ ...f, batch: b.position })
+      }
+      for (const { internal: i, ...r } of au) {
+        const b = byInternal.get(Number(i))!
+        b.audit!.push({ ...r, batch: b.position })
+      }
+      position = batches[batches.length - 1]!.position
+      yield { batches, stray: [] }
+    }
+    // Rows that claim no batch at all (a batch never committed, or whose row was removed).
+    const stray: StrayRow[] = []
+    for (const [kind, table] of [
+      ['event', 'events'],
+      ['feedback', 'feedback'],
+      ['audit', 'audit_records'],
+    ] as const) {
+      const r = await this.pool.query<{ project: string; id: string; seq: number; batch: number }>(
+        `SELECT project, id, seq, batch FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.seq = t.batch) LIMIT 100`,
+      )
+      for (const x of r.rows) stray.push({ kind, project: x.project, id: x.id, seq: Number(x.seq), claims: Number(x.batch) })
+    }
+    if (stray.length > 0) yield { batches: [], stray }
+  }
+}

@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3'
+import type { LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
+import type { StrayRow, VerifyChunk } from '../ports/audit-log-scan.js'
+import type { CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
+import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './sqlite-scans.js'
+
+const TOMBSTONE_COLUMNS = 'kind, project, id, batch, leaf, record'
+const RECORD_COLUMNS = 'project, id, seq, batch, ts_ms AS tsMs, body'
+
+type Row = (LoggedEvent | LoggedFeedback | LoggedAuditRecord) & { seq: number; batch: number }
+type Kind = StrayRow['kind']
+
+/**
+ * One table read in rowid order, a chunk at a time (no cursor held open between chunks). With a
+ * single writer, rowid order is commit order: a row whose batch is lower than the batch being
+ * read is out of place.
+ */
+class RowidWalk {
+  private buf: Row[] = []
+  private i = 0
+  last: number
+
+  constructor(
+    private readonly page: Database.Statement,
+    from: number,
+    private readonly chunk: number,
+  ) {
+    this.last = from
+  }
+
+  peek(): Row | undefined {
+    if (this.i >= this.buf.length) {
+      this.buf = this.page.all(this.last, this.chunk) as Row[]
+      this.i = 0
+    }
+    return this.buf[this.i]
+  }
+
+  next(): void {
+    const r = this.buf[this.i++]
+    if (r) this.last = r.seq
+  }
+}
+
+/** Reads of administrative records and tombstones in the SQLite file (writes go through `SqliteWriter.appendAudit`). */
+export class SqliteAuditReader {
+  private s: ReturnType<SqliteAuditReader['prepare']> | undefined
+
+  constructor(private readonly db: Database.Database) {}
+
+  private prepare() {
+    const db = this.db
+    return {
+      inRange: db.prepare(`SELECT ${TOMBSTONE_COLUMNS} FROM audit_tombstones WHERE batch > ? AND batch <= ?`),
+      of: db.prepare(
+        `SELECT ${TOMBSTONE_COLUMNS} FROM audit_tombstones WHERE kind = ? AND project = ? AND id IN (SELECT value FROM json_each(?))`,
+      ),
+      records: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE project = ? ORDER BY seq DESC LIMIT ?`),
+      recordsIn: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE batch > ? AND batch <= ? ORDER BY seq`),
+      batches: db.prepare('SELECT seq, committed_ms AS committedMs FROM batches WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+      his: db.prepare('SELECT events_hi AS e, feedback_hi AS f FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
+      auditHi: db.prepare('SELECT coalesce(max(seq), 0) FROM audit_records WHERE batch <= ?').pluck(),
+      pages: {
+        event: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
+        feedback: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`),
+        audit: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`),
+      },
+      tail: {
+        event: db.prepare('SELECT project, id, seq, batch FROM events WHERE seq > ? AND batch <= ? LIMIT 100'),
+        feedback: db.prepare('SELECT project, id, seq, batch FROM feedback WHERE seq > ? AND batch <= ? LIMIT 100'),
+        audit: db.prepare('SELECT project, id, seq, batch FROM audit_records WHERE seq > ? AND batch <= ? LIMIT 100'),
+      },
+    }
+  }
+
+  private get st() {
+    this.s ??= this.prepare()
+    return this.s
+  }
+
+  async tombstonesIn(after: number, upTo: number): Promise<StoredTombstone[]> {
+    return this.st.inRange.all(after, upTo) as StoredTombstone[]
+  }
+
+  async tombstonesOf(kind: 'event' | 'feedback', project: string, ids: readonly string[]): Promise<StoredTombstone[]> {
+    if (ids.length === 0) return []
+    return this.st.of.all(kind, project, JSON.stringify(ids)) as StoredTombstone[]
+  }
+
+  async auditRecords(project: string, limit = 100): Promise<LoggedAuditRecord[]> {
+    return this.st.records.all(project, limit) as LoggedAuditRecord[]
+  }
+
+  /** Records of batches in `(after, upTo]` (positions are batch numbers here), in row order. */
+  recordsIn(after: number, upTo: number): LoggedAuditRecord[] {
+    return this.st.recordsIn.all(after, upTo) as LoggedAuditRecord[]
+  }
+
+  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<VerifyChunk> {
+    const st = this.st
+    const his = (after > 0 ? st.his.get(after) : undefined) as { e: number | null; f: number | null } | undefined
+    const walks: Record<Kind, RowidWalk> = {
+      event: new RowidWalk(st.pages.event, his?.e ?? 0, chunkRows),
+      feedback: new RowidWalk(st.pages.feedback, his?.f ?? 0, chunkRows),
+      audit: new RowidWalk(st.pages.audit, after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
+    }
+    const kinds: Kind[] = ['event', 'feedback', 'audit']
+    let position = after
+    for (;;) {
+      const list = st.batches.all(position, upTo, 500) as { seq: number; committedMs: number }[]
+      if (list.length === 0) break
+      const stray: StrayRow[] = []
+      const batches: CommittedBatch[] = []
+      for (const b of list) {
+        const cb: CommittedBatch = { position: b.seq, committedMs: b.committedMs, events: [], feedback: [], audit: [] }
+        for (const kind of kinds) {
+          const w = walks[kind]
+          for (let r = w.peek(); r && r.batch <= b.seq; r = w.peek()) {
+            if (r.batch === b.seq) {
+              if (kind === 'event') cb.events.push(r as LoggedEvent)
+              else if (kind === 'feedback') cb.feedback.push(r as LoggedFeedback)
+              else cb.audit!.push(r as LoggedAuditRecord)
+            } else {
+              stray.push({ kind, project: r.project, id: r.id, seq: r.seq, claims: r.batch })
+            }
+            w.next()
+          }
+        }
+        batches.push(cb)
+        position = b.seq
+      }
+      yield { batches, stray }
+    }
+    // Rows past the last batch read that claim a batch at or below it: stored after their batch.
+    const stray: StrayRow[] = []
+    for (const kind of kinds) {
+      const w = walks[kind]
+      for (let r = w.peek(); r && r.batch <= position; r = w.peek()) {
+        stray.push({ kind, project: r.project, id: r.id, seq: r.seq, claims: r.batch })
+        w.next()
+      }
+      for (const r of st.tail[kind].all(w.last, position) as { project: string; id: string; seq: number; batch: number }[]) {
+        stray.push({ kind, project: r.project, id: r.id, seq: r.seq, claims: r.batch })
+      }
+    }
+    if (stray.length > 0) yield { batches: [], stray }
+  }
+}
