@@ -57,3 +57,44 @@ export { defaultConsumers } from './feed/default-consumers.js'
 export { feedMetrics } from './feed/feed-metrics.js'
 export { storeDatasetSource } from './datasets/store-dataset-source.js'
 export { DatasetBuilds, type BuiltDataset } from './datasets/dataset-builds.js'
+export {
+  appendAuditRecord,
+  type AuditRecordInput,
+  type AuditActor,
+  type AppendedAuditRecord,
+  type AuditRecordType,
+} from './audit/audit-records.js'
+export { LeafHasher, leafHashHex, keyForm, sha256, type LeafKind } from './audit/leaf-hash.js'
+export {
+  merkleRoot,
+  inclusionPath,
+  verifyInclusion,
+  chainHead,
+  nodeHash,
+  sortLeaves,
+  tombstonesRoot,
+  tombstoneHash,
+  GENESIS_HEAD,
+  type ChainLink,
+  type TombstoneEntry,
+} from './audit/merkle.js'
+export {
+  AuditChainConsumer,
+  AUDIT_CONSUMER,
+  ensureAuditTables,
+  sealedHead,
+  batchLeaves,
+  type SealedHead,
+} from './audit/audit-chain-consumer.js'
+export {
+  signCheckpoint,
+  verifyCheckpoint,
+  checkpointMessage,
+  keyId,
+  loadAuditKey,
+  loadPublicKeys,
+  CHECKPOINT_ORIGIN,
+  type Checkpoint,
+  type CheckpointBody,
+  type CheckpointCheck,
+} from './audit/checkpoint.js'
