@@ -18,6 +18,7 @@ const workerCommand = lazy(workerModule, 'workerCommand')
 const datasetsModule = () => import('./commands/datasets.js')
 const datasetBuildCommand = lazy(datasetsModule, 'datasetBuildCommand')
 const datasetCommand = lazy(datasetsModule, 'datasetCommand')
+const datasetTriggerCommand = lazy(datasetsModule, 'datasetTriggerCommand')
 const reviewCommand = lazy(datasetsModule, 'reviewCommand')
 const scoreCommand = lazy(datasetsModule, 'scoreCommand')
 const keysModule = () => import('./commands/keys.js')
@@ -198,6 +199,22 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       run(datasetCommand(action, action === 'list' ? undefined : (args[0] as string), args[action === 'list' ? 0 : 1] as ClientFlags, io)),
     )
   }
+  clientOptions(
+    dataset
+      .command('trigger')
+      .argument('<action>', 'set, show, remove or run')
+      .argument('<name>', 'dataset name')
+      .argument('[file]', 'for set: the trigger, JSON or YAML ({spec, schedule?, on_alert?, since_last?, webhook?})')
+      .description('retraining trigger: build the next version on a schedule or when an alert fires, and POST its manifest')
+      .option('--spec <file>', 'set: the dataset spec (JSON or YAML) instead of FILE')
+      .option('--every <duration>', 'set: build at every multiple of this duration since the epoch, e.g. 1h, 1d')
+      .option('--cron <expr>', 'set: build when this five-field cron expression matches')
+      .option('--timezone <tz>', 'set: time zone of --cron (default UTC)')
+      .option('--on-alert <ids>', 'set: comma list of alert rule ids whose firing builds a version')
+      .option('--webhook <url>', 'set: POST each new version here')
+      .option('--secret-env <var>', 'set: sign deliveries with the secret in this environment variable')
+      .option('--full', 'set: rebuild the whole selection each time instead of since the last version'),
+  ).action((action, name, file, o) => run(datasetTriggerCommand(action, name, file, o, io)))
   clientOptions(
     program
       .command('review')

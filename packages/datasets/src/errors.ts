@@ -14,6 +14,8 @@ export type DatasetErrorCode =
   | 'invalid_input'
   /** The build was aborted through its signal. */
   | 'aborted'
+  /** A build asked to publish only new rows (`skipEmpty`) found none: no version was made. */
+  | 'nothing_new'
 
 /** One problem found in a spec: a JSON Pointer into the spec and the reason. */
 export interface SpecIssue {
@@ -32,6 +34,7 @@ const STATUS: Record<DatasetErrorCode, number> = {
   no_parent: 409,
   invalid_input: 400,
   aborted: 499,
+  nothing_new: 409,
 }
 
 /** The one error type of the datasets package. `issues` is set for `invalid_spec`. */

@@ -30,3 +30,12 @@ export type {
   LabelStudioImportOptions,
   AnnotationFeedback,
 } from './review/label-studio.js'
+export {
+  parseDatasetTrigger,
+  createTriggerValidator,
+  datasetTriggerJsonSchema,
+  nextScheduledMs,
+  DEFAULT_WEBHOOK_ATTEMPTS,
+  DEFAULT_WEBHOOK_TIMEOUT_MS,
+} from './triggers/trigger-config.js'
+export type { DatasetTrigger, TriggerSchedule, TriggerWebhook, TriggerValidator } from './triggers/trigger-config.js'

@@ -81,6 +81,8 @@ export interface ServerConfig {
    * processes that leave derivation to others.
    */
   consumers: 'all' | 'none' | string[]
+  /** How often dataset triggers are looked at, ms (`INFERLOG_TRIGGER_TICK_MS`). Default 10 000. */
+  triggerTickMs: number
 }
 
 /** Defaults of {@link LimitsConfig}. */
@@ -129,6 +131,7 @@ export interface ServerConfigInput {
   auth?: Partial<AuthConfig>
   /** `all`, `none` or a comma list of consumer names. */
   consumers?: string
+  triggerTickMs?: number | string
 }
 
 function positiveInt(name: string, v: unknown): number {
@@ -186,7 +189,8 @@ function section<T extends { [K in keyof T]: number }>(
  * the limits `INFERLOG_MAX_BODY_BYTES`, `INFERLOG_MAX_EVENT_BYTES`, `INFERLOG_MAX_BATCH_ITEMS`,
  * `INFERLOG_MAX_DEPTH`, `INFERLOG_MAX_FUTURE_SKEW_MS`, and the connection settings
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
- * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, and `INFERLOG_CONSUMERS`), then defaults.
+ * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, `INFERLOG_CONSUMERS` and
+ * `INFERLOG_TRIGGER_TICK_MS`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.ProcessEnv = process.env): ServerConfig {
   // An empty variable (`INFERLOG_DATA=`) means unset, as in most tools.
@@ -221,7 +225,9 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
           .split(',')
           .map((c) => c.trim())
           .filter(Boolean)
-  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue, http, auth, consumers }
+  const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
+  const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
+  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue, http, auth, consumers, triggerTickMs }
 }
 
 /** True for addresses only this machine can reach. */

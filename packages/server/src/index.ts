@@ -98,3 +98,5 @@ export {
   type CheckpointBody,
   type CheckpointCheck,
 } from './audit/checkpoint.js'
+export { DatasetTriggers, type DatasetTriggersOptions, TRIGGER_LEASE } from './datasets/dataset-triggers.js'
+export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from './datasets/trigger-webhook.js'

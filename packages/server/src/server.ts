@@ -96,6 +96,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     writeQueue: config.writeQueue,
     auth: config.auth,
     datasets: { dir: path.join(config.dataDir, 'datasets'), storeUrl: config.storeUrl },
+    triggers: { tickMs: config.triggerTickMs },
     memoryBudgetBytes: config.http.memoryBudgetBytes,
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),
@@ -129,6 +130,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
   }
   feed?.start()
   core.alerts.start()
+  core.triggers?.start()
   server.maxConnections = h.maxConnections
   // A socket with no traffic for this long is closed: connections that never send a byte, and
   // requests whose client stalls between chunks of the body.

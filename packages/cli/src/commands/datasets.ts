@@ -2,6 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { buildDataset, type DatasetManifest, loadScorer, type SourceEvent, scoreEvents } from '@inferlog/datasets'
 import { openStore, storeDatasetSource } from '@inferlog/server'
+import { parse as parseYaml } from 'yaml'
 import { type ClientFlags, clientFrom, type Io, printJson } from '../common.js'
 import { ApiError } from '../http-client.js'
 
@@ -226,4 +227,128 @@ export async function reviewCommand(
     return 0
   }
   throw new ApiError(0, 'invalid_parameter', `unknown action ${action}; use select, show, export or import`)
+}
+
+/** Flags of `inferlog dataset trigger`. */
+export interface TriggerFlags extends ClientFlags {
+  spec?: string
+  every?: string
+  cron?: string
+  timezone?: string
+  onAlert?: string
+  webhook?: string
+  secretEnv?: string
+  full?: boolean
+}
+
+/** The trigger document from FILE (JSON or YAML), or from flags (`--spec`, `--every`/`--cron`, `--on-alert`, `--webhook`). */
+function triggerDocument(file: string | undefined, f: TriggerFlags): Record<string, unknown> {
+  let doc: Record<string, unknown> = {}
+  if (file) {
+    const v = parseYaml(readSpec(file)) as unknown
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new ApiError(0, 'invalid_parameter', `${file} must hold a trigger object`)
+    doc = v as Record<string, unknown>
+  }
+  if (f.spec) doc.spec = readSpec(f.spec)
+  if (f.every) doc.schedule = { every: f.every }
+  if (f.cron) doc.schedule = { cron: f.cron, ...(f.timezone ? { timezone: f.timezone } : {}) }
+  if (f.onAlert)
+    doc.on_alert = f.onAlert
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  if (f.full) doc.since_last = false
+  if (f.webhook || f.secretEnv) {
+    const hook: Record<string, unknown> = {
+      ...((doc.webhook as Record<string, unknown> | undefined) ?? {}),
+      ...(f.webhook ? { url: f.webhook } : {}),
+    }
+    if (f.secretEnv) {
+      const secret = process.env[f.secretEnv]
+      if (!secret) throw new ApiError(0, 'invalid_parameter', `--secret-env ${f.secretEnv}: that variable is not set`)
+      hook.secret = secret
+    }
+    doc.webhook = hook
+  }
+  if (doc.spec === undefined)
+    throw new ApiError(0, 'invalid_parameter', 'trigger set NAME needs a FILE or --spec SPEC (with --every, --cron or --on-alert)')
+  return doc
+}
+
+interface TriggerView {
+  name: string
+  trigger: {
+    schedule?: { every?: string; cron?: string; timezone?: string }
+    on_alert?: string[]
+    webhook?: { url: string; has_secret: boolean }
+  }
+  next_run_at: string | null
+  runs: {
+    id: string
+    at: string
+    reason: string
+    state: string
+    dataset_id: string | null
+    rows?: number
+    message?: string
+    webhook: { state: string; attempts: number; last_error: string | null }
+  }[]
+}
+
+function describeTrigger(io: Io, v: TriggerView): void {
+  const t = v.trigger
+  const when = [
+    t.schedule?.every ? `every ${t.schedule.every}` : t.schedule?.cron ? `cron "${t.schedule.cron}" ${t.schedule.timezone ?? 'UTC'}` : '',
+    t.on_alert ? `on alerts ${t.on_alert.join(', ')}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ')
+  io.out(`${v.name}: ${when}; next scheduled run ${v.next_run_at ?? 'none'}`)
+  io.out(`webhook: ${t.webhook ? `${t.webhook.url}${t.webhook.has_secret ? ' (signed)' : ' (unsigned)'}` : 'none'}`)
+  for (const r of v.runs) {
+    const what = r.state === 'built' ? `${r.dataset_id} (${r.rows} rows)` : (r.message ?? '')
+    const hook =
+      r.webhook.state === 'none'
+        ? ''
+        : `, webhook ${r.webhook.state} after ${r.webhook.attempts} attempts${r.webhook.last_error ? ` (${r.webhook.last_error})` : ''}`
+    io.out(`  ${r.at}  ${r.reason}  ${r.state}  ${what}${hook}`)
+  }
+}
+
+/** `inferlog dataset trigger set NAME [FILE] [flags] | show NAME | remove NAME | run NAME`. */
+export async function datasetTriggerCommand(
+  action: string,
+  name: string,
+  file: string | undefined,
+  f: TriggerFlags,
+  io: Io,
+): Promise<number> {
+  const client = clientFrom(f, process.env, io)
+  const path_ = `/v1/datasets/${encodeURIComponent(name)}/trigger`
+  if (action === 'set') {
+    const { json } = await client.request<TriggerView>('PUT', path_, JSON.stringify(triggerDocument(file, f)))
+    if (f.json) printJson(io, json, true)
+    else describeTrigger(io, json)
+    return 0
+  }
+  if (action === 'show') {
+    const { json } = await client.request<TriggerView>('GET', path_)
+    if (f.json) printJson(io, json, true)
+    else describeTrigger(io, json)
+    return 0
+  }
+  if (action === 'remove') {
+    await client.request('DELETE', path_)
+    if (f.json) printJson(io, { removed: name }, true)
+    else io.out(`removed the trigger of ${name} (its versions stay)`)
+    return 0
+  }
+  if (action === 'run') {
+    await client.request('POST', `${path_}/run`, '{}')
+    if (f.json) printJson(io, { requested: name }, true)
+    else io.out(`requested a build of ${name}; see inferlog dataset trigger show ${name}`)
+    return 0
+  }
+  throw new ApiError(0, 'invalid_parameter', `unknown action ${action}; use set, show, remove or run`)
 }

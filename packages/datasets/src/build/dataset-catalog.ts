@@ -23,6 +23,12 @@ export interface CatalogBuildOptions
   spec: unknown
   /** Build only events after the latest version's watermark (that version becomes the parent); default false. */
   sinceLast?: boolean
+  /**
+   * Publish a version only when it has something new; default false. With it, a build whose log
+   * position equals the latest version's (nothing committed since) or that writes no row throws
+   * {@link DatasetError} `nothing_new` and leaves no version behind.
+   */
+  skipEmpty?: boolean
 }
 
 /** A version as listed. */
@@ -44,6 +50,12 @@ export interface DatasetCatalog {
   get(id: string): DatasetManifest
   /** Path of a file of a version (only files its manifest lists, or `manifest.json`); `not_found` otherwise. */
   file(id: string, file: string): string
+}
+
+/** True when two versions hold the same files, byte for byte (by name and SHA-256). */
+function sameFiles(a: DatasetManifest, b: DatasetManifest): boolean {
+  const key = (m: DatasetManifest) => m.files.map((f) => `${f.name}:${f.sha256}`).join('\n')
+  return key(a) === key(b)
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -90,8 +102,13 @@ export function createDatasetCatalog(options: DatasetCatalogOptions): DatasetCat
       const parent = latest === undefined ? undefined : read(name, latest)
       if (o.sinceLast && !parent) throw new DatasetError('no_parent', `sinceLast: ${name} has no version yet`)
       let version = (latest ?? 0) + 1
+      const { source, project, sinceLast, skipEmpty, name: _, spec: __, ...rest } = o
+      if (skipEmpty && parent) {
+        const head = o.watermark ?? (await source.watermark(project))
+        if (head <= parent.watermark) throw new DatasetError('nothing_new', `nothing committed since ${parent.id} (log position ${head})`)
+        rest.watermark = head
+      }
       const staging = join(root, name, `.build-${randomBytes(6).toString('hex')}`)
-      const { source, project, sinceLast, name: _, spec: __, ...rest } = o
       const manifest = await buildDataset({
         ...rest,
         source,
@@ -104,6 +121,19 @@ export function createDatasetCatalog(options: DatasetCatalogOptions): DatasetCat
         ...(parent ? { parent } : {}),
         ...(sinceLast ? { sinceLast } : {}),
       })
+      if (skipEmpty) {
+        const c = manifest.counts
+        const same = parent !== undefined && sameFiles(parent, manifest)
+        if (c.written === 0 || same) {
+          rmSync(staging, { recursive: true, force: true })
+          throw new DatasetError(
+            'nothing_new',
+            same
+              ? `the files are byte-identical to ${parent!.id}'s (log position ${manifest.watermark})`
+              : `no new rows: ${c.scanned} events scanned, ${c.selected} selected, none written (log position ${manifest.watermark})`,
+          )
+        }
+      }
       try {
         for (let attempt = 0; ; attempt++) {
           try {

@@ -14,6 +14,7 @@ interface Job {
   name?: string
   spec: unknown
   sinceLast: boolean
+  skipEmpty?: boolean
 }
 
 const port = parentPort
@@ -28,6 +29,7 @@ if (port) {
         project: job.project,
         spec: job.spec,
         sinceLast: job.sinceLast,
+        skipEmpty: job.skipEmpty === true,
         ...(job.name !== undefined ? { name: job.name } : {}),
       })
       port.postMessage({ ok: true, result })

@@ -33,6 +33,7 @@ export interface DatasetBuildsOptions {
 export function toInferlogError(e: unknown): unknown {
   if (e instanceof DatasetError || (e as { name?: string })?.name === 'DatasetError') {
     const d = e as DatasetError
+    if (d.code === 'nothing_new') return new InferlogError('conflict', d.message, { details: { reason: 'nothing_new' } })
     const code =
       d.code === 'not_found' || d.code === 'no_parent'
         ? 'not_found'
@@ -42,6 +43,11 @@ export function toInferlogError(e: unknown): unknown {
     return new InferlogError(code, d.message, { details: d.issues, status: d.status })
   }
   return e
+}
+
+/** True for the error of a `skipEmpty` build that found nothing new (no version was made). */
+export function isNothingNew(e: unknown): boolean {
+  return (e as { code?: string; details?: { reason?: string } })?.details?.reason === 'nothing_new'
 }
 
 /** Dataset versions of every project, built from the log and kept on the collector's disk. */
@@ -67,8 +73,12 @@ export class DatasetBuilds {
     return c
   }
 
-  /** Builds the next version of a dataset; resolves once its files and manifest are in place. */
-  async build(project: string, name: string | undefined, spec: unknown, sinceLast: boolean): Promise<BuiltDataset> {
+  /**
+   * Builds the next version of a dataset; resolves once its files and manifest are in place.
+   * With `skipEmpty`, a build with nothing new rejects with `nothing_new` and publishes nothing
+   * (see the catalog's `skipEmpty`).
+   */
+  async build(project: string, name: string | undefined, spec: unknown, sinceLast: boolean, skipEmpty = false): Promise<BuiltDataset> {
     const threaded = this.o.storeUrl !== undefined && fs.existsSync(fileURLToPath(this.script))
     if (!threaded) {
       try {
@@ -77,6 +87,7 @@ export class DatasetBuilds {
           project,
           spec,
           sinceLast,
+          skipEmpty,
           ...(name !== undefined ? { name } : {}),
         })
       } catch (e) {
@@ -86,7 +97,7 @@ export class DatasetBuilds {
     this.catalog(project)
     return new Promise<BuiltDataset>((resolve, reject) => {
       const w = new Worker(this.script, {
-        workerData: { storeUrl: this.o.storeUrl, dir: path.join(this.o.dir, project), project, name, spec, sinceLast },
+        workerData: { storeUrl: this.o.storeUrl, dir: path.join(this.o.dir, project), project, name, spec, sinceLast, skipEmpty },
       })
       w.once(
         'message',

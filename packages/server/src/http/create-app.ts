@@ -11,6 +11,7 @@ import {
   type WriteQueueConfig,
 } from '../config.js'
 import { DatasetBuilds } from '../datasets/dataset-builds.js'
+import { DatasetTriggers, type DatasetTriggersOptions } from '../datasets/dataset-triggers.js'
 import { ReviewQueues } from '../datasets/review-queues.js'
 import { IngestService } from '../ingest/ingest-service.js'
 import { WriteQueue } from '../ingest/write-queue.js'
@@ -80,6 +81,8 @@ export interface AppOptions {
    * them in a worker thread. Default: no dataset endpoints (404).
    */
   datasets?: { dir: string; storeUrl?: string }
+  /** Retraining triggers (with `datasets` only); `start()` is called by the server. Default {@link DatasetTriggersOptions} defaults. */
+  triggers?: DatasetTriggersOptions
 }
 
 /** The collector as an in-process object: a Hono app plus the services behind it. */
@@ -95,6 +98,8 @@ export interface InferlogApp {
   budget: MemoryBudget
   /** Alert rules and their evaluation (the server starts the loop). */
   alerts: Alerts
+  /** Dataset retraining triggers, when datasets are on (the server starts the loop). */
+  triggers: DatasetTriggers | undefined
   /** Stops taking writes and waits for queued ones to commit. Idempotent. */
   close(): Promise<void>
 }
@@ -155,8 +160,11 @@ export function createApp(o: AppOptions): InferlogApp {
     now,
   )
   app.route('/v1', reviewRoutes({ auth, review, budget }))
+  let triggers: DatasetTriggers | undefined
   if (o.datasets) {
-    app.route('/v1', datasetRoutes({ auth, builds: new DatasetBuilds(o.store, o.datasets), budget }))
+    const builds = new DatasetBuilds(o.store, o.datasets)
+    triggers = new DatasetTriggers(o.store.derived, builds, { now, logger, ...o.triggers })
+    app.route('/v1', datasetRoutes({ auth, builds, triggers, budget }))
   }
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
@@ -172,9 +180,11 @@ export function createApp(o: AppOptions): InferlogApp {
     metrics,
     budget,
     alerts,
+    triggers,
     close: () =>
       (closing ??= (async () => {
         alerts.stop()
+        await triggers?.stop()
         await queue.close()
       })()),
   }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream'
 import { Hono } from 'hono'
 import type { Authenticator } from '../../auth/authenticator.js'
 import { type DatasetBuilds, toInferlogError } from '../../datasets/dataset-builds.js'
+import type { DatasetTriggers } from '../../datasets/dataset-triggers.js'
 import { InferlogError } from '../../errors.js'
 import type { AppEnv } from '../app-env.js'
 import { requireScope } from '../guard.js'
@@ -19,9 +20,16 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * `POST /v1/datasets` `{name, spec, since_last?}` → 201 `{id, name, version, manifest}`;
  * `GET /v1/datasets` (names with their versions); `GET /v1/datasets/{id}` (the manifest);
- * `GET /v1/datasets/{id}/files/{file}` (a file the manifest lists, streamed).
+ * `GET /v1/datasets/{id}/files/{file}` (a file the manifest lists, streamed);
+ * `PUT|GET|DELETE /v1/datasets/{name}/trigger` (retraining trigger: schedule, alerts, webhook; PUT
+ * and DELETE need admin) and `POST /v1/datasets/{name}/trigger/run` (build now, 202).
  */
-export function datasetRoutes(d: { auth: Authenticator; builds: DatasetBuilds; budget: MemoryBudget }): Hono<AppEnv> {
+export function datasetRoutes(d: {
+  auth: Authenticator
+  builds: DatasetBuilds
+  triggers?: DatasetTriggers
+  budget: MemoryBudget
+}): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   const read = requireScope(d.auth, 'read')
   const run = <T>(fn: () => T): T => {
@@ -44,6 +52,23 @@ export function datasetRoutes(d: { auth: Authenticator; builds: DatasetBuilds; b
     return c.json(built, 201)
   })
   app.get('/datasets', read, async (c) => c.json({ items: run(() => d.builds.catalog(c.get('principal').project).list()) }))
+  const triggers = d.triggers
+  if (triggers) {
+    const admin = requireScope(d.auth, 'admin')
+    app.put('/datasets/:name/trigger', admin, async (c) => {
+      const body = await readJsonObject(c, d.budget, '{"spec", "schedule"?, "on_alert"?, "since_last"?, "webhook"?}')
+      return c.json(await triggers.set(c.get('principal').project, c.req.param('name'), body))
+    })
+    app.get('/datasets/:name/trigger', read, async (c) => c.json(await triggers.show(c.get('principal').project, c.req.param('name'))))
+    app.delete('/datasets/:name/trigger', admin, async (c) => {
+      await triggers.remove(c.get('principal').project, c.req.param('name'))
+      return c.body(null, 204)
+    })
+    app.post('/datasets/:name/trigger/run', admin, async (c) => {
+      await triggers.requestRun(c.get('principal').project, c.req.param('name'))
+      return c.json({ requested: true }, 202)
+    })
+  }
   app.get('/datasets/:id', read, async (c) => c.json(run(() => d.builds.catalog(c.get('principal').project).get(c.req.param('id')))))
   app.get('/datasets/:id/files/:file', read, async (c) => {
     const file = c.req.param('file')

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describeDatasetsConformance } from '../../datasets/datasets-conformance.test-suite.js'
+import { describeTriggerConformance } from '../../datasets/dataset-triggers.test-suite.js'
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
@@ -28,6 +29,7 @@ describe.skipIf(!reachable)('postgres', () => {
     store: freshStore(),
     dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pgds-')),
   }))
+  describeTriggerConformance('postgres', async () => freshStore())
 
   describe('PostgresStore specifics', () => {
     it('partitions events and feedback by month, creating partitions on demand', async () => {
