@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { type ClientFlags, clientOptions, processIo, type Io } from './common.js'
 import { ApiError } from './http-client.js'
+import { driftCommand, profileCommand } from './commands/drift.js'
 import { ingestCommand } from './commands/ingest.js'
 import { compareCommand, documentCommand, metricsCommand, modelsCommand, tailCommand } from './commands/monitoring.js'
 import { proxyCommand } from './commands/proxy.js'
@@ -155,6 +156,37 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--shadow <filter>', 'primaries to pair with their shadows')
       .option('--output <path>', 'shadow: path inside the outputs to compare (default the whole output)'),
   ).action((o) => run(compareCommand(o, io)))
+
+  clientOptions(
+    program
+      .command('drift')
+      .description('data drift per field between a reference (filter or saved profile) and a current window')
+      .option(
+        '--reference <filter>',
+        'reference window: JSON filter, @FILE or a file, e.g. {"model":"m","from":"2026-11-01","to":"2026-11-08"}',
+      )
+      .option('--profile <name>', 'reference: a saved profile (inferlog profile save) instead of a filter')
+      .option('--current <filter>', 'current window: JSON filter, @FILE or a file')
+      .option('--fields <list>', 'comma list of fields, e.g. input.age,input.country')
+      .option(
+        '--methods <list>',
+        'per field: FIELD=METHOD,… (ks, chisquare, z, wasserstein, jensenshannon, psi, distance, ratio, mmd, model)',
+      )
+      .option('--thresholds <list>', 'per field: FIELD=NUMBER,…')
+      .option('--mode <mode>', 'exact (every event, default) or profile (mergeable profiles: hourly, saved, or built by a scan)')
+      .option('--sample <n>', 'exact mode: a seeded sample of N rows per window')
+      .option('--correction <c>', 'none, bonferroni or benjamini-hochberg (p-value tests across fields)'),
+  ).action((o) => run(driftCommand(o, io)))
+
+  clientOptions(
+    program
+      .command('profile')
+      .argument('<action>', 'save, list or show')
+      .argument('[name]', 'profile name')
+      .description('saved reference profiles: mergeable sketches of a window per field')
+      .option('--filter <filter>', 'save: the window, a JSON filter, @FILE or a file')
+      .option('--fields <list>', 'save: comma list of fields'),
+  ).action((action, name, o) => run(profileCommand(action, name, o, io)))
 
   clientOptions(
     program

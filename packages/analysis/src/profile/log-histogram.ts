@@ -1,4 +1,4 @@
-import type { ByteReader, ByteWriter } from './byte-codec.js'
+import { type ByteReader, type ByteWriter, ProfileDecodeError } from './byte-codec.js'
 
 /** Options of {@link LogHistogram}. */
 export interface LogHistogramOptions {
@@ -9,6 +9,48 @@ export interface LogHistogramOptions {
 /** Values closer to 0 than this share the zero bucket. */
 const ZERO_BAND = 1e-300
 
+/** Buckets of one sign: ascending keys with their counts. */
+interface SignedBuckets {
+  keys: Int32Array
+  counts: Float64Array
+}
+
+const NO_BUCKETS: SignedBuckets = { keys: new Int32Array(0), counts: new Float64Array(0) }
+
+/** Adds two ascending bucket lists key by key. */
+function mergeBuckets(a: SignedBuckets, b: SignedBuckets): SignedBuckets {
+  if (b.keys.length === 0) return a
+  if (a.keys.length === 0) return { keys: b.keys.slice(), counts: b.counts.slice() }
+  const keys = new Int32Array(a.keys.length + b.keys.length)
+  const counts = new Float64Array(keys.length)
+  let i = 0
+  let j = 0
+  let k = 0
+  while (i < a.keys.length || j < b.keys.length) {
+    const ka = i < a.keys.length ? a.keys[i]! : Number.POSITIVE_INFINITY
+    const kb = j < b.keys.length ? b.keys[j]! : Number.POSITIVE_INFINITY
+    if (ka === kb) {
+      keys[k] = ka
+      counts[k++] = a.counts[i++]! + b.counts[j++]!
+    } else if (ka < kb) {
+      keys[k] = ka
+      counts[k++] = a.counts[i++]!
+    } else {
+      keys[k] = kb
+      counts[k++] = b.counts[j++]!
+    }
+  }
+  return { keys: keys.slice(0, k), counts: counts.slice(0, k) }
+}
+
+/** Bucket counts gathered by adds, as an ascending list. */
+function bucketsOf(m: Map<number, number>): SignedBuckets {
+  const keys = Int32Array.from(m.keys()).sort()
+  const counts = new Float64Array(keys.length)
+  for (let i = 0; i < keys.length; i++) counts[i] = m.get(keys[i]!)!
+  return { keys, counts }
+}
+
 /**
  * A histogram on logarithmically spaced buckets (the DDSketch layout, Masson et al. 2019): a value
  * x > 0 goes to bucket ⌈log_γ x⌉, which covers (γ^(k−1), γ^k], negatives mirror it, and counts per
@@ -16,26 +58,46 @@ const ZERO_BAND = 1e-300
  * accuracy. Profiles use it for bin shares (PSI, Jensen–Shannon) and Wasserstein: counting a bin is
  * exact except inside the two buckets cut by its edges, where mass is spread uniformly — which
  * keeps the tails (where a rank sketch is weakest) accurate.
+ *
+ * Buckets are kept as ascending typed arrays (keys `Int32Array`, counts `Float64Array`) per sign;
+ * adds gather in a small map that is folded in before any read, so merges and serialization are
+ * linear passes and array copies.
  */
 export class LogHistogram {
   readonly relativeAccuracy: number
   readonly gamma: number
   private readonly logGamma: number
-  positive = new Map<number, number>()
-  negative = new Map<number, number>()
+  private pos: SignedBuckets = NO_BUCKETS
+  private neg: SignedBuckets = NO_BUCKETS
+  private pendingPos = new Map<number, number>()
+  private pendingNeg = new Map<number, number>()
   zero = 0
   n = 0
-  // Sorted buckets, rebuilt after any change (drift from profiles reads them several times).
+  // Sorted intervals, rebuilt after any change (drift from profiles reads them several times).
   private sorted: { keyMin: number; keyMax: number; iv: { lo: Float64Array; hi: Float64Array; count: Float64Array } } | undefined
 
   constructor(options: LogHistogramOptions = {}) {
     this.relativeAccuracy = options.relativeAccuracy ?? 0.005
+    // Bucket keys are int32: finer buckets would overflow them at the extremes of float64.
+    if (!(this.relativeAccuracy >= 1e-6 && this.relativeAccuracy < 1)) throw new RangeError('relativeAccuracy must be in [1e-6, 1)')
     this.gamma = (1 + this.relativeAccuracy) / (1 - this.relativeAccuracy)
     this.logGamma = Math.log(this.gamma)
   }
 
   private key(a: number): number {
     return Math.ceil(Math.log(a) / this.logGamma)
+  }
+
+  /** Folds pending adds into the sorted buckets. */
+  private settle(): void {
+    if (this.pendingPos.size > 0) {
+      this.pos = mergeBuckets(this.pos, bucketsOf(this.pendingPos))
+      this.pendingPos.clear()
+    }
+    if (this.pendingNeg.size > 0) {
+      this.neg = mergeBuckets(this.neg, bucketsOf(this.pendingNeg))
+      this.pendingNeg.clear()
+    }
   }
 
   /** Adds `weight` occurrences of `x` (finite). */
@@ -45,21 +107,37 @@ export class LogHistogram {
     if (Math.abs(x) < ZERO_BAND) this.zero += weight
     else if (x > 0) {
       const k = this.key(x)
-      this.positive.set(k, (this.positive.get(k) ?? 0) + weight)
+      this.pendingPos.set(k, (this.pendingPos.get(k) ?? 0) + weight)
     } else {
       const k = this.key(-x)
-      this.negative.set(k, (this.negative.get(k) ?? 0) + weight)
+      this.pendingNeg.set(k, (this.pendingNeg.get(k) ?? 0) + weight)
     }
+    // Bound the map: beyond a few thousand keys, fold it into the arrays.
+    if (this.pendingPos.size + this.pendingNeg.size > 4096) this.settle()
   }
 
   /** Adds the counts of another histogram of the same accuracy. */
   merge(o: LogHistogram): void {
     if (o.relativeAccuracy !== this.relativeAccuracy) throw new RangeError('LogHistogram accuracies differ')
     this.sorted = undefined
-    for (const [k, c] of o.positive) this.positive.set(k, (this.positive.get(k) ?? 0) + c)
-    for (const [k, c] of o.negative) this.negative.set(k, (this.negative.get(k) ?? 0) + c)
+    this.settle()
+    o.settle()
+    this.pos = mergeBuckets(this.pos, o.pos)
+    this.neg = mergeBuckets(this.neg, o.neg)
     this.zero += o.zero
     this.n += o.n
+  }
+
+  /** Positive buckets (key k covers (γ^(k−1), γ^k]), ascending. */
+  get positive(): ReadonlyMap<number, number> {
+    this.settle()
+    return new Map(Array.from(this.pos.keys, (k, i) => [k, this.pos.counts[i]!]))
+  }
+
+  /** Negative buckets by |x| (key k covers [−γ^k, −γ^(k−1))), ascending. */
+  get negative(): ReadonlyMap<number, number> {
+    this.settle()
+    return new Map(Array.from(this.neg.keys, (k, i) => [k, this.neg.counts[i]!]))
   }
 
   /**
@@ -69,19 +147,27 @@ export class LogHistogram {
   intervals(min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY): { lo: Float64Array; hi: Float64Array; count: Float64Array } {
     const cached = this.sorted
     if (cached && cached.keyMin === min && cached.keyMax === max) return cached.iv
-    const rows: [number, number, number][] = []
-    for (const [k, c] of this.negative) rows.push([-(this.gamma ** k), -(this.gamma ** (k - 1)), c])
-    if (this.zero > 0) rows.push([0, 0, this.zero])
-    for (const [k, c] of this.positive) rows.push([this.gamma ** (k - 1), this.gamma ** k, c])
-    rows.sort((a, b) => a[0] - b[0])
-    const lo = new Float64Array(rows.length)
-    const hi = new Float64Array(rows.length)
-    const count = new Float64Array(rows.length)
-    rows.forEach(([l, h, c], i) => {
+    this.settle()
+    const total = this.neg.keys.length + this.pos.keys.length + (this.zero > 0 ? 1 : 0)
+    const lo = new Float64Array(total)
+    const hi = new Float64Array(total)
+    const count = new Float64Array(total)
+    let i = 0
+    const put = (l: number, h: number, c: number) => {
       lo[i] = Math.min(Math.max(l, min), max)
       hi[i] = Math.max(Math.min(h, max), min)
-      count[i] = c
-    })
+      count[i++] = c
+    }
+    // Most negative first: the largest |x| keys of the negative side come first.
+    for (let j = this.neg.keys.length - 1; j >= 0; j--) {
+      const k = this.neg.keys[j]!
+      put(-(this.gamma ** k), -(this.gamma ** (k - 1)), this.neg.counts[j]!)
+    }
+    if (this.zero > 0) put(0, 0, this.zero)
+    for (let j = 0; j < this.pos.keys.length; j++) {
+      const k = this.pos.keys[j]!
+      put(this.gamma ** (k - 1), this.gamma ** k, this.pos.counts[j]!)
+    }
     const iv = { lo, hi, count }
     this.sorted = { keyMin: min, keyMax: max, iv }
     return iv
@@ -89,31 +175,50 @@ export class LogHistogram {
 
   /** Number of buckets in use. */
   get buckets(): number {
-    return this.positive.size + this.negative.size + (this.zero > 0 ? 1 : 0)
+    this.settle()
+    return this.pos.keys.length + this.neg.keys.length + (this.zero > 0 ? 1 : 0)
   }
 
-  /** Writes accuracy, zero count and the non-empty buckets. */
+  /** Writes accuracy, zero count and the non-empty buckets (keys as int32, counts as float64). */
   write(w: ByteWriter): void {
+    this.settle()
     w.f64(this.relativeAccuracy)
     w.f64(this.zero)
     w.f64(this.n)
-    for (const m of [this.positive, this.negative]) {
-      w.f64s([...m.keys()])
-      w.f64s([...m.values()])
+    for (const b of [this.pos, this.neg]) {
+      w.i32s(b.keys)
+      w.f64s(b.counts)
     }
   }
 
   /** Reads a histogram written by {@link LogHistogram.write}. */
   static read(r: ByteReader): LogHistogram {
     const h = new LogHistogram({ relativeAccuracy: r.f64() })
-    h.sorted = undefined
     h.zero = r.f64()
     h.n = r.f64()
-    for (const m of [h.positive, h.negative]) {
+    const side = (): SignedBuckets => {
+      const keys = r.i32s()
+      const counts = r.f64s()
+      if (counts.length !== keys.length) throw new ProfileDecodeError('histogram keys and counts differ in length')
+      for (let i = 1; i < keys.length; i++) if (!(keys[i - 1]! < keys[i]!)) throw new ProfileDecodeError('histogram keys out of order')
+      return { keys, counts }
+    }
+    h.pos = side()
+    h.neg = side()
+    return h
+  }
+
+  /** Reads the first profile format's histogram (keys and counts as float64 lists). */
+  static readV1(r: ByteReader): LogHistogram {
+    const h = new LogHistogram({ relativeAccuracy: r.f64() })
+    h.zero = r.f64()
+    h.n = r.f64()
+    for (const m of [h.pendingPos, h.pendingNeg]) {
       const keys = r.f64s()
       const counts = r.f64s()
       keys.forEach((k, i) => m.set(k, counts[i]!))
     }
+    h.settle()
     return h
   }
 }

@@ -8,7 +8,8 @@ import { KllSketch } from './kll-sketch.js'
 import { LogHistogram } from './log-histogram.js'
 
 const MAGIC = 0x49505246 // "IPRF"
-const VERSION = 1
+/** Version 2 stores histogram keys as int32; version 1 (float64 keys) is still read. */
+const VERSION = 2
 const TYPE_NAMES = ['number', 'string', 'boolean', 'tensor', 'array', 'object'] as const
 
 /**
@@ -59,7 +60,7 @@ export function decodeProfile(bytes: Uint8Array): FieldProfile {
   const r = new ByteReader(bytes)
   if (r.u32() !== MAGIC) throw new ProfileDecodeError('not a field profile')
   const version = r.u8()
-  if (version !== VERSION) throw new ProfileDecodeError(`unsupported profile version ${version}`)
+  if (version !== VERSION && version !== 1) throw new ProfileDecodeError(`unsupported profile version ${version}`)
   const p = createFieldProfile({ kllK: r.u32(), frequentCapacity: r.u32(), histogramAccuracy: r.f64(), hllPrecision: r.u8() })
   p.count = r.f64()
   p.missing = r.f64()
@@ -79,7 +80,7 @@ export function decodeProfile(bytes: Uint8Array): FieldProfile {
     const max = r.f64()
     const integer = r.u8() === 1
     const quantiles = KllSketch.read(r)
-    const histogram = LogHistogram.read(r)
+    const histogram = version === 1 ? LogHistogram.readV1(r) : LogHistogram.read(r)
     const values = ExactCounts.read(r)
     p.numeric = { n, mean, m2, min, max, integer, quantiles, histogram, values }
   }

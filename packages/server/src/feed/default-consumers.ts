@@ -3,6 +3,7 @@ import { InferlogError } from '../errors.js'
 import { MetricsConsumer } from '../monitoring/metrics-consumer.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
 import { PriceTables } from '../monitoring/price-tables.js'
+import { ProfilesConsumer } from '../monitoring/profiles-consumer.js'
 import type { Store } from '../store/store.js'
 import { CatalogConsumer } from './catalog-consumer.js'
 import type { FeedConsumer } from './feed-consumer.js'
@@ -17,6 +18,7 @@ export function defaultConsumers(store: Store, only: 'all' | 'none' | readonly s
     new MetricsConsumer(new ModelConfigs(store.derived), store, new PriceTables(store.derived)),
     // The audit chain (on by default: leave it out only with an explicit list).
     new AuditChainConsumer(store),
+    new ProfilesConsumer(new ModelConfigs(store.derived), store),
   ]
   if (only === 'all') return all
   if (only === 'none') return []

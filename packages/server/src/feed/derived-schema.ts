@@ -11,6 +11,9 @@ export type DerivedMigration = (db: Kysely<any>, dialect: DerivedStore['dialect'
  * from running them at once.
  */
 export async function migrateDerived(derived: DerivedStore, owner: string, steps: readonly DerivedMigration[]): Promise<void> {
+  // Already current (the common case on every start and first request): no write, no lock.
+  const current = await schemaVersion(derived.db, owner).catch(() => undefined)
+  if (current !== undefined && current >= steps.length) return
   await derived.db.schema
     .createTable('derived_schema')
     .ifNotExists()
@@ -19,10 +22,7 @@ export async function migrateDerived(derived: DerivedStore, owner: string, steps
     .execute()
   const run = async (db: Kysely<any>) => {
     if (derived.dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtext(${`inferlog.derived.${owner}`}))`.execute(db)
-    const row = (await db.selectFrom('derived_schema').select('version').where('owner', '=', owner).executeTakeFirst()) as
-      | { version: number }
-      | undefined
-    const done = row?.version ?? 0
+    const done = (await schemaVersion(db, owner)) ?? 0
     for (let v = done; v < steps.length; v++) await steps[v]!(db, derived.dialect)
     if (steps.length > done) {
       await db
@@ -32,5 +32,27 @@ export async function migrateDerived(derived: DerivedStore, owner: string, steps
         .execute()
     }
   }
-  await derived.db.transaction().execute(run)
+  if (derived.dialect === 'postgres') {
+    await derived.db.transaction().execute(run)
+    return
+  }
+  // SQLite: take the write lock up front. A deferred transaction that reads and then writes gets
+  // SQLITE_BUSY at once (no busy wait) whenever the writer thread committed in between.
+  await derived.db.connection().execute(async (db) => {
+    await sql`BEGIN IMMEDIATE`.execute(db)
+    try {
+      await run(db)
+      await sql`COMMIT`.execute(db)
+    } catch (e) {
+      await sql`ROLLBACK`.execute(db).catch(() => {})
+      throw e
+    }
+  })
+}
+
+async function schemaVersion(db: Kysely<any>, owner: string): Promise<number | undefined> {
+  const row = (await db.selectFrom('derived_schema').select('version').where('owner', '=', owner).executeTakeFirst()) as
+    | { version: number }
+    | undefined
+  return row?.version
 }

@@ -17,6 +17,7 @@ import {
 import { InferlogError } from '../errors.js'
 import { type DerivedMigration, migrateDerived } from '../feed/derived-schema.js'
 import type { DerivedStore, EventFilter, LogScanner } from '../store/store.js'
+import { type CoveredSpan, HourlyProfiles } from './hourly-profiles.js'
 
 /** Most rows one drift window reads in exact mode unless the request asks for a `sample`. Default 1 000 000. */
 export const MAX_EXACT_ROWS = 1_000_000
@@ -49,6 +50,41 @@ const SCHEMA: readonly DerivedMigration[] = [
   },
 ]
 
+/** Where the profiles of one window came from, as a drift reply states it. */
+export interface WindowSource {
+  source: 'saved' | 'hourly' | 'scan'
+  /** Hourly: the hours merged, `[from, to)` (null for an open end). */
+  covered?: { from: string | null; to: string | null }
+  /** Scan: why the hourly profiles could not answer. */
+  reason?: string
+}
+
+interface ProfileWindow extends WindowSource {
+  profiles: Map<string, FieldProfile>
+  rows?: number
+}
+
+/** The reply of {@link DriftService.drift}: the DESIGN contract plus where the numbers came from. */
+export type DriftReply = DriftReport & {
+  mode: 'exact' | 'profile'
+  reference_rows?: number
+  current_rows: number
+  sampled?: number
+  /** Profile mode: the source of each window. */
+  windows?: { reference: WindowSource; current: WindowSource }
+  /** When hourly profiles answered: the commit position they hold, and the head at the request. */
+  profiles?: { position: number; head: number }
+}
+
+function spanJson(s: CoveredSpan): { from: string | null; to: string | null } {
+  const iso = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString() : null)
+  return { from: iso(s.fromMs), to: iso(s.toMs) }
+}
+
+function describe(w: ProfileWindow): WindowSource {
+  return { source: w.source, ...(w.covered ? { covered: w.covered } : {}), ...(w.reason ? { reason: w.reason } : {}) }
+}
+
 /** A deterministic PRNG for reservoir sampling (mulberry32). */
 function prng(seed: number): () => number {
   let a = seed >>> 0
@@ -71,12 +107,15 @@ function prng(seed: number): () => number {
  */
 export class DriftService {
   private ready: Promise<void> | undefined
+  private readonly hourly: HourlyProfiles
 
   constructor(
     private readonly log: Pick<LogScanner, 'scanEvents' | 'commitHead'>,
     private readonly derived: DerivedStore,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.hourly = new HourlyProfiles(derived)
+  }
 
   private ensure(): Promise<void> {
     this.ready ??= migrateDerived(this.derived, 'profiles', SCHEMA).catch((e) => {
@@ -157,10 +196,18 @@ export class DriftService {
     return { profiles: new Map(fields.map((p, i) => [p, profiles[i]!])), rows }
   }
 
-  async drift(
-    project: string,
-    q: DriftQuery,
-  ): Promise<DriftReport & { mode: string; reference_rows?: number; current_rows: number; sampled?: number }> {
+  /**
+   * A window's profiles for profile mode: from the hourly profiles when they can answer it (see
+   * {@link HourlyProfiles}), else built by scanning the window.
+   */
+  private async profileWindow(project: string, f: EventFilter, fields: readonly string[], upTo: number): Promise<ProfileWindow> {
+    const hourly = await this.hourly.window(project, f, fields)
+    if ('profiles' in hourly) return { source: 'hourly', profiles: hourly.profiles, rows: hourly.rows, covered: spanJson(hourly.covered) }
+    const scanned = await this.profiles(project, f, fields, upTo)
+    return { source: 'scan', profiles: scanned.profiles, rows: scanned.rows, reason: hourly.reason }
+  }
+
+  async drift(project: string, q: DriftQuery): Promise<DriftReply> {
     const upTo = await this.log.commitHead()
     const request: DriftRequest = {
       fields: q.fields,
@@ -169,13 +216,17 @@ export class DriftService {
       ...(q.correction ? { correction: q.correction } : {}),
     }
     if ('profile' in q.reference || q.mode === 'profile') {
-      const ref =
+      const ref: ProfileWindow =
         'profile' in q.reference
-          ? await this.saved(project, q.reference.profile, q.fields)
-          : await this.profiles(project, q.reference.filter, q.fields, upTo)
-      const cur = await this.profiles(project, q.current.filter, q.fields, upTo)
-      const reference = 'profiles' in ref ? ref.profiles : ref
-      return { mode: 'profile', ...driftFromProfiles(request, reference, cur.profiles), current_rows: cur.rows }
+          ? { source: 'saved', profiles: await this.saved(project, q.reference.profile, q.fields) }
+          : await this.profileWindow(project, q.reference.filter, q.fields, upTo)
+      const cur = await this.profileWindow(project, q.current.filter, q.fields, upTo)
+      const report = driftFromProfiles(request, ref.profiles, cur.profiles)
+      const windows = { reference: describe(ref), current: describe(cur) }
+      const reply: DriftReply = { mode: 'profile', ...report, current_rows: cur.rows ?? 0, windows }
+      if (ref.rows !== undefined) reply.reference_rows = ref.rows
+      if (ref.source === 'hourly' || cur.source === 'hourly') reply.profiles = { position: await this.hourly.position(), head: upTo }
+      return reply
     }
     const [ref, cur] = await Promise.all([
       this.columns(project, q.reference.filter, q.fields, q.sample, upTo),

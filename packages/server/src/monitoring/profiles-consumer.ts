@@ -1,0 +1,250 @@
+import {
+  addValue,
+  compileFieldPath,
+  createFieldProfile,
+  decodeProfile,
+  encodeProfile,
+  type FieldGetter,
+  type FieldProfile,
+  mergeProfiles,
+  type ProfileOptions,
+} from '@inferlog/analysis'
+import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
+import { migrateDerived } from '../feed/derived-schema.js'
+import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
+import { configKey, type ModelConfigs } from './model-config.js'
+import { blobBytes, COMPLETE_FROM_START, dayStart, HOUR_MS, hourStart, PROFILE_SCHEMA, type ProfileGrain } from './profile-rows.js'
+
+/** Options of {@link ProfilesConsumer}. */
+export interface ProfilesConsumerOptions {
+  /** Sketch parameters of the stored profiles. Default the `ProfileOptions` defaults (KLL k = 400, …). */
+  profile?: ProfileOptions
+}
+
+/** One stored row's identity. */
+interface RowKey {
+  project: string
+  model: string
+  grain: ProfileGrain
+  startMs: number
+  version: string
+  stage: string
+  field: string
+}
+
+const rowId = (k: RowKey) => [k.project, k.model, k.grain, k.startMs, k.version, k.stage, k.field].join('\u0000')
+
+/** The profiles one step adds to an (hour, version, stage) of a model: one per monitored field. */
+interface HourWork {
+  project: string
+  model: string
+  version: string
+  stage: string
+  hourMs: number
+  fields: readonly string[]
+  profiles: FieldProfile[]
+}
+
+/**
+ * Keeps mergeable profiles of each model's declared `monitored_fields` per hour and per day (the
+ * day rows roll the hours up, so a month is ~30 rows per field), from the commit feed, exactly
+ * once: its rows and its watermark move in one transaction. Events of models without monitored
+ * fields are skipped unparsed. Per field it also records from which hour the rows hold every
+ * event of the model (`profile_fields`), so readers never answer from incomplete hours.
+ */
+export class ProfilesConsumer implements FeedConsumer {
+  readonly name = 'profiles'
+  private readonly options: ProfileOptions
+  private readonly getters = new Map<string, FieldGetter>()
+
+  constructor(
+    private readonly configs: ModelConfigs,
+    private readonly log: Pick<LogScanner, 'scanEvents'>,
+    o: ProfilesConsumerOptions = {},
+  ) {
+    this.options = o.profile ?? {}
+  }
+
+  async prepare(ctx: FeedContext): Promise<void> {
+    await migrateDerived(ctx.derived, 'hourly_profiles', PROFILE_SCHEMA)
+  }
+
+  private getter(path: string): FieldGetter {
+    let g = this.getters.get(path)
+    if (!g) this.getters.set(path, (g = compileFieldPath(path)))
+    return g
+  }
+
+  async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {
+    const projects = new Set<string>()
+    for (const b of batches) for (const e of b.events) projects.add(e.project)
+    if (projects.size === 0) return []
+    const configs = await this.configs.all([...projects])
+    const monitored = new Map<string, readonly string[]>()
+    for (const [k, c] of configs) if (c.monitored_fields && c.monitored_fields.length > 0) monitored.set(k, c.monitored_fields)
+    const writes = await this.coverage(ctx, batches, [...projects], monitored)
+
+    const work = new Map<string, HourWork>()
+    for (const b of batches) {
+      for (const e of b.events) {
+        const fields = monitored.get(configKey(e.project, e.model))
+        if (!fields) continue
+        const hourMs = hourStart(e.tsMs)
+        const id = [e.project, e.model, e.version, e.stage, hourMs].join('\u0000')
+        let w = work.get(id)
+        if (!w) {
+          w = { project: e.project, model: e.model, version: e.version, stage: e.stage, hourMs, fields, profiles: [] }
+          w.profiles = fields.map(() => createFieldProfile(this.options))
+          work.set(id, w)
+        }
+        const body = JSON.parse(e.body) as unknown
+        for (let i = 0; i < fields.length; i++) addValue(w.profiles[i]!, this.getter(fields[i]!)(body))
+      }
+    }
+    if (work.size > 0) writes.push(...(await this.rowWrites(ctx, work)))
+    return writes
+  }
+
+  /**
+   * Records newly monitored fields and forgets undeclared ones. A field declared when its model
+   * already had events committed is complete only from the hour after this step's first batch.
+   */
+  private async coverage(
+    ctx: FeedContext,
+    batches: readonly CommittedBatch[],
+    projects: string[],
+    monitored: Map<string, readonly string[]>,
+  ): Promise<CompiledWrite[]> {
+    const db = ctx.derived.db
+    const rows = (await db
+      .selectFrom('profile_fields')
+      .select(['project', 'model', 'field'])
+      .where('project', 'in', projects)
+      .execute()) as { project: string; model: string; field: string }[]
+    const known = new Set(rows.map((r) => `${configKey(r.project, r.model)}\u0000${r.field}`))
+    const writes: CompiledWrite[] = []
+    for (const r of rows) {
+      if (monitored.get(configKey(r.project, r.model))?.includes(r.field)) continue
+      writes.push(
+        db
+          .deleteFrom('profile_fields')
+          .where('project', '=', r.project)
+          .where('model', '=', r.model)
+          .where('field', '=', r.field)
+          .compile(),
+      )
+    }
+    const first = batches[0]!
+    const hadEvents = new Map<string, boolean>()
+    for (const [k, fields] of monitored) {
+      const fresh = fields.filter((f) => !known.has(`${k}\u0000${f}`))
+      if (fresh.length === 0) continue
+      const [project, model] = k.split('\u0000') as [string, string]
+      let had = hadEvents.get(k)
+      if (had === undefined) {
+        had = false
+        if (first.position > 1) {
+          for await (const chunk of this.log.scanEvents(project, { model }, { upTo: first.position - 1 }, 1)) {
+            had = chunk.length > 0
+            break
+          }
+        }
+        hadEvents.set(k, had)
+      }
+      const fromMs = had ? hourStart(first.committedMs) + HOUR_MS : COMPLETE_FROM_START
+      for (const field of fresh) {
+        writes.push(
+          db
+            .insertInto('profile_fields')
+            .values({ project, model, field, since_position: first.position, from_ms: fromMs })
+            .onConflict((oc) => oc.columns(['project', 'model', 'field']).doNothing())
+            .compile(),
+        )
+      }
+    }
+    return writes
+  }
+
+  /** Merges the step's profiles into the stored hour and day rows and compiles the upserts. */
+  private async rowWrites(ctx: FeedContext, work: Map<string, HourWork>): Promise<CompiledWrite[]> {
+    const db = ctx.derived.db
+    const targets = new Map<string, { key: RowKey; adds: FieldProfile[] }>()
+    for (const w of work.values()) {
+      w.fields.forEach((field, i) => {
+        for (const [grain, startMs] of [
+          ['h', w.hourMs],
+          ['d', dayStart(w.hourMs)],
+        ] as const) {
+          const key: RowKey = { project: w.project, model: w.model, grain, startMs, version: w.version, stage: w.stage, field }
+          const id = rowId(key)
+          let t = targets.get(id)
+          if (!t) targets.set(id, (t = { key, adds: [] }))
+          t.adds.push(w.profiles[i]!)
+        }
+      })
+    }
+    // Stored rows, fetched per (project, model, grain) by start.
+    const groups = new Map<string, { project: string; model: string; grain: ProfileGrain; starts: Set<number>; fields: Set<string> }>()
+    for (const t of targets.values()) {
+      const g = `${t.key.project}\u0000${t.key.model}\u0000${t.key.grain}`
+      let e = groups.get(g)
+      if (!e) groups.set(g, (e = { project: t.key.project, model: t.key.model, grain: t.key.grain, starts: new Set(), fields: new Set() }))
+      e.starts.add(t.key.startMs)
+      e.fields.add(t.key.field)
+    }
+    const stored = new Map<string, Uint8Array>()
+    for (const g of groups.values()) {
+      const starts = [...g.starts]
+      const rows = (await db
+        .selectFrom('profile_rows')
+        .select(['start_ms', 'version', 'stage', 'field', 'profile'])
+        .where('project', '=', g.project)
+        .where('model', '=', g.model)
+        .where('grain', '=', g.grain)
+        .where('start_ms', 'in', starts)
+        .where('field', 'in', [...g.fields])
+        .execute()) as { start_ms: number | string; version: string; stage: string; field: string; profile: unknown }[]
+      for (const r of rows) {
+        const key: RowKey = {
+          project: g.project,
+          model: g.model,
+          grain: g.grain,
+          startMs: Number(r.start_ms),
+          version: r.version,
+          stage: r.stage,
+          field: r.field,
+        }
+        stored.set(rowId(key), blobBytes(r.profile))
+      }
+    }
+    const writes: CompiledWrite[] = []
+    for (const [id, t] of targets) {
+      const prev = stored.get(id)
+      const merged = mergeProfiles(...(prev ? [decodeProfile(prev)] : []), ...t.adds)
+      const bytes = Buffer.from(encodeProfile(merged))
+      const k = t.key
+      writes.push(
+        db
+          .insertInto('profile_rows')
+          .values({
+            project: k.project,
+            model: k.model,
+            grain: k.grain,
+            start_ms: k.startMs,
+            version: k.version,
+            stage: k.stage,
+            field: k.field,
+            n: merged.count,
+            profile: bytes,
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field'])
+              .doUpdateSet({ n: merged.count, profile: bytes }),
+          )
+          .compile(),
+      )
+    }
+    return writes
+  }
+}
