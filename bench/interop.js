@@ -64,7 +64,7 @@ function startChild(argv, label) {
   child.stderr.on('data', (d) => (err += d.toString()))
   child.once('exit', () => children.delete(child))
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${label} did not start: ${err}`)), 30_000)
+    const timer = setTimeout(() => reject(new Error(`${label} did not start within 120 s: ${err}`)), 120_000)
     createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer)
       resolve({
