@@ -28,6 +28,34 @@ const ev = (i: number, version: string) => ({
 })
 
 describe('monitoring from the CLI', () => {
+  it('shows the label-free estimate beside the realized accuracy', async () => {
+    const url = ['--url', s.url]
+    const events = Array.from({ length: 40 }, (_, i) => ({
+      id: `est-${i}`,
+      ts: new Date(now - 120_000 - i * 1000).toISOString(),
+      model: { name: 'cli-est', version: '1' },
+      input: { i },
+      output: { label: i % 4 !== 0, score: i % 4 !== 0 ? 0.9 : 0.2 },
+    }))
+    await fetch(`${s.url}/v1/events`, { method: 'POST', body: JSON.stringify(events) })
+    await fetch(`${s.url}/v1/feedback`, {
+      method: 'POST',
+      body: JSON.stringify(events.slice(0, 20).map((e) => ({ event_id: e.id, name: 'label', value: e.output.label }))),
+    })
+    const args = ['metrics', '--model', 'cli-est', '--bucket', 'all', '--estimate', 'label', '--score', 'output.score', ...url]
+    let out = ''
+    for (let i = 0; i < 50 && !/n 40 /.test(out); i++) {
+      out = (await runCli(args)).stdout
+      if (!/n 40 /.test(out)) await new Promise((r) => setTimeout(r, 200))
+    }
+    expect(out).toMatch(/n 40 .* label: est acc [0-9.]+ f1 [0-9.]+/)
+    const json = JSON.parse((await runCli([...args, '--json'])).stdout)
+    expect(json.series[0].points[0].estimated.label).toMatchObject({ n: 40, n_reference: 20, realized: { n: 20, accuracy: 1 } })
+    const bad = await runCli(['metrics', '--model', 'cli-est', '--estimate', 'label', ...url])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^inferlog: invalid_parameter: estimate needs exactly one of score/)
+  })
+
   it('configures a model, reads metrics, compares versions, and tails new events', async () => {
     const url = ['--url', s.url]
     const cfg = await runCli([

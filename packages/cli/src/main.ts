@@ -134,7 +134,13 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--from <time>', 'RFC 3339 or epoch ms (default: 24 h before --to)')
       .option('--to <time>', 'default now')
       .option('--bucket <b>', 'minute, hour, day or all (default hour)')
-      .option('--group-by <keys>', 'comma list: version, stage, endpoint, arm, entity.KEY, tag.KEY'),
+      .option('--group-by <keys>', 'comma list: version, stage, endpoint, arm, entity.KEY, tag.KEY')
+      .option('--estimate <label>', 'add the label-free estimate (CBPE) of this label beside the realized figures')
+      .option('--score <path>', 'with --estimate: the positive class probability of a binary classifier, e.g. output.score')
+      .option('--probabilities <path>', 'with --estimate: class probabilities of a multiclass classifier, e.g. output.probabilities')
+      .option('--positive <value>', 'with --score: the label value of the positive class (default true, 1, yes)')
+      .option('--reference-from <time>', 'with --estimate: labelled window to calibrate on (default the queried window)')
+      .option('--reference-to <time>'),
   ).action((o) => run(metricsCommand(o, io)))
 
   clientOptions(

@@ -35,6 +35,8 @@ export interface CbpeEstimateOptions {
   threshold?: number
   /** Predicted classes as the model emitted them; default: threshold (binary) or argmax. */
   predictions?: ArrayLike<number>
+  /** Weight of each row (1/sample_rate); `n` and every count become weighted sums. Default 1 each. */
+  weights?: ArrayLike<number>
 }
 
 /** Classification metrics (estimated or realized). */
@@ -202,22 +204,37 @@ export function estimatePerformance(
   const pred = predictedClasses(probabilities, options)
   const p = applyCalibration(probabilities, calibration.models)
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0))
+  const w = options.weights
+  let n = 0
   pred.forEach((c, i) => {
-    for (let t = 0; t < k; t++) confusion[t]![c]! += prob(p, i, t)
+    const wi = w ? w[i]! : 1
+    n += wi
+    for (let t = 0; t < k; t++) confusion[t]![c]! += wi * prob(p, i, t)
   })
-  return metricsFromConfusion(confusion, pred.length)
+  return metricsFromConfusion(confusion, n)
 }
 
-/** Metrics of labelled predictions, with a Wilson 95% interval for the accuracy. */
+/**
+ * Metrics of labelled predictions, with a Wilson 95% interval for the accuracy. With `weights`
+ * (1/sample_rate) counts are weighted sums and the interval uses Kish's effective sample size.
+ */
 export function realizedPerformance(
   labels: ArrayLike<number>,
   predictions: ArrayLike<number>,
   classes: number,
+  weights?: ArrayLike<number>,
 ): ClassificationMetrics & { accuracy_ci: [number, number] } {
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0))
-  for (let i = 0; i < labels.length; i++) confusion[labels[i]!]![predictions[i]!]!++
-  const m = metricsFromConfusion(confusion, labels.length)
-  const n = labels.length
+  let sw = 0
+  let sw2 = 0
+  for (let i = 0; i < labels.length; i++) {
+    const wi = weights ? weights[i]! : 1
+    confusion[labels[i]!]![predictions[i]!]! += wi
+    sw += wi
+    sw2 += wi * wi
+  }
+  const m = metricsFromConfusion(confusion, sw)
+  const n = weights ? (sw * sw) / sw2 : labels.length
   const z = 1.959963984540054
   const phat = m.accuracy
   const denom = 1 + (z * z) / n

@@ -170,3 +170,25 @@ describe('concept drift per field bin', () => {
     expect(r.bins[2]!.current.n).toBe(3)
   })
 })
+
+describe('weighted estimates (1/sample_rate)', () => {
+  it('a row of weight 2 counts as the row twice, estimated and realized alike', () => {
+    const p = Float64Array.from([0.9, 0.2, 0.7, 0.4])
+    const y = [1, 0, 0, 1]
+    const cal = { classes: 2, calibrated: false, brier: { raw: 0, calibrated: 0 } }
+    const w = [2, 1, 1, 2]
+    const dup = { classes: 2, values: Float64Array.from([0.9, 0.9, 0.2, 0.7, 0.4, 0.4]) }
+    const a = estimatePerformance(cal, { classes: 2, values: p }, { weights: w })
+    const b = estimatePerformance(cal, dup)
+    expect(a.n).toBe(6)
+    expect(a.accuracy).toBeCloseTo(b.accuracy, 12)
+    expect(a.f1).toBeCloseTo(b.f1!, 12)
+    const pred = [1, 0, 1, 0]
+    const ra = realizedPerformance(y, pred, 2, w)
+    const rb = realizedPerformance([1, 1, 0, 0, 1, 1], [1, 1, 0, 1, 0, 0], 2)
+    expect(ra.accuracy).toBeCloseTo(rb.accuracy, 12)
+    expect(ra.f1).toBeCloseTo(rb.f1!, 12)
+    // The interval uses Kish's effective size (36/10 = 3.6 rows), wider than six independent rows.
+    expect(ra.accuracy_ci[1] - ra.accuracy_ci[0]).toBeGreaterThan(rb.accuracy_ci[1] - rb.accuracy_ci[0])
+  })
+})

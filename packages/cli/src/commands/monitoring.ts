@@ -13,6 +13,12 @@ export interface MetricsFlags extends ClientFlags {
   to?: string
   bucket?: string
   groupBy?: string
+  estimate?: string
+  score?: string
+  probabilities?: string
+  positive?: string
+  referenceFrom?: string
+  referenceTo?: string
 }
 
 const fmt = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : Number(v.toPrecision(digits)).toString())
@@ -29,6 +35,12 @@ export async function metricsCommand(f: MetricsFlags, io: Io): Promise<number> {
     ['to', 'to'],
     ['bucket', 'bucket'],
     ['groupBy', 'group_by'],
+    ['estimate', 'estimate'],
+    ['score', 'score'],
+    ['probabilities', 'probabilities'],
+    ['positive', 'positive'],
+    ['referenceFrom', 'reference_from'],
+    ['referenceTo', 'reference_to'],
   ] as const) {
     const v = f[flag]
     if (v !== undefined) p.set(param, v)
@@ -51,8 +63,11 @@ export async function metricsCommand(f: MetricsFlags, io: Io): Promise<number> {
       const quality = Object.entries(pt.quality as Record<string, { accuracy?: { value: number }; coverage: number | null }>)
         .map(([name, q]) => `${name}: acc ${fmt(q.accuracy?.value)} cov ${fmt(q.coverage)}`)
         .join('; ')
+      const estimated = Object.entries((pt.estimated ?? {}) as Record<string, { accuracy: number; f1?: number; f1_macro: number }>)
+        .map(([name, e]) => `${name}: est acc ${fmt(e.accuracy)} f1 ${fmt(e.f1 ?? e.f1_macro)}`)
+        .join('; ')
       io.out(
-        `${pt.start}  n ${pt.n}  count ${fmt(pt.count as number, 6)}  err ${fmt(pt.error_rate as number)}  p50 ${fmt(lat?.p50)}  p99 ${fmt(lat?.p99)} ms${quality ? `  ${quality}` : ''}`,
+        `${pt.start}  n ${pt.n}  count ${fmt(pt.count as number, 6)}  err ${fmt(pt.error_rate as number)}  p50 ${fmt(lat?.p50)}  p99 ${fmt(lat?.p99)} ms${quality ? `  ${quality}` : ''}${estimated ? `  ${estimated}` : ''}`,
       )
     }
   }

@@ -22,6 +22,7 @@ import { Comparisons } from '../monitoring/comparisons.js'
 import { DriftService } from '../monitoring/drift-service.js'
 import { EstimationService } from '../monitoring/estimation-service.js'
 import { LiveStream } from '../monitoring/live-stream.js'
+import { MetricsEstimates } from '../monitoring/metrics-estimates.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
 import { PriceTables } from '../monitoring/price-tables.js'
@@ -139,7 +140,7 @@ export function createApp(o: AppOptions): InferlogApp {
   const configs = new ModelConfigs(o.store.derived, now)
   app.route('/v1', modelRoutes({ auth, derived: o.store.derived, configs, budget }))
   const reader = new MetricsReader(o.store.derived, now)
-  app.route('/v1', metricsRoutes({ auth, reader, configs, now }))
+  app.route('/v1', metricsRoutes({ auth, reader, configs, estimates: new MetricsEstimates(o.store), now }))
   app.route('/v1', streamRoutes({ auth, live, reader, configs, now }))
   const comparisons = new Comparisons(reader, configs, o.store, now)
   app.route('/v1', compareRoutes({ auth, comparisons, budget }))

@@ -162,7 +162,8 @@ function argmax(p: number[]): number {
   return best
 }
 
-function binaryReader(path: string, positive: ProbabilitySource['positive']) {
+/** How a binary classifier's probability and labels are read: `score` is the positive class's probability. */
+export function binaryReader(path: string, positive: ProbabilitySource['positive']) {
   const get = compileFieldPath(path)
   return {
     classes: 2,
@@ -188,7 +189,13 @@ function multiclassReader(path: string, rows: Row[]) {
     const o = get(r.event)
     if (o && typeof o === 'object' && !Array.isArray(o)) for (const k of Object.keys(o)) names.add(k)
   }
-  const list = [...names].sort()
+  return classesReader(path, [...names])
+}
+
+/** How a multiclass classifier's probabilities (`path`: an object class → probability) and labels are read, over these classes. */
+export function classesReader(path: string, classNames: Iterable<string>) {
+  const get = compileFieldPath(path)
+  const list = [...classNames].sort()
   const index = new Map(list.map((n, i) => [n, i]))
   return {
     classes: list.length,

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { Authenticator } from '../../auth/authenticator.js'
 import { InferlogError } from '../../errors.js'
+import type { EstimateRequest, MetricsEstimates } from '../../monitoring/metrics-estimates.js'
 import { type BucketName, type MetricsQuery, type MetricsReader } from '../../monitoring/metrics-query.js'
 import type { ModelConfigs } from '../../monitoring/model-config.js'
 import { parseTime } from '../../query/parse-query.js'
@@ -9,6 +10,8 @@ import { requireScope } from '../guard.js'
 
 const BUCKETS: readonly BucketName[] = ['minute', 'hour', 'day', 'all']
 const KNOWN = ['model', 'version', 'stage', 'arm', 'endpoint', 'from', 'to', 'bucket', 'group_by']
+/** Parameters of the label-free estimate beside the realized figures (see {@link parseEstimateRequest}). */
+const ESTIMATE = ['estimate', 'score', 'probabilities', 'positive', 'reference_from', 'reference_to']
 /** Filters of `GET /v1/events` that buckets cannot answer (they would need the raw rows). */
 const RAW_ONLY = ['status', 'session_id', 'user_id', 'has_feedback', 'feedback', 'limit', 'cursor']
 const GROUPS = ['version', 'stage', 'endpoint', 'arm']
@@ -25,8 +28,11 @@ export function parseMetricsQuery(params: Record<string, string[]>, now: number)
   for (const k of Object.keys(params)) {
     if (RAW_ONLY.includes(k))
       throw new InferlogError('invalid_parameter', `${k} cannot filter metrics (they are pre-aggregated); use GET /v1/events for raw rows`)
-    if (!KNOWN.includes(k))
-      throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(k)}; known: ${KNOWN.join(', ')}`)
+    if (!KNOWN.includes(k) && !ESTIMATE.includes(k))
+      throw new InferlogError(
+        'invalid_parameter',
+        `unknown query parameter ${JSON.stringify(k)}; known: ${[...KNOWN, ...ESTIMATE].join(', ')}`,
+      )
   }
   const one = (k: string) => {
     const v = params[k]
@@ -65,14 +71,74 @@ export function parseMetricsQuery(params: Record<string, string[]>, now: number)
   return q
 }
 
-/** `GET /v1/metrics` (DESIGN.md read-side contract). */
-export function metricsRoutes(d: { auth: Authenticator; reader: MetricsReader; configs: ModelConfigs; now: () => number }): Hono<AppEnv> {
+/**
+ * The estimate a metrics query asks for: `estimate=LABEL` with `score=PATH` (binary: the positive
+ * class's probability, e.g. `output.score`; `positive=VALUE` names the label value of that class)
+ * or `probabilities=PATH` (multiclass: an object class → probability), and optionally
+ * `reference_from`/`reference_to` (the labelled window calibration is fitted on; default the
+ * queried window). Undefined when `estimate` is absent; a 400 for estimate parameters without it.
+ */
+export function parseEstimateRequest(params: Record<string, string[]>): EstimateRequest | undefined {
+  const one = (k: string) => {
+    const v = params[k]
+    if (v === undefined) return undefined
+    if (v.length > 1 || v[0] === '') throw new InferlogError('invalid_parameter', `${k} may be given once, not empty`)
+    return v[0]
+  }
+  const label = one('estimate')
+  if (label === undefined) {
+    const stray = ESTIMATE.find((k) => params[k] !== undefined)
+    if (stray) throw new InferlogError('invalid_parameter', `${stray} applies with estimate=LABEL only`)
+    return undefined
+  }
+  const r: EstimateRequest = { label }
+  const score = one('score')
+  const probabilities = one('probabilities')
+  for (const [k, v] of [
+    ['score', score],
+    ['probabilities', probabilities],
+  ] as const)
+    if (v !== undefined && !/^[A-Za-z_][A-Za-z0-9_-]*(\.[^.\s]+)+$/.test(v))
+      throw new InferlogError('invalid_parameter', `${k} must be a path such as output.score, got ${JSON.stringify(v)}`)
+  if ((score === undefined) === (probabilities === undefined))
+    throw new InferlogError('invalid_parameter', 'estimate needs exactly one of score=PATH (binary) or probabilities=PATH (multiclass)')
+  if (score !== undefined) r.score = score
+  if (probabilities !== undefined) r.probabilities = probabilities
+  const positive = one('positive')
+  if (positive !== undefined) r.positive = positive
+  const rf = one('reference_from')
+  const rt = one('reference_to')
+  if ((rf === undefined) !== (rt === undefined))
+    throw new InferlogError('invalid_parameter', 'give both reference_from and reference_to, or neither')
+  if (rf !== undefined) {
+    const reference = { fromMs: parseTime('reference_from', rf), toMs: parseTime('reference_to', rt!) }
+    if (!(reference.fromMs < reference.toMs)) throw new InferlogError('invalid_parameter', 'reference_from must be before reference_to')
+    r.reference = reference
+  }
+  return r
+}
+
+/**
+ * `GET /v1/metrics` (DESIGN.md read-side contract), with `estimated.LABEL` on each point when the
+ * query asks for a label-free estimate ({@link parseEstimateRequest}).
+ */
+export function metricsRoutes(d: {
+  auth: Authenticator
+  reader: MetricsReader
+  configs: ModelConfigs
+  estimates?: MetricsEstimates
+  now: () => number
+}): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.get('/metrics', requireScope(d.auth, 'read'), async (c) => {
-    const q = parseMetricsQuery(c.req.queries(), d.now())
+    const params = c.req.queries()
+    const q = parseMetricsQuery(params, d.now())
+    const estimate = parseEstimateRequest(params)
     const project = c.get('principal').project
     const config = q.model === undefined ? undefined : await d.configs.get(project, q.model)
-    return c.json(await d.reader.query(project, q, config))
+    const reply = await d.reader.query(project, q, config)
+    if (estimate && d.estimates) await d.estimates.attach(project, q, reply, estimate)
+    return c.json(reply)
   })
   return app
 }
