@@ -26,6 +26,9 @@ const keysModule = () => import('./commands/keys.js')
 const keysCreateCommand = lazy(keysModule, 'keysCreateCommand')
 const keysListCommand = lazy(keysModule, 'keysListCommand')
 const keysRevokeCommand = lazy(keysModule, 'keysRevokeCommand')
+const auditModule = () => import('./commands/audit.js')
+const verifyCommand = lazy(auditModule, 'verifyCommand')
+const auditHeadCommand = lazy(auditModule, 'auditHeadCommand')
 const replayModule = () => import('./commands/replay.js')
 const replayCommand = lazy(replayModule, 'replayCommand')
 
@@ -321,6 +324,25 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--rate <r>', 'most candidate calls per second (default no limit)')
       .option('--timeout-ms <n>', 'a candidate silent this long fails that event (default 30000)'),
   ).action((o) => run(replayCommand(o, io)))
+
+  const storeFlags = (c: Command) =>
+    c
+      .option('--data <dir>', 'data directory of the SQLite store (default ./data)')
+      .option('--store <url>', 'store URL (default $INFERLOG_STORE, else sqlite:<data>/inferlog.db)')
+  storeFlags(
+    program
+      .command('verify')
+      .description('check the audit chain: recompute every row, batch root, chain link and checkpoint signature')
+      .option('--from <batch>', 'first batch checked (default the first)')
+      .option('--to <batch>', 'last batch checked (default the last sealed)')
+      .option('--public-key <file>', 'PEM Ed25519 key whose checkpoints are trusted (repeatable)', collect, [])
+      .option('--audit-key <file>', 'the signing key (default $INFERLOG_AUDIT_KEY); its public half is trusted')
+      .option('--json', 'print {"ok","batches","rows","first_error"?,...}'),
+  ).action((o) => run(verifyCommand(o, io)))
+  const audit = program.command('audit').description('the audit chain: signed checkpoints and inclusion proofs')
+  storeFlags(clientOptions(audit.command('head').description('print the latest signed checkpoint (JSON), to publish outside'))).action(
+    (o) => run(auditHeadCommand(o, io)),
+  )
 
   const keys = program.command('keys').description('manage API keys')
   const keyFlags = (c: Command) =>

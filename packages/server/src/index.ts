@@ -100,3 +100,5 @@ export {
 } from './audit/checkpoint.js'
 export { DatasetTriggers, type DatasetTriggersOptions, TRIGGER_LEASE } from './datasets/dataset-triggers.js'
 export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from './datasets/trigger-webhook.js'
+export { verifyChain, type VerifyReport, type VerifyProblem, type VerifyOptions, type VerifyCode } from './audit/verify-chain.js'
+export { latestCheckpoint, readSealed, sealedBatch, storedCheckpoints, type SealedBatch } from './audit/sealed-batches.js'

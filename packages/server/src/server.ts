@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server'
 import { isLoopbackHost, type ServerConfig } from './config.js'
 import { InferlogError } from './errors.js'
 import { defaultConsumers } from './feed/default-consumers.js'
+import { auditMetrics } from './audit/audit-metrics.js'
 import { feedMetrics } from './feed/feed-metrics.js'
 import { FeedRunner } from './feed/feed-runner.js'
 import { createApp, type InferlogApp } from './http/create-app.js'
@@ -85,6 +86,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
   // Embedded, this process commits, so it runs the commit feed's consumers; behind a queue the
   // workers commit and run them.
   const metrics = createMetrics()
+  auditMetrics(metrics.registry, store)
   const feed = queue
     ? undefined
     : new FeedRunner(store, defaultConsumers(store, config.consumers), { logger, onProgress: feedMetrics(metrics.registry) })

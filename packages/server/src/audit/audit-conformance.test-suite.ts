@@ -2,6 +2,7 @@
  * The audit chain's behaviour on one store adapter: sealing, administrative records, tombstones.
  * Call `describeAuditConformance('name', makeStore)` from an adapter's test file.
  */
+import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FeedRunner } from '../feed/feed-runner.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
@@ -10,6 +11,7 @@ import { AuditChainConsumer, batchLeaves, sealedHead } from './audit-chain-consu
 import { appendAuditRecord } from './audit-records.js'
 import { LeafHasher, leafHashHex } from './leaf-hash.js'
 import { chainHead, GENESIS_HEAD, merkleRoot, sortLeaves } from './merkle.js'
+import { verifyChain } from './verify-chain.js'
 
 /** Seals every committed batch (in steps of three batches, to cross step boundaries). */
 export const sealAll = (store: Store) => new FeedRunner(store, [new AuditChainConsumer(store)], { maxBatches: 3 }).catchUp()
@@ -163,6 +165,124 @@ export function describeAuditConformance(name: string, makeStore: () => Promise<
         code: 'invalid_parameter',
       })
       expect(await store.commitHead()).toBe(0)
+    })
+
+    describe('verify and tampering', () => {
+      /** Six batches of events and feedback, an erasure with its tombstone, all sealed. */
+      async function history() {
+        for (let i = 1; i <= 6; i++) {
+          await store.writeBatch({
+            events: [eventRecord({ id: `e${i}` }), eventRecord({ id: `x${i}` })],
+            feedback: [feedbackRecord({ id: `f${i}`, eventId: `e${i}` })],
+          })
+        }
+        const [x1] = await store.eventsByIds('p1', ['x1'])
+        await appendAuditRecord(store, {
+          project: 'p1',
+          type: 'erasure',
+          actor: { key_id: null },
+          tombstones: [tombstone(x1!)],
+          writes: [deleteEvent('x1')],
+        })
+        await seal()
+        const v = await verifyChain(store)
+        expect(v).toMatchObject({ ok: true, batches: 7, rows: 19, errors: [], sealed_to: 7, head: 7 })
+      }
+      const run = (text: string) => sql.raw(text).execute(store.derived.db)
+      const pg = () => store.derived.dialect === 'postgres'
+      /** The number rows of the batch at `position` carry in their `batch` column. */
+      const internal = async (position: number) =>
+        pg() ? Number(((await run(`SELECT seq FROM batches WHERE commit_seq = ${position}`)).rows[0] as { seq: number }).seq) : position
+
+      it('passes on an untouched store, erasures included, and over a range', async () => {
+        await history()
+        expect(await verifyChain(store, { from: 3, to: 5 })).toMatchObject({ ok: true, batches: 3, rows: 9 })
+        // Batches committed after sealing are reported as the head, not as problems.
+        await store.writeBatch({ events: [eventRecord({ id: 'late' })], feedback: [] })
+        expect(await verifyChain(store)).toMatchObject({ ok: true, batches: 7, sealed_to: 7, head: 8 })
+      })
+
+      it('names the batch and row of a stored row edited in place', async () => {
+        await history()
+        await run(`UPDATE events SET body = replace(body, '"output":1', '"output":2') WHERE id = 'e3'`)
+        const v = await verifyChain(store)
+        expect(v.ok).toBe(false)
+        expect(v.first_error).toMatchObject({ code: 'row_mismatch', batch: 3, row: { kind: 'event', project: 'p1', id: 'e3' } })
+        // An indexed column too, and feedback.
+        await run(`UPDATE events SET body = replace(body, '"output":2', '"output":1') WHERE id = 'e3'`)
+        await run(`UPDATE feedback SET received_ms = received_ms + 1 WHERE id = 'f2'`)
+        expect((await verifyChain(store)).first_error).toMatchObject({
+          code: 'row_mismatch',
+          batch: 2,
+          row: { kind: 'feedback', id: 'f2' },
+        })
+      })
+
+      it('names the batch of a deleted row and its leaf', async () => {
+        await history()
+        await run(`DELETE FROM events WHERE id = 'x4'`)
+        const v = await verifyChain(store)
+        expect(v.first_error).toMatchObject({ code: 'row_missing', batch: 4 })
+        expect(v.first_error?.leaf).toMatch(/^[0-9a-f]{64}$/)
+      })
+
+      it('names a forged row inserted into a sealed batch', async () => {
+        await history()
+        const b = await internal(2)
+        const seq = pg() ? `nextval('events_seq')` : '(SELECT max(seq) + 1 FROM events)'
+        await run(`INSERT INTO events (seq, project, id, ts_ms, received_ms, model, version, stage, status, batch, body)
+                 VALUES (${seq}, 'p1', 'forged', 1, 1, 'm', '1', 'primary', 'ok', ${b}, '{"id":"forged"}')`)
+        const v = await verifyChain(store)
+        expect(v.ok).toBe(false)
+        expect(v.first_error).toMatchObject({ batch: 2, row: { kind: 'event', id: 'forged' } })
+        expect(['row_stray', 'row_mismatch']).toContain(v.first_error?.code)
+      })
+
+      it('names the first of two batches whose rows were swapped', async () => {
+        await history()
+        const [b2, b3] = [await internal(2), await internal(3)]
+        for (const t of ['events', 'feedback'])
+          await run(`UPDATE ${t} SET batch = CASE batch WHEN ${b2} THEN ${b3} ELSE ${b2} END WHERE batch IN (${b2}, ${b3})`)
+        const v = await verifyChain(store)
+        expect(v.ok).toBe(false)
+        expect(v.first_error?.batch).toBe(2)
+      })
+
+      it('detects a rewritten chain row, a removed batch and a forged tombstone', async () => {
+        await history()
+        await run(`UPDATE audit_batches SET committed_ms = committed_ms + 1 WHERE position = 5`)
+        expect((await verifyChain(store)).first_error).toMatchObject({ code: 'chain_broken', batch: 5 })
+        await run(`UPDATE audit_batches SET committed_ms = committed_ms - 1 WHERE position = 5`)
+        expect((await verifyChain(store)).ok).toBe(true)
+        await run(`DELETE FROM batches WHERE seq = ${await internal(6)}`)
+        const v = await verifyChain(store)
+        expect(v.first_error?.batch).toBe(6)
+        expect(v.errors.map((e) => e.code)).toContain('batch_missing')
+      })
+
+      it('refuses a tombstone added to hide a deletion', async () => {
+        await history()
+        const [e5] = await store.eventsByIds('p1', ['e5'])
+        const [rec] = await store.auditRecords('p1')
+        await run(`DELETE FROM events WHERE id = 'e5'`)
+        await run(
+          `INSERT INTO audit_tombstones (kind, project, id, batch, leaf, record) VALUES ('event', 'p1', 'e5', 5, '${tombstone(e5!).leaf}', '${rec!.id}')`,
+        )
+        const v = await verifyChain(store)
+        expect(v.ok).toBe(false)
+        expect(v.errors.map((e) => e.code)).toContain('tombstones_mismatch')
+      })
+
+      it('says a store without a chain has none', async () => {
+        await store.writeBatch({ events: [eventRecord({ id: 'a' })], feedback: [] })
+        const v = await verifyChain(store)
+        expect(v).toMatchObject({ ok: false, first_error: { code: 'no_chain' } })
+        // An empty store has nothing to prove.
+        const empty = await makeStore()
+        await empty.migrate()
+        expect((await verifyChain(empty)).ok).toBe(true)
+        await empty.close()
+      })
     })
   })
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { defaultConsumers } from '../feed/default-consumers.js'
+import { auditMetrics } from '../audit/audit-metrics.js'
 import { feedMetrics } from '../feed/feed-metrics.js'
 import { FeedRunner } from '../feed/feed-runner.js'
 import { stderrLogger, type Logger } from '../logging/logger.js'
@@ -75,6 +76,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
   const metrics = createWorkerMetrics()
   // This worker commits to the log, so it also runs the feed's consumers (their watermarks keep
   // several workers from applying a batch twice).
+  auditMetrics(metrics.registry, store)
   const feed = new FeedRunner(store, defaultConsumers(store), { logger, onProgress: feedMetrics(metrics.registry) })
   const worker = new Worker({ store, queue, metrics, logger, afterCommit: () => feed.poke(), ...config.tuning })
   const done = worker.start()
