@@ -1,0 +1,134 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createLogger, type InferlogSdkError } from '@inferlog/sdk'
+import { CollectorApi } from './collector-api.js'
+import { type Collector, startCollector } from './collector-process.js'
+import { DelayedFeedback } from './delayed-feedback.js'
+import { formatSummary, readSummary } from './demo-summary.js'
+import type { DemoOptions } from './demo-options.js'
+import { configureMonitoring, evaluateAlerts } from './monitoring-setup.js'
+import { MODEL_NAME, trainModels } from './models/train-models.js'
+import { SeededRandom } from './seeded-random.js'
+import { Traffic } from './traffic.js'
+import { loadWeather, splitWeather } from './weather-data.js'
+
+/** Where the demo writes: `out` for what it reports (its first line is the collector's URL), `err` for progress. */
+export interface DemoIo {
+  out(line: string): void
+  err(line: string): void
+}
+
+const sec = (ms: number) => `${Math.round(ms / 100) / 10}s`
+
+/**
+ * Runs the demo until `options.durationMs` has passed or `stop` is aborted (Ctrl-C): starts the
+ * collector, trains the models, configures monitoring, sends traffic and late feedback, then drains
+ * the logger, prints a summary read back from the API and stops the collector. Returns the exit code.
+ */
+export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSignal): Promise<number> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'inferlog-demo-'))
+  let collector: Collector | undefined
+  try {
+    const days = loadWeather()
+    const splits = splitWeather(days)
+    const starting = startCollector({ port: options.port, dataDir: tmp, ...(options.store ? { store: options.store } : {}) })
+    starting.catch(() => undefined) // awaited below; training first
+    const models = trainModels(splits.train, options.seed)
+    collector = await starting
+    if (stop.aborted) return 130
+    const api = new CollectorApi(collector.url)
+    const startMs = Date.now()
+    const shiftMs = startMs + options.shiftAtMs
+    await configureMonitoring(api, { startMs, shiftMs, speed: options.speed })
+
+    io.out(`${collector.url}/`)
+    io.err(
+      [
+        `inferlog demo: dashboard and API at ${collector.url}/ (open mode, store ${options.store ?? `${tmp}/inferlog.db, removed on exit`})`,
+        `  data: vega-datasets weather.csv; models trained on ${splits.train.length} Seattle days of 2012-2013 in ${sec(
+          models.trainMs.control + models.trainMs.treatment + models.trainMs.shadow,
+        )}:`,
+        `  ${MODEL_NAME}@1.4.0 logistic regression (A/B control), @2.0.0 random forest (treatment), @2.1.0-rc.1 decision tree (shadow)`,
+        `  ${options.rate} requests/s of Seattle 2014-2015 days; New York days from ${sec(options.shiftAtMs)} on (input drift)`,
+        `  labels for 70% of predictions ${sec(2000 / options.speed)}-${sec(150_000 / options.speed)} later, thumbs on 25%; ${
+          options.durationMs === undefined ? 'Ctrl-C stops' : `stopping after ${sec(options.durationMs)}`
+        }`,
+      ].join('\n'),
+    )
+
+    const log = createLogger({
+      url: collector.url,
+      batch: { intervalMs: 250 },
+      spool: { dir: false },
+      flushOnExit: false,
+      onError: (e: InferlogSdkError) => io.err(`inferlog demo: sdk: ${e.code}: ${e.message}`),
+    })
+    const feedback = new DelayedFeedback(log)
+    const rng = new SeededRandom(options.seed)
+    const traffic = new Traffic(log, models, splits, feedback, rng, { speed: options.speed })
+    const firing = new Set<string>()
+
+    // Requests are paced against the wall clock; a stalled loop catches up (at most a second's worth per tick).
+    const pace = setInterval(() => {
+      const now = Date.now()
+      const due = Math.floor(((now - startMs) * options.rate) / 1000) - traffic.served
+      for (let i = 0; i < Math.min(due, Math.ceil(options.rate)); i++) traffic.serve(now >= shiftMs)
+    }, 20)
+    let evaluating: Promise<void> = Promise.resolve()
+    const evaluate = () =>
+      (evaluating = evaluateAlerts(api).then(
+        ({ transitions, rules }) => {
+          for (const t of transitions) {
+            const r = rules.find((x) => x.rule.id === t.id)
+            io.err(
+              `[${sec(Date.now() - startMs).padStart(6)}] alert ${t.id} ${t.transition}: value ${r?.last?.value?.toFixed(3) ?? '?'} over ${r?.last?.n ?? '?'} events`,
+            )
+          }
+          firing.clear()
+          for (const r of rules) if (r.state === 'firing') firing.add(r.rule.id)
+        },
+        (e: Error) => io.err(`inferlog demo: alert evaluation: ${e.message}`),
+      ))
+    const alertsTimer = setInterval(
+      () => {
+        void evaluating.then(evaluate)
+      },
+      Math.max(1000, 5000 / options.speed),
+    )
+    const statusTimer = setInterval(() => {
+      const t = Date.now() - startMs
+      io.err(
+        `[${sec(t).padStart(6)}] ${Date.now() >= shiftMs ? 'New York' : 'Seattle '} ${traffic.served} requests (${2 * traffic.served} events), feedback ${feedback.sent} sent / ${feedback.pending} waiting, firing: ${[...firing].join(', ') || 'none'}`,
+      )
+    }, 5000)
+
+    await new Promise<void>((resolve) => {
+      const timer = options.durationMs === undefined ? undefined : setTimeout(resolve, options.durationMs)
+      stop.addEventListener('abort', () => {
+        if (timer) clearTimeout(timer)
+        resolve()
+      })
+    })
+    clearInterval(pace)
+    clearInterval(alertsTimer)
+    clearInterval(statusTimer)
+    const dropped = feedback.cancel()
+    await log.close({ timeoutMs: 15_000 })
+    await evaluating
+    const st = log.stats()
+    io.err(
+      `inferlog demo: stopping after ${sec(Date.now() - startMs)}: ${traffic.served} requests, ${feedback.sent} feedback items sent (${dropped} not yet due were dropped); sdk sent ${st.sent}, dropped ${st.dropped}, failed ${st.failed}`,
+    )
+    try {
+      await evaluateAlerts(api)
+      for (const line of formatSummary(await readSummary(api, startMs))) io.out(line)
+    } catch (e) {
+      io.err(`inferlog demo: summary: ${(e as Error).message}`)
+    }
+    return 0
+  } finally {
+    await collector?.stop()
+    rmSync(tmp, { recursive: true, force: true })
+  }
+}

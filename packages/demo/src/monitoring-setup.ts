@@ -1,0 +1,86 @@
+import type { CollectorApi } from './collector-api.js'
+import { MODEL_NAME } from './models/train-models.js'
+import { FEATURE_NAMES } from './weather-data.js'
+
+/** Ids of the demo's alert rules. */
+export const DRIFT_RULE = 'weather-input-drift'
+export const QUALITY_RULE = 'control-accuracy'
+
+/** The fields the drift rule and the model configuration watch. */
+export const MONITORED_FIELDS = FEATURE_NAMES.map((f) => `input.${f}`)
+
+/** A window in whole seconds, as alert rules take it (at least `1s`). */
+export function windowText(ms: number): string {
+  return `${Math.max(1, Math.round(ms / 1000))}s`
+}
+
+/** Timeline the rules are written against. */
+export interface RuleTimes {
+  /** When traffic started (epoch ms): the drift reference starts here. */
+  startMs: number
+  /** When traffic moves to New York (epoch ms): the drift reference ends here. */
+  shiftMs: number
+  /** Time compression (see DemoOptions.speed). */
+  speed: number
+}
+
+/**
+ * The demo's alert rules (DESIGN read-side contract, `PUT /v1/alerts/rules`):
+ * - data drift of the four inputs of primary traffic over the last 10 s (÷ speed) against the
+ *   traffic before the shift; fires when at least half the fields drift;
+ * - the control arm's accuracy (labels joined late) over the last 2 min (÷ speed; metrics buckets
+ *   are minutes, so at least the minutes it touches) below 0.7.
+ */
+export function demoRules(t: RuleTimes): unknown[] {
+  return [
+    {
+      id: DRIFT_RULE,
+      name: 'Input drift of weather-clf (vs. the Seattle traffic before the shift)',
+      condition: {
+        type: 'drift',
+        fields: MONITORED_FIELDS,
+        reference: { model: MODEL_NAME, stage: 'primary', from: t.startMs, to: t.shiftMs },
+        filter: { model: MODEL_NAME, stage: 'primary' },
+      },
+      window: windowText(10_000 / t.speed),
+      operator: '>=',
+      threshold: 0.5,
+      min_samples: 50,
+    },
+    {
+      id: QUALITY_RULE,
+      name: 'Accuracy of the control arm (labels arrive late)',
+      condition: { type: 'metric', metric: 'quality.label.accuracy', filter: { model: MODEL_NAME, version: '1.4.0', stage: 'primary' } },
+      window: windowText(120_000 / t.speed),
+      operator: '<',
+      threshold: 0.7,
+      min_samples: 50,
+    },
+  ]
+}
+
+/** Declares the model's label (`thumbs` is inferred: share positive), monitored fields and city dimension, then the alert rules. */
+export async function configureMonitoring(api: CollectorApi, t: RuleTimes): Promise<void> {
+  await api.put(`/v1/models/${MODEL_NAME}`, {
+    labels: { label: { output: 'label', type: 'class' } },
+    monitored_fields: MONITORED_FIELDS,
+    dimensions: ['entity.city'],
+  })
+  await api.put('/v1/alerts/rules', { rules: demoRules(t) })
+}
+
+/** One rule as `GET /v1/alerts` lists it (the parts the demo reads). */
+export interface AlertRuleView {
+  rule: { id: string }
+  state: 'ok' | 'firing'
+  last: { value: number | null; n: number; reason: string } | null
+}
+
+/** Evaluates the rules now (`POST /v1/alerts/evaluate`) and returns every rule's state. */
+export async function evaluateAlerts(
+  api: CollectorApi,
+): Promise<{ transitions: { id: string; transition: string }[]; rules: AlertRuleView[] }> {
+  const { transitions } = await api.post<{ transitions: { id: string; transition: string }[] }>('/v1/alerts/evaluate', {})
+  const { rules } = await api.get<{ rules: AlertRuleView[] }>('/v1/alerts')
+  return { transitions, rules }
+}
