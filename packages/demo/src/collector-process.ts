@@ -23,6 +23,8 @@ export interface Collector {
   /** The URL it listens on (its first line of output). */
   url: string
   pid: number
+  /** The collector's last stderr lines (at most 20), to explain a failure. */
+  recentLog(): string[]
   /** SIGTERM, then SIGKILL after `graceMs` (default 15 000); resolves once it has exited. Idempotent. */
   stop(graceMs?: number): Promise<void>
 }
@@ -75,6 +77,7 @@ export async function startCollector(o: CollectorOptions): Promise<Collector> {
   return {
     url,
     pid: child.pid ?? -1,
+    recentLog: () => [...errLines],
     stop: (graceMs = 15_000) =>
       (stopping ??= (async () => {
         if (child.exitCode === null && child.signalCode === null) {

@@ -40,7 +40,12 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     const api = new CollectorApi(collector.url)
     const startMs = Date.now()
     const shiftMs = startMs + options.shiftAtMs
-    await configureMonitoring(api, { startMs, shiftMs, speed: options.speed })
+    try {
+      await configureMonitoring(api, { startMs, shiftMs, speed: options.speed })
+    } catch (e) {
+      for (const line of collector.recentLog()) io.err(`  collector: ${line}`)
+      throw e
+    }
 
     io.out(`${collector.url}/`)
     io.err(
