@@ -57,6 +57,8 @@ export interface AuthConfig {
    * 503. Also the bound on how long a key revoked elsewhere can still be used. Default 60 000.
    */
   keyStaleMs: number
+  /** How long a dashboard sign-in (`POST /v1/session`) lasts, capped at the key's expiry, ms. Default 43 200 000 (12 h). */
+  sessionTtlMs: number
 }
 
 /** Everything the server needs, parsed once at start-up. */
@@ -115,6 +117,7 @@ export const DEFAULT_AUTH: Readonly<AuthConfig> = {
   requireKeys: false,
   keyCacheMs: 2_000,
   keyStaleMs: 60_000,
+  sessionTtlMs: 43_200_000,
 }
 
 /** Input of {@link resolveServerConfig}: flags, each optional. */

@@ -78,7 +78,12 @@ describe('Authenticator modes', () => {
   it('in open mode a keyless request is the operator on the named or default project', async () => {
     const { store } = keyTable([])
     const auth = new Authenticator(store, { open: true })
-    expect(await auth.authenticate({}, 'admin')).toEqual({ project: 'default', scopes: ['ingest', 'read', 'admin'], keyId: null })
+    expect(await auth.authenticate({}, 'admin')).toEqual({
+      project: 'default',
+      scopes: ['ingest', 'read', 'admin'],
+      keyId: null,
+      via: 'open',
+    })
     expect(await auth.authenticate({ project: 'shop' }, 'read')).toMatchObject({ project: 'shop' })
     await expect(auth.authenticate({ project: '../etc' }, 'read')).rejects.toMatchObject({ code: 'invalid_parameter' })
   })

@@ -1,6 +1,7 @@
 import { InferlogError } from '../errors.js'
 import type { ApiKeyRecord, Scope, Store } from '../store/store.js'
 import { checkProjectName, hashApiKey } from './api-keys.js'
+import { type BrowserSession, sameToken } from './browser-sessions.js'
 
 /** Who is calling, once authenticated. */
 export interface Principal {
@@ -8,6 +9,8 @@ export interface Principal {
   scopes: Scope[]
   /** Key id, or `null` for a keyless request in open mode (the local operator). */
   keyId: string | null
+  /** How the request was let in: a presented key, a browser session cookie, or open mode. */
+  via?: 'key' | 'session' | 'open'
 }
 
 /** Options of {@link Authenticator}. */
@@ -29,6 +32,8 @@ export interface AuthenticatorOptions {
   defaultProject?: string
   /** Most cached keys; the cache is emptied when it would grow past this. Default 10 000. */
   maxCachedKeys?: number
+  /** Browser sessions (`POST /v1/session`), looked up by cookie value. Default none: cookies are ignored. */
+  sessions?: { find(id: string): Promise<BrowserSession | undefined> }
   now?: () => number
 }
 
@@ -37,6 +42,33 @@ export interface AuthHeaders {
   authorization?: string | null | undefined
   apiKey?: string | null | undefined
   project?: string | null | undefined
+  /** The session cookie's value, when the request carries one and no key. */
+  session?: string | null | undefined
+  /** The `X-Inferlog-CSRF` header (required with a session cookie on writes). */
+  csrf?: string | null | undefined
+  /** Whether the method changes state (anything but GET, HEAD, OPTIONS). */
+  unsafe?: boolean
+  /** `Origin`, `Sec-Fetch-Site` and `Host`: a browser's word on where a write comes from. */
+  origin?: string | null | undefined
+  fetchSite?: string | null | undefined
+  host?: string | null | undefined
+}
+
+/**
+ * True when a browser says the request comes from another site: `Sec-Fetch-Site: cross-site` or
+ * `same-site`, or an `Origin` whose host is not the `Host`. Clients that are not browsers send
+ * neither, and pass.
+ */
+export function crossSite(h: AuthHeaders): boolean {
+  const site = h.fetchSite?.trim().toLowerCase()
+  if (site === 'cross-site' || site === 'same-site') return true
+  const origin = h.origin?.trim()
+  if (!origin || origin === 'null') return origin === 'null'
+  try {
+    return new URL(origin).host !== (h.host ?? '').trim().toLowerCase()
+  } catch {
+    return true
+  }
 }
 
 /** The key a request presents, from `X-API-Key` or `Authorization: Bearer`. */
@@ -61,6 +93,7 @@ export class Authenticator {
   private readonly defaultProject: string
   private readonly maxCached: number
   private readonly now: () => number
+  private readonly sessions: AuthenticatorOptions['sessions']
   private readonly keys = new Map<string, { at: number; key: ApiKeyRecord | undefined }>()
 
   constructor(
@@ -73,6 +106,7 @@ export class Authenticator {
     this.defaultProject = o.defaultProject ?? 'default'
     this.maxCached = o.maxCachedKeys ?? 10_000
     this.now = o.now ?? Date.now
+    this.sessions = o.sessions
   }
 
   /** Whether keyless requests are served (as the local operator). */
@@ -94,14 +128,36 @@ export class Authenticator {
     const named = h.project?.trim() || undefined
     const token = presentedKey(h)
     if (token === undefined) {
+      const cookie = h.session?.trim()
+      if (cookie && this.sessions) return this.fromSession(h, cookie, scope, named)
       if (!this.open) throw new InferlogError('unauthorized', 'an API key is required: send Authorization: Bearer <key>')
+      // Open mode trusts whoever reaches loopback, but not a web page elsewhere that makes the
+      // operator's browser post here (a form can send text/plain JSON without a preflight).
+      if (h.unsafe && crossSite(h)) throw new InferlogError('forbidden', 'a cross-site request without an API key is refused')
       return {
         project: named === undefined ? this.defaultProject : checkProjectName(named),
         scopes: ['ingest', 'read', 'admin'],
         keyId: null,
+        via: 'open',
       }
     }
-    const key = await this.lookup(hashApiKey(token))
+    return { ...(await this.checkKey(hashApiKey(token), scope, named)), via: 'key' }
+  }
+
+  /** A session cookie: the session must be live, its key still valid, and writes must carry its CSRF token. */
+  private async fromSession(h: AuthHeaders, cookie: string, scope: Scope, named: string | undefined): Promise<Principal> {
+    const s = await this.sessions!.find(cookie)
+    if (!s) throw new InferlogError('unauthorized', 'the session has ended (signed out or expired); sign in again')
+    if (h.unsafe && (crossSite(h) || !h.csrf || !sameToken(h.csrf, s.csrf))) {
+      throw new InferlogError('forbidden', 'a write with a session cookie must come from the page, with its X-Inferlog-CSRF token')
+    }
+    const p = await this.checkKey(s.keyHash, scope, named)
+    return { ...p, via: 'session' }
+  }
+
+  /** Checks a key by its hash: known, not revoked, not expired, of the named project, with the scope. */
+  async checkKey(hash: string, scope: Scope, named?: string): Promise<Principal> {
+    const key = await this.lookup(hash)
     const t = this.now()
     if (!key) throw new InferlogError('unauthorized', 'unknown API key')
     if (key.revokedMs !== null) throw new InferlogError('unauthorized', `API key ${key.id} was revoked`)
@@ -113,6 +169,11 @@ export class Authenticator {
       throw new InferlogError('forbidden', `this key lacks the "${scope}" scope`)
     }
     return { project: key.project, scopes: key.scopes, keyId: key.id }
+  }
+
+  /** The key record behind a hash (cached like any check), for opening a session. */
+  async keyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    return this.lookup(hash)
   }
 
   private async lookup(hash: string): Promise<ApiKeyRecord | undefined> {

@@ -46,6 +46,9 @@ import { streamRoutes } from './routes/stream-routes.js'
 import { modelRoutes } from './routes/model-routes.js'
 import { otlpRoutes } from './routes/otlp-routes.js'
 import { recordRoutes } from './routes/record-routes.js'
+import { dashboardRoutes, defaultDashboardDir } from './routes/dashboard-routes.js'
+import { sessionRoutes } from './routes/session-routes.js'
+import { BrowserSessions } from '../auth/browser-sessions.js'
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -84,6 +87,11 @@ export interface AppOptions {
   datasets?: { dir: string; storeUrl?: string }
   /** Retraining triggers (with `datasets` only); `start()` is called by the server. Default {@link DatasetTriggersOptions} defaults. */
   triggers?: DatasetTriggersOptions
+  /**
+   * The built dashboard served at `/`: a directory holding `index.html` and `assets/`, or false
+   * for none. Default: `dist/` of the installed `@inferlog/dashboard` package.
+   */
+  dashboard?: { dir: string } | false
 }
 
 /** The collector as an in-process object: a Hono app plus the services behind it. */
@@ -124,7 +132,9 @@ export function createApp(o: AppOptions): InferlogApp {
   const validator = createValidator({ maxDepth: limits.maxDepth })
   const ingest = new IngestService({ queue, validator, limits, metrics, now })
   const reads = new ReadService(o.store)
+  const sessions = new BrowserSessions(o.store.derived, { ttlMs: authConfig.sessionTtlMs, cacheMs: authConfig.keyCacheMs, now })
   const auth = new Authenticator(o.store, {
+    sessions,
     open: !authConfig.requireKeys,
     cacheMs: authConfig.keyCacheMs,
     staleMs: authConfig.keyStaleMs,
@@ -137,6 +147,7 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', ingestRoutes({ auth, ingest, limits, budget }))
   app.route('/v1', recordRoutes({ auth, reads }))
   app.route('/v1', keyRoutes({ auth, store: o.store, budget, now }))
+  app.route('/v1', sessionRoutes({ auth, sessions, budget }))
   const configs = new ModelConfigs(o.store.derived, now)
   app.route('/v1', modelRoutes({ auth, derived: o.store.derived, configs, budget }))
   const reader = new MetricsReader(o.store.derived, now)
@@ -170,6 +181,7 @@ export function createApp(o: AppOptions): InferlogApp {
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
+  if (o.dashboard !== false) app.route('/', dashboardRoutes({ dir: o.dashboard ? o.dashboard.dir : defaultDashboardDir() }))
 
   let closing: Promise<void> | undefined
   return {

@@ -1,0 +1,103 @@
+import { html } from 'htm/preact'
+import { useEffect, useRef } from 'preact/hooks'
+import uPlot from 'uplot'
+
+/** Colours of series in order (versions, phases): distinguishable in light and dark themes. */
+export const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#475569', '#ea580c']
+
+/** One line; `band` draws the interval [lo, hi] around it. */
+export interface ChartSeries {
+  label: string
+  values: (number | null)[]
+  band?: { lo: (number | null)[]; hi: (number | null)[] }
+  dash?: boolean
+  color?: string
+}
+
+/** Options of {@link TimeChart}. */
+export interface TimeChartProps {
+  /** Epoch seconds, ascending. */
+  x: number[]
+  series: ChartSeries[]
+  /** Formats a y value for the axis and the legend. Default: as is. */
+  fmt?: (v: number) => string
+  height?: number
+  title: string
+  /** Draw points as bars (counts). Default false. */
+  bars?: boolean
+}
+
+/** Builds the uPlot data and options of a chart (pure; the component only mounts them). */
+export function chartConfig(p: TimeChartProps, width: number): { opts: uPlot.Options; data: uPlot.AlignedData } {
+  const data: (number | null)[][] = [p.x]
+  const series: uPlot.Series[] = [{}]
+  const bands: uPlot.Band[] = []
+  const fmt = p.fmt ?? ((v: number) => String(v))
+  p.series.forEach((s, i) => {
+    const color = s.color ?? PALETTE[i % PALETTE.length]!
+    data.push(s.values)
+    const idx = data.length - 1
+    series.push({
+      label: s.label,
+      stroke: color,
+      width: 1.5,
+      spanGaps: false,
+      ...(s.dash ? { dash: [6, 4] } : {}),
+      ...(p.bars ? { paths: uPlot.paths.bars!({ size: [0.8, 12] }), fill: `${color}99` } : {}),
+      value: (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : fmt(v)),
+      points: { show: p.x.length < 60 },
+    })
+    if (s.band) {
+      data.push(s.band.hi, s.band.lo)
+      series.push(
+        { label: `${s.label} high`, stroke: 'transparent', points: { show: false }, band: true } as uPlot.Series,
+        { label: `${s.label} low`, stroke: 'transparent', points: { show: false }, band: true } as uPlot.Series,
+      )
+      bands.push({ series: [idx + 1, idx + 2], fill: `${color}22` })
+    }
+  })
+  const opts: uPlot.Options = {
+    width,
+    height: p.height ?? 180,
+    series,
+    bands,
+    legend: { show: true, live: true },
+    cursor: { drag: { x: true, y: false }, points: { size: 5 } },
+    scales: { x: { time: true } },
+    axes: [
+      { stroke: 'currentColor', grid: { stroke: 'rgba(127,127,127,0.15)' }, ticks: { stroke: 'rgba(127,127,127,0.3)' } },
+      { stroke: 'currentColor', grid: { stroke: 'rgba(127,127,127,0.15)' }, values: (_u, vals) => vals.map((v) => fmt(v)), size: 64 },
+    ],
+  }
+  return { opts, data: data as uPlot.AlignedData }
+}
+
+/** A time-series chart (uPlot): resizes with its box; zoom by dragging, double-click to reset. */
+export function TimeChart(p: TimeChartProps) {
+  const box = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | undefined>(undefined)
+  useEffect(() => {
+    const el = box.current
+    if (!el) return
+    const { opts, data } = chartConfig(p, Math.max(200, el.clientWidth))
+    plot.current?.destroy()
+    const u = new uPlot(opts, data, el)
+    plot.current = u
+    // Band edges are series too; only the lines belong in the legend.
+    const rows = u.root.querySelectorAll<HTMLElement>('.u-legend .u-series')
+    opts.series.forEach((s, i) => {
+      if ((s as { band?: boolean }).band) rows[i]?.style.setProperty('display', 'none')
+    })
+    const ro = new ResizeObserver(() => {
+      const w = Math.max(200, el.clientWidth)
+      if (plot.current && Math.abs(plot.current.width - w) > 2) plot.current.setSize({ width: w, height: p.height ?? 180 })
+    })
+    ro.observe(el)
+    return () => {
+      ro.disconnect()
+      plot.current?.destroy()
+      plot.current = undefined
+    }
+  }, [p.x, p.series, p.height, p.bars])
+  return html`<figure class="chart"><figcaption>${p.title}</figcaption><div ref=${box} class="chart-box" role="img" aria-label=${p.title}></div></figure>`
+}

@@ -1,0 +1,85 @@
+import type { MetricPoint, MetricsReply } from './api/types.js'
+import type { ChartSeries } from './charts/time-chart.js'
+
+/** Windows the overview offers, with the bucket each reads. */
+export const WINDOWS = {
+  '1h': { ms: 3_600_000, bucket: 'minute' },
+  '6h': { ms: 6 * 3_600_000, bucket: 'minute' },
+  '24h': { ms: 86_400_000, bucket: 'hour' },
+  '7d': { ms: 7 * 86_400_000, bucket: 'hour' },
+  '30d': { ms: 30 * 86_400_000, bucket: 'hour' },
+  '90d': { ms: 90 * 86_400_000, bucket: 'day' },
+} as const
+
+export type WindowName = keyof typeof WINDOWS
+
+/** The series of a metrics reply on one shared time axis (epoch seconds), one entry per group. */
+export interface Aligned {
+  x: number[]
+  groups: { name: string; points: (MetricPoint | undefined)[] }[]
+}
+
+/** Puts every group's points on the union of their bucket starts (a missing bucket is undefined). */
+export function align(reply: MetricsReply, groupKey = 'version'): Aligned {
+  const xs = new Set<number>()
+  for (const s of reply.series) for (const p of s.points) xs.add(Date.parse(p.start) / 1000)
+  const x = [...xs].sort((a, b) => a - b)
+  const at = new Map(x.map((v, i) => [v, i]))
+  const groups = reply.series.map((s) => {
+    const points: (MetricPoint | undefined)[] = new Array(x.length).fill(undefined)
+    for (const p of s.points) points[at.get(Date.parse(p.start) / 1000)!] = p
+    return { name: s.group[groupKey] ?? (Object.values(s.group).join(' · ') || 'all'), points }
+  })
+  return { x, groups }
+}
+
+type Pick = (p: MetricPoint) => number | null | undefined
+
+/** One line per group of `pick(point)`; buckets without data are gaps. */
+export function lines(a: Aligned, pick: Pick, label = (g: string) => g): ChartSeries[] {
+  return a.groups.map((g) => ({ label: label(g.name), values: g.points.map((p) => (p ? (pick(p) ?? null) : null)) }))
+}
+
+/** Label names with any quality figure in the reply. */
+export function qualityNames(reply: MetricsReply): string[] {
+  const names = new Set<string>()
+  for (const s of reply.series) for (const p of s.points) for (const k of Object.keys(p.quality ?? {})) names.add(k)
+  return [...names].sort()
+}
+
+/** The headline quality metric of a label: accuracy, else MAE, else mean, else the first interval found. */
+export function headlineMetric(reply: MetricsReply, label: string): string | undefined {
+  for (const s of reply.series)
+    for (const p of s.points) {
+      const q = p.quality?.[label]
+      if (!q) continue
+      for (const m of ['accuracy', 'f1_macro', 'mae', 'rmse', 'mean', 'conversion_rate']) if (q[m] && typeof q[m] === 'object') return m
+    }
+  return undefined
+}
+
+/** Quality `metric` of `label` per group with its confidence band. */
+export function qualityLines(a: Aligned, label: string, metric: string): ChartSeries[] {
+  const iv = (p: MetricPoint | undefined) =>
+    p?.quality?.[label]?.[metric] as { value: number | null; ci_low: number | null; ci_high: number | null } | undefined
+  return a.groups.map((g) => ({
+    label: g.name,
+    values: g.points.map((p) => iv(p)?.value ?? null),
+    band: { lo: g.points.map((p) => iv(p)?.ci_low ?? null), hi: g.points.map((p) => iv(p)?.ci_high ?? null) },
+  }))
+}
+
+/** Estimated (dashed) beside realized `metric` of `label`, per group; empty when nothing was estimated. */
+export function estimatedLines(a: Aligned, label: string, metric: string): ChartSeries[] {
+  const out: ChartSeries[] = []
+  for (const g of a.groups) {
+    const est = g.points.map((p) => {
+      const v = p?.estimated?.[label]?.[metric]
+      return typeof v === 'number' ? v : null
+    })
+    if (est.every((v) => v === null)) continue
+    const realized = g.points.map((p) => (p?.quality?.[label]?.[metric] as { value?: number | null } | undefined)?.value ?? null)
+    out.push({ label: `${g.name} realized`, values: realized }, { label: `${g.name} estimated`, values: est, dash: true })
+  }
+  return out
+}

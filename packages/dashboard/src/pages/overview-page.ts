@@ -1,0 +1,207 @@
+import { html } from 'htm/preact'
+import { useEffect, useMemo, useRef } from 'preact/hooks'
+import type { AlertsView, MetricsReply, ModelInfo } from '../api/types.js'
+import { TimeChart } from '../charts/time-chart.js'
+import { fmtMs, fmtNum, fmtPct, fmtUsd } from '../format.js'
+import { align, estimatedLines, headlineMetric, lines, qualityLines, qualityNames, WINDOWS, type WindowName } from '../overview-data.js'
+import { href, navigate } from '../router.js'
+import { useApp } from '../ui/app-context.js'
+import { Badge, Empty, ErrorBox, Loading, PageHead, Section } from '../ui/components.js'
+import { useApi } from '../ui/use-api.js'
+
+const PHASES = ['total', 'pre', 'inference', 'post', 'ttft']
+
+function Tile({ label, value, sub }: { label: string; value: string; sub?: string | undefined }) {
+  return html`<div class="tile"><div class="tile-label">${label}</div><div class="tile-value">${value}</div>${sub && html`<div class="tile-sub muted">${sub}</div>`}</div>`
+}
+
+/** Reloads `reload` when the live stream reports new events or metrics for `model` (at most every `everyMs`). */
+function useLiveRefresh(model: string | undefined, reload: () => void, everyMs = 10_000) {
+  const last = useRef(Date.now())
+  useEffect(() => {
+    if (!model || typeof EventSource === 'undefined') return
+    const es = new EventSource(`/v1/stream?${new URLSearchParams({ model, metrics: '1', metrics_interval_ms: String(everyMs) })}`)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const poke = () => {
+      if (timer) return
+      const wait = Math.max(0, everyMs - (Date.now() - last.current))
+      timer = setTimeout(() => {
+        timer = undefined
+        last.current = Date.now()
+        reload()
+      }, wait)
+    }
+    es.addEventListener('event', poke)
+    es.addEventListener('metrics', poke)
+    return () => {
+      es.close()
+      if (timer) clearTimeout(timer)
+    }
+  }, [model, reload, everyMs])
+}
+
+function ModelCharts({ model, win, phase, alerts }: { model: ModelInfo; win: WindowName; phase: string; alerts: AlertsView | undefined }) {
+  const { api } = useApp()
+  const w = WINDOWS[win]
+  // Computed at each load, so a live refresh slides the window forward.
+  const range = () => {
+    const to = Date.now()
+    return { from: new Date(to - w.ms).toISOString(), to: new Date(to + 60_000).toISOString() }
+  }
+  const series = useApi(
+    (signal) => api.get<MetricsReply>('/v1/metrics', { model: model.name, bucket: w.bucket, group_by: 'version', ...range() }, signal),
+    [api, model.name, win],
+  )
+  const all = useApi(
+    (signal) => api.get<MetricsReply>('/v1/metrics', { model: model.name, bucket: 'all', group_by: 'version', ...range() }, signal),
+    [api, model.name, win],
+  )
+  const reload = useMemo(
+    () => () => {
+      series.reload()
+      all.reload()
+    },
+    [series.reload, all.reload],
+  )
+  useLiveRefresh(model.name, reload)
+  const aligned = useMemo(() => (series.data ? align(series.data) : undefined), [series.data])
+  const charts = useMemo(() => {
+    if (!aligned || !series.data) return undefined
+    const labels = qualityNames(series.data)
+    return {
+      volume: lines(aligned, (p) => p.count),
+      errors: lines(aligned, (p) => p.error_rate),
+      latency: [
+        ...lines(
+          aligned,
+          (p) => p.latency_ms[phase]?.p50,
+          (g) => `${g} p50`,
+        ),
+        ...lines(
+          aligned,
+          (p) => p.latency_ms[phase]?.p99,
+          (g) => `${g} p99`,
+        ).map((s) => ({ ...s, dash: true })),
+      ],
+      cost: lines(aligned, (p) => p.usage?.cost_usd),
+      quality: labels.map((l) => {
+        const m = headlineMetric(series.data!, l) ?? 'accuracy'
+        return {
+          label: l,
+          metric: m,
+          lines: qualityLines(aligned, l, m),
+          coverage: lines(aligned, (p) => p.quality?.[l]?.coverage),
+          est: estimatedLines(aligned, l, m),
+        }
+      }),
+    }
+  }, [aligned, phase])
+  const firing = (alerts?.rules ?? []).filter(
+    (r) => r.state === 'firing' && JSON.stringify(r.rule.condition).includes(JSON.stringify(model.name)),
+  )
+  const driftRules = (alerts?.rules ?? []).filter(
+    (r) =>
+      (r.rule.condition.type === 'drift' || r.rule.condition.type === 'concept_drift') &&
+      JSON.stringify(r.rule.condition).includes(JSON.stringify(model.name)),
+  )
+  const tiles = all.data?.series ?? []
+  let count = 0
+  let errors = 0
+  let cost = 0
+  for (const s of tiles)
+    for (const p of s.points) {
+      count += p.count
+      errors += p.errors
+      cost += p.usage?.cost_usd ?? 0
+    }
+  const err = series.error ?? all.error
+  return html`<${Section} title=${model.name} actions=${html`<a href=${href('/events', { model: model.name })}>events</a> · <a href=${href('/drift', { model: model.name })}>drift</a> · <a href=${href('/compare', { model: model.name })}>compare</a>`}>
+    ${err && html`<${ErrorBox} error=${err} onRetry=${reload} />`}
+    <div class="tiles">
+      <${Tile} label="Requests" value=${fmtNum(count)} sub=${`${win} window`} />
+      <${Tile} label="Error rate" value=${count > 0 ? fmtPct(errors / count, 2) : '–'} sub=${`${fmtNum(errors)} errors`} />
+      <${Tile} label="Cost" value=${fmtUsd(cost)} />
+      <${Tile} label="Drift" value=${driftRules.length === 0 ? 'no rule' : driftRules.some((r) => r.state === 'firing') ? 'drifting' : 'ok'}
+        sub=${driftRules.length === 0 ? 'add a drift alert rule' : `${driftRules.length} rule(s)`} />
+      <${Tile} label="Firing alerts" value=${String(firing.length)} sub=${firing.map((r) => r.rule.name ?? r.rule.id).join(', ') || undefined} />
+    </div>
+    <div class="table-wrap"><table class="versions">
+      <thead><tr><th>Version</th><th class="num">Requests</th><th class="num">Error rate</th><th class="num">p50</th><th class="num">p99</th><th class="num">Cost</th><th>Labels (coverage)</th></tr></thead>
+      <tbody>${tiles.map((s) => {
+        const p = s.points[0]
+        if (!p) return null
+        const v = s.group.version ?? ''
+        return html`<tr><td><a href=${href('/events', { model: model.name, version: v })}>${v}</a></td><td class="num">${fmtNum(p.count)}</td>
+          <td class="num">${fmtPct(p.error_rate, 2)}</td><td class="num">${fmtMs(p.latency_ms.total?.p50)}</td><td class="num">${fmtMs(p.latency_ms.total?.p99)}</td>
+          <td class="num">${fmtUsd(p.usage?.cost_usd)}</td>
+          <td>${Object.entries(p.quality ?? {}).map(([k, q]) => html`<span class="chip">${k} ${fmtPct(q.coverage, 0)}</span>`)}</td></tr>`
+      })}</tbody>
+    </table></div>
+    ${series.loading && !series.data && html`<${Loading} what="Loading metrics" />`}
+    ${charts && aligned && aligned.x.length === 0 && html`<${Empty}>No traffic for ${model.name} in this window.</${Empty}>`}
+    ${
+      charts &&
+      aligned &&
+      aligned.x.length > 0 &&
+      html`<div class="charts">
+        <${TimeChart} title="Requests" x=${aligned.x} series=${charts.volume} fmt=${(v: number) => fmtNum(v)} bars=${aligned.x.length < 80} />
+        <${TimeChart} title="Error rate" x=${aligned.x} series=${charts.errors} fmt=${(v: number) => fmtPct(v)} />
+        <${TimeChart} title=${`Latency ${phase} p50 / p99 (dashed)`} x=${aligned.x} series=${charts.latency} fmt=${(v: number) => fmtMs(v)} />
+        <${TimeChart} title="Cost (USD)" x=${aligned.x} series=${charts.cost} fmt=${(v: number) => fmtUsd(v)} />
+        ${charts.quality.map(
+          (
+            q,
+          ) => html`<${TimeChart} title=${`${q.label}: ${q.metric} (95% band)`} x=${aligned.x} series=${q.lines} fmt=${(v: number) => fmtNum(v)} />
+            <${TimeChart} title=${`${q.label}: label coverage`} x=${aligned.x} series=${q.coverage} fmt=${(v: number) => fmtPct(v, 0)} />
+            ${q.est.length > 0 && html`<${TimeChart} title=${`${q.label}: estimated (dashed) vs realized ${q.metric}`} x=${aligned.x} series=${q.est} fmt=${(v: number) => fmtNum(v)} />`}`,
+        )}
+      </div>`
+    }
+  </${Section}>`
+}
+
+/** Every model with traffic in the window, per version: volume, errors, latency, cost, quality, drift, alerts. */
+export default function OverviewPage() {
+  const { api, route } = useApp()
+  const win = (route.query.get('window') ?? '24h') as WindowName
+  const w = WINDOWS[win] ? win : '24h'
+  const phase = PHASES.includes(route.query.get('phase') ?? '') ? route.query.get('phase')! : 'total'
+  const from = useMemo(() => new Date(Date.now() - WINDOWS[w].ms).toISOString(), [w])
+  const models = useApi((signal) => api.get<{ items: ModelInfo[] }>('/v1/models', { from }, signal), [api, from])
+  const alerts = useApi((signal) => api.get<AlertsView>('/v1/alerts', undefined, signal).catch(() => undefined), [api])
+  const selected = route.query.get('model')
+  const list = (models.data?.items ?? []).filter((m) => m.versions.length > 0)
+  const shown = selected ? list.filter((m) => m.name === selected) : list.slice(0, 3)
+  const set = (k: string, v: string) => navigate(href('/', { window: w, phase, model: selected, [k]: v }), true)
+  const firing = (alerts.data?.rules ?? []).filter((r) => r.state === 'firing')
+  return html`<div>
+    <${PageHead} title="Overview">
+      <label>Window <select value=${w} onChange=${(e: Event) => set('window', (e.target as HTMLSelectElement).value)}>
+        ${Object.keys(WINDOWS).map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
+      <label>Latency phase <select value=${phase} onChange=${(e: Event) => set('phase', (e.target as HTMLSelectElement).value)}>
+        ${PHASES.map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
+      <label>Model <select value=${selected ?? ''} onChange=${(e: Event) => set('model', (e.target as HTMLSelectElement).value)}>
+        <option value="">${list.length > 3 ? 'first 3' : 'all'}</option>${list.map((m) => html`<option value=${m.name}>${m.name}</option>`)}</select></label>
+    </${PageHead}>
+    ${
+      firing.length > 0 &&
+      html`<div class="alert-strip" role="alert"><${Badge} kind="bad">${firing.length} firing</${Badge}>
+      ${firing.map((r) => html` <a href="/alerts">${r.rule.name ?? r.rule.id}</a>`)}</div>`
+    }
+    ${models.error && html`<${ErrorBox} error=${models.error} onRetry=${models.reload} />`}
+    ${models.loading && !models.data && html`<${Loading} what="Loading models" />`}
+    ${models.data && list.length === 0 && html`<${Empty}>No model has traffic in the last ${w}. Log predictions with the SDK, or widen the window.</${Empty}>`}
+    ${
+      list.length > 0 &&
+      html`<div class="table-wrap"><table class="models" data-testid="models-table">
+        <thead><tr><th>Model</th><th>Versions in window</th><th class="num">Events (all time)</th><th class="num">Errors</th></tr></thead>
+        <tbody>${list.map(
+          (m) => html`<tr><td><a href=${href('/', { window: w, phase, model: m.name })}>${m.name}</a></td>
+          <td>${m.versions.map((v) => html`<span class="chip">${v.version}</span>`)}</td>
+          <td class="num">${fmtNum(m.versions.reduce((a, v) => a + v.events, 0))}</td><td class="num">${fmtNum(m.versions.reduce((a, v) => a + v.errors, 0))}</td></tr>`,
+        )}</tbody>
+      </table></div>`
+    }
+    ${shown.map((m) => html`<${ModelCharts} key=${m.name} model=${m} win=${w} phase=${phase} alerts=${alerts.data} />`)}
+  </div>`
+}
