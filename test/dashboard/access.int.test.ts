@@ -59,7 +59,7 @@ describe.skipIf(!browserAvailable)('dashboard sign-in with an API key', { timeou
     expect(await page.inputValue('#key')).toBe('')
     await page.fill('#key', shopKey)
     await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.getByTestId('project').getByText('shop').waitFor()
+    await page.locator('[data-testid=project]', { hasText: 'shop' }).waitFor()
     await page.goto('/events')
     await page.getByTestId('events-table').waitFor()
     const text = await page.getByTestId('events-table').textContent()

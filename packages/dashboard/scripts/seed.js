@@ -121,7 +121,10 @@ export function chatEvents(n, now, rand = rng(11)) {
         { role: 'user', content: i % 2 ? 'Where is my order #1234?' : 'When will my parcel arrive?' },
       ],
       output: { role: 'assistant', content: tokens.join('') },
-      latency_ms: { total: 420 + rand() * 300, ttft: 120 + rand() * 50, inference: 380 + rand() * 200 },
+      latency_ms: (() => {
+        const inference = 380 + rand() * 200
+        return { pre: 12 + rand() * 5, inference, ttft: 120 + rand() * 50, total: inference + 30 }
+      })(),
       usage: { input_tokens: 42, output_tokens: tokens.length, cost_usd: 0.0021 },
       trace: { session_id: `chat-session-${Math.floor(i / 3)}`, trace_id: `4bf92f3577b34da6a3ce929d0e0e${String(4736 + i).padStart(4, '0')}` },
       internals: {

@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfter?: number,
+    /** The server's `error.details`, e.g. every `{path, message}` of a refused spec. */
+    readonly details?: unknown,
   ) {
     super(message)
     this.name = 'ApiError'
@@ -89,16 +91,18 @@ export class ApiClient {
     if (res.ok) return res
     let code = `http_${res.status}`
     let message = res.statusText || `HTTP ${res.status}`
+    let details: unknown
     try {
-      const j = (await res.json()) as { error?: { code?: string; message?: string } }
+      const j = (await res.json()) as { error?: { code?: string; message?: string; details?: unknown } }
       if (j.error?.code) code = j.error.code
       if (j.error?.message) message = j.error.message
+      details = j.error?.details
     } catch {
       // Not JSON (a proxy's error page): keep the status.
     }
     if (res.status === 401) this.o.onUnauthorized?.()
     const ra = Number(res.headers.get('retry-after'))
-    throw new ApiError(res.status, code, message, Number.isFinite(ra) && ra > 0 ? ra : undefined)
+    throw new ApiError(res.status, code, message, Number.isFinite(ra) && ra > 0 ? ra : undefined, details)
   }
 
   async json<T>(

@@ -10,6 +10,7 @@ describe('value kinds', () => {
     expect(valueKind(msgs)).toBe('chat')
     expect(chatMessages({ messages: msgs, model: 'x' })).toHaveLength(2)
     expect(valueKind([{ role: 'user' }])).not.toBe('chat')
+    expect(chatMessages({ role: 'assistant', content: 'hi' })).toEqual([{ role: 'assistant', content: 'hi' }])
     expect(valueKind([])).toBe('json')
   })
 

@@ -6,6 +6,16 @@ type ChatMessage = { role: string; content: unknown; name?: string }
 
 /** Chat messages, as an array or under `messages`: `[{role, content}, …]`. */
 export function chatMessages(v: unknown): ChatMessage[] | undefined {
+  // One message on its own (a chat model's output) is a conversation of one.
+  if (
+    v &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    typeof (v as ChatMessage).role === 'string' &&
+    'content' in v &&
+    Object.keys(v).length <= 4
+  )
+    return [v as ChatMessage]
   const list = Array.isArray(v)
     ? v
     : v && typeof v === 'object' && Array.isArray((v as { messages?: unknown }).messages)

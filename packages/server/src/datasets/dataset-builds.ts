@@ -2,7 +2,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { createDatasetCatalog, type DatasetCatalog, DatasetError, type DatasetManifest } from '@inferlog/datasets'
+import {
+  createDatasetCatalog,
+  type DatasetCatalog,
+  DatasetError,
+  type DatasetManifest,
+  type DatasetPreview,
+  previewDataset,
+} from '@inferlog/datasets'
 import { InferlogError } from '../errors.js'
 import type { LogScanner } from '../store/store.js'
 import { storeDatasetSource } from './store-dataset-source.js'
@@ -71,6 +78,15 @@ export class DatasetBuilds {
       this.catalogs.set(project, (c = createDatasetCatalog({ dir })))
     }
     return c
+  }
+
+  /** Counts what a build of `spec` would write (rows per split and label), writing nothing; at most `maxRows` rows. */
+  async preview(project: string, spec: unknown, maxRows: number): Promise<DatasetPreview> {
+    try {
+      return await previewDataset({ source: storeDatasetSource(this.log), project, spec, maxRows })
+    } catch (e) {
+      throw toInferlogError(e)
+    }
   }
 
   /**

@@ -17,7 +17,14 @@ const CONTENT_TYPES: Record<string, string> = {
   parquet: 'application/vnd.apache.parquet',
 }
 
+/** Rows a preview counts by default before it stops (`truncated`). */
+export const DEFAULT_PREVIEW_ROWS = 100_000
+/** Most rows a preview may be asked to count. */
+export const MAX_PREVIEW_ROWS = 1_000_000
+
 /**
+ * `POST /v1/datasets/preview` `{spec, max_rows?}` → what a build would write (rows per split and
+ * label, drop counts), writing nothing;
  * `POST /v1/datasets` `{name, spec, since_last?}` → 201 `{id, name, version, manifest}`;
  * `GET /v1/datasets` (names with their versions); `GET /v1/datasets/{id}` (the manifest);
  * `GET /v1/datasets/{id}/files/{file}` (a file the manifest lists, streamed);
@@ -50,6 +57,17 @@ export function datasetRoutes(d: {
       throw new InferlogError('invalid_parameter', 'since_last must be true or false')
     const built = await d.builds.build(c.get('principal').project, body.name as string | undefined, body.spec, body.since_last === true)
     return c.json(built, 201)
+  })
+  app.post('/datasets/preview', read, async (c) => {
+    const body = await readJsonObject(c, d.budget, '{"spec", "max_rows"?}')
+    for (const k of Object.keys(body))
+      if (!['spec', 'max_rows'].includes(k))
+        throw new InferlogError('invalid_parameter', `unknown key ${JSON.stringify(k)}; known: spec, max_rows`)
+    if (body.spec === undefined) throw new InferlogError('invalid_parameter', 'spec is required (an object, or JSON/YAML text)')
+    const max = body.max_rows ?? DEFAULT_PREVIEW_ROWS
+    if (!Number.isInteger(max) || (max as number) < 1 || (max as number) > MAX_PREVIEW_ROWS)
+      throw new InferlogError('invalid_parameter', `max_rows must be an integer 1..${MAX_PREVIEW_ROWS}`)
+    return c.json(await d.builds.preview(c.get('principal').project, body.spec, max as number))
   })
   app.get('/datasets', read, async (c) => c.json({ items: run(() => d.builds.catalog(c.get('principal').project).list()) }))
   const triggers = d.triggers
