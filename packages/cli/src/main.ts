@@ -29,6 +29,8 @@ const keysRevokeCommand = lazy(keysModule, 'keysRevokeCommand')
 const auditModule = () => import('./commands/audit.js')
 const verifyCommand = lazy(auditModule, 'verifyCommand')
 const auditHeadCommand = lazy(auditModule, 'auditHeadCommand')
+const privacyModule = () => import('./commands/privacy.js')
+const eraseCommand = lazy(privacyModule, 'eraseCommand')
 const replayModule = () => import('./commands/replay.js')
 const replayCommand = lazy(replayModule, 'replayCommand')
 
@@ -361,6 +363,23 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   keyFlags(keys.command('revoke').argument('<id>', 'key id (from keys list)').description('revoke a key; it stops working at once')).action(
     (id, o) => run(keysRevokeCommand(id, o, io)),
   )
+
+  clientOptions(
+    program
+      .command('erase')
+      .description('privacy erasure: remove the events of a user, a session or listed ids, with their shadows and feedback')
+      .option(
+        '--user-id <id>',
+        "the user's raw id (its pseudonym under $INFERLOG_PSEUDONYMIZE_SECRET / the server's secret is matched too)",
+      )
+      .option('--session-id <id>', 'a session id')
+      .option('--ids <list>', 'comma-separated event ids')
+      .option('--reason <text>', 'why (e.g. the request reference); kept in the audit record (required)')
+      .option('--yes', 'confirm an erasure matching more events than the confirmation threshold (default 1000)')
+      .option('--dry-run', 'only count what would be erased')
+      .option('--data <dir>', 'data directory when not using --url (default ./data)')
+      .option('--store <url>', 'store URL when not using --url'),
+  ).action((o) => run(eraseCommand(o, io)))
 
   return program
 }

@@ -16,6 +16,8 @@ export type DatasetErrorCode =
   | 'aborted'
   /** A build asked to publish only new rows (`skipEmpty`) found none: no version was made. */
   | 'nothing_new'
+  /** The version's data files were purged because they held erased events. */
+  | 'erased'
 
 /** One problem found in a spec: a JSON Pointer into the spec and the reason. */
 export interface SpecIssue {
@@ -35,6 +37,7 @@ const STATUS: Record<DatasetErrorCode, number> = {
   invalid_input: 400,
   aborted: 499,
   nothing_new: 409,
+  erased: 410,
 }
 
 /** The one error type of the datasets package. `issues` is set for `invalid_spec`. */

@@ -26,6 +26,13 @@ export const ERROR_CODES = {
   store_rejected: 'store_rejected',
   /** Same id as a stored record with different content; the stored record is unchanged. */
   conflict: 'conflict',
+  /**
+   * The record was erased (privacy erasure or retention), or refers to an erased event (a
+   * feedback's `event_id`, a shadow's `shadow_of`): reads answer 410, ingest refuses the item.
+   */
+  erased: 'erased',
+  /** The operation matches more records than its confirmation threshold; repeat it with `confirm: true`. */
+  confirmation_required: 'confirmation_required',
   /** The request body is over the size limit (default 5 MiB, after decompression). */
   payload_too_large: 'payload_too_large',
   /** The request holds more items than the batch limit (default 10 000). */

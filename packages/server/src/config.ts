@@ -61,6 +61,20 @@ export interface AuthConfig {
   sessionTtlMs: number
 }
 
+/** Privacy operations: erasure and pseudonymization. */
+export interface PrivacyConfig {
+  /**
+   * The secret the SDKs pseudonymize user ids with (`pseudonymize: {secret}`): an erasure by
+   * `user_id` then also finds the events that carry its HMAC. Default none.
+   */
+  pseudonymizeSecret?: string
+  /** An erasure matching more events than this needs `confirm: true` (`--yes`). Default 1 000. */
+  erasureConfirmThreshold: number
+}
+
+/** Defaults of {@link PrivacyConfig}. */
+export const DEFAULT_PRIVACY: Readonly<PrivacyConfig> = { erasureConfirmThreshold: 1_000 }
+
 /** Everything the server needs, parsed once at start-up. */
 export interface ServerConfig {
   /** Default `127.0.0.1`. Binding elsewhere requires API keys. */
@@ -77,6 +91,7 @@ export interface ServerConfig {
   writeQueue: WriteQueueConfig
   http: HttpConfig
   auth: AuthConfig
+  privacy: PrivacyConfig
   /**
    * Commit-feed consumers this process runs (when it commits to the log): `all`, `none`, or a
    * list of names (`catalog`, `metrics`, …). Default `all`; `none` is for benchmarks and for
@@ -132,6 +147,7 @@ export interface ServerConfigInput {
   writeQueue?: Partial<WriteQueueConfig>
   http?: Partial<HttpConfig>
   auth?: Partial<AuthConfig>
+  privacy?: Partial<PrivacyConfig>
   /** `all`, `none` or a comma list of consumer names. */
   consumers?: string
   triggerTickMs?: number | string
@@ -192,8 +208,9 @@ function section<T extends { [K in keyof T]: number }>(
  * the limits `INFERLOG_MAX_BODY_BYTES`, `INFERLOG_MAX_EVENT_BYTES`, `INFERLOG_MAX_BATCH_ITEMS`,
  * `INFERLOG_MAX_DEPTH`, `INFERLOG_MAX_FUTURE_SKEW_MS`, and the connection settings
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
- * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, `INFERLOG_CONSUMERS` and
- * `INFERLOG_TRIGGER_TICK_MS`), then defaults.
+ * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, `INFERLOG_CONSUMERS`,
+ * `INFERLOG_TRIGGER_TICK_MS`, and the privacy settings `INFERLOG_PSEUDONYMIZE_SECRET`,
+ * `INFERLOG_ERASURE_CONFIRM_THRESHOLD`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.ProcessEnv = process.env): ServerConfig {
   // An empty variable (`INFERLOG_DATA=`) means unset, as in most tools.
@@ -230,7 +247,27 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
           .filter(Boolean)
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
-  return { host, port, dataDir, storeUrl, ...(queueUrl ? { queueUrl } : {}), limits, writeQueue, http, auth, consumers, triggerTickMs }
+  const secret = input.privacy?.pseudonymizeSecret ?? env.INFERLOG_PSEUDONYMIZE_SECRET
+  const threshold = input.privacy?.erasureConfirmThreshold ?? env.INFERLOG_ERASURE_CONFIRM_THRESHOLD
+  const privacy: PrivacyConfig = {
+    ...DEFAULT_PRIVACY,
+    ...(secret ? { pseudonymizeSecret: secret } : {}),
+    ...(threshold !== undefined ? { erasureConfirmThreshold: positiveInt('INFERLOG_ERASURE_CONFIRM_THRESHOLD', threshold) } : {}),
+  }
+  return {
+    host,
+    port,
+    dataDir,
+    storeUrl,
+    ...(queueUrl ? { queueUrl } : {}),
+    limits,
+    writeQueue,
+    http,
+    auth,
+    privacy,
+    consumers,
+    triggerTickMs,
+  }
 }
 
 /** True for addresses only this machine can reach. */

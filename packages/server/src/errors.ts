@@ -13,6 +13,8 @@ const DEFAULT_STATUS: Partial<Record<ErrorCode, number>> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  erased: 410,
+  confirmation_required: 400,
   client_closed: 499,
   overloaded: 503,
   unavailable: 503,

@@ -19,6 +19,8 @@ export {
   DEFAULT_WRITE_QUEUE,
   DEFAULT_HTTP,
   DEFAULT_AUTH,
+  DEFAULT_PRIVACY,
+  type PrivacyConfig,
   type HttpConfig,
   type AuthConfig,
   type ServerConfig,
@@ -102,3 +104,7 @@ export { DatasetTriggers, type DatasetTriggersOptions, TRIGGER_LEASE } from './d
 export { signWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER, DELIVERY_HEADER } from './datasets/trigger-webhook.js'
 export { verifyChain, type VerifyReport, type VerifyProblem, type VerifyOptions, type VerifyCode } from './audit/verify-chain.js'
 export { latestCheckpoint, readSealed, sealedBatch, storedCheckpoints, type SealedBatch } from './audit/sealed-batches.js'
+export { ErasureService, type ErasureServiceOptions, type ErasureReport } from './privacy/erasure-service.js'
+export { parseErasureRequest, type ErasureRequest, type ErasureSelector } from './privacy/erasure-request.js'
+export { pseudonymizeUserId } from './privacy/pseudonymize.js'
+export { storeErasure, type StoreErasureOptions } from './privacy/store-erasure.js'

@@ -100,6 +100,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     datasets: { dir: path.join(config.dataDir, 'datasets'), storeUrl: config.storeUrl },
     triggers: { tickMs: config.triggerTickMs },
     memoryBudgetBytes: config.http.memoryBudgetBytes,
+    privacy: config.privacy,
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),
   })

@@ -16,6 +16,7 @@ import { TabularLayout, TypeInference } from '../writers/tabular-layout.js'
 import { type DatasetManifest, IdDigest, type ManifestSplit, Tally } from './manifest.js'
 import { type PipelineCounts, runPipeline } from './pipeline.js'
 import { collectErased } from './collect-erased.js'
+import { MEMBERS_FILE, MembersFile } from './members-file.js'
 
 /** Options of {@link buildDataset}. */
 export interface BuildDatasetOptions {
@@ -152,6 +153,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
     writer = createWriter(plan, tmp, pass, options)
     const w = writer
     const splits = new Map(plan.split.names.map((s) => [s, { rows: 0, labels: new Tally(), ids: new IdDigest() }]))
+    const members = new MembersFile(join(tmp, MEMBERS_FILE))
     const labels = new Tally()
     const models = new Tally()
     const modelKeys = new Map<string, string>()
@@ -163,6 +165,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
       const s = splits.get(row.split)!
       s.rows += n
       s.ids.add(row.event.id, row.event.batch)
+      members.add(row.event.id, row.split)
       if (row.labelKey !== undefined) {
         s.labels.add(row.labelKey, n)
         labels.add(row.labelKey, n)
@@ -178,6 +181,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
     })
     const files = w.close()
     writer = undefined
+    members.close()
     const erased = source.erased ? await collectErased(source.erased(project, watermark)) : undefined
     const splitJson: Record<string, ManifestSplit> = {}
     for (const [name, s] of splits) splitJson[name] = { rows: s.rows, labels: s.labels.toJSON(), ids: s.ids.result() }

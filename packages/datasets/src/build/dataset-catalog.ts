@@ -6,6 +6,7 @@ import { parseDatasetSpec } from '../spec/parse-spec.js'
 import type { DatasetSource } from '../source/dataset-source.js'
 import { type BuildDatasetOptions, buildDataset, writeManifest } from './build-dataset.js'
 import type { DatasetManifest } from './manifest.js'
+import { MEMBERS_FILE } from './members-file.js'
 
 /** Options of {@link createDatasetCatalog}. */
 export interface DatasetCatalogOptions {
@@ -48,8 +49,18 @@ export interface DatasetCatalog {
   list(): { name: string; versions: CatalogVersion[] }[]
   /** A version's manifest; `not_found` when unknown. */
   get(id: string): DatasetManifest
-  /** Path of a file of a version (only files its manifest lists, or `manifest.json`); `not_found` otherwise. */
+  /**
+   * Path of a file of a version (only files its manifest lists, or `manifest.json`); `not_found`
+   * otherwise, `erased` for a data file of a purged version.
+   */
   file(id: string, file: string): string
+  /** Path of a version's members file ({@link MEMBERS_FILE}); undefined for versions built before it existed. */
+  members(id: string): string | undefined
+  /**
+   * Deletes a version's data files and records why in its manifest (`purged`); the manifest and
+   * members file stay. Idempotent: a purged version is purged again only to add to its count.
+   */
+  purge(id: string, note: { events: number; record: string | null; at: string }): void
 }
 
 /** True when two versions hold the same files, byte for byte (by name and SHA-256). */
@@ -173,8 +184,24 @@ export function createDatasetCatalog(options: DatasetCatalogOptions): DatasetCat
       const m = get(id)
       if (file !== 'manifest.json' && !m.files.some((f) => f.name === file))
         throw new DatasetError('not_found', `${id} has no file ${file}`)
+      if (file !== 'manifest.json' && m.purged)
+        throw new DatasetError('erased', `${id}'s data files were deleted on ${m.purged.at}: it held erased events; rebuild it`)
       const p = parseDatasetId(id)!
       return join(root, p.name, String(p.version), file)
+    },
+    members(id) {
+      const p = parseDatasetId(id)
+      if (!p) return undefined
+      const path = join(root, p.name, String(p.version), MEMBERS_FILE)
+      return existsSync(path) ? path : undefined
+    },
+    purge(id, note) {
+      const m = get(id)
+      const p = parseDatasetId(id)!
+      const dir = join(root, p.name, String(p.version))
+      for (const f of m.files) rmSync(join(dir, f.name), { force: true })
+      m.purged = { at: note.at, events: (m.purged?.events ?? 0) + note.events, record: note.record ?? m.purged?.record ?? null }
+      writeManifest(dir, m)
     },
   }
 }

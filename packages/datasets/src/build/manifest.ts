@@ -66,6 +66,12 @@ export interface DatasetManifest {
   erased?: { events: number; feedback: number; sha256: string; sample: string[] }
   /** Every data file with its size and SHA-256. */
   files: WrittenFile[]
+  /**
+   * Set when the data files were deleted because the version held events erased since it was
+   * built (privacy erasure): when, how many of its events, and the audit record. Rebuild the spec
+   * to get the version without them.
+   */
+  purged?: { at: string; events: number; record: string | null }
 }
 
 /** Accumulates the id digest of one split as rows are written. */

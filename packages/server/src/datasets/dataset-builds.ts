@@ -6,12 +6,13 @@ import {
   createDatasetCatalog,
   type DatasetCatalog,
   DatasetError,
+  findMembers,
   type DatasetManifest,
   type DatasetPreview,
   previewDataset,
 } from '@inferlog/datasets'
 import { InferlogError } from '../errors.js'
-import type { LogScanner } from '../store/store.js'
+import type { ErasureLog, LogScanner } from '../store/store.js'
 import { storeDatasetSource } from './store-dataset-source.js'
 
 /** What a build returns (`POST /v1/datasets`). */
@@ -36,6 +37,37 @@ export interface DatasetBuildsOptions {
   workerScript?: URL
 }
 
+/** A dataset version that contains an event (`GET /v1/events/{id}/lineage`). */
+export interface ContainingVersion {
+  id: string
+  name: string
+  version: number
+  /** The split the event's rows went to. */
+  split: string
+  watermark: number
+  built_at: string
+  /** Its data files were deleted (it held erased events). */
+  purged?: true
+}
+
+/** What an event is matched on when looking for the versions that contain it. */
+export interface EventKey {
+  id: string
+  /** Commit position of its batch. */
+  batch: number
+  model: string
+  version: string
+}
+
+function selects(m: DatasetManifest, e: EventKey): boolean {
+  if (e.batch > m.watermark || (m.after_batch !== null && e.batch <= m.after_batch)) return false
+  const sel = (m.spec as { select?: { model?: unknown; version?: unknown } }).select ?? {}
+  if (typeof sel.model === 'string' && sel.model !== e.model) return false
+  if (typeof sel.version === 'string' && sel.version !== e.version) return false
+  if (Array.isArray(sel.version) && !sel.version.includes(e.version)) return false
+  return true
+}
+
 /** Maps the compiler's errors to the server's: an invalid spec is a 400 with every issue. */
 export function toInferlogError(e: unknown): unknown {
   if (e instanceof DatasetError || (e as { name?: string })?.name === 'DatasetError') {
@@ -44,9 +76,11 @@ export function toInferlogError(e: unknown): unknown {
     const code =
       d.code === 'not_found' || d.code === 'no_parent'
         ? 'not_found'
-        : d.code === 'invalid_spec' || d.code === 'invalid_input'
-          ? 'validation_failed'
-          : 'invalid_parameter'
+        : d.code === 'erased'
+          ? 'erased'
+          : d.code === 'invalid_spec' || d.code === 'invalid_input'
+            ? 'validation_failed'
+            : 'invalid_parameter'
     return new InferlogError(code, d.message, { details: d.issues, status: d.status })
   }
   return e
@@ -63,7 +97,7 @@ export class DatasetBuilds {
   private readonly script: URL
 
   constructor(
-    private readonly log: Pick<LogScanner, 'commitHead' | 'scanEvents' | 'feedbackForEvents'>,
+    private readonly log: Pick<LogScanner, 'commitHead' | 'scanEvents' | 'feedbackForEvents'> & Partial<Pick<ErasureLog, 'scanTombstones'>>,
     private readonly o: DatasetBuildsOptions,
   ) {
     this.script = o.workerScript ?? new URL('./dataset-build-worker.js', import.meta.url)
@@ -87,6 +121,54 @@ export class DatasetBuilds {
     } catch (e) {
       throw toInferlogError(e)
     }
+  }
+
+  /** Versions of a project's datasets holding `event` (by their members files), oldest first per name. */
+  containing(project: string, event: EventKey): ContainingVersion[] {
+    if (!fs.existsSync(path.join(this.o.dir, project))) return []
+    const catalog = this.catalog(project)
+    const out: ContainingVersion[] = []
+    for (const d of catalog.list()) {
+      for (const v of d.versions) {
+        const m = catalog.get(v.id)
+        // The manifest rules most versions out without opening their members file.
+        if (!selects(m, event)) continue
+        const members = catalog.members(v.id)
+        const split = members ? findMembers(members, [event.id]).get(event.id) : undefined
+        if (split === undefined) continue
+        out.push({
+          id: v.id,
+          name: d.name,
+          version: v.version,
+          split,
+          watermark: m.watermark,
+          built_at: m.built_at,
+          ...(m.purged ? { purged: true as const } : {}),
+        })
+      }
+    }
+    return out
+  }
+
+  /**
+   * Deletes the data files of every version holding one of these (erased) events, recording why in
+   * its manifest. Returns the purged version ids.
+   */
+  purgeErased(project: string, eventIds: readonly string[], record: string | null, nowMs = Date.now()): string[] {
+    if (eventIds.length === 0 || !fs.existsSync(path.join(this.o.dir, project))) return []
+    const catalog = this.catalog(project)
+    const purged: string[] = []
+    for (const d of catalog.list()) {
+      for (const v of d.versions) {
+        const members = catalog.members(v.id)
+        if (!members) continue
+        const found = findMembers(members, eventIds).size
+        if (found === 0) continue
+        catalog.purge(v.id, { events: found, record, at: new Date(nowMs).toISOString() })
+        purged.push(v.id)
+      }
+    }
+    return purged
   }
 
   /**

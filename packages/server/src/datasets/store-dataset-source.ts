@@ -1,12 +1,23 @@
-import type { DatasetSource, ScanBounds, ScanFilter, SourceEvent, SourceFeedback } from '@inferlog/datasets'
-import type { EventFilter, LogScanner } from '../store/store.js'
+import type { DatasetSource, ErasedRecord, ScanBounds, ScanFilter, SourceEvent, SourceFeedback } from '@inferlog/datasets'
+import type { ErasureLog, EventFilter, LogScanner } from '../store/store.js'
 
 /**
  * The dataset compiler's view of a store: commit positions as its batches, the store's streaming
  * scan in commit order, and one feedback query per chunk of events. Works on every store adapter.
  */
-export function storeDatasetSource(log: Pick<LogScanner, 'commitHead' | 'scanEvents' | 'feedbackForEvents'>): DatasetSource {
+export function storeDatasetSource(
+  log: Pick<LogScanner, 'commitHead' | 'scanEvents' | 'feedbackForEvents'> & Partial<Pick<ErasureLog, 'scanTombstones'>>,
+): DatasetSource {
+  const tombstones = log.scanTombstones?.bind(log)
   return {
+    // What erasure and retention removed at or below the watermark, so a manifest records what a rebuild left out.
+    ...(tombstones
+      ? {
+          async *erased(project: string, upToBatch: number): AsyncIterable<ErasedRecord[]> {
+            for await (const chunk of tombstones(project, upToBatch)) yield chunk.map((t) => ({ kind: t.kind, id: t.id, batch: t.batch }))
+          },
+        }
+      : {}),
     watermark: () => log.commitHead(),
     async *scanEvents(project: string, f: ScanFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<SourceEvent[]> {
       const filter: EventFilter = {}

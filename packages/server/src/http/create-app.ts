@@ -8,6 +8,7 @@ import {
   DEFAULT_LIMITS,
   DEFAULT_WRITE_QUEUE,
   type LimitsConfig,
+  type PrivacyConfig,
   type WriteQueueConfig,
 } from '../config.js'
 import { DatasetBuilds } from '../datasets/dataset-builds.js'
@@ -26,6 +27,10 @@ import { MetricsEstimates } from '../monitoring/metrics-estimates.js'
 import { MetricsReader } from '../monitoring/metrics-query.js'
 import { ModelConfigs } from '../monitoring/model-config.js'
 import { PriceTables } from '../monitoring/price-tables.js'
+import { ErasedGuard } from '../privacy/erased-guard.js'
+import type { ErasureService } from '../privacy/erasure-service.js'
+import { storeErasure } from '../privacy/store-erasure.js'
+import { LineageService } from '../lineage/lineage-service.js'
 import { ReadService } from '../query/read-service.js'
 import type { Store } from '../store/store.js'
 import type { AppEnv } from './app-env.js'
@@ -49,6 +54,8 @@ import { recordRoutes } from './routes/record-routes.js'
 import { dashboardRoutes, defaultDashboardDir } from './routes/dashboard-routes.js'
 import { sessionRoutes } from './routes/session-routes.js'
 import { BrowserSessions } from '../auth/browser-sessions.js'
+import { lineageRoutes } from './routes/lineage-routes.js'
+import { privacyRoutes } from './routes/privacy-routes.js'
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -92,6 +99,8 @@ export interface AppOptions {
    * for none. Default: `dist/` of the installed `@inferlog/dashboard` package.
    */
   dashboard?: { dir: string } | false
+  /** Erasure settings and the SDK's pseudonymization secret. Default `DEFAULT_PRIVACY`. */
+  privacy?: Partial<PrivacyConfig>
 }
 
 /** The collector as an in-process object: a Hono app plus the services behind it. */
@@ -109,6 +118,8 @@ export interface InferlogApp {
   alerts: Alerts
   /** Dataset retraining triggers, when datasets are on (the server starts the loop). */
   triggers: DatasetTriggers | undefined
+  /** Privacy erasure (`POST /v1/erasure`). */
+  erasure: ErasureService
   /** Stops taking writes and waits for queued ones to commit. Idempotent. */
   close(): Promise<void>
 }
@@ -130,7 +141,8 @@ export function createApp(o: AppOptions): InferlogApp {
     o.onCommit?.()
   })
   const validator = createValidator({ maxDepth: limits.maxDepth })
-  const ingest = new IngestService({ queue, validator, limits, metrics, now })
+  // A queue publisher does not write the log: ask the store which items are erased before publishing.
+  const ingest = new IngestService({ queue, validator, limits, metrics, now, ...(o.writer ? { erased: new ErasedGuard(o.store) } : {}) })
   const reads = new ReadService(o.store)
   const sessions = new BrowserSessions(o.store.derived, { ttlMs: authConfig.sessionTtlMs, cacheMs: authConfig.keyCacheMs, now })
   const auth = new Authenticator(o.store, {
@@ -173,11 +185,19 @@ export function createApp(o: AppOptions): InferlogApp {
   )
   app.route('/v1', reviewRoutes({ auth, review, budget }))
   let triggers: DatasetTriggers | undefined
-  if (o.datasets) {
-    const builds = new DatasetBuilds(o.store, o.datasets)
+  const builds = o.datasets ? new DatasetBuilds(o.store, o.datasets) : undefined
+  if (o.datasets && builds) {
     triggers = new DatasetTriggers(o.store.derived, builds, { now, logger, ...o.triggers })
     app.route('/v1', datasetRoutes({ auth, builds, triggers, budget }))
   }
+  app.route('/v1', lineageRoutes({ auth, lineage: new LineageService(o.store, reads, builds), datasets: builds !== undefined }))
+  const erasure = storeErasure(o.store, {
+    ...(o.privacy ? { privacy: o.privacy } : {}),
+    // Dataset versions that hold an erased event lose their data files.
+    ...(builds ? { onErased: async (project, ids, record) => void builds.purgeErased(project, ids, record, now()) } : {}),
+    now,
+  })
+  app.route('/v1', privacyRoutes({ auth, erasure, budget }))
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
@@ -194,6 +214,7 @@ export function createApp(o: AppOptions): InferlogApp {
     budget,
     alerts,
     triggers,
+    erasure,
     close: () =>
       (closing ??= (async () => {
         alerts.stop()

@@ -3,7 +3,8 @@ import type { Validator } from '@inferlog/schema/validate'
 import type { LimitsConfig } from '../config.js'
 import { InferlogError } from '../errors.js'
 import type { ServerMetrics } from '../metrics.js'
-import type { WriteOutcome } from '../store/store.js'
+import type { ErasedGuard } from '../privacy/erased-guard.js'
+import type { EventRecord, FeedbackRecord, WriteOutcome } from '../store/store.js'
 import type { ParsedItem } from './parse-items.js'
 import { prepareEvents, prepareFeedback, type Prepared } from './prepare-items.js'
 import type { WriteQueue } from './write-queue.js'
@@ -16,6 +17,12 @@ export interface IngestServiceDeps {
   /** Epoch-ms clock. Default `Date.now`. */
   now?: () => number
   metrics?: ServerMetrics
+  /**
+   * Asked before the group commit which items are erased (or refer to an erased event), so they
+   * are refused without being written. Only needed when the writer is a queue; a store refuses
+   * them itself at commit. Default none.
+   */
+  erased?: ErasedGuard
 }
 
 /** Which record an ingest call carries. */
@@ -40,7 +47,18 @@ export class IngestService {
     }
     const ctx = { project, receivedMs: this.now(), maxItemBytes: limits.maxEventBytes, maxFutureSkewMs: limits.maxFutureSkewMs, validator }
     const prepared: Prepared<unknown> = kind === 'event' ? prepareEvents(items, ctx) : prepareFeedback(items, ctx)
-    const records = prepared.records
+    let records = prepared.records
+    const refused: { index: number; record: unknown }[] = []
+    if (this.deps.erased && records.length > 0) {
+      const gone =
+        kind === 'event'
+          ? await this.deps.erased.events(project, records.map((r) => r.record) as EventRecord[])
+          : await this.deps.erased.feedback(project, records.map((r) => r.record) as FeedbackRecord[])
+      if (gone.size > 0) {
+        for (const i of gone) refused.push(records[i]!)
+        records = records.filter((_, i) => !gone.has(i))
+      }
+    }
     const result = await queue.submit(
       kind === 'event'
         ? { events: records.map((r) => r.record) as never, feedback: [] }
@@ -49,16 +67,29 @@ export class IngestService {
     const outcomes: WriteOutcome[] = kind === 'event' ? result.events : result.feedback
     const reply: IngestReply = { accepted: 0, duplicates: 0, ids: prepared.ids, rejected: prepared.rejected }
     const conflicts: ItemRejection[] = []
-    for (let i = 0; i < records.length; i++) {
-      const { index, record } = records[i]!
+    const settled: { index: number; record: unknown; outcome: WriteOutcome | undefined }[] = records.map((r, i) => ({
+      ...r,
+      outcome: outcomes[i],
+    }))
+    for (const r of refused) settled.push({ ...r, outcome: 'erased' })
+    for (const { index, record, outcome } of settled) {
       const id = (record as { id: string }).id
-      const outcome = outcomes[i]
       if (outcome === 'inserted') {
         reply.accepted++
         reply.ids[index] = id
       } else if (outcome === 'duplicate') {
         reply.duplicates++
         reply.ids[index] = id
+      } else if (outcome === 'erased') {
+        conflicts.push({
+          index,
+          id,
+          code: 'erased',
+          message:
+            kind === 'event'
+              ? `event ${JSON.stringify(id)} (or the event it shadows) was erased; it is not stored again`
+              : `feedback ${JSON.stringify(id)} (or the event it is about) was erased; it is not stored`,
+        })
       } else if (outcome === 'rejected') {
         conflicts.push({
           index,

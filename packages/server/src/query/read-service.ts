@@ -44,9 +44,23 @@ export class ReadService {
 
   async event(project: string, id: string): Promise<EventDetail> {
     const row = await this.store.getEvent(project, id)
-    if (!row) throw new InferlogError('not_found', `no event with id ${JSON.stringify(id)}`)
+    if (!row) throw await this.missing(project, id)
     const [feedback, shadows] = await Promise.all([this.store.feedbackForEvent(project, id), this.store.shadowsOf(project, id)])
     return { event: materializeEvent(row), feedback: feedback.map(materializeFeedback), shadows: shadows.map(materializeEvent) }
+  }
+
+  /**
+   * The error for an event id with no row: 410 `erased` when erasure or retention removed it
+   * (naming the audit record that did), else 404 `not_found`.
+   */
+  async missing(project: string, id: string): Promise<InferlogError> {
+    const [t] = await this.store.tombstonesOf('event', project, [id])
+    if (t) {
+      return new InferlogError('erased', `event ${JSON.stringify(id)} was erased (audit record ${t.record})`, {
+        details: { record: t.record },
+      })
+    }
+    return new InferlogError('not_found', `no event with id ${JSON.stringify(id)}`)
   }
 
   async events(project: string, filter: EventFilter, limit: number, cursor?: string): Promise<ListReply<InferenceEvent>> {

@@ -7,6 +7,7 @@
  */
 import type { AuditLog } from './ports/audit-log.js'
 import type { DerivedStore } from './ports/derived-store.js'
+import type { ErasureLog } from './ports/erasure-log.js'
 import type { EventLogWriter } from './ports/event-log.js'
 import type { KeyStore } from './ports/key-store.js'
 import type { LogScanner } from './ports/log-scanner.js'
@@ -15,6 +16,7 @@ import type { RecordReader } from './ports/record-reader.js'
 export type * from './ports/audit-log.js'
 export type * from './ports/audit-log-scan.js'
 export type * from './ports/derived-store.js'
+export type * from './ports/erasure-log.js'
 export type * from './ports/event-log.js'
 export type * from './ports/key-store.js'
 export type * from './ports/log-scanner.js'
@@ -32,7 +34,7 @@ export interface StoreLifecycle {
 }
 
 /** Every part of the storage port. */
-export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog {
+export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog, ErasureLog {
   /** Derived data of feed consumers. */
   readonly derived: DerivedStore
 }

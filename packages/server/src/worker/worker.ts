@@ -37,6 +37,8 @@ export interface WorkerStats {
   inserted: number
   duplicates: number
   conflicts: number
+  /** Items refused because they, or the event they refer to, were erased. */
+  erased: number
   redeliveries: number
   failedWrites: number
   /** Items the store refused as data (stored neither now nor ever; logged with their ids). */
@@ -60,6 +62,7 @@ export class Worker {
     inserted: 0,
     duplicates: 0,
     conflicts: 0,
+    erased: 0,
     redeliveries: 0,
     failedWrites: 0,
     refusedItems: 0,
@@ -193,12 +196,13 @@ export class Worker {
     this.stats.redeliveries += redelivered
     if (redelivered) this.metrics.redeliveries.inc(redelivered)
     const tally = (kind: string, outcomes: string[]) => {
-      const n = { inserted: 0, duplicate: 0, conflict: 0 }
+      const n = { inserted: 0, duplicate: 0, conflict: 0, erased: 0 }
       for (const o of outcomes) n[o as keyof typeof n]++
       for (const [outcome, v] of Object.entries(n)) if (v) this.metrics.items.inc({ kind, outcome }, v)
       this.stats.inserted += n.inserted
       this.stats.duplicates += n.duplicate
       this.stats.conflicts += n.conflict
+      this.stats.erased += n.erased
     }
     tally('event', result.events)
     tally('feedback', result.feedback)

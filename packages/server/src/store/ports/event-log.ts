@@ -42,10 +42,11 @@ export interface WriteBatch {
 
 /**
  * What happened to one item: stored now, already stored with identical content, already stored
- * with different content (left unchanged), or refused by the store as data (never stored; see
- * `writeIsolating`).
+ * with different content (left unchanged), refused by the store as data (never stored; see
+ * `writeIsolating`), or refused because the record, or the event it belongs to (a feedback's
+ * `event_id`, a shadow's `shadow_of`), was erased (see `ErasureLog`).
  */
-export type WriteOutcome = 'inserted' | 'duplicate' | 'conflict' | 'rejected'
+export type WriteOutcome = 'inserted' | 'duplicate' | 'conflict' | 'rejected' | 'erased'
 
 /** Result of {@link Store.writeBatch}; outcome arrays are parallel to the batch's arrays. */
 export interface WriteResult {

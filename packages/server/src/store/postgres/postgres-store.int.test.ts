@@ -5,6 +5,8 @@ import path from 'node:path'
 import { describeDatasetsConformance } from '../../datasets/datasets-conformance.test-suite.js'
 import { describeTriggerConformance } from '../../datasets/dataset-triggers.test-suite.js'
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
+import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
+import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
 import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
 import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
@@ -25,6 +27,8 @@ describe.skipIf(!reachable)('postgres', () => {
   describeStoreConformance('postgres', async () => freshStore())
   describeMetricsConformance('postgres', async () => freshStore())
   describeDriftConformance('postgres', async () => freshStore())
+  describeErasureConformance('postgres', async () => freshStore())
+  describeLineageConformance('postgres', async () => freshStore())
   describeDatasetsConformance('postgres', async () => ({
     store: freshStore(),
     dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pgds-')),

@@ -1,6 +1,8 @@
 import pg from 'pg'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { VerifyChunk } from '../ports/audit-log-scan.js'
+import type { CompiledWrite } from '../ports/derived-store.js'
+import type { ErasedRow, RowRef } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
@@ -9,6 +11,7 @@ import type { Store } from '../store.js'
 import type { PgPool, PgQueryable } from './pg-types.js'
 import { PostgresAuditLog } from './postgres-audit.js'
 import { PostgresDerivedStore } from './postgres-derived.js'
+import { PostgresErasureReader, postgresErasureWrites } from './postgres-erasure.js'
 import { PostgresKeyStore } from './postgres-keys.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
 import { PartitionManager, type PartitionWindowOptions } from './postgres-partitions.js'
@@ -66,6 +69,7 @@ export class PostgresStore implements Store {
   private readonly scans: PostgresLogScanner
   private readonly keys: PostgresKeyStore
   private readonly audit: PostgresAuditLog
+  private readonly erasure: PostgresErasureReader
   private closed: Promise<void> | undefined
 
   constructor(options: PostgresStoreOptions) {
@@ -102,6 +106,7 @@ export class PostgresStore implements Store {
     this.audit = new PostgresAuditLog(this.pool)
     this.scans = new PostgresLogScanner(this.pool, async () => (await import('pg-cursor')).default as never, this.audit)
     this.keys = new PostgresKeyStore(this.pool)
+    this.erasure = new PostgresErasureReader(this.pool)
     this.derived = new PostgresDerivedStore(this.pool, this.pool)
   }
 
@@ -185,6 +190,12 @@ export class PostgresStore implements Store {
   }
   scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
     return this.audit.scanForVerify(after, upTo, chunkRows)
+  }
+  erasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
+    return postgresErasureWrites(project, rows)
+  }
+  scanTombstones(project: string, upTo: number, chunkSize?: number): AsyncIterable<ErasedRow[]> {
+    return this.erasure.scanTombstones(project, upTo, chunkSize)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {

@@ -18,7 +18,10 @@ WITH input AS (
     AS t(project, id, ts_ms, received_ms, model, version, stage, status, session_id, user_id, arm, shadow_of, body, ord)
 ), keys AS (
   INSERT INTO event_ids (project, id, ts_ms, seq)
-  SELECT project, id, ts_ms, nextval('events_seq') FROM input ORDER BY project, id, ord
+  SELECT project, id, ts_ms, nextval('events_seq') FROM input
+   WHERE shadow_of IS NULL
+      OR NOT EXISTS (SELECT 1 FROM audit_tombstones t WHERE t.kind = 'event' AND t.project = input.project AND t.id = input.shadow_of)
+   ORDER BY project, id, ord
   ON CONFLICT DO NOTHING
   RETURNING project, id, seq
 ), stored AS (
@@ -37,7 +40,9 @@ WITH input AS (
     AS t(project, id, event_id, name, ts_ms, received_ms, body, ord)
 ), keys AS (
   INSERT INTO feedback_ids (project, id, ts_ms, seq)
-  SELECT project, id, ts_ms, nextval('feedback_seq') FROM input ORDER BY project, id, ord
+  SELECT project, id, ts_ms, nextval('feedback_seq') FROM input
+   WHERE NOT EXISTS (SELECT 1 FROM audit_tombstones t WHERE t.kind = 'event' AND t.project = input.project AND t.id = input.event_id)
+   ORDER BY project, id, ord
   ON CONFLICT DO NOTHING
   RETURNING project, id, seq
 ), stored AS (
@@ -61,11 +66,17 @@ function columnStatement(name: string, sql: (p: ParamStyle) => string, columns: 
   }
 }
 
+// Bodies of stored rows; a gate row whose row was erased comes back with a null body.
 const storedBodies = (table: 'events' | 'feedback') => `
 SELECT k.project, k.id, r.body
   FROM unnest($1::text[], $2::text[]) AS q(project, id)
   JOIN ${table === 'events' ? 'event_ids' : 'feedback_ids'} k ON k.project = q.project AND k.id = q.id
-  JOIN ${table} r ON r.project = k.project AND r.ts_ms = k.ts_ms AND r.seq = k.seq`
+  LEFT JOIN ${table} r ON r.project = k.project AND r.ts_ms = k.ts_ms AND r.seq = k.seq`
+
+// Which probes name a tombstone: returns the `ord` of each probe that does.
+const ERASED_PROBES = `
+SELECT q.ord FROM unnest($1::text[], $2::text[], $3::text[], $4::int4[]) AS q(project, kind, id, ord)
+ WHERE EXISTS (SELECT 1 FROM audit_tombstones t WHERE t.kind = q.kind AND t.project = q.project AND t.id = q.id)`
 
 const INSERT_CONFLICTS = `
 INSERT INTO conflicts (kind, project, id, seen_ms, batch, body)
@@ -262,27 +273,64 @@ export class PostgresWriter {
       projects.push(it.project)
       ids.push(id)
     }
-    const rows = await client.query<{ project: string; id: string; body: string }>({
+    const rows = await client.query<{ project: string; id: string; body: string | null }>({
       name: `inferlog_bodies_${table}`,
       text: storedBodies(table),
       values: [projects, ids],
     })
-    const stored = new Map<string, Map<string, string>>()
+    const stored = new Map<string, Map<string, string | null>>()
     for (const r of rows.rows) {
       let m = stored.get(r.project)
       if (!m) stored.set(r.project, (m = new Map()))
       m.set(r.id, r.body)
     }
+    const missing: number[] = []
     for (const i of pending) {
       const it = items[i]!
       const body = stored.get(it.project)?.get(pgText(it.id))
-      if (body === undefined) throw new Error(`postgres: ${table} ${it.project}/${it.id} is neither inserted nor stored`)
-      if (sameJsonContent(body, it.body)) out[i] = 'duplicate'
+      if (body === undefined || body === null) missing.push(i)
+      else if (sameJsonContent(body, it.body)) out[i] = 'duplicate'
       else {
         out[i] = 'conflict'
         onConflict(it)
       }
     }
+    if (missing.length > 0) {
+      // Not inserted and no row: the item, or the event it refers to, was erased.
+      const erased = await this.erasedItems(client, table, items, missing)
+      for (const i of missing) {
+        if (!erased.has(i)) throw new Error(`postgres: ${table} ${items[i]!.project}/${items[i]!.id} is neither inserted nor stored`)
+        out[i] = 'erased'
+      }
+    }
     return out
+  }
+
+  /** Which of the items at `indexes` are erased, or refer to an erased event (a shadow's primary, a feedback's event). */
+  private async erasedItems(
+    client: PgClient,
+    table: 'events' | 'feedback',
+    items: (EventRecord | FeedbackRecord)[],
+    indexes: number[],
+  ): Promise<Set<number>> {
+    const probe: { project: string[]; kind: string[]; id: string[]; ord: number[] } = { project: [], kind: [], id: [], ord: [] }
+    const add = (project: string, kind: string, id: string, ord: number) => {
+      probe.project.push(project)
+      probe.kind.push(kind)
+      probe.id.push(pgText(id))
+      probe.ord.push(ord)
+    }
+    for (const i of indexes) {
+      const it = items[i]!
+      add(it.project, table === 'events' ? 'event' : 'feedback', it.id, i)
+      const ref = table === 'events' ? (it as EventRecord).shadowOf : (it as FeedbackRecord).eventId
+      if (ref !== null) add(it.project, 'event', ref, i)
+    }
+    const r = await client.query<{ ord: number }>({
+      name: 'inferlog_erased_probes',
+      text: ERASED_PROBES,
+      values: [probe.project, probe.kind, probe.id, probe.ord],
+    })
+    return new Set(r.rows.map((x) => Number(x.ord)))
   }
 }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { Cursor, EventFilter, FeedbackFilter, Page, RecordReader, StoredRow } from '../ports/record-reader.js'
 import { eventWhere, feedbackWhere } from '../sql-filters.js'
 import { page } from '../store-rows.js'
-import { LOOKUP_KINDS } from './sqlite-writer.js'
+import { LOOKUP_KINDS } from './sqlite-lookups.js'
 
 const ROW_COLUMNS = 'seq, ts_ms AS tsMs, received_ms AS receivedMs, body'
 const E_ROW_COLUMNS = 'e.seq AS seq, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.body AS body'

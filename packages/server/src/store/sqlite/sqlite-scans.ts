@@ -21,8 +21,8 @@ interface BatchRow {
  * The committed log of the SQLite file. One writer makes batch numbers the commit order, and the
  * rows of a batch occupy one rowid range (a transaction inserts them with nothing in between), so
  * the feed and the scans walk rowid ranges recorded per batch (`events_hi`, `feedback_hi`) and
- * need no index on `batch`. Rowids are never reused because rows are never deleted from the end
- * of the log (erasure keeps a tombstone row).
+ * need no index on `batch`. Rows removed by erasure or retention leave gaps in those ranges, never
+ * overlaps: the writer never hands out a row number twice (see `SqliteWriter.writeBatch`).
  */
 export class SqliteLogScanner implements LogScanner {
   private s: ReturnType<SqliteLogScanner['prepare']> | undefined

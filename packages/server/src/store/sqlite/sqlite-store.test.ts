@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
+import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
 import { describeStoreConformance, eventRecord } from '../store-conformance.test-suite.js'
 import { SqliteStore } from './sqlite-store.js'
 
@@ -125,3 +127,11 @@ describe('SqliteStore specifics', () => {
     await s.close()
   })
 })
+
+describeErasureConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `e${n++}.db`) }))
+describeErasureConformance(
+  'sqlite, writer thread',
+  async () => new SqliteStore({ filename: path.join(dir, `ew${n++}.db`), writer: 'thread', writerScript }),
+)
+
+describeLineageConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `l${n++}.db`) }))

@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url'
 import type Database from 'better-sqlite3'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { VerifyChunk } from '../ports/audit-log-scan.js'
+import type { CompiledWrite } from '../ports/derived-store.js'
+import type { ErasedRow, RowRef } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
@@ -11,6 +13,7 @@ import type { Store } from '../store.js'
 import { isSqliteDataError, openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
 import { SqliteAuditReader } from './sqlite-audit.js'
 import { SqliteDerivedStore } from './sqlite-derived.js'
+import { SqliteErasureReader, sqliteErasureWrites } from './sqlite-erasure.js'
 import { SqliteKeyStore } from './sqlite-keys.js'
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js'
 import { SqliteRecordReader } from './sqlite-reads.js'
@@ -53,6 +56,7 @@ export class SqliteStore implements Store {
   private readonly scans: SqliteLogScanner
   private readonly keys: SqliteKeyStore
   private readonly audit: SqliteAuditReader
+  private readonly erasure: SqliteErasureReader
   private timer: NodeJS.Timeout | undefined
   private checkpointTimer: NodeJS.Timeout | undefined
   private indexing = false
@@ -86,6 +90,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditReader(this.db)
     this.scans = new SqliteLogScanner(this.db, this.audit)
     this.keys = new SqliteKeyStore(this.db)
+    this.erasure = new SqliteErasureReader(this.db)
     this.derived = new SqliteDerivedStore(this.db, {
       advance: async (consumer, from, to, writes) =>
         this.writerClient
@@ -217,6 +222,12 @@ export class SqliteStore implements Store {
   }
   scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
     return this.audit.scanForVerify(after, upTo, chunkRows)
+  }
+  erasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
+    return sqliteErasureWrites(project, rows)
+  }
+  scanTombstones(project: string, upTo: number, chunkSize?: number): AsyncIterable<ErasedRow[]> {
+    return this.erasure.scanTombstones(project, upTo, chunkSize)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {

@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
 import type { WriterRequest } from './sqlite-writer-client.js'
-import { LOOKUP_CHUNK, SqliteWriter } from './sqlite-writer.js'
+import { LOOKUP_CHUNK } from './sqlite-lookups.js'
+import { SqliteWriter } from './sqlite-writer.js'
 
 const port = parentPort
 if (port) {

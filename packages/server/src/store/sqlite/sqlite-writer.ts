@@ -3,35 +3,32 @@ import type { AuditAppend } from '../ports/audit-log.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
 import { sameJsonContent } from '../same-content.js'
-
-/** Look-up keys kept in `event_keys`, by column. */
-export const LOOKUP_KINDS = [
-  { kind: 1, column: 'session_id', filter: 'sessionId' },
-  { kind: 2, column: 'user_id', filter: 'userId' },
-  { kind: 3, column: 'arm', filter: 'arm' },
-] as const
-
-/** Rows indexed per look-up pass (bounds how long one pass holds the connection). */
-export const LOOKUP_CHUNK = 20_000
+import { LOOKUP_CHUNK, LOOKUP_KINDS } from './sqlite-lookups.js'
 
 function statements(db: Database.Database) {
   return {
     newBatch: db.prepare('INSERT INTO batches (committed_ms) VALUES (?)'),
-    // The row ranges let the commit feed read a batch's rows by rowid, with no index on `batch`.
-    closeBatch: db.prepare(
-      `UPDATE batches SET events = ?, feedback = ?,
-         events_hi = coalesce((SELECT max(seq) FROM events), 0), feedback_hi = coalesce((SELECT max(seq) FROM feedback), 0)
-       WHERE seq = ?`,
+    // Row numbers continue from the highest ever assigned (the previous batch's high-water mark, or
+    // a row above it written before marks existed), never from the highest row still present: a
+    // deleted newest row must not have its number handed out again, or the row ranges recorded
+    // per batch (which the commit feed reads by) would overlap.
+    lastSeqs: db.prepare(
+      `SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce(b.events_hi, 0)) AS e,
+              max(coalesce((SELECT max(seq) FROM feedback), 0), coalesce(b.feedback_hi, 0)) AS f
+         FROM (SELECT 1) LEFT JOIN (SELECT events_hi, feedback_hi FROM batches WHERE seq < ? ORDER BY seq DESC LIMIT 1) b`,
     ),
+    closeBatch: db.prepare('UPDATE batches SET events = ?, feedback = ?, events_hi = ?, feedback_hi = ? WHERE seq = ?'),
     insertEvent: db.prepare(
-      `INSERT INTO events (project, id, ts_ms, received_ms, model, version, stage, status, session_id, user_id, arm, shadow_of, batch, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
+      `INSERT INTO events (seq, project, id, ts_ms, received_ms, model, version, stage, status, session_id, user_id, arm, shadow_of, batch, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
     ),
     eventBody: db.prepare('SELECT body FROM events WHERE project = ? AND id = ?').pluck(),
     insertFeedback: db.prepare(
-      `INSERT INTO feedback (project, id, event_id, name, ts_ms, received_ms, batch, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
+      `INSERT INTO feedback (seq, project, id, event_id, name, ts_ms, received_ms, batch, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
     ),
+    anyTombstone: db.prepare('SELECT EXISTS (SELECT 1 FROM audit_tombstones)').pluck(),
+    tombstoned: db.prepare('SELECT 1 FROM audit_tombstones WHERE kind = ? AND project = ? AND id = ?').pluck(),
     feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
     insertAudit: db.prepare('INSERT INTO audit_records (project, id, ts_ms, batch, body) VALUES (?, ?, ?, ?, ?)'),
     insertTombstone: db.prepare('INSERT INTO audit_tombstones (kind, project, id, batch, leaf, record) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -83,19 +80,31 @@ export class SqliteWriter {
     return this.s
   }
 
-  /** One group commit: a new batch, every item inserted or told duplicate/conflict. */
+  /** One group commit: a new batch, every item inserted or told duplicate/conflict/erased. */
   writeBatch(batch: WriteBatch): WriteResult {
     const s = this.st
     const result = this.db
       .transaction((): WriteResult => {
         const batchSeq = Number(s.newBatch.run(Date.now()).lastInsertRowid)
+        const last = s.lastSeqs.get(batchSeq) as { e: number; f: number }
+        let eventSeq = last.e
+        let feedbackSeq = last.f
+        // Only a log that ever lost a row pays for the tombstone look-ups.
+        const erasures = s.anyTombstone.get() === 1
+        const erased = (project: string, kind: 'event' | 'feedback', id: string | null) =>
+          id !== null && s.tombstoned.get(kind, project, id) === 1
         const events: WriteOutcome[] = new Array(batch.events.length)
         const feedback: WriteOutcome[] = new Array(batch.feedback.length)
         let nEvents = 0
         let nFeedback = 0
         for (let i = 0; i < batch.events.length; i++) {
           const e = batch.events[i]!
+          if (erasures && (erased(e.project, 'event', e.id) || erased(e.project, 'event', e.shadowOf))) {
+            events[i] = 'erased'
+            continue
+          }
           const r = s.insertEvent.run(
+            eventSeq + 1,
             e.project,
             e.id,
             e.tsMs,
@@ -113,6 +122,7 @@ export class SqliteWriter {
           )
           if (r.changes === 1) {
             events[i] = 'inserted'
+            eventSeq++
             nEvents++
           } else {
             events[i] = sameJsonContent(s.eventBody.get(e.project, e.id) as string, e.body) ? 'duplicate' : 'conflict'
@@ -120,15 +130,20 @@ export class SqliteWriter {
         }
         for (let i = 0; i < batch.feedback.length; i++) {
           const f = batch.feedback[i]!
-          const r = s.insertFeedback.run(f.project, f.id, f.eventId, f.name, f.tsMs, f.receivedMs, batchSeq, f.body)
+          if (erasures && (erased(f.project, 'feedback', f.id) || erased(f.project, 'event', f.eventId))) {
+            feedback[i] = 'erased'
+            continue
+          }
+          const r = s.insertFeedback.run(feedbackSeq + 1, f.project, f.id, f.eventId, f.name, f.tsMs, f.receivedMs, batchSeq, f.body)
           if (r.changes === 1) {
             feedback[i] = 'inserted'
+            feedbackSeq++
             nFeedback++
           } else {
             feedback[i] = sameJsonContent(s.feedbackBody.get(f.project, f.id) as string, f.body) ? 'duplicate' : 'conflict'
           }
         }
-        s.closeBatch.run(nEvents, nFeedback, batchSeq)
+        s.closeBatch.run(nEvents, nFeedback, eventSeq, feedbackSeq, batchSeq)
         return { batchSeq, events, feedback }
       })
       .immediate()
@@ -142,11 +157,13 @@ export class SqliteWriter {
     const result = this.db
       .transaction(() => {
         const batchSeq = Number(s.newBatch.run(Date.now()).lastInsertRowid)
+        // Taken before `writes` may delete the newest rows: their numbers stay spent.
+        const last = s.lastSeqs.get(batchSeq) as { e: number; f: number }
         const r = entry.record
         s.insertAudit.run(r.project, r.id, r.tsMs, batchSeq, r.body)
         for (const t of entry.tombstones ?? []) s.insertTombstone.run(t.kind, t.project, t.id, t.batch, t.leaf, r.id)
         for (const w of entry.writes ?? []) this.statement(w.sql).run(...bindable(w.parameters))
-        s.closeBatch.run(0, 0, batchSeq)
+        s.closeBatch.run(0, 0, last.e, last.f, batchSeq)
         return { batchSeq }
       })
       .immediate()

@@ -1,0 +1,114 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { openStore, type RunningServer, resolveServerConfig, silentLogger, startServer } from '@inferlog/server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Io } from '../common.js'
+import { main } from '../main.js'
+
+function io(): Io & { lines: string[]; errs: string[] } {
+  const lines: string[] = []
+  const errs: string[] = []
+  return { lines, errs, out: (l) => lines.push(l), err: (l) => errs.push(l), isTTY: false }
+}
+
+function event(id: string, user: string, i: number) {
+  const ts = Date.UTC(2026, 10, 4) + i
+  const body = {
+    id,
+    ts: new Date(ts).toISOString(),
+    model: { name: 'm', version: '1' },
+    input: { n: i },
+    output: 1,
+    trace: { user_id: user },
+  }
+  return {
+    project: 'default',
+    id,
+    tsMs: ts,
+    receivedMs: ts,
+    model: 'm',
+    version: '1',
+    stage: 'primary',
+    status: 'ok',
+    sessionId: null,
+    userId: user,
+    arm: null,
+    shadowOf: null,
+    body: JSON.stringify(body),
+  }
+}
+
+let dir: string
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-erase-cli-'))
+})
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+describe('inferlog erase', () => {
+  it('erases straight on the store under --data, and refuses a call without a selector or reason', async () => {
+    const data = path.join(dir, 'direct')
+    fs.mkdirSync(data)
+    const store = openStore(`sqlite:${path.join(data, 'inferlog.db')}`)
+    await store.migrate()
+    await store.writeBatch({ events: [event('a', 'u1', 1), event('b', 'u1', 2), event('c', 'u2', 3)], feedback: [] })
+    await store.close()
+
+    const none = io()
+    expect(await main(['erase', '--reason', 'x', '--data', data], none)).toBe(1)
+    expect(none.errs.join('\n')).toMatch(/validation_failed: an erasure needs a selector/)
+    const noReason = io()
+    expect(await main(['erase', '--user-id', 'u1', '--data', data], noReason)).toBe(1)
+    expect(noReason.errs.join('\n')).toMatch(/needs a reason/)
+    const emptyIds = io()
+    expect(await main(['erase', '--ids', ' , ', '--reason', 'x', '--data', data], emptyIds)).toBe(1)
+
+    const dry = io()
+    expect(await main(['erase', '--user-id', 'u1', '--reason', 'DSR-1', '--dry-run', '--data', data], dry)).toBe(0)
+    expect(dry.lines).toEqual(['would erase 2 events and 0 feedback items'])
+    const done = io()
+    expect(await main(['erase', '--user-id', 'u1', '--reason', 'DSR-1', '--data', data, '--json'], done)).toBe(0)
+    const report = JSON.parse(done.lines[0]!)
+    expect(report.erased).toEqual({ events: 2, feedback: 0 })
+    expect(report.record.id).toEqual(expect.any(String))
+
+    const after = openStore(`sqlite:${path.join(data, 'inferlog.db')}`, { readOnly: true })
+    try {
+      await after.migrate()
+      expect(await after.getEvent('default', 'a')).toBeUndefined()
+      expect(await after.getEvent('default', 'c')).toBeDefined()
+      expect((await after.tombstonesOf('event', 'default', ['a', 'b', 'c'])).map((t) => t.id).sort()).toEqual(['a', 'b'])
+    } finally {
+      await after.close()
+    }
+  })
+
+  describe('through a running server', () => {
+    let server: RunningServer
+    beforeAll(async () => {
+      const data = path.join(dir, 'served')
+      server = await startServer(resolveServerConfig({ port: 0, data, privacy: { erasureConfirmThreshold: 2 } }, {}), silentLogger())
+      const events = ['x1', 'x2', 'x3'].map((id) => ({
+        id,
+        model: { name: 'm', version: '1' },
+        input: 1,
+        output: 1,
+        trace: { user_id: 'heavy' },
+      }))
+      const r = await fetch(`${server.url}/v1/events`, { method: 'POST', body: JSON.stringify(events) })
+      expect(((await r.json()) as { accepted: number }).accepted).toBe(3)
+    })
+    afterAll(() => server.close())
+
+    it('needs --yes above the threshold, then erases', async () => {
+      const refused = io()
+      expect(await main(['erase', '--user-id', 'heavy', '--reason', 'r', '--url', server.url], refused)).toBe(1)
+      expect(refused.errs.join('\n')).toMatch(/confirmation_required: 3 events match/)
+      const done = io()
+      expect(await main(['erase', '--user-id', 'heavy', '--reason', 'r', '--yes', '--url', server.url], done)).toBe(0)
+      expect(done.lines[0]).toMatch(/^erased 3 events and 0 feedback items; audit record /)
+      const gone = await fetch(`${server.url}/v1/events/x1`)
+      expect(gone.status).toBe(410)
+    })
+  })
+})

@@ -1,0 +1,30 @@
+import { DEFAULT_PRIVACY, type PrivacyConfig } from '../config.js'
+import type { Store } from '../store/store.js'
+import { ErasureService } from './erasure-service.js'
+import { appendAuditRecord } from '../audit/audit-records.js'
+import { LeafHasher } from '../audit/leaf-hash.js'
+
+/** Options of {@link storeErasure}. */
+export interface StoreErasureOptions {
+  /** Default {@link DEFAULT_PRIVACY}. */
+  privacy?: Partial<PrivacyConfig>
+  /** Told the ids of erased events and the audit record (dataset purge). Default none. */
+  onErased?: (project: string, eventIds: readonly string[], record: string) => Promise<void>
+  /** Epoch-ms clock. Default `Date.now`. */
+  now?: () => number
+}
+
+/** The erasure service over a store, its removals chained as audit records: what the server and `inferlog erase --data` use. */
+export function storeErasure(store: Store, o: StoreErasureOptions = {}): ErasureService {
+  const privacy: PrivacyConfig = { ...DEFAULT_PRIVACY, ...o.privacy }
+  const hasher = new LeafHasher()
+  return new ErasureService({
+    store,
+    appendAudit: (input) => appendAuditRecord(store, input),
+    leaf: (kind, row) => hasher.hash(kind, row as never).toString('hex'),
+    confirmThreshold: privacy.erasureConfirmThreshold,
+    ...(privacy.pseudonymizeSecret ? { pseudonymizeSecret: privacy.pseudonymizeSecret } : {}),
+    ...(o.onErased ? { onErased: o.onErased } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  })
+}
