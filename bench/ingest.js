@@ -11,7 +11,9 @@
 //   BENCH_BATCH=1000             events per request / per fdatasync / per transaction
 //   BENCH_CLIENTS=3              concurrent HTTP clients (worker threads, one keep-alive connection each)
 //   BENCH_ROUNDS=3               rounds; each round runs all three methods, order rotated; median reported
-//   BENCH_METHODS=http,file,sqlite  which ingest methods to run (e.g. only `http` while profiling)
+//   BENCH_METHODS=http,http-off,file,sqlite  which ingest methods to run (e.g. only `http` while profiling);
+//                                `http-off` is the same server with no commit-feed consumer (INFERLOG_CONSUMERS=none),
+//                                `http-noop` with only the no-op consumer (INFERLOG_CONSUMERS=noop; not in the default set)
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
 //   BENCH_SKIP_LOOKUP=1          skip the lookup phase in the default run
 //   BENCH_LOOKUP_EVENTS=1000000  events in the lookup store
@@ -324,8 +326,9 @@ if (isMainThread && process.argv[1] !== undefined && path.resolve(process.argv[1
 }
 
 /** Starts `inferlog serve --port 0 --data DIR` as a child process; resolves once it printed its URL. */
-async function startServerChild(dataDir) {
+async function startServerChild(dataDir, env = {}) {
   const srv = await spawnServer(['--data', dataDir], {
+    env,
     nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     // A graceful stop (SIGTERM) drains the write queue, closes the store and writes --cpu-prof.
     ...(process.env.BENCH_SERVER_SCRIPT ? { script: path.resolve(process.env.BENCH_SERVER_SCRIPT) } : {}),
@@ -347,9 +350,9 @@ function procCpuSeconds(pid) {
 }
 
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
-async function runHttp(data, warm, clients) {
+async function runHttp(data, warm, clients, env = {}) {
   const dir = tmpDir('http')
-  const srv = await startServerChild(dir)
+  const srv = await startServerChild(dir, env)
   const workers = []
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
@@ -550,12 +553,22 @@ async function ingestPhase() {
 
   const methods = [
     { key: 'http', label: `HTTP end-to-end (${clients} clients)`, run: () => runHttp(data, warm, clients) },
+    {
+      key: 'http-off',
+      label: '  same, no feed consumers',
+      run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'none' }),
+    },
+    {
+      key: 'http-noop',
+      label: '  same, one no-op consumer',
+      run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'noop' }),
+    },
     { key: 'file', label: 'raw file, fdatasync per batch', run: async () => runFile(data, warm) },
     { key: 'sqlite', label: 'bare better-sqlite3, tx per batch', run: async () => runBareSqlite(data, warm) },
   ]
-  const only = (process.env.BENCH_METHODS ?? 'http,file,sqlite').split(',').map((x) => x.trim())
+  const only = (process.env.BENCH_METHODS ?? 'http,http-off,file,sqlite').split(',').map((x) => x.trim())
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
-  if (methods.length === 0) throw new Error('BENCH_METHODS names none of http, file, sqlite')
+  if (methods.length === 0) throw new Error('BENCH_METHODS names none of http, http-off, http-noop, file, sqlite')
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
     // Rotate the order each round so slow drift on a shared box hits every method alike.
@@ -594,6 +607,24 @@ async function ingestPhase() {
     lines.push(`ratio end-to-end / bare-sqlite   ${ratio.toFixed(2)}   (target >= 0.60: ${ratio >= 0.6 ? 'MET' : 'NOT MET'})`)
   if (med.http && med.file) lines.push(`ratio end-to-end / raw file      ${(med.http / med.file).toFixed(2)}`)
   if (med.sqlite && med.file) lines.push(`ratio bare-sqlite / raw file     ${(med.sqlite / med.file).toFixed(2)}`)
+  // Paired ratios: the two servers of one round ran back to back, so their ratio drifts less than
+  // either rate on a shared box. Median of the rounds, with their range.
+  const paired = (a, b) => {
+    const rs = results[a].map((x, i) => x.evps / results[b][i].evps).sort((p, q) => p - q)
+    return { median: median(rs), min: rs[0], max: rs[rs.length - 1], ofMedians: med[a] / med[b] }
+  }
+  const ratios = {}
+  for (const [a, b, label, target] of [
+    ['http', 'http-off', 'ratio aggregation on / off      ', 0.85],
+    ['http-noop', 'http-off', 'ratio one no-op consumer / none ', 0.9],
+  ]) {
+    if (!med[a] || !med[b]) continue
+    const r = paired(a, b)
+    ratios[`${a}/${b}`] = r
+    lines.push(
+      `${label}${r.median.toFixed(2)}   per round ${r.min.toFixed(2)}–${r.max.toFixed(2)}, of medians ${r.ofMedians.toFixed(2)}   (target >= ${target}: ${r.median >= target ? 'MET' : 'NOT MET'})`,
+    )
+  }
   console.log(lines.join('\n'))
   return {
     events: nBatches * batchSize,
@@ -605,6 +636,7 @@ async function ingestPhase() {
     median: Object.fromEntries(Object.entries(med).map(([k, v]) => [k, Math.round(v)])),
     ratioHttpToSqlite: Number(ratio.toFixed(3)),
     ratioHttpToFile: Number((med.http / med.file).toFixed(3)),
+    ratios,
   }
 }
 
@@ -928,4 +960,4 @@ if (isMainThread && isEntry) {
   )
 }
 
-export { buildBatches, makeEvent, prng, sortKeys }
+export { buildBatches, cleanupSync, makeEvent, prng, runHttp, sortKeys }

@@ -1,5 +1,6 @@
 import path from 'node:path'
 import { InferlogError } from './errors.js'
+import { type ConsumerSelection, parseConsumerSelection } from './feed/consumer-selection.js'
 
 /** Request and item limits. Exceeding one is a per-request or per-item error, never a crash. */
 export interface LimitsConfig {
@@ -93,11 +94,12 @@ export interface ServerConfig {
   auth: AuthConfig
   privacy: PrivacyConfig
   /**
-   * Commit-feed consumers this process runs (when it commits to the log): `all`, `none`, or a
-   * list of names (`catalog`, `metrics`, …). Default `all`; `none` is for benchmarks and for
-   * processes that leave derivation to others.
+   * Commit-feed consumers this process runs (when it commits to the log): `all` (`catalog`,
+   * `metrics`, `audit`, `profiles`), `none`, or a list of those names and `noop`. Default `all`; `none`
+   * is for benchmarks and for processes that leave derivation to others; `noop` (reads the feed,
+   * derives nothing) measures what the feed itself costs.
    */
-  consumers: 'all' | 'none' | string[]
+  consumers: ConsumerSelection
   /** How often dataset triggers are looked at, ms (`INFERLOG_TRIGGER_TICK_MS`). Default 10 000. */
   triggerTickMs: number
 }
@@ -237,14 +239,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     // Beyond loopback a keyless request could come from anyone: open mode is never on there.
     requireKeys: requireKeys || !isLoopbackHost(host),
   }
-  const rawConsumers = input.consumers ?? env.INFERLOG_CONSUMERS ?? 'all'
-  const consumers =
-    rawConsumers === 'all' || rawConsumers === 'none'
-      ? rawConsumers
-      : rawConsumers
-          .split(',')
-          .map((c) => c.trim())
-          .filter(Boolean)
+  const consumers = parseConsumerSelection(input.consumers ?? env.INFERLOG_CONSUMERS ?? 'all')
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
   const secret = input.privacy?.pseudonymizeSecret ?? env.INFERLOG_PSEUDONYMIZE_SECRET

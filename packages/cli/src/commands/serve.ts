@@ -17,6 +17,7 @@ export interface ServeFlags {
   idleTimeoutMs?: string
   maxConnections?: string
   memoryBudgetBytes?: string
+  consumers?: string
   json?: boolean
 }
 
@@ -37,7 +38,7 @@ function given<T extends Record<string, unknown>>(o: T): Partial<T> {
  */
 export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
   const input: ServerConfigInput = {
-    ...given({ host: f.host, port: f.port, data: f.data, store: f.store, queue: f.queue }),
+    ...given({ host: f.host, port: f.port, data: f.data, store: f.store, queue: f.queue, consumers: f.consumers }),
     ...(f.requireKeys ? { requireKeys: true } : {}),
     limits: given({ maxBodyBytes: f.maxBodyBytes, maxEventBytes: f.maxEventBytes, maxFutureSkewMs: f.maxFutureSkewMs }) as never,
     http: given({

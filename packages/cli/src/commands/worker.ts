@@ -1,4 +1,4 @@
-import { startWorker, stderrLogger } from '@inferlog/server'
+import { parseConsumerSelection, startWorker, stderrLogger } from '@inferlog/server'
 import type { Io } from '../common.js'
 import { redactUrl } from './serve.js'
 
@@ -10,6 +10,7 @@ export interface WorkerFlags {
   host?: string
   maxGroups?: string
   concurrency?: string
+  consumers?: string
   json?: boolean
 }
 
@@ -34,12 +35,14 @@ export async function workerCommand(f: WorkerFlags, io: Io, env: NodeJS.ProcessE
   const port = int('--port', f.port, 0)
   const maxGroups = int('--max-groups', f.maxGroups, 1)
   const concurrency = int('--concurrency', f.concurrency, 1)
+  const consumers = parseConsumerSelection(f.consumers ?? env.INFERLOG_CONSUMERS ?? 'all')
   const running = await startWorker(
     {
       storeUrl,
       queueUrl,
       ...(port !== undefined ? { port } : {}),
       ...(f.host !== undefined ? { host: f.host } : {}),
+      consumers,
       tuning: { ...(maxGroups !== undefined ? { maxGroups } : {}), ...(concurrency !== undefined ? { concurrency } : {}) },
     },
     stderrLogger(),

@@ -7,23 +7,28 @@ import { ProfilesConsumer } from '../monitoring/profiles-consumer.js'
 import type { Store } from '../store/store.js'
 import { CatalogConsumer } from './catalog-consumer.js'
 import type { FeedConsumer } from './feed-consumer.js'
+import type { ConsumerSelection } from './consumer-selection.js'
+import { NoopConsumer } from './noop-consumer.js'
 
 /**
  * The consumers every process that commits to the log runs (the embedded collector, each worker),
- * or those of them `only` names (`'all'` by default, `'none'` for none).
+ * or those of them `only` names (`'all'` by default: `catalog`, `metrics`, `audit`, `profiles`;
+ * `'none'` for none).
+ * `noop` (see {@link NoopConsumer}) runs only when named.
  */
-export function defaultConsumers(store: Store, only: 'all' | 'none' | readonly string[] = 'all'): FeedConsumer[] {
-  const all: FeedConsumer[] = [
+export function defaultConsumers(store: Store, only: ConsumerSelection = 'all'): FeedConsumer[] {
+  const defaults: FeedConsumer[] = [
     new CatalogConsumer(),
     new MetricsConsumer(new ModelConfigs(store.derived), store, new PriceTables(store.derived)),
     // The audit chain (on by default: leave it out only with an explicit list).
     new AuditChainConsumer(store),
     new ProfilesConsumer(new ModelConfigs(store.derived), store),
   ]
-  if (only === 'all') return all
+  if (only === 'all') return defaults
   if (only === 'none') return []
-  const unknown = only.filter((n) => !all.some((c) => c.name === n))
+  const known = [...defaults, new NoopConsumer()]
+  const unknown = only.filter((n) => !known.some((c) => c.name === n))
   if (unknown.length > 0)
-    throw new InferlogError('invalid_parameter', `unknown consumers ${unknown.join(', ')}; known: ${all.map((c) => c.name).join(', ')}`)
-  return all.filter((c) => only.includes(c.name))
+    throw new InferlogError('invalid_parameter', `unknown consumers ${unknown.join(', ')}; known: ${known.map((c) => c.name).join(', ')}`)
+  return known.filter((c) => only.includes(c.name))
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import type { ConsumerSelection } from '../feed/consumer-selection.js'
 import { defaultConsumers } from '../feed/default-consumers.js'
 import { auditMetrics } from '../audit/audit-metrics.js'
 import { feedMetrics } from '../feed/feed-metrics.js'
@@ -25,6 +26,8 @@ export interface WorkerConfig {
   port?: number
   /** Address of that endpoint. Default `127.0.0.1`. */
   host?: string
+  /** Commit-feed consumers this worker runs (`all`, `none`, or names; see `parseConsumerSelection`). Default `all`. */
+  consumers?: ConsumerSelection
   /** Tuning passed to {@link Worker}. */
   tuning?: Pick<WorkerOptions, 'maxGroups' | 'maxItems' | 'minBackoffMs' | 'maxBackoffMs' | 'concurrency'>
 }
@@ -77,7 +80,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
   // This worker commits to the log, so it also runs the feed's consumers (their watermarks keep
   // several workers from applying a batch twice).
   auditMetrics(metrics.registry, store)
-  const feed = new FeedRunner(store, defaultConsumers(store), { logger, onProgress: feedMetrics(metrics.registry) })
+  const feed = new FeedRunner(store, defaultConsumers(store, config.consumers ?? 'all'), {
+    logger,
+    onProgress: feedMetrics(metrics.registry),
+  })
   const worker = new Worker({ store, queue, metrics, logger, afterCommit: () => feed.poke(), ...config.tuning })
   const done = worker.start()
   feed.start()

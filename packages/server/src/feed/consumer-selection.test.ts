@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest'
+import { resolveServerConfig } from '../config.js'
+import { isInferlogError } from '../errors.js'
+import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { eventRecord } from '../store/store-conformance.test-suite.js'
+import { CONSUMER_NAMES, parseConsumerSelection } from './consumer-selection.js'
+import { defaultConsumers } from './default-consumers.js'
+import { FeedRunner } from './feed-runner.js'
+
+const codeOf = (f: () => unknown): string | undefined => {
+  try {
+    f()
+  } catch (e) {
+    return isInferlogError(e) ? e.code : `not an InferlogError: ${String(e)}`
+  }
+  return undefined
+}
+
+describe('consumer selection', () => {
+  it('parses all, none and comma lists (trimmed, without repeats)', () => {
+    expect(parseConsumerSelection('all')).toBe('all')
+    expect(parseConsumerSelection(' none ')).toBe('none')
+    expect(parseConsumerSelection('noop')).toEqual(['noop'])
+    expect(parseConsumerSelection(' catalog , metrics,catalog')).toEqual(['catalog', 'metrics'])
+  })
+
+  it('refuses unknown names and empty lists with invalid_parameter', () => {
+    expect(codeOf(() => parseConsumerSelection('catalog,nope'))).toBe('invalid_parameter')
+    expect(codeOf(() => parseConsumerSelection(''))).toBe('invalid_parameter')
+    expect(codeOf(() => parseConsumerSelection(' , '))).toBe('invalid_parameter')
+    expect(codeOf(() => parseConsumerSelection('ALL'))).toBe('invalid_parameter')
+  })
+
+  it('comes from the flag first, then INFERLOG_CONSUMERS, default all', () => {
+    expect(resolveServerConfig({}, {}).consumers).toBe('all')
+    expect(resolveServerConfig({}, { INFERLOG_CONSUMERS: 'noop' }).consumers).toEqual(['noop'])
+    expect(resolveServerConfig({ consumers: 'none' }, { INFERLOG_CONSUMERS: 'noop' }).consumers).toBe('none')
+    expect(codeOf(() => resolveServerConfig({}, { INFERLOG_CONSUMERS: 'metrix' }))).toBe('invalid_parameter')
+  })
+
+  it('builds the consumers it names; all is catalog and metrics, noop only when named', async () => {
+    const store = new SqliteStore({ filename: ':memory:' })
+    try {
+      const names = (s: Parameters<typeof defaultConsumers>[1]) => defaultConsumers(store, s).map((c) => c.name)
+      expect(names('all')).toEqual(['catalog', 'metrics', 'audit', 'profiles'])
+      // Every consumer a process can run is a name the flag accepts, and nothing else is.
+      expect([...names('all'), 'noop'].sort()).toEqual([...CONSUMER_NAMES].sort())
+      expect(names('none')).toEqual([])
+      expect(names(['noop'])).toEqual(['noop'])
+      expect(names(['noop', 'catalog'])).toEqual(['catalog', 'noop'])
+      expect(codeOf(() => defaultConsumers(store, ['nope']))).toBe('invalid_parameter')
+    } finally {
+      await store.close()
+    }
+  })
+
+  it('noop derives nothing, yet its watermark follows every commit', async () => {
+    const store = new SqliteStore({ filename: ':memory:' })
+    await store.migrate()
+    try {
+      const [noop] = defaultConsumers(store, ['noop'])
+      const batch = { position: 1, committedMs: 0, events: [], feedback: [] }
+      expect(await noop!.apply([batch], { derived: store.derived })).toEqual([])
+      for (let i = 0; i < 3; i++) await store.writeBatch({ events: [eventRecord({ id: `e${i}` })], feedback: [] })
+      await new FeedRunner(store, [noop!]).catchUp()
+      expect(await store.derived.watermark('noop')).toBe(await store.commitHead())
+      expect(await store.commitHead()).toBe(3)
+    } finally {
+      await store.close()
+    }
+  })
+})
