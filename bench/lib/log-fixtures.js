@@ -22,6 +22,12 @@ export async function sqliteSchemaVersion() {
   return SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version
 }
 
+/** Latest schema version of the PostgreSQL store (part of every cache key of a cluster). */
+export async function postgresSchemaVersion() {
+  const { POSTGRES_MIGRATIONS } = await import(pathToFileURL(path.join(SERVER_DIST, 'store/postgres/postgres-migrations.js')).href)
+  return POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1].version
+}
+
 /** Where generated stores are kept between runs: BENCH_CACHE_DIR, default `<tmpdir>/inferlog-bench-cache`. */
 export function cacheDir() {
   const dir = process.env.BENCH_CACHE_DIR || path.join(os.tmpdir(), 'inferlog-bench-cache')
@@ -105,10 +111,10 @@ export async function fillPostgresFrom(sqliteFile, pgUrl) {
   return { events, feedback, seconds }
 }
 
-/** A throwaway PostgreSQL cluster for a benchmark, stopped and removed at exit. */
-export async function ownPostgres(hygiene, settings = {}) {
+/** Starts a cluster (testkit's OwnPostgres) that is stopped, and its temp files removed, at exit. */
+async function startPostgres(hygiene, o) {
   const { OwnPostgres } = await import('@inferlog/testkit')
-  const pgs = await OwnPostgres.start({ settings: { shared_buffers: '256MB', max_wal_size: '4GB', ...settings } })
+  const pgs = await OwnPostgres.start({ ...o, settings: { shared_buffers: '256MB', max_wal_size: '4GB', ...o.settings } })
   hygiene.atExit(() => {
     try {
       process.kill(pgs.pid, 'SIGQUIT')
@@ -117,5 +123,44 @@ export async function ownPostgres(hygiene, settings = {}) {
     }
     fs.rmSync(pgs.dir, { recursive: true, force: true })
   })
+  return pgs
+}
+
+/** A throwaway PostgreSQL cluster for a benchmark, stopped and removed at exit. */
+export function ownPostgres(hygiene, settings = {}) {
+  return startPostgres(hygiene, { settings })
+}
+
+/**
+ * A PostgreSQL cluster whose data directory is cached as `name` in {@link cacheDir}: made once by
+ * `build(url)` on a new cluster (then stopped cleanly and moved into the cache), afterwards started
+ * on the cached directory itself (`copy: false`, for benchmarks that only read) or on a fresh copy
+ * of it (`copy: true`, for benchmarks whose server writes). `destroy()` the result when done.
+ */
+export async function cachedPostgres(name, build, hygiene, { copy = false, settings = {} } = {}) {
+  const dir = path.join(cacheDir(), name)
+  if (!fs.existsSync(dir)) {
+    const fresh = await startPostgres(hygiene, { settings })
+    try {
+      await build(fresh.url)
+      await fresh.stop('fast')
+      fs.renameSync(fresh.dataDir, dir)
+    } finally {
+      await fresh.destroy()
+    }
+  } else process.stderr.write(`bench: using cached PostgreSQL cluster ${dir}\n`)
+  let dataDir = dir
+  if (copy) {
+    dataDir = `${dir}.copy-${process.pid}`
+    hygiene.atExit(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+    const { execFileSync } = await import('node:child_process')
+    execFileSync('cp', ['-a', dir, dataDir])
+  }
+  const pgs = await startPostgres(hygiene, { settings, dataDir })
+  const destroy = pgs.destroy.bind(pgs)
+  pgs.destroy = async () => {
+    await destroy()
+    if (copy) fs.rmSync(dataDir, { recursive: true, force: true })
+  }
   return pgs
 }

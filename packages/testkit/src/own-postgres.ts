@@ -14,6 +14,12 @@ export const PG_BIN = process.env.INFERLOG_PG_BIN ?? '/usr/lib/postgresql/15/bin
 export interface OwnPostgresOptions {
   /** Extra server settings, e.g. `{ shared_buffers: '256MB' }`. Default `max_connections=200`, `shared_buffers=128MB`. */
   settings?: Record<string, string | number>
+  /**
+   * Run on this existing data directory (a cluster stopped cleanly, owned by the user PostgreSQL
+   * runs as) instead of a new one; {@link OwnPostgres.destroy} stops it and leaves it in place.
+   * Benchmarks keep generated data this way. Default: a new cluster in the temp dir.
+   */
+  dataDir?: string
 }
 
 /**
@@ -21,18 +27,25 @@ export interface OwnPostgresOptions {
  * root), on a free port, fsync and synchronous_commit at their defaults (on).
  */
 export class OwnPostgres {
+  /** Temp dir of this instance: socket, log, and the data directory unless one was given. */
   readonly dir: string
+  /** The cluster's data directory. */
+  readonly dataDir: string
   private settings: Record<string, string | number> = { max_connections: 200, shared_buffers: '128MB' }
-  constructor(readonly port: number) {
+  constructor(
+    readonly port: number,
+    dataDir?: string,
+  ) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pg-'))
+    this.dataDir = dataDir ?? path.join(this.dir, 'data')
   }
-  /** A new cluster, started. */
+  /** A new cluster (or the one in `o.dataDir`), started. */
   static async start(o: OwnPostgresOptions = {}): Promise<OwnPostgres> {
-    const p = new OwnPostgres(await freePort())
+    const p = new OwnPostgres(await freePort(), o.dataDir)
     p.settings = { ...p.settings, ...o.settings }
     fs.chmodSync(p.dir, 0o700)
     if (process.getuid?.() === 0) await run('chown', ['postgres:postgres', p.dir])
-    await p.pg('initdb', ['-D', path.join(p.dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
+    if (!o.dataDir) await p.pg('initdb', ['-D', p.dataDir, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8', '--locale=C'])
     await p.start()
     return p
   }
@@ -41,7 +54,7 @@ export class OwnPostgres {
   }
   /** The postmaster's pid (for CPU accounting), read from its pid file. */
   get pid(): number {
-    return Number(fs.readFileSync(path.join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0])
+    return Number(fs.readFileSync(path.join(this.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
   }
   private pg(bin: string, args: string[]) {
     const cmd = path.join(PG_BIN, bin)
@@ -54,7 +67,7 @@ export class OwnPostgres {
       .join(' ')
     await this.pg('pg_ctl', [
       '-D',
-      path.join(this.dir, 'data'),
+      this.dataDir,
       '-l',
       path.join(this.dir, 'log'),
       '-w',
@@ -67,11 +80,11 @@ export class OwnPostgres {
   }
   /** `immediate` (the default) is a crash stop: no checkpoint. */
   async stop(mode: 'fast' | 'immediate' = 'immediate'): Promise<void> {
-    await this.pg('pg_ctl', ['-D', path.join(this.dir, 'data'), '-m', mode, '-w', 'stop']).catch(() => {})
+    await this.pg('pg_ctl', ['-D', this.dataDir, '-m', mode, '-w', 'stop']).catch(() => {})
   }
-  /** Stops it and removes its files. */
+  /** Stops it and removes its files (a given data directory is stopped cleanly and kept). */
   async destroy(): Promise<void> {
-    await this.stop()
+    await this.stop(this.dataDir === path.join(this.dir, 'data') ? 'immediate' : 'fast')
     fs.rmSync(this.dir, { recursive: true, force: true })
   }
 }

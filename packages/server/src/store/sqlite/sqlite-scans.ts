@@ -4,9 +4,52 @@ import type { CommittedBatch, LogScanner, LoggedEvent, LoggedFeedback, ReadBatch
 import type { EventFilter } from '../ports/record-reader.js'
 import { eventWhere } from '../sql-filters.js'
 
+// Rows are read as arrays (`raw`) in this column order (the aliases serve readers that take
+// objects, e.g. the audit scan) and made objects in `toEvent`/`toFeedback`: measured about 30%
+// less CPU per 1.2 KB event than letting better-sqlite3 build each object (`npm run bench:scan`),
+// on the feed's and every scan's path.
 export const EVENT_COLUMNS = `e.project, e.id, e.seq, e.batch, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.model, e.version, e.stage, e.status,
   e.session_id AS sessionId, e.user_id AS userId, e.arm, e.shadow_of AS shadowOf, e.body`
 export const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.batch, f.event_id AS eventId, f.name, f.ts_ms AS tsMs, f.received_ms AS receivedMs, f.body`
+
+type Raw = unknown[]
+
+function toEvent(r: Raw): LoggedEvent {
+  return {
+    project: r[0] as string,
+    id: r[1] as string,
+    seq: r[2] as number,
+    batch: r[3] as number,
+    tsMs: r[4] as number,
+    receivedMs: r[5] as number,
+    model: r[6] as string,
+    version: r[7] as string,
+    stage: r[8] as string,
+    status: r[9] as string,
+    sessionId: r[10] as string | null,
+    userId: r[11] as string | null,
+    arm: r[12] as string | null,
+    shadowOf: r[13] as string | null,
+    body: r[14] as string,
+  }
+}
+
+function toFeedback(r: Raw): LoggedFeedback {
+  return {
+    project: r[0] as string,
+    id: r[1] as string,
+    seq: r[2] as number,
+    batch: r[3] as number,
+    eventId: r[4] as string,
+    name: r[5] as string,
+    tsMs: r[6] as number,
+    receivedMs: r[7] as number,
+    body: r[8] as string,
+  }
+}
+
+const events = (rows: unknown[]): LoggedEvent[] => (rows as Raw[]).map(toEvent)
+const feedbackRows = (rows: unknown[]): LoggedFeedback[] => (rows as Raw[]).map(toFeedback)
 
 interface BatchRow {
   seq: number
@@ -41,16 +84,22 @@ export class SqliteLogScanner implements LogScanner {
            FROM batches WHERE seq > ? ORDER BY seq LIMIT ?`,
       ),
       his: db.prepare('SELECT events_hi AS eventsHi, feedback_hi AS feedbackHi FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
-      eventRange: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`),
-      feedbackRange: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`),
-      shadowsOf: db.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.shadow_of IN (SELECT value FROM json_each(?)) AND e.seq <= ?`,
-      ),
-      eventsOf: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.id IN (SELECT value FROM json_each(?))`),
-      feedbackOf: db.prepare(
-        `SELECT ${FEEDBACK_COLUMNS} FROM feedback f
-          WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
-      ),
+      eventRange: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`).raw(true),
+      feedbackRange: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`).raw(true),
+      shadowsOf: db
+        .prepare(
+          `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.shadow_of IN (SELECT value FROM json_each(?)) AND e.seq <= ?`,
+        )
+        .raw(true),
+      eventsOf: db
+        .prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.id IN (SELECT value FROM json_each(?))`)
+        .raw(true),
+      feedbackOf: db
+        .prepare(
+          `SELECT ${FEEDBACK_COLUMNS} FROM feedback f
+            WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
+        )
+        .raw(true),
     }
   }
 
@@ -82,16 +131,16 @@ export class SqliteLogScanner implements LogScanner {
     const last = picked[picked.length - 1]
     if (!last) return []
     const lo = this.his(after)
-    const events = this.st.eventRange.all(lo.eventsHi, last.eventsHi) as LoggedEvent[]
-    const feedback = this.st.feedbackRange.all(lo.feedbackHi, last.feedbackHi) as LoggedFeedback[]
+    const evs = events(this.st.eventRange.all(lo.eventsHi, last.eventsHi))
+    const fbs = feedbackRows(this.st.feedbackRange.all(lo.feedbackHi, last.feedbackHi))
     const byPosition = new Map<number, CommittedBatch>()
     const out = picked.map((b) => {
       const c: CommittedBatch = { position: b.seq, committedMs: b.committedMs, events: [], feedback: [] }
       byPosition.set(b.seq, c)
       return c
     })
-    for (const e of events) byPosition.get(e.batch)?.events.push(e)
-    for (const f of feedback) byPosition.get(f.batch)?.feedback.push(f)
+    for (const e of evs) byPosition.get(e.batch)?.events.push(e)
+    for (const f of fbs) byPosition.get(f.batch)?.feedback.push(f)
     // Administrative records are batches of their own with no events or feedback.
     if (picked.some((b) => b.events === 0 && b.feedback === 0)) {
       for (const r of this.audit.recordsIn(after, last.seq)) {
@@ -117,9 +166,11 @@ export class SqliteLogScanner implements LogScanner {
     lo = span.lo - 1
     hi = span.hi
     const w = eventWhere(project, filter, undefined, () => '?', true)
-    const page = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
+    const page = this.db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
+      .raw(true)
     for (;;) {
-      const rows = page.all(lo, hi, ...w.params, chunkSize) as LoggedEvent[]
+      const rows = events(page.all(lo, hi, ...w.params, chunkSize))
       if (rows.length === 0) return
       lo = rows[rows.length - 1]!.seq
       yield rows
@@ -129,16 +180,16 @@ export class SqliteLogScanner implements LogScanner {
 
   async shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
     if (primaryIds.length === 0) return []
-    return this.st.shadowsOf.all(project, JSON.stringify(primaryIds), this.his(upTo).eventsHi) as LoggedEvent[]
+    return events(this.st.shadowsOf.all(project, JSON.stringify(primaryIds), this.his(upTo).eventsHi))
   }
 
   async eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
     if (ids.length === 0) return []
-    return this.st.eventsOf.all(project, JSON.stringify(ids)) as LoggedEvent[]
+    return events(this.st.eventsOf.all(project, JSON.stringify(ids)))
   }
 
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     if (eventIds.length === 0) return []
-    return this.st.feedbackOf.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi) as LoggedFeedback[]
+    return feedbackRows(this.st.feedbackOf.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi))
   }
 }
