@@ -65,7 +65,10 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--idle-timeout-ms <n>', 'close a connection idle this long (default 60000)')
     .option('--max-connections <n>', 'most open connections (default 4096)')
     .option('--memory-budget-bytes <n>', 'bytes request bodies may hold at once before 503 (default 268435456)')
-    .option('--consumers <list>', 'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)')
+    .option(
+      '--consumers <list>',
+      'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
+    )
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 
@@ -78,7 +81,10 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--host <h>', 'address of that endpoint (default 127.0.0.1)')
     .option('--max-groups <n>', 'queued groups merged into one store transaction (default 16)')
     .option('--concurrency <n>', 'store transactions in flight at once (default 2)')
-    .option('--consumers <list>', 'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)')
+    .option(
+      '--consumers <list>',
+      'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
+    )
     .option('--json', 'print {"worker":"ready",…} as the first line')
     .action((o) => run(workerCommand(o, io)))
 
