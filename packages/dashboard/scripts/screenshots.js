@@ -18,13 +18,15 @@ export const SHOTS = [
   ['explorer', '/events?model=churn-clf', '[data-testid=events-table]'],
   ['event', '/events/churn-0006', '[data-testid=shadows]'],
   ['event-chat', '/events/chat-000', '.heatmap .tok'],
-  ['drift', '/drift?model=churn-clf', 'h1'],
-  ['compare', '/compare?model=churn-clf', 'h1'],
-  ['slices', '/slices?model=churn-clf', 'h1'],
-  ['datasets', '/datasets', 'h1'],
-  ['review', '/review', 'h1'],
-  ['alerts', '/alerts', 'h1'],
-  ['keys', '/keys', 'h1'],
+  ['drift', '/drift?model=churn-clf&fields=input.tenure_months,input.plan,input.monthly_spend', '.plot-figure svg'],
+  ['compare', '/compare?model=churn-clf&a=3.2.0&b=3.3.0', '[data-testid=ab-table]'],
+  ['compare-shadow', '/compare?model=churn-clf&mode=shadow', '[data-testid=shadow-results]'],
+  ['slices', '/slices?model=churn-clf&metric=quality.label.accuracy&segment=entity.customer_tier', '[data-testid=slices-table]'],
+  ['datasets', '/datasets', '[data-testid=datasets-table]'],
+  ['dataset', '/datasets/churn-train%401', '[data-testid=dataset-files]'],
+  ['review', '/review/uncertain', '[data-testid=review-item]'],
+  ['alerts', '/alerts', '[data-testid=alerts-table]'],
+  ['keys', '/keys', '[data-testid=keys-table]'],
 ]
 
 async function startServer(dir) {
@@ -54,6 +56,18 @@ try {
   const seeded = await seedDashboard(url)
   await waitAggregated(url, 'churn-clf', seeded.churn.length)
   await fetch(`${url}/v1/alerts/evaluate`, { method: 'POST' })
+  const post = (p, body) => fetch(`${url}${p}`, { method: 'POST', body: JSON.stringify(body) })
+  await post('/v1/datasets', {
+    name: 'churn-train',
+    spec: {
+      select: { model: 'churn-clf' },
+      feedback: { label: { name: 'label', missing: 'drop' } },
+      label: { from: 'label' },
+      split: { ratios: { train: 0.8, validation: 0.1, test: 0.1 }, seed: 'v1' },
+    },
+  })
+  await post('/v1/review', { queue: 'uncertain', label: 'label', strategy: 'least-confidence', filter: { model: 'churn-clf' }, limit: 25 })
+  await post('/v1/keys', { project: 'shop', scopes: ['ingest', 'read'], name: 'web-app' })
   fs.mkdirSync(out, { recursive: true })
   const context = await browser.newContext({ baseURL: url, viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, colorScheme: 'light' })
   const page = await context.newPage()
@@ -62,7 +76,7 @@ try {
     await page.locator(ready).first().waitFor({ timeout: 30_000 })
     await page.waitForFunction(() => !document.querySelector('.loading'), undefined, { timeout: 30_000 }).catch(() => undefined)
     await page.waitForTimeout(300)
-    await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: name !== 'overview' ? false : true })
+    await page.screenshot({ path: path.join(out, `${name}.png`), fullPage: true })
     console.log(`docs/screenshots/${name}.png`)
   }
   const phone = await browser.newContext({ baseURL: url, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true })
