@@ -146,10 +146,18 @@ describe.skipIf(!browserAvailable)('dashboard: overview, explorer and event page
     await page.close()
   })
 
-  it('says what happened for an unknown event, an empty filter, a server that stops', async () => {
+  it('says what happened for an unknown event, an erased one, an empty filter, an unknown page', async () => {
     const { page, errors } = await watchedPage(context)
     await page.goto('/events/no-such-event')
     await page.locator('.error-box[data-status="404"]').waitFor()
+    const erased = await fetch(`${server.url}/v1/erasure`, {
+      method: 'POST',
+      body: JSON.stringify({ ids: ['chat-023'], reason: 'dashboard test', confirm: true }),
+    })
+    expect(erased.status).toBe(200)
+    await page.goto('/events/chat-023')
+    await page.locator('.error-box[data-status="410"]').waitFor()
+    expect(await page.locator('.error-box').textContent()).toContain('Erased')
     await page.goto('/events?model=nothing-here')
     await page.getByText('No event matches these filters.').waitFor()
     await page.goto('/nowhere')
