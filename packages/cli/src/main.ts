@@ -31,6 +31,7 @@ const verifyCommand = lazy(auditModule, 'verifyCommand')
 const auditHeadCommand = lazy(auditModule, 'auditHeadCommand')
 const privacyModule = () => import('./commands/privacy.js')
 const eraseCommand = lazy(privacyModule, 'eraseCommand')
+const retentionCommand = lazy(privacyModule, 'retentionCommand')
 const replayModule = () => import('./commands/replay.js')
 const replayCommand = lazy(replayModule, 'replayCommand')
 
@@ -388,6 +389,18 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--data <dir>', 'data directory when not using --url (default ./data)')
       .option('--store <url>', 'store URL when not using --url'),
   ).action((o) => run(eraseCommand(o, io)))
+  clientOptions(
+    program
+      .command('retention')
+      .argument('<action>', 'show | set | clear | run')
+      .description("the project's retention policy: events (and feedback) older than N days are removed on a schedule")
+      .option('--events-days <n>', 'set: remove events older than this many days (1..36500)')
+      .option('--keep-feedback', 'set: keep feedback items (default: they expire with the same number of days)')
+      .option('--reason <text>', 'set, clear: why; kept in the audit record')
+      .option('--dry-run', 'run: only count what would be removed')
+      .option('--data <dir>', 'data directory when not using --url (default ./data)')
+      .option('--store <url>', 'store URL when not using --url'),
+  ).action((action, o) => run(retentionCommand(action, o, io)))
 
   return program
 }

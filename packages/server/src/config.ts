@@ -71,10 +71,12 @@ export interface PrivacyConfig {
   pseudonymizeSecret?: string
   /** An erasure matching more events than this needs `confirm: true` (`--yes`). Default 1 000. */
   erasureConfirmThreshold: number
+  /** How often retention policies are applied, ms. Default 3 600 000 (hourly). */
+  retentionIntervalMs: number
 }
 
 /** Defaults of {@link PrivacyConfig}. */
-export const DEFAULT_PRIVACY: Readonly<PrivacyConfig> = { erasureConfirmThreshold: 1_000 }
+export const DEFAULT_PRIVACY: Readonly<PrivacyConfig> = { erasureConfirmThreshold: 1_000, retentionIntervalMs: 3_600_000 }
 
 /** Everything the server needs, parsed once at start-up. */
 export interface ServerConfig {
@@ -212,7 +214,7 @@ function section<T extends { [K in keyof T]: number }>(
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
  * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, `INFERLOG_CONSUMERS`,
  * `INFERLOG_TRIGGER_TICK_MS`, and the privacy settings `INFERLOG_PSEUDONYMIZE_SECRET`,
- * `INFERLOG_ERASURE_CONFIRM_THRESHOLD`), then defaults.
+ * `INFERLOG_ERASURE_CONFIRM_THRESHOLD`, `INFERLOG_RETENTION_INTERVAL_MS`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.ProcessEnv = process.env): ServerConfig {
   // An empty variable (`INFERLOG_DATA=`) means unset, as in most tools.
@@ -244,10 +246,12 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
   const secret = input.privacy?.pseudonymizeSecret ?? env.INFERLOG_PSEUDONYMIZE_SECRET
   const threshold = input.privacy?.erasureConfirmThreshold ?? env.INFERLOG_ERASURE_CONFIRM_THRESHOLD
+  const retentionEvery = input.privacy?.retentionIntervalMs ?? env.INFERLOG_RETENTION_INTERVAL_MS
   const privacy: PrivacyConfig = {
     ...DEFAULT_PRIVACY,
     ...(secret ? { pseudonymizeSecret: secret } : {}),
     ...(threshold !== undefined ? { erasureConfirmThreshold: positiveInt('INFERLOG_ERASURE_CONFIRM_THRESHOLD', threshold) } : {}),
+    ...(retentionEvery !== undefined ? { retentionIntervalMs: positiveInt('INFERLOG_RETENTION_INTERVAL_MS', retentionEvery) } : {}),
   }
   return {
     host,

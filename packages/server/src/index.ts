@@ -109,4 +109,7 @@ export { latestCheckpoint, readSealed, sealedBatch, storedCheckpoints, type Seal
 export { ErasureService, type ErasureServiceOptions, type ErasureReport } from './privacy/erasure-service.js'
 export { parseErasureRequest, type ErasureRequest, type ErasureSelector } from './privacy/erasure-request.js'
 export { pseudonymizeUserId } from './privacy/pseudonymize.js'
-export { storeErasure, type StoreErasureOptions } from './privacy/store-erasure.js'
+export { storeErasure, storeRetention, type StoreErasureOptions } from './privacy/store-erasure.js'
+export { RetentionPolicies, parseRetentionPolicy, type RetentionPolicy } from './privacy/retention-policies.js'
+export { RetentionService, type RetentionReport } from './privacy/retention-service.js'
+export { RetentionScheduler, RETENTION_LEASE, type RetentionSchedulerOptions } from './privacy/retention-scheduler.js'

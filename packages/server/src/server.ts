@@ -101,6 +101,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     triggers: { tickMs: config.triggerTickMs },
     memoryBudgetBytes: config.http.memoryBudgetBytes,
     privacy: config.privacy,
+    retention: { intervalMs: config.privacy.retentionIntervalMs },
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),
   })
@@ -133,6 +134,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
   }
   feed?.start()
   core.alerts.start()
+  core.retention.start()
   core.triggers?.start()
   server.maxConnections = h.maxConnections
   // A socket with no traffic for this long is closed: connections that never send a byte, and

@@ -112,3 +112,57 @@ describe('inferlog erase', () => {
     })
   })
 })
+
+describe('inferlog retention', () => {
+  it('sets, shows, runs and clears a policy straight on the store', async () => {
+    const data = path.join(dir, 'retention')
+    fs.mkdirSync(data)
+    const store = openStore(`sqlite:${path.join(data, 'inferlog.db')}`)
+    await store.migrate()
+    const old = event('r-old', 'u', 1)
+    const now = Date.now()
+    const aged = {
+      ...old,
+      tsMs: now - 90 * 86_400_000,
+      body: old.body.replace(/"ts":"[^"]+"/, `"ts":"${new Date(now - 90 * 86_400_000).toISOString()}"`),
+    }
+    const fresh = { ...event('r-new', 'u', 2), tsMs: now }
+    await store.writeBatch({ events: [aged, fresh], feedback: [] })
+    await store.close()
+
+    const show = io()
+    expect(await main(['retention', 'show', '--data', data], show)).toBe(0)
+    expect(show.lines).toEqual(['default: no retention policy (everything is kept)'])
+    for (const bad of ['0', 'x', '1.5', '99999']) {
+      const b = io()
+      expect(await main(['retention', 'set', '--events-days', bad, '--data', data], b), bad).toBe(1)
+      expect(b.errs.join('\n')).toMatch(/events_days must be a whole number/)
+    }
+    const unknown = io()
+    expect(await main(['retention', 'purge', '--data', data], unknown)).toBe(1)
+    const set = io()
+    expect(await main(['retention', 'set', '--events-days', '30', '--keep-feedback', '--data', data], set)).toBe(0)
+    expect(set.lines[0]).toMatch(/^default: events older than 30 days are removed; feedback is kept .*audit record /)
+    const dry = io()
+    expect(await main(['retention', 'run', '--dry-run', '--data', data, '--json'], dry)).toBe(0)
+    expect(JSON.parse(dry.lines[0]!)).toMatchObject({ removed: { events: 1, feedback: 0 }, dry_run: true })
+    const ran = io()
+    expect(await main(['retention', 'run', '--data', data], ran)).toBe(0)
+    expect(ran.lines[0]).toMatch(/^default: removed 1 events and 0 feedback items older than /)
+    const cleared = io()
+    expect(await main(['retention', 'clear', '--data', data], cleared)).toBe(0)
+    expect(cleared.lines[0]).toMatch(/retention policy removed/)
+    const none = io()
+    expect(await main(['retention', 'run', '--data', data], none)).toBe(1)
+    expect(none.errs.join('\n')).toMatch(/no retention policy/)
+
+    const after = openStore(`sqlite:${path.join(data, 'inferlog.db')}`, { readOnly: true })
+    try {
+      await after.migrate()
+      expect(await after.getEvent('default', 'r-old')).toBeUndefined()
+      expect(await after.getEvent('default', 'r-new')).toBeDefined()
+    } finally {
+      await after.close()
+    }
+  })
+})

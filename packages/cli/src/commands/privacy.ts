@@ -1,12 +1,16 @@
 import path from 'node:path'
 import {
   DatasetBuilds,
+  type ErasureReport,
   InferlogError,
   openStore,
   parseErasureRequest,
-  type ErasureReport,
+  parseRetentionPolicy,
+  type RetentionPolicy,
+  type RetentionReport,
   type Store,
   storeErasure,
+  storeRetention,
 } from '@inferlog/server'
 import { type ClientFlags, clientFrom, discoverServer, type Io, printJson } from '../common.js'
 
@@ -95,4 +99,84 @@ export async function eraseCommand(f: EraseFlags, io: Io): Promise<number> {
   else if (report.dry_run) io.out(`would erase ${report.erased.events} events and ${report.erased.feedback} feedback items`)
   else io.out(`erased ${report.erased.events} events and ${report.erased.feedback} feedback items; audit record ${report.record?.id}`)
   return 0
+}
+
+/** Flags of `inferlog retention`. */
+export interface RetentionFlags extends ClientFlags {
+  eventsDays?: string
+  keepFeedback?: boolean
+  reason?: string
+  dryRun?: boolean
+  data?: string
+  store?: string
+}
+
+const OPERATOR = { key_id: null, name: 'inferlog retention' }
+
+function describePolicy(project: string, p: RetentionPolicy | null): string {
+  if (!p) return `${project}: no retention policy (everything is kept)`
+  return `${project}: events older than ${p.events_days} days are removed; feedback ${p.feedback ? 'too' : 'is kept'} (set ${p.updated_at})`
+}
+
+/** `inferlog retention show|set|clear|run`: the project's retention policy, through a server or on the store. */
+export async function retentionCommand(action: string, f: RetentionFlags, io: Io): Promise<number> {
+  const project = f.project ?? 'default'
+  const server = privacyViaServer(f)
+  const client = server ? clientFrom(f, process.env, io) : undefined
+  if (action === 'show') {
+    const out = client
+      ? (await client.request<{ project: string; policy: RetentionPolicy | null }>('GET', '/v1/retention')).json
+      : await withPrivacyStore(f, async (store) => ({ project, policy: (await storeRetention(store).policies.get(project)) ?? null }))
+    if (f.json) printJson(io, out, true)
+    else io.out(describePolicy(out.project, out.policy))
+    return 0
+  }
+  if (action === 'set') {
+    const days = f.eventsDays === undefined ? undefined : /^\d+$/.test(f.eventsDays) ? Number(f.eventsDays) : f.eventsDays
+    const body = { events_days: days, feedback: !f.keepFeedback, ...(f.reason !== undefined ? { reason: f.reason } : {}) }
+    const policy = parseRetentionPolicy(body)
+    const out = client
+      ? (await client.request<{ project: string; policy: RetentionPolicy; record: string }>('PUT', '/v1/retention', JSON.stringify(body)))
+          .json
+      : await withPrivacyStore(f, async (store) => ({ project, ...(await storeRetention(store).policies.set(project, policy, OPERATOR)) }))
+    if (f.json) printJson(io, out, true)
+    else io.out(`${describePolicy(out.project, out.policy)}; audit record ${out.record}`)
+    return 0
+  }
+  if (action === 'clear') {
+    const out = client
+      ? (await client.request<{ project: string; record: string | null }>('DELETE', '/v1/retention')).json
+      : await withPrivacyStore(f, async (store) => ({
+          project,
+          record: await storeRetention(store).policies.clear(project, OPERATOR, f.reason),
+        }))
+    if (f.json) printJson(io, { ...out, policy: null }, true)
+    else
+      io.out(
+        out.record ? `${out.project}: retention policy removed; audit record ${out.record}` : `${out.project}: had no retention policy`,
+      )
+    return 0
+  }
+  if (action === 'run') {
+    let report: RetentionReport
+    if (client) {
+      report = (await client.request<RetentionReport>('POST', '/v1/retention/run', JSON.stringify({ dry_run: f.dryRun === true }))).json
+    } else {
+      const [r] = await withPrivacyStore(f, (store) =>
+        storeRetention(store).service.run(OPERATOR, { projects: [project], dryRun: f.dryRun === true }),
+      )
+      if (!r) throw new InferlogError('not_found', `project ${project} has no retention policy (inferlog retention set --events-days N)`)
+      report = r
+    }
+    if (f.json) printJson(io, report, true)
+    else {
+      const verb = report.dry_run ? 'would remove' : 'removed'
+      const parts = report.partitions.length > 0 ? `; dropped ${report.partitions.join(', ')}` : ''
+      io.out(
+        `${report.project}: ${verb} ${report.removed.events} events and ${report.removed.feedback} feedback items older than ${report.cutoff}${parts}`,
+      )
+    }
+    return 0
+  }
+  throw new InferlogError('invalid_parameter', `unknown action ${JSON.stringify(action)}: use show, set, clear or run`)
 }

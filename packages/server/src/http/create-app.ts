@@ -29,7 +29,8 @@ import { ModelConfigs } from '../monitoring/model-config.js'
 import { PriceTables } from '../monitoring/price-tables.js'
 import { ErasedGuard } from '../privacy/erased-guard.js'
 import type { ErasureService } from '../privacy/erasure-service.js'
-import { storeErasure } from '../privacy/store-erasure.js'
+import { RetentionScheduler, type RetentionSchedulerOptions } from '../privacy/retention-scheduler.js'
+import { storeErasure, storeRetention } from '../privacy/store-erasure.js'
 import { LineageService } from '../lineage/lineage-service.js'
 import { ReadService } from '../query/read-service.js'
 import type { Store } from '../store/store.js'
@@ -101,6 +102,8 @@ export interface AppOptions {
   dashboard?: { dir: string } | false
   /** Erasure settings and the SDK's pseudonymization secret. Default `DEFAULT_PRIVACY`. */
   privacy?: Partial<PrivacyConfig>
+  /** The retention schedule; `start()` is called by the server. Default {@link RetentionSchedulerOptions} defaults. */
+  retention?: RetentionSchedulerOptions
 }
 
 /** The collector as an in-process object: a Hono app plus the services behind it. */
@@ -120,6 +123,8 @@ export interface InferlogApp {
   triggers: DatasetTriggers | undefined
   /** Privacy erasure (`POST /v1/erasure`). */
   erasure: ErasureService
+  /** Retention policies applied on a schedule (the server starts it). */
+  retention: RetentionScheduler
   /** Stops taking writes and waits for queued ones to commit. Idempotent. */
   close(): Promise<void>
 }
@@ -197,7 +202,9 @@ export function createApp(o: AppOptions): InferlogApp {
     ...(builds ? { onErased: async (project, ids, record) => void builds.purgeErased(project, ids, record, now()) } : {}),
     now,
   })
-  app.route('/v1', privacyRoutes({ auth, erasure, budget }))
+  const { policies, service: retentionService } = storeRetention(o.store, { now })
+  const retention = new RetentionScheduler(o.store.derived, retentionService, { logger, ...o.retention })
+  app.route('/v1', privacyRoutes({ auth, erasure, policies, retention: retentionService, budget }))
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))
@@ -215,10 +222,12 @@ export function createApp(o: AppOptions): InferlogApp {
     alerts,
     triggers,
     erasure,
+    retention,
     close: () =>
       (closing ??= (async () => {
         alerts.stop()
         await triggers?.stop()
+        await retention.stop()
         await queue.close()
       })()),
   }

@@ -1,6 +1,8 @@
 import { DEFAULT_PRIVACY, type PrivacyConfig } from '../config.js'
 import type { Store } from '../store/store.js'
-import { ErasureService } from './erasure-service.js'
+import { type AppendAudit, ErasureService } from './erasure-service.js'
+import { RetentionPolicies } from './retention-policies.js'
+import { RetentionService } from './retention-service.js'
 import { appendAuditRecord } from '../audit/audit-records.js'
 import { LeafHasher } from '../audit/leaf-hash.js'
 
@@ -12,6 +14,21 @@ export interface StoreErasureOptions {
   onErased?: (project: string, eventIds: readonly string[], record: string) => Promise<void>
   /** Epoch-ms clock. Default `Date.now`. */
   now?: () => number
+}
+
+/** Retention policies and their application over a store, every change and run chained as audit records. */
+export function storeRetention(store: Store, o: { now?: () => number } = {}): { policies: RetentionPolicies; service: RetentionService } {
+  const hasher = new LeafHasher()
+  const appendAudit: AppendAudit = (input) => appendAuditRecord(store, input)
+  const policies = new RetentionPolicies(store.derived, appendAudit, o.now)
+  const service = new RetentionService({
+    store,
+    policies,
+    appendAudit,
+    leaf: (kind, row) => hasher.hash(kind, row as never).toString('hex'),
+    ...(o.now ? { now: o.now } : {}),
+  })
+  return { policies, service }
 }
 
 /** The erasure service over a store, its removals chained as audit records: what the server and `inferlog erase --data` use. */

@@ -7,7 +7,7 @@
  */
 import type { AuditLog } from './ports/audit-log.js'
 import type { DerivedStore } from './ports/derived-store.js'
-import type { ErasureLog } from './ports/erasure-log.js'
+import type { ErasureLog, RetentionLog } from './ports/erasure-log.js'
 import type { EventLogWriter } from './ports/event-log.js'
 import type { KeyStore } from './ports/key-store.js'
 import type { LogScanner } from './ports/log-scanner.js'
@@ -34,7 +34,7 @@ export interface StoreLifecycle {
 }
 
 /** Every part of the storage port. */
-export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog, ErasureLog {
+export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog, ErasureLog, RetentionLog {
   /** Derived data of feed consumers. */
   readonly derived: DerivedStore
 }

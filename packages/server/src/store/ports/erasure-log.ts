@@ -1,4 +1,5 @@
 import type { CompiledWrite } from './derived-store.js'
+import type { LoggedEvent, LoggedFeedback } from './log-scanner.js'
 
 /**
  * Removing records from the log (privacy erasure, retention) and reading what was removed. The
@@ -41,4 +42,45 @@ export interface ErasureLog {
    * then id, `chunkSize` at a time (default 1 000).
    */
   scanTombstones(project: string, upTo: number, chunkSize?: number): AsyncIterable<ErasedRow[]>
+}
+
+/** Where a row stands in time order, for paging: after this (ts, row number). */
+export interface TimePosition {
+  tsMs: number
+  seq: number
+}
+
+/**
+ * A whole time partition of the log (PostgreSQL keeps one table per month for events and one for
+ * feedback): retention drops it when every project holding rows in it lets them go.
+ */
+export interface TimePartition {
+  kind: 'event' | 'feedback'
+  /** The partition's table, e.g. `events_202601`. */
+  table: string
+  /** Its range of event times, `fromMs` inclusive, `toMs` exclusive. */
+  fromMs: number
+  toMs: number
+  /** Projects with rows in it. */
+  projects: string[]
+}
+
+/** A row of a partition with its place in the partition's order (project, time, row number). */
+export type PartitionPosition = TimePosition & { project: string }
+
+/** What retention reads and runs on a store. */
+export interface RetentionLog {
+  /**
+   * Rows of a project whose time is before `beforeMs`, oldest first (time, then row number),
+   * strictly after `after` when given, at most `limit`, as the log holds them (commit positions).
+   */
+  expiredEvents(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedEvent[]>
+  /** As {@link expiredEvents}, for feedback. */
+  expiredFeedback(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedFeedback[]>
+  /** Whole partitions whose time range ends at or before `beforeMs`; empty for a store without partitions. */
+  partitionsBefore(beforeMs: number): Promise<TimePartition[]>
+  /** Rows of a partition in (project, time, row number) order after `after`, at most `limit`. */
+  partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]>
+  /** Statements dropping a partition, run in the audit record that closes its removal. */
+  dropPartitionWrites(p: TimePartition): CompiledWrite[]
 }

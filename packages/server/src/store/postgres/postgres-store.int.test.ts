@@ -7,6 +7,7 @@ import { describeTriggerConformance } from '../../datasets/dataset-triggers.test
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
+import { describeRetentionConformance } from '../../privacy/retention-conformance.test-suite.js'
 import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
 import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
@@ -29,6 +30,7 @@ describe.skipIf(!reachable)('postgres', () => {
   describeDriftConformance('postgres', async () => freshStore())
   describeErasureConformance('postgres', async () => freshStore())
   describeLineageConformance('postgres', async () => freshStore())
+  describeRetentionConformance('postgres', async () => freshStore())
   describeDatasetsConformance('postgres', async () => ({
     store: freshStore(),
     dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pgds-')),

@@ -2,7 +2,7 @@ import pg from 'pg'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { ErasedRow, RowRef } from '../ports/erasure-log.js'
+import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
@@ -18,6 +18,7 @@ import { PartitionManager, type PartitionWindowOptions } from './postgres-partit
 import { PostgresRecordReader } from './postgres-reads.js'
 import { PostgresLogScanner } from './postgres-scans.js'
 import { isPostgresDataError, PostgresWriter } from './postgres-writer.js'
+import { PostgresRetention } from './postgres-retention.js'
 
 /** Options of {@link PostgresStore}. */
 export interface PostgresStoreOptions {
@@ -69,6 +70,7 @@ export class PostgresStore implements Store {
   private readonly scans: PostgresLogScanner
   private readonly keys: PostgresKeyStore
   private readonly audit: PostgresAuditLog
+  private readonly retention: PostgresRetention
   private readonly erasure: PostgresErasureReader
   private closed: Promise<void> | undefined
 
@@ -106,6 +108,7 @@ export class PostgresStore implements Store {
     this.audit = new PostgresAuditLog(this.pool)
     this.scans = new PostgresLogScanner(this.pool, async () => (await import('pg-cursor')).default as never, this.audit)
     this.keys = new PostgresKeyStore(this.pool)
+    this.retention = new PostgresRetention(this.pool)
     this.erasure = new PostgresErasureReader(this.pool)
     this.derived = new PostgresDerivedStore(this.pool, this.pool)
   }
@@ -196,6 +199,21 @@ export class PostgresStore implements Store {
   }
   scanTombstones(project: string, upTo: number, chunkSize?: number): AsyncIterable<ErasedRow[]> {
     return this.erasure.scanTombstones(project, upTo, chunkSize)
+  }
+  expiredEvents(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedEvent[]> {
+    return this.retention.expiredEvents(project, beforeMs, limit, after)
+  }
+  expiredFeedback(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedFeedback[]> {
+    return this.retention.expiredFeedback(project, beforeMs, limit, after)
+  }
+  partitionsBefore(beforeMs: number): Promise<TimePartition[]> {
+    return this.retention.partitionsBefore(beforeMs)
+  }
+  partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]> {
+    return this.retention.partitionRows(p, limit, after)
+  }
+  dropPartitionWrites(p: TimePartition): CompiledWrite[] {
+    return this.retention.dropPartitionWrites(p)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {

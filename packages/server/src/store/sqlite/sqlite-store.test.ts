@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
+import { describeRetentionConformance } from '../../privacy/retention-conformance.test-suite.js'
 import { describeStoreConformance, eventRecord } from '../store-conformance.test-suite.js'
 import { SqliteStore } from './sqlite-store.js'
 
@@ -135,3 +136,4 @@ describeErasureConformance(
 )
 
 describeLineageConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `l${n++}.db`) }))
+describeRetentionConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `r${n++}.db`) }))

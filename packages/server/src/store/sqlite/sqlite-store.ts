@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { ErasedRow, RowRef } from '../ports/erasure-log.js'
+import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
@@ -20,6 +20,7 @@ import { SqliteRecordReader } from './sqlite-reads.js'
 import { SqliteLogScanner } from './sqlite-scans.js'
 import { SqliteWriter } from './sqlite-writer.js'
 import { SqliteWriterClient } from './sqlite-writer-client.js'
+import { SqliteRetention } from './sqlite-retention.js'
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions extends SqliteConnectionOptions {
@@ -56,6 +57,7 @@ export class SqliteStore implements Store {
   private readonly scans: SqliteLogScanner
   private readonly keys: SqliteKeyStore
   private readonly audit: SqliteAuditReader
+  private readonly retention: SqliteRetention
   private readonly erasure: SqliteErasureReader
   private timer: NodeJS.Timeout | undefined
   private checkpointTimer: NodeJS.Timeout | undefined
@@ -90,6 +92,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditReader(this.db)
     this.scans = new SqliteLogScanner(this.db, this.audit)
     this.keys = new SqliteKeyStore(this.db)
+    this.retention = new SqliteRetention(this.db)
     this.erasure = new SqliteErasureReader(this.db)
     this.derived = new SqliteDerivedStore(this.db, {
       advance: async (consumer, from, to, writes) =>
@@ -228,6 +231,21 @@ export class SqliteStore implements Store {
   }
   scanTombstones(project: string, upTo: number, chunkSize?: number): AsyncIterable<ErasedRow[]> {
     return this.erasure.scanTombstones(project, upTo, chunkSize)
+  }
+  expiredEvents(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedEvent[]> {
+    return this.retention.expiredEvents(project, beforeMs, limit, after)
+  }
+  expiredFeedback(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedFeedback[]> {
+    return this.retention.expiredFeedback(project, beforeMs, limit, after)
+  }
+  partitionsBefore(beforeMs: number): Promise<TimePartition[]> {
+    return this.retention.partitionsBefore(beforeMs)
+  }
+  partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]> {
+    return this.retention.partitionRows(p, limit, after)
+  }
+  dropPartitionWrites(p: TimePartition): CompiledWrite[] {
+    return this.retention.dropPartitionWrites(p)
   }
 
   createApiKey(k: ApiKeyRecord): Promise<void> {
