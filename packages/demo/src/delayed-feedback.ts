@@ -8,14 +8,24 @@ export class DelayedFeedback {
 
   constructor(private readonly log: Logger) {}
 
-  /** Schedules the items of one prediction. */
-  schedule(eventId: string, items: readonly PlannedFeedback[]): void {
+  /**
+   * Schedules the items of one prediction made at `eventMs` (default now). An item whose time has
+   * already come (a backfilled prediction) is sent at once, stamped with the time it was due.
+   */
+  schedule(eventId: string, items: readonly PlannedFeedback[], eventMs = Date.now()): void {
     for (const f of items) {
+      const due = eventMs + f.delayMs
+      const wait = due - Date.now()
+      if (wait <= 0) {
+        this.sentCount++
+        this.log.feedback(eventId, f.name, f.value, { source: f.source, ts: new Date(due).toISOString() })
+        continue
+      }
       const timer = setTimeout(() => {
         this.timers.delete(timer)
         this.sentCount++
         this.log.feedback(eventId, f.name, f.value, { source: f.source })
-      }, f.delayMs)
+      }, wait)
       this.timers.add(timer)
     }
   }

@@ -3,7 +3,7 @@ import { DemoError } from './demo-error.js'
 import { parseDemoArgs, parseDurationMs, storeUrlOf } from './demo-options.js'
 
 describe('parseDemoArgs', () => {
-  it('defaults: until Ctrl-C, 20 req/s, port 7070, temp store, seed 1, real time, shift at 30 s', () => {
+  it('defaults: until Ctrl-C, 20 req/s, port 7070, temp store, seed 1, real time, shift at 30 s, 5 min of history', () => {
     expect(parseDemoArgs([])).toEqual({
       durationMs: undefined,
       rate: 20,
@@ -12,6 +12,7 @@ describe('parseDemoArgs', () => {
       seed: 1,
       speed: 1,
       shiftAtMs: 30_000,
+      backfillMs: 300_000,
       help: false,
     })
   })
@@ -24,6 +25,8 @@ describe('parseDemoArgs', () => {
     expect(parseDemoArgs(['--speed', '2']).shiftAtMs).toBe(15_000)
     expect(parseDemoArgs(['--shift-at', '1m', '--duration', '10s']).shiftAtMs).toBe(60_000)
     expect(parseDemoArgs(['-h']).help).toBe(true)
+    expect(parseDemoArgs(['--backfill', '0']).backfillMs).toBe(0)
+    expect(parseDemoArgs(['--backfill', '2m']).backfillMs).toBe(120_000)
   })
 
   it.each([
@@ -39,6 +42,7 @@ describe('parseDemoArgs', () => {
     [['--nope'], /Unknown option/],
     [['extra'], /positional/],
     [['--rate'], /argument missing/],
+    [['--backfill', '-1m'], /--backfill/],
   ])('refuses %j with invalid_argument', (argv, message) => {
     let err: unknown
     try {

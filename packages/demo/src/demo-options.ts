@@ -21,6 +21,12 @@ export interface DemoOptions {
   speed: number
   /** When the traffic switches from Seattle to New York, ms after start. Flag `--shift-at`, default 30 s / speed (at most half the duration). */
   shiftAtMs: number
+  /**
+   * History logged at start-up, ms: requests at `rate` with timestamps over this long before the
+   * start (Seattle traffic, feedback included), so charts have a shape from the first minute.
+   * Flag `--backfill`, default 5 min; `0` for none.
+   */
+  backfillMs: number
   /** `--help`. */
   help: boolean
 }
@@ -38,6 +44,7 @@ start-up on Seattle and New York daily weather (vega-datasets), through @inferlo
   --seed N       seed of traffic, users, feedback and the forest; default 1
   --speed N      time compression: delays, the shift and alert windows divided by N; default 1
   --shift-at D   when traffic moves from Seattle to New York; default 30s / speed
+  --backfill D   history logged at start-up (timestamps before the start); default 5m, 0 for none
   --help         this text`
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
@@ -81,6 +88,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
         seed: { type: 'string' },
         speed: { type: 'string' },
         'shift-at': { type: 'string' },
+        backfill: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -102,6 +110,8 @@ export function parseDemoArgs(argv: string[]): DemoOptions {
     seed: str('seed') === undefined ? 1 : parseNumber(str('seed') as string, '--seed', { min: 0, max: 2 ** 31 - 1, integer: true }),
     speed,
     shiftAtMs,
+    backfillMs:
+      str('backfill') === undefined ? 300_000 : str('backfill') === '0' ? 0 : parseDurationMs(str('backfill') as string, '--backfill'),
     help: values.help === true,
   }
 }

@@ -11,7 +11,11 @@ interface Interval {
 interface MetricsReply {
   series: {
     group: { version?: string; stage?: string }
-    points: { n: number; quality?: Record<string, { n_labeled: number; coverage: number; accuracy?: Interval; mean?: Interval }> }[]
+    points: {
+      n: number
+      errors: number
+      quality?: Record<string, { n_labeled: number; coverage: number; accuracy?: Interval; mean?: Interval }>
+    }[]
   }[]
 }
 
@@ -21,8 +25,8 @@ interface ShadowReply {
 
 /** What the collector says about the demo's traffic, read back through the public API. */
 export interface DemoSummary {
-  /** Stored events per version and stage (`2.0.0/primary`). */
-  events: Record<string, number>
+  /** Stored events per version and stage (`2.0.0/primary`), and how many of them are errors (weighted by 1/sample_rate). */
+  events: Record<string, { n: number; errors: number }>
   /** Per primary version: labels joined, label coverage, accuracy with its 95% interval, thumbs joined. */
   quality: Record<string, { labeled: number; coverage: number; accuracy: Interval | null; thumbs: number }>
   /** Shadow agreement (same predicted label) per shadow version. */
@@ -44,7 +48,7 @@ export async function readSummary(api: CollectorApi, fromMs: number): Promise<De
     const key = `${series.group.version}/${series.group.stage}`
     const p = series.points[0]
     if (!p) continue
-    s.events[key] = p.n
+    s.events[key] = { n: p.n, errors: p.errors }
     const label = p.quality?.label
     if (series.group.stage === 'primary')
       s.quality[series.group.version ?? '?'] = {
@@ -64,7 +68,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`
 /** The summary as lines for a terminal. */
 export function formatSummary(s: DemoSummary): string[] {
   const lines = ['events stored:']
-  for (const [k, n] of Object.entries(s.events).sort()) lines.push(`  ${MODEL_NAME}@${k.padEnd(20)} ${n}`)
+  for (const [k, e] of Object.entries(s.events).sort())
+    lines.push(`  ${MODEL_NAME}@${k.padEnd(20)} ${e.n} (errors ${Math.round(e.errors)})`)
   lines.push('quality (labels joined late):')
   for (const [v, q] of Object.entries(s.quality).sort()) {
     const acc = q.accuracy ? `accuracy ${pct(q.accuracy.value)} [${pct(q.accuracy.ci_low)}, ${pct(q.accuracy.ci_high)}]` : 'no accuracy yet'

@@ -15,17 +15,20 @@ const DEMO = fileURLToPath(new URL('../bin/inferlog-demo.js', import.meta.url))
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-demo-test-'))
 const store = path.join(root, 'demo.db')
 let server: ServerProcess | undefined
-let run: { code: number | null; stdout: string; stderr: string; url: string; requests: number }
+let run: { code: number | null; stdout: string; stderr: string; url: string; requests: number; backfilled: number }
 
 interface StoredEvent {
   id: string
   ts: string
   model: { name: string; version: string; stage?: string; digest?: string; params?: Record<string, unknown> }
   shadow_of?: string
-  output: { label: string; score: number; probabilities: Record<string, number> }
+  output?: { label: string; score: number; probabilities: Record<string, number> }
+  status?: string
+  error?: { type: string; message: string }
+  sample_rate?: number
   internals?: { attributions?: Record<string, number>; decision_path?: { feature: string; went: string }[] }
   latency_ms?: { total?: number; pre?: number; inference?: number; post?: number }
-  context?: { experiment?: { arm?: string }; entities?: { city?: string } }
+  context?: { experiment?: { arm?: string }; entities?: { city?: string }; tags?: { traffic?: string } }
 }
 
 async function countFeedback(url: string, name: string): Promise<number> {
@@ -48,11 +51,33 @@ async function json<T>(url: string, init?: RequestInit): Promise<T> {
 }
 
 beforeAll(async () => {
-  const p = spawnNode(DEMO, ['--duration', '20s', '--rate', '50', '--speed', '3', '--port', '0', '--seed', '7', '--store', store])
+  const p = spawnNode(DEMO, [
+    '--duration',
+    '20s',
+    '--rate',
+    '50',
+    '--speed',
+    '3',
+    '--backfill',
+    '30s',
+    '--port',
+    '0',
+    '--seed',
+    '7',
+    '--store',
+    store,
+  ])
   const url = (await p.firstLine(120_000)).trim()
   const exit = await p.exited
-  const stopped = /stopping after [\d.]+s: (\d+) requests/.exec(p.stderr())
-  run = { ...exit, stdout: p.stdout(), stderr: p.stderr(), url, requests: Number(stopped?.[1] ?? -1) }
+  const stopped = /stopping after [\d.]+s: (\d+) requests \((\d+) backfilled\)/.exec(p.stderr())
+  run = {
+    ...exit,
+    stdout: p.stdout(),
+    stderr: p.stderr(),
+    url,
+    requests: Number(stopped?.[1] ?? -1),
+    backfilled: Number(stopped?.[2] ?? -1),
+  }
   server = await spawnServer(['--store', `sqlite:${store}`, '--data', path.join(root, 'data')], {})
 }, 240_000)
 
@@ -80,16 +105,42 @@ describe('npm run demo (accelerated)', () => {
     expect((byVersion['1.4.0'] ?? 0) + (byVersion['2.0.0'] ?? 0)).toBe(run.requests)
     expect(byVersion['2.1.0-rc.1']).toBe(run.requests)
 
-    const [first] = (await json<{ items: StoredEvent[] }>(`${url}/v1/events?model=weather-clf&stage=primary&limit=1`)).items
+    const [first] = (await json<{ items: StoredEvent[] }>(`${url}/v1/events?model=weather-clf&stage=primary&status=ok&limit=1`)).items
     const one = await json<{ event: StoredEvent; shadows: StoredEvent[] }>(`${url}/v1/events/${first!.id}`)
     expect(one.event.model.digest).toMatch(/^sha256:[0-9a-f]{64}$/)
     expect(one.event.context?.experiment?.arm).toBe(one.event.model.version === '1.4.0' ? 'control' : 'treatment')
     expect(Object.keys(one.event.internals?.attributions ?? {}).sort()).toEqual(['precipitation', 'temp_max', 'temp_min', 'wind'])
-    expect(Object.values(one.event.output.probabilities).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 2)
+    expect(Object.values(one.event.output!.probabilities).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 2)
     expect(one.event.latency_ms).toEqual(expect.objectContaining({ total: expect.any(Number), inference: expect.any(Number) }))
     expect(one.shadows).toHaveLength(1)
     expect(one.shadows[0]!.model).toEqual(expect.objectContaining({ version: '2.1.0-rc.1', stage: 'shadow' }))
     expect(one.shadows[0]!.internals?.decision_path?.length).toBeGreaterThan(0)
+  })
+
+  it('a missing sensor reading is an error event of the primary and the shadow, without feedback', async () => {
+    const url = server!.url
+    const errors = (await json<{ items: StoredEvent[] }>(`${url}/v1/events?model=weather-clf&stage=primary&status=error&limit=100`)).items
+    expect(errors.length).toBeGreaterThan(0)
+    expect(errors.length).toBeLessThan(run.requests * 0.05)
+    const got = await json<{ event: StoredEvent; feedback: unknown[]; shadows: StoredEvent[] }>(`${url}/v1/events/${errors[0]!.id}`)
+    expect(got.event.error).toEqual({ type: 'MissingFeatureError', message: 'missing reading: wind' })
+    expect(got.event).not.toHaveProperty('output')
+    expect(got.shadows[0]!.status).toBe('error')
+    expect(got.feedback).toEqual([])
+  })
+
+  it('history was backfilled before the start: dated earlier, sampled, with its feedback', async () => {
+    const url = server!.url
+    expect(run.backfilled).toBe(150) // 30 s at 5 per second
+    const alerts = await json<{ rules: { rule: { id: string; condition: { reference?: { from?: number } } } }[] }>(`${url}/v1/alerts`)
+    const startMs = alerts.rules.find((r) => r.rule.id === 'weather-input-drift')!.rule.condition.reference!.from! + 30_000
+    const old = (await json<{ items: StoredEvent[] }>(`${url}/v1/events?model=weather-clf&stage=primary&to=${startMs}&limit=1000`)).items
+    expect(old).toHaveLength(150)
+    expect(old.every((e) => e.sample_rate === 0.1 && e.context?.tags?.traffic === 'backfill')).toBe(true)
+    const labelled = (
+      await json<{ items: StoredEvent[] }>(`${url}/v1/events?model=weather-clf&stage=primary&to=${startMs}&feedback=label&limit=1000`)
+    ).items
+    expect(labelled.length).toBeGreaterThan(50)
   })
 
   it('feedback arrived late and partially, and is joined to its events', async () => {

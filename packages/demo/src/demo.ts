@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { createLogger, type InferlogSdkError } from '@inferlog/sdk'
+import { createLogger, type InferlogSdkError, type Logger } from '@inferlog/sdk'
 import { CollectorApi } from './collector-api.js'
 import { type Collector, startCollector } from './collector-process.js'
 import { DelayedFeedback } from './delayed-feedback.js'
@@ -20,6 +20,24 @@ export interface DemoIo {
 }
 
 const sec = (ms: number) => `${Math.round(ms / 100) / 10}s`
+
+/**
+ * Logs history: requests dated evenly over [fromMs, toMs) at `density` per second, each standing
+ * for `rate / density` requests (`sample_rate`, so metrics count the full volume), while keeping
+ * the SDK's bounded queue below a few thousand items. Stops early when `stop` aborts. Returns how many.
+ */
+async function backfill(
+  traffic: Traffic,
+  o: { fromMs: number; toMs: number; rate: number; density: number; log: Logger; stop: AbortSignal },
+): Promise<number> {
+  const density = Math.min(o.rate, o.density)
+  const total = Math.floor(((o.toMs - o.fromMs) * density) / 1000)
+  for (let k = 0; k < total && !o.stop.aborted; k++) {
+    traffic.serve(false, o.fromMs + (k * 1000) / density, density / o.rate)
+    while (o.log.stats().queueDepth > 3000 && !o.stop.aborted) await new Promise((r) => setTimeout(r, 50))
+  }
+  return traffic.served
+}
 
 /**
  * Runs the demo until `options.durationMs` has passed or `stop` is aborted (Ctrl-C): starts the
@@ -41,7 +59,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     const startMs = Date.now()
     const shiftMs = startMs + options.shiftAtMs
     try {
-      await configureMonitoring(api, { startMs, shiftMs, speed: options.speed })
+      await configureMonitoring(api, { startMs: startMs - options.backfillMs, shiftMs, speed: options.speed })
     } catch (e) {
       for (const line of collector.recentLog()) io.err(`  collector: ${line}`)
       throw e
@@ -55,7 +73,9 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
           models.trainMs.control + models.trainMs.treatment + models.trainMs.shadow,
         )}:`,
         `  ${MODEL_NAME}@1.4.0 logistic regression (A/B control), @2.0.0 random forest (treatment), @2.1.0-rc.1 decision tree (shadow)`,
-        `  ${options.rate} requests/s of Seattle 2014-2015 days; New York days from ${sec(options.shiftAtMs)} on (input drift)`,
+        `  ${options.rate} requests/s of Seattle 2014-2015 days${
+          options.backfillMs > 0 ? ` (and the ${sec(options.backfillMs)} before now, backfilled)` : ''
+        }; New York days from ${sec(options.shiftAtMs)} on (input drift)`,
         `  labels for 70% of predictions ${sec(2000 / options.speed)}-${sec(150_000 / options.speed)} later, thumbs on 25%; ${
           options.durationMs === undefined ? 'Ctrl-C stops' : `stopping after ${sec(options.durationMs)}`
         }`,
@@ -70,8 +90,26 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
       onError: (e: InferlogSdkError) => io.err(`inferlog demo: sdk: ${e.code}: ${e.message}`),
     })
     const feedback = new DelayedFeedback(log)
-    const rng = new SeededRandom(options.seed)
-    const traffic = new Traffic(log, models, splits, feedback, rng, { speed: options.speed })
+    const traffic = new Traffic(log, models, splits, feedback, new SeededRandom(options.seed), { seed: options.seed, speed: options.speed })
+    const history = new Traffic(log, models, splits, feedback, new SeededRandom(options.seed + 1), {
+      seed: options.seed,
+      speed: options.speed,
+    })
+    const backfilling = backfill(history, {
+      fromMs: startMs - options.backfillMs,
+      toMs: startMs,
+      rate: options.rate,
+      density: 5,
+      log,
+      stop,
+    }).then(
+      (n) =>
+        n > 0 &&
+        io.err(
+          `[${sec(Date.now() - startMs).padStart(6)}] backfilled ${n} requests dated over the ${sec(options.backfillMs)} before the start`,
+        ),
+      (e: Error) => io.err(`inferlog demo: backfill: ${e.message}`),
+    )
     const firing = new Set<string>()
 
     // Requests are paced against the wall clock; a stalled loop catches up (at most a second's worth per tick).
@@ -104,7 +142,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     const statusTimer = setInterval(() => {
       const t = Date.now() - startMs
       io.err(
-        `[${sec(t).padStart(6)}] ${Date.now() >= shiftMs ? 'New York' : 'Seattle '} ${traffic.served} requests (${2 * traffic.served} events), feedback ${feedback.sent} sent / ${feedback.pending} waiting, firing: ${[...firing].join(', ') || 'none'}`,
+        `[${sec(t).padStart(6)}] ${Date.now() >= shiftMs ? 'New York' : 'Seattle '} ${traffic.served + history.served} requests (${2 * (traffic.served + history.served)} events), feedback ${feedback.sent} sent / ${feedback.pending} waiting, firing: ${[...firing].join(', ') || 'none'}`,
       )
     }, 5000)
 
@@ -118,16 +156,17 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     clearInterval(pace)
     clearInterval(alertsTimer)
     clearInterval(statusTimer)
+    await backfilling
     const dropped = feedback.cancel()
     await log.close({ timeoutMs: 15_000 })
     await evaluating
     const st = log.stats()
     io.err(
-      `inferlog demo: stopping after ${sec(Date.now() - startMs)}: ${traffic.served} requests, ${feedback.sent} feedback items sent (${dropped} not yet due were dropped); sdk sent ${st.sent}, dropped ${st.dropped}, failed ${st.failed}`,
+      `inferlog demo: stopping after ${sec(Date.now() - startMs)}: ${traffic.served + history.served} requests (${history.served} backfilled), ${feedback.sent} feedback items sent (${dropped} not yet due were dropped); sdk sent ${st.sent}, dropped ${st.dropped}, failed ${st.failed}`,
     )
     try {
       await evaluateAlerts(api)
-      for (const line of formatSummary(await readSummary(api, startMs))) io.out(line)
+      for (const line of formatSummary(await readSummary(api, startMs - options.backfillMs))) io.out(line)
     } catch (e) {
       io.err(`inferlog demo: summary: ${(e as Error).message}`)
     }

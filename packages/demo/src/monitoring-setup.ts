@@ -16,7 +16,7 @@ export function windowText(ms: number): string {
 
 /** Timeline the rules are written against. */
 export interface RuleTimes {
-  /** When traffic started (epoch ms): the drift reference starts here. */
+  /** When the first (backfilled) traffic is dated (epoch ms): the drift reference starts here. */
   startMs: number
   /** When traffic moves to New York (epoch ms): the drift reference ends here. */
   shiftMs: number
