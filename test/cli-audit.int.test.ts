@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import crypto from 'node:crypto'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
 import { runCli, spawnServer } from '@inferlog/testkit'
@@ -86,5 +87,72 @@ describe('inferlog verify', () => {
     const range = await runCli(['verify', '--data', dir, '--from', 'zero'])
     expect(range.code).toBe(1)
     expect(range.stderr).toMatch(/invalid_parameter: --from must be a batch number/)
+  })
+})
+
+describe('signed checkpoints and inclusion proofs', () => {
+  it('serve --audit-key signs the head; a proof checks offline against the public key only', async () => {
+    const dir = tmp()
+    const key = crypto.generateKeyPairSync('ed25519')
+    const other = crypto.generateKeyPairSync('ed25519')
+    const keyFile = path.join(dir, 'audit.pem')
+    const pubFile = path.join(dir, 'audit.pub.pem')
+    const otherPub = path.join(dir, 'other.pub.pem')
+    fs.writeFileSync(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }))
+    fs.writeFileSync(pubFile, key.publicKey.export({ type: 'spki', format: 'pem' }))
+    fs.writeFileSync(otherPub, other.publicKey.export({ type: 'spki', format: 'pem' }))
+    const server = await sealedStore(dir, 4, ['--audit-key', keyFile, '--checkpoint-interval-ms', '200'])
+    try {
+      // The next tick after sealing signs the head.
+      let cp: { batch: number; index: number; rows: number; root: string; key_id: string; signature: string } | undefined
+      const deadline = Date.now() + 30_000
+      while (Date.now() < deadline) {
+        const head = await fetch(`${server.url}/v1/audit/head`)
+        if (head.status === 200) {
+          cp = (await head.json()) as NonNullable<typeof cp>
+          if (cp.index >= 4) break
+        } else expect(head.status).toBe(404)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(cp).toMatchObject({ batch: 4, index: 4, rows: 80 })
+      const viaCli = await runCli(['audit', 'head', '--url', server.url])
+      expect(viaCli.code, viaCli.stderr).toBe(0)
+      expect(JSON.parse(viaCli.stdout)).toEqual(cp)
+
+      const proof = await runCli(['audit', 'proof', 'b2-5', '--url', server.url])
+      expect(proof.code, proof.stderr).toBe(0)
+      const proofFile = path.join(dir, 'proof.json')
+      fs.writeFileSync(proofFile, proof.stdout)
+      const ok = await runCli(['audit', 'check-proof', proofFile, '--public-key', pubFile])
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0)
+      expect(ok.stdout).toMatch(/^ok: event b2-5 is in batch 3; checkpoint signature verified/)
+      const wrongKey = await runCli(['audit', 'check-proof', proofFile, '--public-key', otherPub, '--json'])
+      expect(wrongKey.code).toBe(1)
+      expect(JSON.parse(wrongKey.stdout)).toMatchObject({ ok: false, error: expect.stringMatching(/unknown key/) })
+      const edited = JSON.parse(proof.stdout)
+      edited.leaf_input.body = edited.leaf_input.body.replace('"output":1', '"output":0')
+      fs.writeFileSync(proofFile, JSON.stringify(edited))
+      const bad = await runCli(['audit', 'check-proof', proofFile, '--public-key', pubFile])
+      expect(bad.code).toBe(1)
+      expect(bad.stdout).toMatch(/FAILED: the leaf does not hash/)
+      const missing = await fetch(`${server.url}/v1/audit/proof/nope`)
+      expect(missing.status).toBe(404)
+      expect(await missing.json()).toMatchObject({ error: { code: 'not_found' } })
+    } finally {
+      await server.stop()
+    }
+    // The store alone: the same checkpoint, and verify checks its signature.
+    const stored = await runCli(['audit', 'head', '--data', dir])
+    expect(stored.code, stored.stderr).toBe(0)
+    expect(JSON.parse(stored.stdout)).toMatchObject({ batch: 4 })
+    const v = await runCli(['verify', '--data', dir, '--public-key', pubFile, '--json'])
+    expect(v.code, v.stdout).toBe(0)
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, checkpoints: { signatures: 'checked' } })
+    const unknown = await runCli(['verify', '--data', dir, '--public-key', otherPub])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stdout).toMatch(/signed by an unknown key/)
+    const noKey = await runCli(['serve', '--data', tmp(), '--port', '0', '--audit-key', path.join(dir, 'missing.pem')])
+    expect(noKey.code).not.toBe(0)
+    expect(noKey.stderr).toMatch(/--audit-key .*missing\.pem/)
   })
 })

@@ -32,6 +32,8 @@ const auditHeadCommand = lazy(auditModule, 'auditHeadCommand')
 const privacyModule = () => import('./commands/privacy.js')
 const eraseCommand = lazy(privacyModule, 'eraseCommand')
 const retentionCommand = lazy(privacyModule, 'retentionCommand')
+const auditProofCommand = lazy(auditModule, 'auditProofCommand')
+const checkProofCommand = lazy(auditModule, 'checkProofCommand')
 const replayModule = () => import('./commands/replay.js')
 const replayCommand = lazy(replayModule, 'replayCommand')
 
@@ -70,6 +72,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       '--consumers <list>',
       'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
     )
+    .option('--audit-key <file>', 'PEM Ed25519 key that signs audit checkpoints (default $INFERLOG_AUDIT_KEY; none: no checkpoints)')
+    .option('--checkpoint-interval-ms <n>', 'how often the audit head is signed when it moved (default 10000)')
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 
@@ -86,6 +90,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       '--consumers <list>',
       'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
     )
+    .option('--audit-key <file>', 'PEM Ed25519 key that signs audit checkpoints (default $INFERLOG_AUDIT_KEY)')
+    .option('--checkpoint-interval-ms <n>', 'how often the audit head is signed when it moved (default 10000)')
     .option('--json', 'print {"worker":"ready",…} as the first line')
     .action((o) => run(workerCommand(o, io)))
 
@@ -354,6 +360,16 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   storeFlags(clientOptions(audit.command('head').description('print the latest signed checkpoint (JSON), to publish outside'))).action(
     (o) => run(auditHeadCommand(o, io)),
   )
+  clientOptions(
+    audit.command('proof').argument('<event_id>').description("print an event's inclusion proof (JSON) from the server"),
+  ).action((id, o) => run(auditProofCommand(id, o, io)))
+  audit
+    .command('check-proof')
+    .argument('<file>', 'a proof from `inferlog audit proof` or GET /v1/audit/proof/{id}; - reads stdin')
+    .description('check an inclusion proof offline: leaf, Merkle path, chain and checkpoint signature')
+    .option('--public-key <file>', 'PEM Ed25519 public key the checkpoint must be signed with (repeatable)', collect, [])
+    .option('--json', 'print {"ok","error"?,"checkpoint","event_id","batch"}')
+    .action((file, o) => run(checkProofCommand(file, o, io)))
 
   const keys = program.command('keys').description('manage API keys')
   const keyFlags = (c: Command) =>

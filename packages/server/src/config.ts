@@ -78,6 +78,14 @@ export interface PrivacyConfig {
 /** Defaults of {@link PrivacyConfig}. */
 export const DEFAULT_PRIVACY: Readonly<PrivacyConfig> = { erasureConfirmThreshold: 1_000, retentionIntervalMs: 3_600_000 }
 
+/** The audit chain's signed checkpoints. */
+export interface AuditConfig {
+  /** PEM file of the Ed25519 key checkpoints are signed with (`--audit-key`). Default none: no checkpoints. */
+  keyFile?: string
+  /** How often the sealed head is signed when it moved, ms. Default 10 000. */
+  checkpointIntervalMs: number
+}
+
 /** Everything the server needs, parsed once at start-up. */
 export interface ServerConfig {
   /** Default `127.0.0.1`. Binding elsewhere requires API keys. */
@@ -102,6 +110,8 @@ export interface ServerConfig {
    * derives nothing) measures what the feed itself costs.
    */
   consumers: ConsumerSelection
+  /** Signed checkpoints of the audit chain (`--audit-key`, `--checkpoint-interval-ms`). */
+  audit: AuditConfig
   /** How often dataset triggers are looked at, ms (`INFERLOG_TRIGGER_TICK_MS`). Default 10 000. */
   triggerTickMs: number
 }
@@ -154,6 +164,10 @@ export interface ServerConfigInput {
   privacy?: Partial<PrivacyConfig>
   /** `all`, `none` or a comma list of consumer names. */
   consumers?: string
+  /** PEM file of the Ed25519 checkpoint key. */
+  auditKey?: string
+  /** Checkpoint interval, ms. */
+  checkpointIntervalMs?: number | string
   triggerTickMs?: number | string
 }
 
@@ -213,8 +227,9 @@ function section<T extends { [K in keyof T]: number }>(
  * `INFERLOG_MAX_DEPTH`, `INFERLOG_MAX_FUTURE_SKEW_MS`, and the connection settings
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
  * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, `INFERLOG_CONSUMERS`,
- * `INFERLOG_TRIGGER_TICK_MS`, and the privacy settings `INFERLOG_PSEUDONYMIZE_SECRET`,
- * `INFERLOG_ERASURE_CONFIRM_THRESHOLD`, `INFERLOG_RETENTION_INTERVAL_MS`), then defaults.
+ * `INFERLOG_TRIGGER_TICK_MS`, the privacy settings `INFERLOG_PSEUDONYMIZE_SECRET`,
+ * `INFERLOG_ERASURE_CONFIRM_THRESHOLD`, `INFERLOG_RETENTION_INTERVAL_MS`, and the audit chain's
+ * `INFERLOG_AUDIT_KEY` and `INFERLOG_CHECKPOINT_INTERVAL_MS`), then defaults.
  */
 export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.ProcessEnv = process.env): ServerConfig {
   // An empty variable (`INFERLOG_DATA=`) means unset, as in most tools.
@@ -253,6 +268,12 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     ...(threshold !== undefined ? { erasureConfirmThreshold: positiveInt('INFERLOG_ERASURE_CONFIRM_THRESHOLD', threshold) } : {}),
     ...(retentionEvery !== undefined ? { retentionIntervalMs: positiveInt('INFERLOG_RETENTION_INTERVAL_MS', retentionEvery) } : {}),
   }
+  const keyFile = input.auditKey ?? env.INFERLOG_AUDIT_KEY
+  const every = input.checkpointIntervalMs ?? env.INFERLOG_CHECKPOINT_INTERVAL_MS
+  const audit: AuditConfig = {
+    ...(keyFile ? { keyFile: path.resolve(keyFile) } : {}),
+    checkpointIntervalMs: every === undefined ? 10_000 : positiveInt('checkpoint interval (ms)', every),
+  }
   return {
     host,
     port,
@@ -266,6 +287,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     privacy,
     consumers,
     triggerTickMs,
+    audit,
   }
 }
 

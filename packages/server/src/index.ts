@@ -27,6 +27,7 @@ export {
   type ServerConfigInput,
   type LimitsConfig,
   type WriteQueueConfig,
+  type AuditConfig,
 } from './config.js'
 export { InferlogError, isInferlogError } from './errors.js'
 export { createMetrics, type ServerMetrics } from './metrics.js'
@@ -113,3 +114,7 @@ export { storeErasure, storeRetention, type StoreErasureOptions } from './privac
 export { RetentionPolicies, parseRetentionPolicy, type RetentionPolicy } from './privacy/retention-policies.js'
 export { RetentionService, type RetentionReport } from './privacy/retention-service.js'
 export { RetentionScheduler, RETENTION_LEASE, type RetentionSchedulerOptions } from './privacy/retention-scheduler.js'
+export { buildInclusionProof, eventLeafFields, type InclusionProof, type EventLeafFields, type ProofLink } from './audit/inclusion-proof.js'
+export { checkProof, type ProofCheck } from './audit/check-proof.js'
+export { AuditCheckpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type AuditCheckpointerOptions } from './audit/audit-checkpointer.js'
+export { auditMetrics } from './audit/audit-metrics.js'

@@ -6,7 +6,9 @@ import { serve } from '@hono/node-server'
 import { isLoopbackHost, type ServerConfig } from './config.js'
 import { InferlogError } from './errors.js'
 import { defaultConsumers } from './feed/default-consumers.js'
+import { AuditCheckpointer } from './audit/audit-checkpointer.js'
 import { auditMetrics } from './audit/audit-metrics.js'
+import { loadAuditKey } from './audit/checkpoint.js'
 import { feedMetrics } from './feed/feed-metrics.js'
 import { FeedRunner } from './feed/feed-runner.js'
 import { createApp, type InferlogApp } from './http/create-app.js'
@@ -87,6 +89,22 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
   // workers commit and run them.
   const metrics = createMetrics()
   auditMetrics(metrics.registry, store)
+  // Checkpoints sign the sealed head with the operator's key; the key is read now, so a bad one
+  // stops the start instead of failing later.
+  let checkpointer: AuditCheckpointer | undefined
+  try {
+    if (config.audit.keyFile) {
+      checkpointer = new AuditCheckpointer(store.derived, {
+        key: loadAuditKey(config.audit.keyFile),
+        intervalMs: config.audit.checkpointIntervalMs,
+        logger,
+      })
+    }
+  } catch (e) {
+    await queue?.close()
+    await store.close()
+    throw e
+  }
   const feed = queue
     ? undefined
     : new FeedRunner(store, defaultConsumers(store, config.consumers), { logger, onProgress: feedMetrics(metrics.registry) })
@@ -133,6 +151,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     throw e
   }
   feed?.start()
+  checkpointer?.start()
   core.alerts.start()
   core.retention.start()
   core.triggers?.start()
@@ -162,6 +181,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
         })
         await core.close()
         await feed?.stop()
+        await checkpointer?.stop()
         await queue?.close()
         await store.close()
       })()),

@@ -108,3 +108,52 @@ export async function auditHeadCommand(f: ClientFlags & StoreFlags, io: Io): Pro
   printJson(io, head, true)
   return 0
 }
+
+/** Flags of `inferlog audit check-proof`. */
+export interface CheckProofFlags {
+  publicKey?: string[]
+  json?: boolean
+}
+
+/**
+ * `inferlog audit check-proof FILE [--public-key KEY.pem]…`: checks an inclusion proof offline
+ * (`-` reads stdin). Exit 0 when every hash checks (and, with keys, the checkpoint is signed by
+ * one of them), 1 otherwise.
+ */
+export async function checkProofCommand(file: string, f: CheckProofFlags, io: Io): Promise<number> {
+  const s = await server()
+  const keys = s.loadPublicKeys(f.publicKey ?? [])
+  const fs = await import('node:fs')
+  let text: string
+  try {
+    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new AuditUsageError('invalid_parameter', `${file}: ${(e as Error).message}`)
+  }
+  let proof: unknown
+  try {
+    proof = JSON.parse(text)
+  } catch {
+    proof = undefined
+  }
+  const r = s.checkProof(proof, keys)
+  if (f.json) printJson(io, r, true)
+  else if (r.ok)
+    io.out(
+      `ok: event ${r.event_id} is in batch ${r.batch}; ` +
+        (r.checkpoint === 'verified'
+          ? 'checkpoint signature verified'
+          : r.checkpoint === 'unchecked'
+            ? 'checkpoint present, signature not checked (pass --public-key)'
+            : 'no checkpoint covers it yet (not anchored to a signed head)'),
+    )
+  else io.out(`FAILED: ${r.error}`)
+  return r.ok ? 0 : 1
+}
+
+/** `inferlog audit proof EVENT_ID`: fetches an event's inclusion proof from the server and prints it (JSON). */
+export async function auditProofCommand(id: string, f: ClientFlags, io: Io): Promise<number> {
+  const r = await clientFrom(f, process.env, io).request('GET', `/v1/audit/proof/${encodeURIComponent(id)}`)
+  printJson(io, r.json, true)
+  return 0
+}

@@ -18,6 +18,8 @@ export interface ServeFlags {
   maxConnections?: string
   memoryBudgetBytes?: string
   consumers?: string
+  auditKey?: string
+  checkpointIntervalMs?: string
   json?: boolean
 }
 
@@ -38,7 +40,16 @@ function given<T extends Record<string, unknown>>(o: T): Partial<T> {
  */
 export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
   const input: ServerConfigInput = {
-    ...given({ host: f.host, port: f.port, data: f.data, store: f.store, queue: f.queue, consumers: f.consumers }),
+    ...given({
+      host: f.host,
+      port: f.port,
+      data: f.data,
+      store: f.store,
+      queue: f.queue,
+      consumers: f.consumers,
+      auditKey: f.auditKey,
+      checkpointIntervalMs: f.checkpointIntervalMs,
+    }),
     ...(f.requireKeys ? { requireKeys: true } : {}),
     limits: given({ maxBodyBytes: f.maxBodyBytes, maxEventBytes: f.maxEventBytes, maxFutureSkewMs: f.maxFutureSkewMs }) as never,
     http: given({

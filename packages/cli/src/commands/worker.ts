@@ -11,6 +11,8 @@ export interface WorkerFlags {
   maxGroups?: string
   concurrency?: string
   consumers?: string
+  auditKey?: string
+  checkpointIntervalMs?: string
   json?: boolean
 }
 
@@ -36,6 +38,8 @@ export async function workerCommand(f: WorkerFlags, io: Io, env: NodeJS.ProcessE
   const maxGroups = int('--max-groups', f.maxGroups, 1)
   const concurrency = int('--concurrency', f.concurrency, 1)
   const consumers = parseConsumerSelection(f.consumers ?? env.INFERLOG_CONSUMERS ?? 'all')
+  const keyFile = f.auditKey ?? (env.INFERLOG_AUDIT_KEY || undefined)
+  const every = int('--checkpoint-interval-ms', f.checkpointIntervalMs ?? (env.INFERLOG_CHECKPOINT_INTERVAL_MS || undefined), 1)
   const running = await startWorker(
     {
       storeUrl,
@@ -43,6 +47,7 @@ export async function workerCommand(f: WorkerFlags, io: Io, env: NodeJS.ProcessE
       ...(port !== undefined ? { port } : {}),
       ...(f.host !== undefined ? { host: f.host } : {}),
       consumers,
+      audit: { ...(keyFile ? { keyFile } : {}), ...(every !== undefined ? { checkpointIntervalMs: every } : {}) },
       tuning: { ...(maxGroups !== undefined ? { maxGroups } : {}), ...(concurrency !== undefined ? { concurrency } : {}) },
     },
     stderrLogger(),

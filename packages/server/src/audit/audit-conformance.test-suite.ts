@@ -11,6 +11,10 @@ import { AuditChainConsumer, batchLeaves, sealedHead } from './audit-chain-consu
 import { appendAuditRecord } from './audit-records.js'
 import { LeafHasher, leafHashHex } from './leaf-hash.js'
 import { chainHead, GENESIS_HEAD, merkleRoot, sortLeaves } from './merkle.js'
+import crypto from 'node:crypto'
+import { AuditCheckpointer } from './audit-checkpointer.js'
+import { checkProof } from './check-proof.js'
+import { buildInclusionProof } from './inclusion-proof.js'
 import { verifyChain } from './verify-chain.js'
 
 /** Seals every committed batch (in steps of three batches, to cross step boundaries). */
@@ -282,6 +286,93 @@ export function describeAuditConformance(name: string, makeStore: () => Promise<
         await empty.migrate()
         expect((await verifyChain(empty)).ok).toBe(true)
         await empty.close()
+      })
+    })
+
+    describe('checkpoints and inclusion proofs', () => {
+      const key = crypto.generateKeyPairSync('ed25519')
+      const other = crypto.generateKeyPairSync('ed25519')
+
+      it('signs the sealed head, proves an event into it, and verify checks the signatures', async () => {
+        const cp = new AuditCheckpointer(store.derived, { key: key.privateKey })
+        expect(await cp.step()).toBeUndefined() // nothing sealed yet
+        for (let i = 1; i <= 5; i++)
+          await store.writeBatch({ events: Array.from({ length: i * 3 }, (_, k) => eventRecord({ id: `b${i}-${k}` })), feedback: [] })
+        await seal()
+        const first = await cp.step()
+        expect(first).toMatchObject({ batch: 5, index: 5, rows: 45 })
+        expect(await cp.step()).toBeUndefined() // the head did not move
+        await store.writeBatch({ events: [eventRecord({ id: 'late' })], feedback: [] })
+        await seal()
+
+        // Before the next checkpoint: a proof up to the sealed head, with the checkpoint that covers its batch.
+        const p2 = await buildInclusionProof(store, 'p1', 'b2-4')
+        expect(p2).toMatchObject({ batch: { position: 2, leaves: 6 }, checkpoint: { index: 5 } })
+        expect(p2.chain.map((l) => l.index)).toEqual([3, 4, 5])
+        expect(checkProof(p2, [key.publicKey])).toEqual({ ok: true, checkpoint: 'verified', event_id: 'b2-4', batch: 2 })
+        expect(checkProof(p2)).toMatchObject({ ok: true, checkpoint: 'unchecked' })
+        expect(checkProof(p2, [other.publicKey])).toMatchObject({ ok: false, error: expect.stringMatching(/unknown key/) })
+        const late = await buildInclusionProof(store, 'p1', 'late')
+        expect(late.checkpoint).toBeNull()
+        expect(checkProof(late)).toMatchObject({ ok: true, checkpoint: 'none' })
+        expect(checkProof(late, [key.publicKey])).toMatchObject({ ok: false })
+        await cp.stop()
+        const covered = await buildInclusionProof(store, 'p1', 'late')
+        expect(covered).toMatchObject({ checkpoint: { index: 6, batch: 6 }, chain: [] })
+        expect(checkProof(covered, [key.publicKey])).toMatchObject({ ok: true, checkpoint: 'verified' })
+
+        // Any change to the proof is caught.
+        const tampered = (f: (p: typeof p2) => void) => {
+          const c = structuredClone(p2)
+          f(c)
+          return checkProof(c, [key.publicKey]).ok
+        }
+        expect(tampered((p) => (p.leaf_input.body = p.leaf_input.body.replace('"output":1', '"output":2')))).toBe(false)
+        expect(tampered((p) => (p.batch.leaf_index += 1))).toBe(false)
+        expect(tampered((p) => p.batch.path.reverse())).toBe(false)
+        expect(tampered((p) => (p.chain[1]!.root = p.chain[0]!.root))).toBe(false)
+        expect(tampered((p) => p.chain.splice(1, 1))).toBe(false)
+        expect(tampered((p) => (p.checkpoint!.rows += 1))).toBe(false)
+        expect(tampered((p) => (p.checkpoint!.signature = Buffer.alloc(64).toString('base64')))).toBe(false)
+        expect(checkProof({ format: 'nope' }).ok).toBe(false)
+        expect(checkProof(null).ok).toBe(false)
+
+        expect(await verifyChain(store, { keys: [key.publicKey] })).toMatchObject({
+          ok: true,
+          checkpoints: { checked: 2, signatures: 'checked' },
+        })
+        expect(await verifyChain(store)).toMatchObject({ ok: true, checkpoints: { checked: 2, signatures: 'unchecked' } })
+        const unknown = await verifyChain(store, { keys: [other.publicKey] })
+        expect(unknown).toMatchObject({ ok: false, first_error: { code: 'unknown_key', batch: 5 } })
+      })
+
+      it('answers not found, not sealed yet, erased, and a tampered event', async () => {
+        await expect(buildInclusionProof(store, 'p1', 'nope')).rejects.toMatchObject({ code: 'not_found', status: 404 })
+        await store.writeBatch({ events: [eventRecord({ id: 'a' }), eventRecord({ id: 'b' })], feedback: [] })
+        await expect(buildInclusionProof(store, 'p1', 'a')).rejects.toMatchObject({ code: 'unavailable', retryAfter: 1 })
+        await seal()
+        await expect(buildInclusionProof(store, 'p2', 'a')).rejects.toMatchObject({ status: 404 }) // another project's
+        const [a] = await store.eventsByIds('p1', ['a'])
+        await appendAuditRecord(store, {
+          project: 'p1',
+          type: 'erasure',
+          actor: { key_id: null },
+          tombstones: [tombstone(a!)],
+          writes: [deleteEvent('a')],
+        })
+        await expect(buildInclusionProof(store, 'p1', 'a')).rejects.toMatchObject({ status: 410 })
+        await sql.raw(`UPDATE events SET received_ms = received_ms + 1 WHERE id = 'b'`).execute(store.derived.db)
+        await expect(buildInclusionProof(store, 'p1', 'b')).rejects.toMatchObject({ code: 'conflict' })
+      })
+
+      it('a checkpoint re-signed with another key fails verify', async () => {
+        await store.writeBatch({ events: [eventRecord({ id: 'a' })], feedback: [] })
+        await seal()
+        await new AuditCheckpointer(store.derived, { key: other.privateKey }).step()
+        expect(await verifyChain(store, { keys: [key.publicKey] })).toMatchObject({ ok: false, first_error: { code: 'unknown_key' } })
+        expect(await verifyChain(store, { keys: [other.publicKey, key.publicKey] })).toMatchObject({ ok: true })
+        await sql.raw(`UPDATE audit_checkpoints SET signed_ms = signed_ms + 1`).execute(store.derived.db)
+        expect(await verifyChain(store, { keys: [other.publicKey] })).toMatchObject({ ok: false, first_error: { code: 'bad_signature' } })
       })
     })
   })

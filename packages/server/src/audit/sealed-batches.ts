@@ -77,7 +77,8 @@ export async function sealedBatch(derived: DerivedStore, by: { n: number } | { p
   return row ? toSealed(row) : undefined
 }
 
-function toCheckpoint(r: Raw): Checkpoint {
+/** A stored checkpoint row as the published JSON. */
+export function toCheckpoint(r: Raw): Checkpoint {
   return {
     batch: num(r.position),
     index: num(r.n),

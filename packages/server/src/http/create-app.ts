@@ -41,6 +41,7 @@ import { healthRoutes } from './routes/health-routes.js'
 import { ingestRoutes } from './routes/ingest-routes.js'
 import { keyRoutes } from './routes/key-routes.js'
 import { alertRoutes } from './routes/alert-routes.js'
+import { auditRoutes } from './routes/audit-routes.js'
 import { analysisRoutes } from './routes/analysis-routes.js'
 import { datasetRoutes } from './routes/dataset-routes.js'
 import { reviewRoutes } from './routes/review-routes.js'
@@ -163,6 +164,7 @@ export function createApp(o: AppOptions): InferlogApp {
   installErrorHandling(app, { logger, metrics, now })
   app.route('/v1', ingestRoutes({ auth, ingest, limits, budget }))
   app.route('/v1', recordRoutes({ auth, reads }))
+  app.route('/v1', auditRoutes({ auth, store: o.store }))
   app.route('/v1', keyRoutes({ auth, store: o.store, budget, now }))
   app.route('/v1', sessionRoutes({ auth, sessions, budget }))
   const configs = new ModelConfigs(o.store.derived, now)

@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { ConsumerSelection } from '../feed/consumer-selection.js'
 import { defaultConsumers } from '../feed/default-consumers.js'
+import { AuditCheckpointer } from '../audit/audit-checkpointer.js'
 import { auditMetrics } from '../audit/audit-metrics.js'
+import { loadAuditKey } from '../audit/checkpoint.js'
 import { feedMetrics } from '../feed/feed-metrics.js'
 import { FeedRunner } from '../feed/feed-runner.js'
 import { stderrLogger, type Logger } from '../logging/logger.js'
@@ -28,6 +30,11 @@ export interface WorkerConfig {
   host?: string
   /** Commit-feed consumers this worker runs (`all`, `none`, or names; see `parseConsumerSelection`). Default `all`. */
   consumers?: ConsumerSelection
+  /**
+   * Signed checkpoints of the audit chain: the Ed25519 key's PEM file (`--audit-key`) and the
+   * interval (ms, default 10 000). Default none: this worker signs nothing (another process may).
+   */
+  audit?: { keyFile?: string; checkpointIntervalMs?: number }
   /** Tuning passed to {@link Worker}. */
   tuning?: Pick<WorkerOptions, 'maxGroups' | 'maxItems' | 'minBackoffMs' | 'maxBackoffMs' | 'concurrency'>
 }
@@ -76,6 +83,20 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
     await store.close()
     throw e
   }
+  let checkpointer: AuditCheckpointer | undefined
+  try {
+    if (config.audit?.keyFile) {
+      checkpointer = new AuditCheckpointer(store.derived, {
+        key: loadAuditKey(config.audit.keyFile),
+        ...(config.audit.checkpointIntervalMs !== undefined ? { intervalMs: config.audit.checkpointIntervalMs } : {}),
+        logger,
+      })
+    }
+  } catch (e) {
+    await queue.close()
+    await store.close()
+    throw e
+  }
   const metrics = createWorkerMetrics()
   // This worker commits to the log, so it also runs the feed's consumers (their watermarks keep
   // several workers from applying a batch twice).
@@ -87,6 +108,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
   const worker = new Worker({ store, queue, metrics, logger, afterCommit: () => feed.poke(), ...config.tuning })
   const done = worker.start()
   feed.start()
+  checkpointer?.start()
 
   let server: Server | undefined
   let metricsUrl: string | undefined
@@ -112,6 +134,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger = stderrL
         await worker.stop()
         await done
         await feed.stop()
+        await checkpointer?.stop()
         await new Promise<void>((r) => (server ? server.close(() => r()) : r()))
         await queue.close()
         await store.close()
