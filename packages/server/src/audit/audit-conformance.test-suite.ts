@@ -360,7 +360,7 @@ export function describeAuditConformance(name: string, makeStore: () => Promise<
           tombstones: [tombstone(a!)],
           writes: [deleteEvent('a')],
         })
-        await expect(buildInclusionProof(store, 'p1', 'a')).rejects.toMatchObject({ status: 410 })
+        await expect(buildInclusionProof(store, 'p1', 'a')).rejects.toMatchObject({ code: 'erased', status: 410 })
         await sql.raw(`UPDATE events SET received_ms = received_ms + 1 WHERE id = 'b'`).execute(store.derived.db)
         await expect(buildInclusionProof(store, 'p1', 'b')).rejects.toMatchObject({ code: 'conflict' })
       })

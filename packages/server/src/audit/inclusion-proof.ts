@@ -105,14 +105,14 @@ const link = (r: Record<string, unknown>): ProofLink => ({
 
 /**
  * Builds the inclusion proof of event `id` of `project`. Errors: `not_found` (no such event),
- * `erased` is left to the caller's 410 mapping through {@link InferlogError} code `not_found` with
- * status 410, `unavailable` (its batch is not sealed yet; retry), `conflict` (the stored event no
- * longer matches its sealed leaf: run `inferlog verify`).
+ * `erased` (410: it was erased; its tombstone keeps the chain whole), `unavailable` (its batch is
+ * not sealed yet; retry), `conflict` (the stored event no longer matches its sealed leaf: run
+ * `inferlog verify`).
  */
 export async function buildInclusionProof(store: Store, project: string, id: string): Promise<InclusionProof> {
   const [e] = await store.eventsByIds(project, [id])
   const [gone] = await store.tombstonesOf('event', project, [id])
-  if (gone) throw new InferlogError('not_found', `event ${JSON.stringify(id)} was erased (record ${gone.record})`, { status: 410 })
+  if (gone) throw new InferlogError('erased', `event ${JSON.stringify(id)} was erased (record ${gone.record})`)
   if (!e) throw new InferlogError('not_found', `no event with id ${JSON.stringify(id)}`)
   await ensureAuditTables(store.derived)
   const sealed = await sealedBatch(store.derived, { position: e.batch })
