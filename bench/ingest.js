@@ -333,6 +333,8 @@ async function startServerChild(dataDir, env = {}) {
     // A graceful stop (SIGTERM) drains the write queue, closes the store and writes --cpu-prof.
     ...(process.env.BENCH_SERVER_SCRIPT ? { script: path.resolve(process.env.BENCH_SERVER_SCRIPT) } : {}),
     stderrLimit: 8000,
+    // Loading the CLI took over 30 s with load average 13 on this 2-core box.
+    startTimeoutMs: 120_000,
   })
   children.add(srv.child)
   void srv.exited.then(() => children.delete(srv.child))
