@@ -70,6 +70,8 @@ export class KllSketch {
   private retainedCount = 0
   private capacityTotal = 0
   private caps: number[] = []
+  /** Merges leave compaction to the next read or update, so merging many sketches compacts once. */
+  private pending = false
 
   constructor(options: KllOptions = {}) {
     this.k = options.k ?? 400
@@ -119,6 +121,7 @@ export class KllSketch {
   }
 
   private compress(): void {
+    this.pending = false
     while (this.retainedCount > this.capacityTotal) {
       let h = 0
       while (h < this.depth - 1 && this.levelSize(h) < this.caps[h]!) h++
@@ -144,7 +147,7 @@ export class KllSketch {
     if (x > this.max) this.max = x
     if (this.size0 === this.buf0.length) this.ensure0(this.size0 + 1)
     this.buf0[this.size0++] = x
-    if (++this.retainedCount > this.capacityTotal) this.compress()
+    if (++this.retainedCount > this.capacityTotal || this.pending) this.compress()
   }
 
   /** Adds every value of `other` (other is left untouched). */
@@ -161,11 +164,17 @@ export class KllSketch {
       if (l.length > 0) this.upper[i] = mergeSorted(this.upper[i]!, l)
     })
     this.recompute()
-    this.compress()
+    this.pending = true
+  }
+
+  /** Runs the compaction merges left pending. */
+  private settle(): void {
+    if (this.pending) this.compress()
   }
 
   /** Estimated number of values < x (`inclusive`: ≤ x), exact at the extremes. */
   rank(x: number, inclusive = false): number {
+    this.settle()
     if (this.n === 0) return 0
     if (x < this.min || (!inclusive && x === this.min)) return 0
     if (x > this.max || (inclusive && x === this.max)) return this.n
@@ -182,6 +191,7 @@ export class KllSketch {
 
   /** The retained values with their weights, ascending (for merges of CDFs). */
   weightedItems(): { values: Float64Array; weights: Float64Array } {
+    this.settle()
     // Levels above 0 are sorted: merge them in, carrying weights along.
     let values: Float64Array = this.buf0.slice(0, this.size0).sort()
     let weights: Float64Array = new Float64Array(values.length).fill(1)
@@ -225,11 +235,13 @@ export class KllSketch {
 
   /** Number of values kept. */
   get retained(): number {
+    this.settle()
     return this.retainedCount
   }
 
   /** Writes the sketch (k, n, extremes, coin state, levels). */
   write(w: ByteWriter): void {
+    this.settle()
     w.u32(this.k)
     w.f64(this.n)
     w.f64(this.min)

@@ -128,6 +128,55 @@ export class LogHistogram {
     this.n += o.n
   }
 
+  /**
+   * A new histogram holding the counts of all of `list` (same accuracy), added in one pass per
+   * sign over a dense key range: merging n histograms costs their total size, not n passes.
+   */
+  static sum(list: readonly LogHistogram[]): LogHistogram {
+    const first = list[0]
+    const out = new LogHistogram({ relativeAccuracy: first?.relativeAccuracy ?? 0.005 })
+    if (!first) return out
+    for (const h of list) {
+      if (h.relativeAccuracy !== out.relativeAccuracy) throw new RangeError('LogHistogram accuracies differ')
+      h.settle()
+      out.zero += h.zero
+      out.n += h.n
+    }
+    const side = (pick: (h: LogHistogram) => SignedBuckets): SignedBuckets => {
+      let lo = Number.POSITIVE_INFINITY
+      let hi = Number.NEGATIVE_INFINITY
+      let total = 0
+      for (const h of list) {
+        const b = pick(h)
+        if (b.keys.length === 0) continue
+        lo = Math.min(lo, b.keys[0]!)
+        hi = Math.max(hi, b.keys[b.keys.length - 1]!)
+        total += b.keys.length
+      }
+      if (total === 0) return NO_BUCKETS
+      // A sparse spread (few buckets over a huge key range) is merged pairwise instead.
+      if (hi - lo + 1 > 4 * total + 65_536) return list.reduce((acc, h) => mergeBuckets(acc, pick(h)), NO_BUCKETS)
+      const dense = new Float64Array(hi - lo + 1)
+      for (const h of list) {
+        const b = pick(h)
+        for (let i = 0; i < b.keys.length; i++) dense[b.keys[i]! - lo]! += b.counts[i]!
+      }
+      let used = 0
+      for (let i = 0; i < dense.length; i++) if (dense[i]! !== 0) used++
+      const keys = new Int32Array(used)
+      const counts = new Float64Array(used)
+      for (let i = 0, k = 0; i < dense.length; i++) {
+        if (dense[i]! === 0) continue
+        keys[k] = i + lo
+        counts[k++] = dense[i]!
+      }
+      return { keys, counts }
+    }
+    out.pos = side((h) => h.pos)
+    out.neg = side((h) => h.neg)
+    return out
+  }
+
   /** Positive buckets (key k covers (γ^(k−1), γ^k]), ascending. */
   get positive(): ReadonlyMap<number, number> {
     this.settle()

@@ -1,6 +1,7 @@
 import type { TypeCounts } from '../fields/column.js'
 import { createFieldProfile, emptyNumeric, type FieldProfile, type NumericSummary } from './field-profile.js'
 import { FrequentItems } from './frequent-items.js'
+import { LogHistogram } from './log-histogram.js'
 
 function mergeNumeric(into: NumericSummary, s: NumericSummary): void {
   if (s.n === 0) return
@@ -14,7 +15,6 @@ function mergeNumeric(into: NumericSummary, s: NumericSummary): void {
   into.max = Math.max(into.max, s.max)
   into.integer = into.integer && s.integer
   into.quantiles.merge(s.quantiles)
-  into.histogram.merge(s.histogram)
   into.values.merge(s.values)
 }
 
@@ -29,6 +29,7 @@ function addTypes(into: TypeCounts, t: TypeCounts): void {
  */
 export function mergeProfiles(...profiles: FieldProfile[]): FieldProfile {
   const out = createFieldProfile(profiles[0]?.options)
+  const histograms: LogHistogram[] = []
   for (const p of profiles) {
     out.count += p.count
     out.missing += p.missing
@@ -37,6 +38,7 @@ export function mergeProfiles(...profiles: FieldProfile[]): FieldProfile {
     if (p.numeric) {
       const into = (out.numeric ??= emptyNumeric(out.options))
       mergeNumeric(into, p.numeric)
+      if (p.numeric.n > 0) histograms.push(p.numeric.histogram)
     }
     if (p.categories) (out.categories ??= new FrequentItems<string>({ capacity: out.options.frequentCapacity })).merge(p.categories)
     if (p.embedding) {
@@ -49,5 +51,7 @@ export function mergeProfiles(...profiles: FieldProfile[]): FieldProfile {
     }
     if (p.distinct.precision === out.distinct.precision) out.distinct.merge(p.distinct)
   }
+  // Histograms are summed once, over all inputs (not pairwise).
+  if (out.numeric && histograms.length > 0) out.numeric.histogram = LogHistogram.sum(histograms)
   return out
 }
