@@ -33,7 +33,7 @@ import Database from 'better-sqlite3'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SERVER_DIST = path.join(ROOT, 'packages', 'server', 'dist', 'index.js')
 /** Bump when the generator or the stored profile format changes: the cache is rebuilt. */
-const DATA_VERSION = 1
+const DATA_VERSION = 2
 const MODEL = 'bench-drift'
 const H = 3_600_000
 const D = 24 * H
@@ -99,10 +99,10 @@ function makeBody(rng, id, tsMs, drift) {
   return JSON.stringify({ id, ts: new Date(tsMs).toISOString(), model: { name: MODEL, version: '1' }, input, output: { score: rng() } })
 }
 
-/** Event n of `total` spread over the two windows. */
-function eventAt(rng, n, total, prefix) {
-  const tsMs = T0 + Math.floor((n * SPAN) / total)
-  const drift = tsMs >= T0 + SPAN / 2 ? 1 : 0
+/** Event n of `total` spread over the two windows (or, with `liveFrom`, 1 ms apart from then: live traffic). */
+function eventAt(rng, n, total, prefix, liveFrom) {
+  const tsMs = liveFrom !== undefined ? liveFrom + n : T0 + Math.floor((n * SPAN) / total)
+  const drift = liveFrom === undefined && tsMs >= T0 + SPAN / 2 ? 1 : 0
   const id = `${prefix}${n.toString(36).padStart(6, '0')}`
   return { id, tsMs, body: makeBody(rng, id, tsMs, drift) }
 }
@@ -361,13 +361,15 @@ async function ingestOnce(bodies, on, tag) {
 async function ingestPhase() {
   const n = envInt('BENCH_INGEST_EVENTS', 200_000)
   const rounds = envInt('BENCH_ROUNDS', 3)
+  // Live traffic: timestamps of the last minutes, as a collector sees them (one or two hours).
+  const liveFrom = Date.now() - n - 60_000
   const make = (prefix) => {
     const rng = prng(7)
     const batches = []
     const warm = []
     for (let b = 0; b < n / 1000 + 4; b++) {
       const lines = []
-      for (let j = 0; j < 1000; j++) lines.push(eventAt(rng, b * 1000 + j, n + 4000, prefix).body)
+      for (let j = 0; j < 1000; j++) lines.push(eventAt(rng, b * 1000 + j, n + 4000, prefix, liveFrom).body)
       ;(b < 4 ? warm : batches).push(Buffer.from(`${lines.join('\n')}\n`))
     }
     return { batches, warm, count: batches.length * 1000 }

@@ -18,6 +18,7 @@ import { InferlogError } from '../errors.js'
 import { type DerivedMigration, migrateDerived } from '../feed/derived-schema.js'
 import type { DerivedStore, EventFilter, LogScanner } from '../store/store.js'
 import { type CoveredSpan, HourlyProfiles } from './hourly-profiles.js'
+import { ValueColumns } from './value-columns.js'
 
 /** Most rows one drift window reads in exact mode unless the request asks for a `sample`. Default 1 000 000. */
 export const MAX_EXACT_ROWS = 1_000_000
@@ -52,11 +53,13 @@ const SCHEMA: readonly DerivedMigration[] = [
 
 /** Where the profiles of one window came from, as a drift reply states it. */
 export interface WindowSource {
-  source: 'saved' | 'hourly' | 'scan'
+  source: 'saved' | 'hourly' | 'scan' | 'columns'
   /** Hourly: the hours merged, `[from, to)` (null for an open end). */
   covered?: { from: string | null; to: string | null }
-  /** Scan: why the hourly profiles could not answer. */
+  /** Scan: why the hourly profiles (profile mode) or the stored columns (exact mode) could not answer. */
   reason?: string
+  /** Columns: events read from the log after the stored columns (the consumer's lag). */
+  tail?: number
 }
 
 interface ProfileWindow extends WindowSource {
@@ -108,6 +111,7 @@ function prng(seed: number): () => number {
 export class DriftService {
   private ready: Promise<void> | undefined
   private readonly hourly: HourlyProfiles
+  private readonly stored: ValueColumns
 
   constructor(
     private readonly log: Pick<LogScanner, 'scanEvents' | 'commitHead'>,
@@ -115,6 +119,7 @@ export class DriftService {
     private readonly now: () => number = Date.now,
   ) {
     this.hourly = new HourlyProfiles(derived)
+    this.stored = new ValueColumns(derived, log)
   }
 
   private ensure(): Promise<void> {
@@ -229,16 +234,42 @@ export class DriftService {
       return reply
     }
     const [ref, cur] = await Promise.all([
-      this.columns(project, q.reference.filter, q.fields, q.sample, upTo),
-      this.columns(project, q.current.filter, q.fields, q.sample, upTo),
+      this.exactWindow(project, q.reference.filter, q.fields, q.sample, upTo),
+      this.exactWindow(project, q.current.filter, q.fields, q.sample, upTo),
     ])
     return {
       mode: 'exact',
       ...computeDrift(request, ref.columns, cur.columns),
-      reference_rows: ref.ids.length,
-      current_rows: cur.ids.length,
+      reference_rows: ref.rows,
+      current_rows: cur.rows,
       ...(q.sample !== undefined ? { sampled: q.sample } : {}),
+      windows: { reference: ref.source, current: cur.source },
     }
+  }
+
+  /**
+   * An exact window: from the stored columns of monitored fields when they can answer it (no
+   * JSON parsing, see {@link ValueColumns}), else by scanning the log.
+   */
+  private async exactWindow(
+    project: string,
+    f: EventFilter,
+    fields: readonly string[],
+    sample: number | undefined,
+    upTo: number,
+  ): Promise<{ columns: Map<string, Column>; rows: number; source: WindowSource }> {
+    // A sample is a seeded reservoir over the log's order: always scanned.
+    const stored = sample === undefined ? await this.stored.window(project, f, fields, upTo) : { reason: 'sampled' }
+    if ('columns' in stored) {
+      if (stored.rows > MAX_EXACT_ROWS)
+        throw new InferlogError(
+          'invalid_parameter',
+          `a drift window holds more than ${MAX_EXACT_ROWS} events; narrow it or pass "sample": N`,
+        )
+      return { columns: stored.columns, rows: stored.rows, source: { source: 'columns', tail: stored.tail } }
+    }
+    const scanned = await this.columns(project, f, fields, sample, upTo)
+    return { columns: scanned.columns, rows: scanned.ids.length, source: { source: 'scan', reason: stored.reason } }
   }
 
   async quality(

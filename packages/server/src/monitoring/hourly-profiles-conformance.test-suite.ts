@@ -182,6 +182,53 @@ export function describeHourlyProfilesConformance(name: string, makeStore: () =>
       }
     })
 
+    it('answers exact mode from the stored columns as a scan does, with the tail the consumer has not reached', async () => {
+      const f4 = [...fields, 'input.mixed']
+      await configure(f4)
+      const withMixed = (list: Ev[]) => list.map((e, i) => ({ ...e, input: { ...e.input, mixed: i % 50 === 0 ? 'x' : i } }))
+      const ref = withMixed(events('r', T0, 30, 0, 7))
+      await post(ref)
+      // Many small steps inside one hour: its chunks are compacted.
+      const cur = withMixed(events('c', T0 + 30 * H, 6, 4, 9))
+      // Two events a request, two hours: 20 steps per hour of each version.
+      for (let i = 0; i < 40; i++) expect((await callApp(core, 'POST', '/v1/events', cur.slice(i * 2, i * 2 + 2))).status).toBe(200)
+      await new FeedRunner(store, defaultConsumers(store, ['profiles']), { maxBatches: 1 }).catchUp()
+      const chunks = (await store.derived.db
+        .selectFrom('value_chunks')
+        .select(['hour_ms', 'version'])
+        .where('field', '=', '#ts')
+        .execute()) as { hour_ms: number | string; version: string }[]
+      const perHour = new Map<string, number>()
+      for (const c of chunks) perHour.set(`${c.hour_ms}/${c.version}`, (perHour.get(`${c.hour_ms}/${c.version}`) ?? 0) + 1)
+      expect(Math.max(...perHour.values())).toBeLessThanOrEqual(16)
+      expect(perHour.get(`${T0 + 30 * H}/1`)).toBeLessThan(14) // 20 steps, compacted at the 17th
+      // The rest of the current window is committed but not consumed: read from the log.
+      await post(cur.slice(80))
+      const reference = { model: 'm', from: iso(T0 + 20 * 60_000), to: iso(T0 + 20 * H + 10 * 60_000) }
+      const current = { model: 'm', from: iso(T0 + 30 * H) }
+      const ask = (r: object, c: object, f = fields) => callApp(core, 'POST', '/v1/drift', { reference: r, current: c, fields: f })
+      const fast = await ask(reference, current)
+      const scan = await ask({ ...reference, status: 'ok' }, { ...current, status: 'ok' })
+      expect(fast.status, fast.text).toBe(200)
+      expect(fast.json.windows.reference).toEqual({ source: 'columns', tail: 0 })
+      expect(fast.json.windows.current.source).toBe('columns')
+      expect(fast.json.windows.current.tail).toBe(cur.length - 80)
+      expect(scan.json.windows.reference).toMatchObject({ source: 'scan', reason: expect.stringMatching(/status/) })
+      expect(fast.json.reference_rows).toBe(scan.json.reference_rows)
+      expect(fast.json.current_rows).toBe(cur.length)
+      fast.json.fields.forEach((x: Record<string, number>, i: number) => {
+        const y = scan.json.fields[i]
+        expect(x.method).toBe(y.method)
+        expect(x.n_reference).toBe(y.n_reference)
+        expect(x.statistic).toBeCloseTo(y.statistic, 10)
+        if (y.p_value !== undefined) expect(x.p_value).toBeCloseTo(y.p_value, 10)
+      })
+      // Numbers beside strings in one field: the stored columns cannot say which row; scanned.
+      const mixed = await ask(reference, current, ['input.mixed'])
+      expect(mixed.json.windows.reference).toMatchObject({ source: 'scan' })
+      expect(mixed.json.fields[0]).toMatchObject({ error: { code: 'mixed_types' } })
+    })
+
     it('marks fields declared after traffic began as complete from the next hour only', async () => {
       await post(events('a', T0, 2, 0, 3))
       await catchUp()

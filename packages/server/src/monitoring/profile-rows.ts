@@ -41,7 +41,31 @@ export const PROFILE_SCHEMA: readonly DerivedMigration[] = [
       .addPrimaryKeyConstraint('profile_fields_pk', ['project', 'model', 'field'])
       .execute()
   },
+  async (db, dialect) => {
+    // The values themselves, for exact mode: per (model, version, stage, hour, field) chunks of a
+    // typed column (`encodeColumnChunk`), one per consumer step (`chunk` = its first commit
+    // position), compacted when an hour has many; field `#ts` holds each row's timestamp.
+    await db.schema
+      .createTable('value_chunks')
+      .addColumn('project', 'text', (c) => c.notNull())
+      .addColumn('model', 'text', (c) => c.notNull())
+      .addColumn('hour_ms', 'bigint', (c) => c.notNull())
+      .addColumn('version', 'text', (c) => c.notNull())
+      .addColumn('stage', 'text', (c) => c.notNull())
+      .addColumn('field', 'text', (c) => c.notNull())
+      .addColumn('chunk', 'bigint', (c) => c.notNull())
+      .addColumn('n', 'bigint', (c) => c.notNull())
+      .addColumn('data', dialect === 'postgres' ? 'bytea' : 'blob', (c) => c.notNull())
+      .addPrimaryKeyConstraint('value_chunks_pk', ['project', 'model', 'hour_ms', 'version', 'stage', 'field', 'chunk'])
+      .execute()
+  },
 ]
+
+/** Pseudo-field of {@link PROFILE_SCHEMA}'s value chunks holding each row's timestamp (epoch ms). */
+export const TS_FIELD = '#ts'
+
+/** An hour's chunks are compacted into one when a step would make more than this many. Default 16. */
+export const MAX_CHUNKS_PER_HOUR = 16
 
 /** Start of the hour holding `ms` (UTC). */
 export function hourStart(ms: number): number {

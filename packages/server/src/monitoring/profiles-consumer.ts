@@ -1,19 +1,36 @@
 import {
   addValue,
+  type ColumnBuilder,
+  type ColumnChunk,
   compileFieldPath,
+  concatColumnChunks,
+  createColumnBuilder,
   createFieldProfile,
+  decodeColumnChunk,
+  encodeColumnChunk,
   decodeProfile,
   encodeProfile,
   type FieldGetter,
   type FieldProfile,
   mergeProfiles,
+  numericalColumn,
   type ProfileOptions,
 } from '@inferlog/analysis'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
 import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
 import { configKey, type ModelConfigs } from './model-config.js'
-import { blobBytes, COMPLETE_FROM_START, dayStart, HOUR_MS, hourStart, PROFILE_SCHEMA, type ProfileGrain } from './profile-rows.js'
+import {
+  blobBytes,
+  COMPLETE_FROM_START,
+  dayStart,
+  HOUR_MS,
+  hourStart,
+  MAX_CHUNKS_PER_HOUR,
+  PROFILE_SCHEMA,
+  type ProfileGrain,
+  TS_FIELD,
+} from './profile-rows.js'
 
 /** Options of {@link ProfilesConsumer}. */
 export interface ProfilesConsumerOptions {
@@ -43,6 +60,9 @@ interface HourWork {
   hourMs: number
   fields: readonly string[]
   profiles: FieldProfile[]
+  /** The step's values of each field, in commit order, and their timestamps. */
+  columns: ColumnBuilder[]
+  ts: number[]
 }
 
 /**
@@ -93,15 +113,32 @@ export class ProfilesConsumer implements FeedConsumer {
         const id = [e.project, e.model, e.version, e.stage, hourMs].join('\u0000')
         let w = work.get(id)
         if (!w) {
-          w = { project: e.project, model: e.model, version: e.version, stage: e.stage, hourMs, fields, profiles: [] }
-          w.profiles = fields.map(() => createFieldProfile(this.options))
+          w = {
+            project: e.project,
+            model: e.model,
+            version: e.version,
+            stage: e.stage,
+            hourMs,
+            fields,
+            profiles: fields.map(() => createFieldProfile(this.options)),
+            columns: fields.map(() => createColumnBuilder()),
+            ts: [],
+          }
           work.set(id, w)
         }
         const body = JSON.parse(e.body) as unknown
-        for (let i = 0; i < fields.length; i++) addValue(w.profiles[i]!, this.getter(fields[i]!)(body))
+        for (let i = 0; i < fields.length; i++) {
+          const v = this.getter(fields[i]!)(body)
+          addValue(w.profiles[i]!, v)
+          w.columns[i]!.push(v)
+        }
+        w.ts.push(e.tsMs)
       }
     }
-    if (work.size > 0) writes.push(...(await this.rowWrites(ctx, work)))
+    if (work.size > 0) {
+      writes.push(...(await this.rowWrites(ctx, work)))
+      writes.push(...(await this.chunkWrites(ctx, work, batches[0]!.position)))
+    }
     return writes
   }
 
@@ -163,6 +200,104 @@ export class ProfilesConsumer implements FeedConsumer {
       }
     }
     return writes
+  }
+
+  /**
+   * One chunk per (hour key, field) with the step's values; an hour key that would pass
+   * {@link MAX_CHUNKS_PER_HOUR} chunks is compacted into one instead (same transaction).
+   */
+  private async chunkWrites(ctx: FeedContext, work: Map<string, HourWork>, chunk: number): Promise<CompiledWrite[]> {
+    const db = ctx.derived.db
+    const byModel = new Map<string, HourWork[]>()
+    for (const w of work.values()) {
+      const k = configKey(w.project, w.model)
+      const list = byModel.get(k)
+      if (list) list.push(w)
+      else byModel.set(k, [w])
+    }
+    const writes: CompiledWrite[] = []
+    for (const list of byModel.values()) {
+      const { project, model } = list[0]!
+      const counts = (await db
+        .selectFrom('value_chunks')
+        .select(['hour_ms', 'version', 'stage', (eb) => eb.fn.countAll().as('c')])
+        .where('project', '=', project)
+        .where('model', '=', model)
+        .where('field', '=', TS_FIELD)
+        .where('hour_ms', 'in', [...new Set(list.map((w) => w.hourMs))])
+        .groupBy(['hour_ms', 'version', 'stage'])
+        .execute()) as { hour_ms: number | string; version: string; stage: string; c: number | string }[]
+      const have = new Map(counts.map((r) => [`${Number(r.hour_ms)}\u0000${r.version}\u0000${r.stage}`, Number(r.c)]))
+      for (const w of list) {
+        const fresh = new Map<string, ColumnChunk>([[TS_FIELD, numericalColumn(Float64Array.from(w.ts))]])
+        w.fields.forEach((f, i) => fresh.set(f, w.columns[i]!.finish()))
+        const key = { project, model, hour_ms: w.hourMs, version: w.version, stage: w.stage }
+        let rows = fresh
+        let id = chunk
+        if ((have.get(`${w.hourMs}\u0000${w.version}\u0000${w.stage}`) ?? 0) + 1 > MAX_CHUNKS_PER_HOUR) {
+          const merged = await this.compacted(ctx, key, fresh)
+          rows = merged.columns
+          id = merged.chunk
+          writes.push(
+            db
+              .deleteFrom('value_chunks')
+              .where('project', '=', project)
+              .where('model', '=', model)
+              .where('hour_ms', '=', w.hourMs)
+              .where('version', '=', w.version)
+              .where('stage', '=', w.stage)
+              .compile(),
+          )
+        }
+        for (const [field, col] of rows) {
+          writes.push(
+            db
+              .insertInto('value_chunks')
+              .values({ ...key, field, chunk: id, n: col.length, data: Buffer.from(encodeColumnChunk(col)) })
+              .compile(),
+          )
+        }
+      }
+    }
+    return writes
+  }
+
+  /** Every stored chunk of an hour key with the step's, one column per field (opaque where they do not line up). */
+  private async compacted(
+    ctx: FeedContext,
+    key: { project: string; model: string; hour_ms: number; version: string; stage: string },
+    fresh: Map<string, ColumnChunk>,
+  ): Promise<{ columns: Map<string, ColumnChunk>; chunk: number }> {
+    const stored = (await ctx.derived.db
+      .selectFrom('value_chunks')
+      .select(['field', 'chunk', 'data'])
+      .where('project', '=', key.project)
+      .where('model', '=', key.model)
+      .where('hour_ms', '=', key.hour_ms)
+      .where('version', '=', key.version)
+      .where('stage', '=', key.stage)
+      .where('field', 'in', [...fresh.keys()])
+      .orderBy('chunk')
+      .execute()) as { field: string; chunk: number | string; data: unknown }[]
+    const parts = new Map<string, { chunks: number[]; cols: ColumnChunk[] }>()
+    for (const r of stored) {
+      let p = parts.get(r.field)
+      if (!p) parts.set(r.field, (p = { chunks: [], cols: [] }))
+      p.chunks.push(Number(r.chunk))
+      p.cols.push(decodeColumnChunk(blobBytes(r.data)))
+    }
+    const tsChunks = (parts.get(TS_FIELD)?.chunks ?? []).join(',')
+    const total = (parts.get(TS_FIELD)?.cols ?? []).reduce((s, c) => s + c.length, 0) + fresh.get(TS_FIELD)!.length
+    const columns = new Map<string, ColumnChunk>()
+    for (const [field, col] of fresh) {
+      const p = parts.get(field)
+      // A field declared within the hour has fewer chunks than the timestamps: its rows no longer line up.
+      const aligned = (p?.chunks ?? []).join(',') === tsChunks
+      const joined = aligned ? concatColumnChunks([...(p?.cols ?? []), col]) : undefined
+      columns.set(field, joined ?? { kind: 'opaque', length: total })
+    }
+    const first = parts.get(TS_FIELD)?.chunks[0]
+    return { columns, chunk: first ?? 0 }
   }
 
   /** Merges the step's profiles into the stored hour and day rows and compiles the upserts. */
