@@ -37,7 +37,14 @@ export function encodeColumnChunk(c: ColumnChunk): Uint8Array {
     w.f64(c.types?.boolean ?? 0)
     w.u32(c.dictionary.length)
     for (const s of c.dictionary) w.string(s)
-    w.i32s(c.codes)
+    // Up to 255 categories: one byte per row (255 = missing); else int32 codes.
+    if (c.dictionary.length < 255) {
+      w.u8(1)
+      w.u8s(Uint8Array.from(c.codes, (x) => (x < 0 ? 255 : x)))
+    } else {
+      w.u8(4)
+      w.i32s(c.codes)
+    }
   } else w.u8(c.kind === 'empty' ? KIND.empty : KIND.opaque)
   return w.finish()
 }
@@ -67,7 +74,14 @@ export function decodeColumnChunk(bytes: Uint8Array): ColumnChunk {
     const dictionary: string[] = []
     const size = r.u32()
     for (let i = 0; i < size; i++) dictionary.push(r.string())
-    const codes = r.i32s()
+    const width = r.u8()
+    let codes: Int32Array
+    if (width === 1) {
+      const bytes = r.bytes()
+      codes = new Int32Array(bytes.length)
+      for (let i = 0; i < bytes.length; i++) codes[i] = bytes[i] === 255 ? -1 : bytes[i]!
+    } else if (width === 4) codes = r.i32s()
+    else throw new ProfileDecodeError(`unknown code width ${width}`)
     if (codes.length !== length) throw new ProfileDecodeError('column chunk length mismatch')
     const types: TypeCounts = {}
     if (strings > 0) types.string = strings

@@ -1,5 +1,8 @@
 /** True on little-endian hosts, where typed arrays are copied to and from the bytes as they are. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+/** Stateless UTF-8 codecs, shared: constructing one per string costs more than the string. */
+const UTF8_ENCODER = new TextEncoder()
+const UTF8_DECODER = new TextDecoder()
 
 /** Appends little-endian primitives to a growing byte buffer. */
 export class ByteWriter {
@@ -36,7 +39,10 @@ export class ByteWriter {
     this.pos += b.length
   }
   string(s: string): void {
-    this.bytes(new TextEncoder().encode(s))
+    this.bytes(UTF8_ENCODER.encode(s))
+  }
+  u8s(a: Uint8Array): void {
+    this.bytes(a)
   }
   f64s(a: ArrayLike<number>): void {
     this.u32(a.length)
@@ -102,7 +108,11 @@ export class ByteReader {
     return out
   }
   string(): string {
-    return new TextDecoder().decode(this.bytes())
+    const n = this.u32()
+    this.need(n)
+    const s = UTF8_DECODER.decode(this.buf.subarray(this.pos, this.pos + n))
+    this.pos += n
+    return s
   }
   f64s(): Float64Array {
     const n = this.u32()

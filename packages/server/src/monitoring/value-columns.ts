@@ -71,11 +71,22 @@ export class ValueColumns {
     // One statement: the chunks and the watermark they are consistent with.
     let q = db
       .selectFrom('value_chunks')
-      .select(['hour_ms', 'version', 'stage', 'field', 'chunk', 'data'])
+      .select(['hour_ms', 'version', 'stage', 'field', 'chunk', 'n', 'data'])
       .select((eb) => eb.selectFrom('feed_consumers').select('position').where('name', '=', 'profiles').as('wm'))
       .where('project', '=', project)
       .where('model', '=', f.model)
       .where('field', 'in', [TS_FIELD, ...fields])
+    // Timestamps are needed for the edge hours only.
+    const fromMs = f.fromMs
+    const toMs = f.toMs
+    if (fromMs !== undefined || toMs !== undefined) {
+      q = q.where((eb) => {
+        const edges = [eb('field', '!=', TS_FIELD)]
+        if (fromMs !== undefined) edges.push(eb('hour_ms', '<', fromMs))
+        if (toMs !== undefined) edges.push(eb('hour_ms', '>', toMs - HOUR_MS))
+        return eb.or(edges)
+      })
+    } else q = q.where('field', '!=', TS_FIELD)
     if (f.fromMs !== undefined) q = q.where('hour_ms', '>=', hourStart(f.fromMs))
     if (f.toMs !== undefined) q = q.where('hour_ms', '<', f.toMs)
     if (versions) q = q.where('version', 'in', versions)
@@ -86,28 +97,29 @@ export class ValueColumns {
       stage: string
       field: string
       chunk: number | string
+      n: number | string
       data: unknown
       wm: number | string | null
     }[]
     const wm = rows.length > 0 ? Number(rows[0]!.wm ?? 0) : await this.derived.watermark('profiles')
     // Group by chunk: the timestamps decide which rows of an edge hour are in the window.
-    const groups = new Map<string, { hourMs: number; byField: Map<string, unknown> }>()
+    const groups = new Map<string, { hourMs: number; n: number; byField: Map<string, unknown> }>()
     for (const r of rows) {
       const k = `${r.hour_ms}\u0000${r.version}\u0000${r.stage}\u0000${r.chunk}`
       let g = groups.get(k)
-      if (!g) groups.set(k, (g = { hourMs: Number(r.hour_ms), byField: new Map() }))
+      if (!g) groups.set(k, (g = { hourMs: Number(r.hour_ms), n: Number(r.n), byField: new Map() }))
       g.byField.set(r.field, r.data)
     }
     const parts = new Map<string, ColumnChunk[]>(fields.map((x) => [x, []]))
     let n = 0
     for (const g of groups.values()) {
-      const tsData = g.byField.get(TS_FIELD)
-      if (tsData === undefined || fields.some((x) => !g.byField.has(x))) return { reason: 'stored values do not cover every field' }
+      if (fields.some((x) => !g.byField.has(x))) return { reason: 'stored values do not cover every field' }
       let keep: Uint8Array | undefined
       const edge = (f.fromMs !== undefined && g.hourMs < f.fromMs) || (f.toMs !== undefined && g.hourMs + HOUR_MS > f.toMs)
-      const ts = decodeColumnChunk(blobBytes(tsData))
-      if (ts.kind !== 'numerical') return { reason: 'stored timestamps unreadable' }
       if (edge) {
+        const tsData = g.byField.get(TS_FIELD)
+        const ts = tsData === undefined ? undefined : decodeColumnChunk(blobBytes(tsData))
+        if (ts?.kind !== 'numerical') return { reason: 'stored timestamps missing' }
         keep = new Uint8Array(ts.length)
         for (let i = 0; i < ts.length; i++) {
           const t = ts.values[i]!
@@ -116,10 +128,10 @@ export class ValueColumns {
       }
       for (const x of fields) {
         const c = decodeColumnChunk(blobBytes(g.byField.get(x)))
-        if (c.length !== ts.length) return { reason: 'stored values do not line up' }
+        if (c.length !== g.n) return { reason: 'stored values do not line up' }
         parts.get(x)!.push(keep ? filterColumnChunk(c, keep) : c)
       }
-      n += keep ? keep.reduce((s, v) => s + v, 0) : ts.length
+      n += keep ? keep.reduce((s, v) => s + v, 0) : g.n
     }
     // Batches the consumer has not applied yet: read from the log.
     let tail = 0
