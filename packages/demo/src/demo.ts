@@ -121,15 +121,18 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     let evaluating: Promise<void> = Promise.resolve()
     const evaluate = () =>
       (evaluating = evaluateAlerts(api).then(
-        ({ transitions, rules }) => {
-          for (const t of transitions) {
-            const r = rules.find((x) => x.rule.id === t.id)
+        ({ rules }) => {
+          // From the states, not this call's transitions: the collector's own timer may have
+          // recorded a transition between two of the demo's evaluations.
+          for (const r of rules) {
+            const was = firing.has(r.rule.id)
+            if ((r.state === 'firing') === was) continue
+            if (was) firing.delete(r.rule.id)
+            else firing.add(r.rule.id)
             io.err(
-              `[${sec(Date.now() - startMs).padStart(6)}] alert ${t.id} ${t.transition}: value ${r?.last?.value?.toFixed(3) ?? '?'} over ${r?.last?.n ?? '?'} events`,
+              `[${sec(Date.now() - startMs).padStart(6)}] alert ${r.rule.id} ${was ? 'resolved' : 'fired'}: value ${r.last?.value?.toFixed(3) ?? '?'} over ${r.last?.n ?? '?'} events`,
             )
           }
-          firing.clear()
-          for (const r of rules) if (r.state === 'firing') firing.add(r.rule.id)
         },
         (e: Error) => io.err(`inferlog demo: alert evaluation: ${e.message}`),
       ))
