@@ -41,7 +41,7 @@ export { openStore, parsePostgresUrl, type OpenStoreOptions } from './store/open
 export { PostgresStore, type PostgresStoreOptions, type ConflictRecord } from './store/postgres/postgres-store.js'
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js'
 export type * from './store/store.js'
-export { createApiKey, hashApiKey, parseScopes, checkKeyName, checkProjectName, SCOPES } from './auth/api-keys.js'
+export { createApiKey, revokeApiKey, hashApiKey, parseScopes, checkKeyName, checkProjectName, SCOPES } from './auth/api-keys.js'
 export { Authenticator, presentedKey, type Principal, type AuthenticatorOptions } from './auth/authenticator.js'
 export type { Queue, QueueDelivery } from './queue/queue.js'
 export { openQueue, type OpenQueueOptions } from './queue/open-queue.js'

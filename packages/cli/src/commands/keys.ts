@@ -90,7 +90,13 @@ export async function keysCreateCommand(f: KeysFlags, io: Io): Promise<number> {
     const scopes = parseScopes(f.scopes ?? 'ingest,read')
     const name = f.name === undefined ? undefined : checkKeyName(f.name)
     out = await withStore(f, false, async (store) => {
-      const created = await createApiKey(store, { project: f.project ?? 'default', scopes, ...(name ? { name } : {}), expiresMs: expires })
+      const created = await createApiKey(store, {
+        project: f.project ?? 'default',
+        scopes,
+        ...(name ? { name } : {}),
+        expiresMs: expires,
+        actor: { key_id: null, name: 'inferlog keys create' },
+      })
       return { key: created.key, ...keyView(created.record) }
     })
   }
@@ -125,7 +131,7 @@ export async function keysRevokeCommand(id: string, f: KeysFlags, io: Io): Promi
     await withStore(f, false, async (store) => {
       const key = (await store.listApiKeys()).find((k) => k.id === id)
       if (!key) throw new KeysUsageError('not_found', `no API key with id ${JSON.stringify(id)}`)
-      if (key.revokedMs === null) await store.revokeApiKey(id, Date.now())
+      await (await server()).revokeApiKey(store, key, { actor: { key_id: null, name: 'inferlog keys revoke' } })
     })
   }
   if (f.json) printJson(io, { revoked: id }, true)

@@ -16,6 +16,7 @@ import { AuditCheckpointer } from './audit-checkpointer.js'
 import { checkProof } from './check-proof.js'
 import { buildInclusionProof } from './inclusion-proof.js'
 import { verifyChain } from './verify-chain.js'
+import { createApiKey, revokeApiKey } from '../auth/api-keys.js'
 
 /** Seals every committed batch (in steps of three batches, to cross step boundaries). */
 export const sealAll = (store: Store) => new FeedRunner(store, [new AuditChainConsumer(store)], { maxBatches: 3 }).catchUp()
@@ -169,6 +170,27 @@ export function describeAuditConformance(name: string, makeStore: () => Promise<
         code: 'invalid_parameter',
       })
       expect(await store.commitHead()).toBe(0)
+    })
+
+    it('chains the creation and revocation of API keys (never the key)', async () => {
+      const { key, record } = await createApiKey(store, {
+        project: 'p1',
+        scopes: ['read'],
+        name: 'ci',
+        actor: { key_id: 'adm1', name: 'admin key' },
+      })
+      expect(await revokeApiKey(store, record, { actor: { key_id: null, name: 'operator' } })).toBe(true)
+      expect(await revokeApiKey(store, { ...record, revokedMs: 1 })).toBe(false) // already revoked: no second record
+      const recs = (await store.auditRecords('p1')).map((r) => JSON.parse(r.body) as Record<string, unknown>)
+      expect(recs.map((r) => r.type)).toEqual(['key_revoked', 'key_created'])
+      expect(recs[1]).toMatchObject({
+        actor: { key_id: 'adm1' },
+        details: { key_id: record.id, name: 'ci', scopes: ['read'], expires_at: null },
+      })
+      expect(recs[0]).toMatchObject({ actor: { key_id: null }, details: { key_id: record.id } })
+      expect(JSON.stringify(recs)).not.toContain(key)
+      await seal()
+      expect(await verifyChain(store)).toMatchObject({ ok: true, batches: 2, rows: 2 })
     })
 
     describe('verify and tampering', () => {

@@ -1,3 +1,4 @@
+import { type AuditActor, appendAuditRecord } from '../audit/audit-records.js'
 import { createHash, randomBytes } from 'node:crypto'
 import { InferlogError } from '../errors.js'
 import type { ApiKeyRecord, Scope, Store } from '../store/store.js'
@@ -59,11 +60,14 @@ export interface CreateApiKeyOptions {
   expiresMs?: number | null
   /** Epoch ms. Default now. */
   nowMs?: number
+  /** Who creates it, for the audit record. Default the local operator (`{key_id: null, name: 'operator'}`). */
+  actor?: AuditActor
 }
 
 /**
  * Creates and stores a key. The plaintext (`il_<id>_<secret>`) is returned once and never stored;
- * only its SHA-256 is.
+ * only its SHA-256 is. The creation is then chained as an administrative record (`key_created`:
+ * id, name, scopes, expiry; never the key).
  */
 export async function createApiKey(store: Store, o: CreateApiKeyOptions): Promise<{ key: string; record: ApiKeyRecord }> {
   checkProjectName(o.project)
@@ -82,5 +86,42 @@ export async function createApiKey(store: Store, o: CreateApiKeyOptions): Promis
     expiresMs: o.expiresMs ?? null,
   }
   await store.createApiKey(record)
+  await appendAuditRecord(store, {
+    project: record.project,
+    type: 'key_created',
+    actor: o.actor ?? OPERATOR,
+    nowMs: createdMs,
+    details: {
+      key_id: id,
+      name: record.name,
+      scopes: record.scopes,
+      expires_at: record.expiresMs === null ? null : new Date(record.expiresMs).toISOString(),
+    },
+  })
   return { key, record }
+}
+
+const OPERATOR: AuditActor = { key_id: null, name: 'operator' }
+
+/**
+ * Revokes a key (it stops working at once) and chains the revocation as an administrative record
+ * (`key_revoked`). Resolves false, recording nothing, when the key does not exist or was revoked
+ * already.
+ */
+export async function revokeApiKey(
+  store: Store,
+  key: Pick<ApiKeyRecord, 'id' | 'project' | 'name' | 'revokedMs'>,
+  o: { actor?: AuditActor; nowMs?: number } = {},
+): Promise<boolean> {
+  if (key.revokedMs !== null) return false
+  const nowMs = o.nowMs ?? Date.now()
+  if (!(await store.revokeApiKey(key.id, nowMs))) return false
+  await appendAuditRecord(store, {
+    project: key.project,
+    type: 'key_revoked',
+    actor: o.actor ?? OPERATOR,
+    nowMs,
+    details: { key_id: key.id, name: key.name },
+  })
+  return true
 }

@@ -1,5 +1,5 @@
 import { Hono } from 'hono'
-import { checkKeyName, checkProjectName, createApiKey, parseScopes } from '../../auth/api-keys.js'
+import { checkKeyName, checkProjectName, createApiKey, parseScopes, revokeApiKey } from '../../auth/api-keys.js'
 import type { Authenticator } from '../../auth/authenticator.js'
 import { InferlogError } from '../../errors.js'
 import { parseTime } from '../../query/parse-query.js'
@@ -62,6 +62,7 @@ export function keyRoutes(d: { auth: Authenticator; store: Store; budget: Memory
       ...(body.name !== undefined ? { name: checkKeyName(body.name) } : {}),
       expiresMs,
       nowMs: d.now(),
+      actor: { key_id: principal.keyId, name: principal.keyId === null ? 'operator' : 'admin key' },
     })
     d.auth.invalidate()
     return c.json({ key: created.key, ...keyView(created.record) }, 201)
@@ -77,7 +78,7 @@ export function keyRoutes(d: { auth: Authenticator; store: Store; budget: Memory
     const key = (await d.store.listApiKeys(p.keyId === null ? undefined : p.project)).find((k) => k.id === id)
     // Another project's key is reported as unknown: an admin learns nothing about other tenants.
     if (!key) throw new InferlogError('not_found', `no API key with id ${JSON.stringify(id)}`)
-    if (key.revokedMs === null) await d.store.revokeApiKey(id, d.now())
+    await revokeApiKey(d.store, key, { nowMs: d.now(), actor: { key_id: p.keyId, name: p.keyId === null ? 'operator' : 'admin key' } })
     d.auth.invalidate()
     return c.body(null, 204)
   })
