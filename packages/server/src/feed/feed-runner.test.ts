@@ -92,4 +92,35 @@ describe('FeedRunner', () => {
     expect(runner.status().get('recorder')).toMatchObject({ position: 2 })
     await runner.stop()
   })
+
+  it('gathers the commits of a pause into one step, keeps a poke that came during the pause, and does not pause when behind', async () => {
+    const calls: number[][] = []
+    const counter: FeedConsumer = {
+      name: 'counter',
+      async apply(batches) {
+        calls.push(batches.map((b) => b.position))
+        return []
+      },
+    }
+    // Behind: 7 batches waiting, 2 per step, a pause of a minute: all applied at once anyway.
+    for (let i = 0; i < 7; i++) await write(i)
+    const runner = new FeedRunner(store, [counter], { maxBatches: 2, stepIntervalMs: 2000, pollMs: 60_000 })
+    runner.start()
+    await vi.waitFor(async () => expect(await store.derived.watermark('counter')).toBe(7), { timeout: 10_000 })
+    expect(calls).toEqual([[1, 2], [3, 4], [5, 6], [7]])
+    await runner.stop()
+    // Ten commits, each poking, inside the 2 s pause: one more step takes them (a slow box may
+    // split them in two), and it comes without waiting for the one-minute poll.
+    const paced = new FeedRunner(store, [counter], { stepIntervalMs: 2000, pollMs: 60_000 })
+    paced.start()
+    for (let i = 7; i < 17; i++) {
+      await write(i)
+      paced.poke()
+    }
+    await vi.waitFor(async () => expect(await store.derived.watermark('counter')).toBe(17), { timeout: 15_000 })
+    const later = calls.slice(4)
+    expect(later.flat()).toEqual(Array.from({ length: 10 }, (_, i) => i + 8))
+    expect(later.length).toBeLessThanOrEqual(3)
+    await paced.stop()
+  })
 })

@@ -7,6 +7,14 @@ import type { FeedConsumer } from './feed-consumer.js'
 export interface FeedRunnerOptions {
   /** How often an idle consumer looks for new batches without being poked, ms. Default 200. */
   pollMs?: number
+  /**
+   * Least time between the starts of two steps of one consumer, ms, unless it is behind by more
+   * than one step can take. Commits arriving meanwhile are applied together in the next step, so
+   * a consumer's cost follows time, not the commit rate: at steady ingest a step per group commit
+   * would rewrite the same aggregate rows and re-read the same batches hundreds of times a second.
+   * Adds at most this much to the feed's lag. Default 250.
+   */
+  stepIntervalMs?: number
   /** Most batches handed to one `apply`. Default 100. */
   maxBatches?: number
   /** Most rows handed to one `apply` (a batch is never cut). Default 20 000. */
@@ -35,12 +43,24 @@ export interface FeedProgress {
   appliedMs: number
 }
 
-const sleep = (ms: number, signal: { wake?: () => void }) =>
+/** A loop's wake-up line: a poke that arrives while the loop is not sleeping is kept for its next sleep. */
+interface Waker {
+  wake?: () => void
+  poked?: boolean
+}
+
+const sleep = (ms: number, signal: Waker) =>
   new Promise<void>((resolve) => {
+    if (signal.poked) {
+      signal.poked = false
+      resolve()
+      return
+    }
     const t = setTimeout(done, ms)
     function done() {
       clearTimeout(t)
       signal.wake = undefined
+      signal.poked = false
       resolve()
     }
     signal.wake = done
@@ -55,7 +75,7 @@ const sleep = (ms: number, signal: { wake?: () => void }) =>
 export class FeedRunner {
   private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress'>> & Pick<FeedRunnerOptions, 'logger' | 'onProgress'>
   private readonly loops: Promise<void>[] = []
-  private readonly wakers: { wake?: () => void }[] = []
+  private readonly wakers: Waker[] = []
   private readonly progress = new Map<string, FeedProgress>()
   private stopping = false
   private started = false
@@ -70,6 +90,7 @@ export class FeedRunner {
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
       pollMs: options.pollMs ?? 200,
+      stepIntervalMs: options.stepIntervalMs ?? 250,
       maxBatches: options.maxBatches ?? 100,
       maxRows: options.maxRows ?? 20_000,
       retryMs: options.retryMs ?? 100,
@@ -84,7 +105,7 @@ export class FeedRunner {
     if (this.started) return
     this.started = true
     for (const c of this.consumers) {
-      const waker: { wake?: () => void } = {}
+      const waker: Waker = {}
       this.wakers.push(waker)
       this.loops.push(this.loop(c, waker))
     }
@@ -92,7 +113,10 @@ export class FeedRunner {
 
   /** New batches were committed: consumers look now instead of at their next poll. */
   poke(): void {
-    for (const w of this.wakers) w.wake?.()
+    for (const w of this.wakers) {
+      if (w.wake) w.wake()
+      else w.poked = true
+    }
   }
 
   /** Where each consumer stands (after its first step). */
@@ -108,7 +132,7 @@ export class FeedRunner {
     const head = await this.store.commitHead()
     for (const c of this.consumers) {
       await c.prepare?.({ derived: this.store.derived })
-      while ((await this.step(c)) && (await this.store.derived.watermark(c.name)) < head) {}
+      while ((await this.step(c)) !== 'idle' && (await this.store.derived.watermark(c.name)) < head) {}
     }
   }
 
@@ -119,22 +143,23 @@ export class FeedRunner {
     await Promise.all(this.loops)
   }
 
-  /** One read-apply-commit step; true when it applied something. */
-  private async step(c: FeedConsumer): Promise<boolean> {
+  /** One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit. */
+  private async step(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
     const derived = this.store.derived
     const from = await derived.watermark(c.name)
     const batches = await this.store.readBatches(from, { maxBatches: this.o.maxBatches, maxRows: this.o.maxRows })
     const last = batches[batches.length - 1]
-    if (!last) return false
+    if (!last) return 'idle'
     const writes = await c.apply(batches, { derived })
-    if (!(await derived.advance(c.name, from, last.position, writes))) return true // someone else moved it: read again
+    if (!(await derived.advance(c.name, from, last.position, writes))) return 'full' // someone else moved it: read again
     const p = { position: last.position, committedMs: last.committedMs, appliedMs: this.o.now() }
     this.progress.set(c.name, p)
     this.o.onProgress?.(c.name, p)
-    return true
+    const rows = batches.reduce((n, b) => n + b.events.length + b.feedback.length + (b.audit?.length ?? 0), 0)
+    return batches.length >= this.o.maxBatches || rows >= this.o.maxRows ? 'full' : 'some'
   }
 
-  private async loop(c: FeedConsumer, waker: { wake?: () => void }): Promise<void> {
+  private async loop(c: FeedConsumer, waker: Waker): Promise<void> {
     let failures = 0
     let prepared = c.prepare === undefined
     let leaseUntil = 0
@@ -154,10 +179,15 @@ export class FeedRunner {
           await c.prepare?.({ derived: this.store.derived })
           prepared = true
         }
-        const busy = await this.step(c)
+        const started = this.o.now()
+        const done = await this.step(c)
         if (failures > 0) this.o.logger?.info(`feed: consumer ${c.name} recovered after ${failures} failures`)
         failures = 0
-        if (!busy) await sleep(this.o.pollMs, waker)
+        if (done === 'full') continue // behind: no pause
+        // Let commits gather (not wakeable), then wait for one if there was none.
+        const rest = started + this.o.stepIntervalMs - this.o.now()
+        if (rest > 0 && !this.stopping) await sleep(rest, {})
+        if (done === 'idle') await sleep(this.o.pollMs, waker)
       } catch (e) {
         const wait = nextBackoffMs(failures++, { baseMs: this.o.retryMs, maxMs: 5_000 })
         // One line for the first failure and then every tenth, not one per retry.
