@@ -1,10 +1,17 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
-// `node packages/datasets/scripts/bench-build.js [--events 1000000] [--format jsonl|parquet|parquet-declared|scan|parse|all]`.
-// A synthetic DatasetSource generates N events (~1.2 KB of JSON each) in commit order, chunk by chunk,
-// and one `label` feedback item per event, so the source holds nothing and the peak RSS measured is the
-// compiler's. Each format runs in its own child process (clean peak RSS); `scan` measures the source alone.
+// `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
+//    [--format jsonl|jsonl-legacy|parquet|parquet-declared|scan|parse|fixture|all]`.
+// sqlite (default) and postgres: N events (~1.2 KB of JSON each) and N feedback items stored through the
+// store's own writeBatch, as committed batches of 2 000 events plus the labels of the previous 2 000
+// (10% of events never labelled, 10% labelled twice: a later correction), then built from the store
+// (`storeDatasetSource`, what the server and `inferlog dataset build --data` use). The store is made once
+// and kept (`$BENCH_DATASETS_DIR`, default <tmpdir>/inferlog-bench-datasets; PostgreSQL: schema
+// bench_datasets_N at $INFERLOG_PG_URL or the test server). synthetic: a DatasetSource that generates the
+// same events chunk by chunk, to see the compiler without a store. Each format runs in its own child
+// process (clean peak RSS); `scan` measures the source alone (events and their feedback), `parse` adds a
+// JSON.parse of every body: a yardstick of this machine at the moment of the run.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +24,7 @@ const opt = (name, def) => {
 }
 const N = Number(opt('events', '1000000'))
 const format = opt('format', 'all')
+const storeKind = opt('store', 'sqlite')
 const T0 = Date.parse('2026-11-01T00:00:00.000Z')
 const PLANS = ['free', 'pro', 'team']
 const NOTE = 'customer asked about pricing of the pro plan and a discount for annual billing; was told to contact sales. '.repeat(3)
@@ -59,9 +67,9 @@ function fullBody(i, id, ts) {
   )
 }
 
-/** Batches of 1000 events; event i's label is committed in the next batch. */
+/** Batches of PER_BATCH events; event i's feedback is committed in the next batch. */
 function syntheticSource(n) {
-  const perBatch = 1000
+  const perBatch = PER_BATCH
   return {
     async watermark() {
       return Math.ceil(n / perBatch) + 1
@@ -82,14 +90,97 @@ function syntheticSource(n) {
       for (const id of ids) {
         const j = Number(id.slice(4))
         const batch = Math.floor(j / perBatch) + 2
-        if (batch > upToBatch || j % 10 === 9) continue // 10% never labeled
-        const ts = new Date(T0 + j * 1000 + 3_600_000).toISOString()
-        const fid = `fb-${j}`
-        out.push({ id: fid, eventId: id, name: 'label', tsMs: T0 + j * 1000 + 3_600_000, batch, seq: n + j + 1, body: `{"id":"${fid}","event_id":"${id}","name":"label","value":${j % 3 === 0},"ts":"${ts}","source":{"type":"user"}}` })
+        if (batch > upToBatch) continue
+        for (const [k, f] of feedbackOf(j).entries()) out.push({ ...f, batch, seq: n + 2 * j + k + 1 })
       }
       return out
     },
   }
+}
+
+/** Feedback of event j: none (j % 10 === 9), a label and a later correction (j % 10 === 8), else one label. */
+function feedbackOf(j) {
+  if (j % 10 === 9) return []
+  const id = `evt-${String(j).padStart(10, '0')}`
+  const item = (k, value, tsMs) => ({
+    id: `fb-${j}-${k}`,
+    eventId: id,
+    name: 'label',
+    tsMs,
+    body: `{"id":"fb-${j}-${k}","event_id":"${id}","name":"label","value":${value},"ts":"${new Date(tsMs).toISOString()}","source":{"type":"user"}}`,
+  })
+  const first = item(0, j % 3 === 0, T0 + j * 1000 + 3_600_000)
+  return j % 10 === 8 ? [first, item(1, j % 3 !== 0, T0 + j * 1000 + 7_200_000)] : [first]
+}
+
+const PER_BATCH = 2000
+
+/** Writes the fixture through the store's writeBatch: events of batch k with the feedback of batch k − 1. */
+async function fillStore(store, n) {
+  const t0 = Date.now()
+  for (let k = 0; k * PER_BATCH < n + PER_BATCH; k++) {
+    const events = []
+    for (let j = k * PER_BATCH; j < Math.min(n, (k + 1) * PER_BATCH); j++) {
+      events.push({
+        project: 'p',
+        id: `evt-${String(j).padStart(10, '0')}`,
+        tsMs: T0 + j * 1000,
+        receivedMs: T0 + j * 1000,
+        model: 'churn-clf',
+        version: j % 2 ? '3.2.0' : '3.3.0',
+        stage: 'primary',
+        status: 'ok',
+        sessionId: `s-${j >> 3}`,
+        userId: `u-${j % 5000}`,
+        arm: j % 2 ? 'A' : 'B',
+        shadowOf: null,
+        body: eventBody(j),
+      })
+    }
+    const feedback = []
+    for (let j = (k - 1) * PER_BATCH; j >= 0 && j < Math.min(n, k * PER_BATCH); j++)
+      for (const f of feedbackOf(j)) feedback.push({ project: 'p', receivedMs: f.tsMs, ...f })
+    if (events.length + feedback.length > 0) await store.writeBatch({ events, feedback })
+  }
+  console.error(`bench:datasets: stored ${n} events and their feedback in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+}
+
+/** The benchmark's store: made once (events + feedback), then reused; `close()` when done. */
+async function openBenchStore(kind, n, { create }) {
+  const server = await import('@inferlog/server')
+  if (kind === 'sqlite') {
+    const dir = process.env.BENCH_DATASETS_DIR ?? join(tmpdir(), 'inferlog-bench-datasets')
+    mkdirSync(dir, { recursive: true })
+    const file = join(dir, `sqlite-${n}.db`)
+    if (!existsSync(`${file}.done`)) {
+      if (!create) throw new Error('fixture missing')
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true })
+      const store = server.openStore(`sqlite:${file}`)
+      await store.migrate()
+      await fillStore(store, n)
+      await store.close()
+      writeFileSync(`${file}.done`, '')
+    }
+    const store = server.openStore(`sqlite:${file}`, { readOnly: true })
+    await store.migrate()
+    return Object.assign(store, { url: `sqlite:${file}` })
+  }
+  const { PG_TEST_URL, withSchema } = await import('@inferlog/testkit')
+  const url = withSchema(process.env.INFERLOG_PG_URL ?? PG_TEST_URL, `bench_datasets_${n}`)
+  const store = server.openStore(url)
+  await store.migrate()
+  if ((await store.commitHead()) === 0) {
+    if (!create) throw new Error('fixture missing')
+    await fillStore(store, n)
+  }
+  return Object.assign(store, { url })
+}
+
+async function sourceFor(kind) {
+  if (kind === 'synthetic') return { source: syntheticSource(N), close: async () => undefined }
+  const { storeDatasetSource } = await import('@inferlog/server')
+  const store = await openBenchStore(kind, N, { create: false })
+  return { source: storeDatasetSource(store), store, close: () => store.close() }
 }
 
 const SPEC = {
@@ -100,8 +191,30 @@ const SPEC = {
   split: { by: 'trace.session_id', ratios: { train: 0.8, validation: 0.1, test: 0.1 }, seed: 'bench' },
 }
 
+/**
+ * The build path as it was before the bodies-only scans: full rows (`scanEvents`, every column as a
+ * row object) and full feedback rows, compiled on the calling thread with V8's default heap. The
+ * `jsonl-legacy` run measures it in the same run as the peer of `jsonl`.
+ */
+function legacySource(store) {
+  return {
+    watermark: () => store.commitHead(),
+    async *scanEvents(project, f, bounds, chunkSize) {
+      for await (const chunk of store.scanEvents(project, { model: f.model, status: f.status }, { after: bounds.afterBatch ?? 0, upTo: bounds.upToBatch }, chunkSize))
+        yield chunk.map((e) => ({ id: e.id, batch: e.batch, seq: e.seq, tsMs: e.tsMs, body: e.body }))
+    },
+    async feedbackFor(project, ids, upTo) {
+      return (await store.feedbackForEvents(project, ids, upTo)).map((f) => ({ id: f.id, eventId: f.eventId, name: f.name, tsMs: f.tsMs, batch: f.batch, seq: f.seq, body: f.body }))
+    },
+  }
+}
+
 async function runOne(kind) {
-  const source = syntheticSource(N)
+  const { source, store, close } = await sourceFor(storeKind)
+  // From a store, a build runs as the server runs it (POST /v1/datasets): DatasetBuilds, in a
+  // worker thread with its own connection and its young-generation setting. CPU time and peak RSS
+  // below cover every thread of the process.
+  const server = store ? await import('@inferlog/server') : undefined
   const t0 = process.hrtime.bigint()
   const cpu0 = process.cpuUsage()
   let rows = 0
@@ -122,7 +235,8 @@ async function runOne(kind) {
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'inferlog-bench-ds-'))
     try {
-      const spec = { ...SPEC, format: kind === 'jsonl' ? 'jsonl' : 'parquet' }
+      const legacy = kind === 'jsonl-legacy'
+      const spec = { ...SPEC, format: kind.startsWith('jsonl') ? 'jsonl' : 'parquet' }
       if (kind === 'parquet-declared') {
         spec.columns = Object.fromEntries(
           ['age', 'tenure_months', 'monthly_spend', 'logins_30d', 'support_tickets', 'score_a', 'score_b'].map((k) => [`input.${k}`, 'double'])
@@ -130,7 +244,9 @@ async function runOne(kind) {
             .concat([['input.is_annual', 'boolean'], ['feedback.label', 'boolean'], ['label', 'boolean']]),
         )
       }
-      const m = await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
+      const m = server && !legacy
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
     } finally {
@@ -139,17 +255,23 @@ async function runOne(kind) {
   }
   const s = Number(process.hrtime.bigint() - t0) / 1e9
   const cpu = process.cpuUsage(cpu0)
+  await close()
   const cpuS = (cpu.user + cpu.system) / 1e6
   const rssMb = process.resourceUsage().maxRSS / 1024
-  console.log(JSON.stringify({ format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb) }))
+  console.log(JSON.stringify({ store: storeKind, format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb) }))
 }
 
 if (format === 'all') {
   const self = fileURLToPath(import.meta.url)
-  for (const kind of ['scan', 'parse', 'jsonl', 'parquet-declared', 'parquet']) {
-    const r = spawnSync(process.execPath, [self, '--events', String(N), '--format', kind], { stdio: 'inherit' })
+  if (storeKind !== 'synthetic') await (await openBenchStore(storeKind, N, { create: true })).close()
+  const kinds = ['scan', 'parse', 'jsonl', 'parquet-declared', 'parquet']
+  if (storeKind !== 'synthetic') kinds.splice(2, 0, 'jsonl-legacy')
+  for (const kind of kinds) {
+    const r = spawnSync(process.execPath, [self, '--store', storeKind, '--events', String(N), '--format', kind], { stdio: 'inherit' })
     if (r.status !== 0) process.exit(r.status ?? 1)
   }
+} else if (format === 'fixture') {
+  await (await openBenchStore(storeKind, N, { create: true })).close()
 } else {
   await runOne(format)
 }

@@ -1,13 +1,15 @@
 import type { DatasetSource, ErasedRecord, ScanBounds, ScanFilter, SourceEvent, SourceFeedback } from '@inferlog/datasets'
 import type { ErasureLog, EventFilter, LogScanner } from '../store/store.js'
 
+/** The part of a store a dataset build reads (tombstones, when the store keeps them). */
+export type DatasetLog = Pick<LogScanner, 'commitHead' | 'scanEventBodies' | 'feedbackBodies'> & Partial<Pick<ErasureLog, 'scanTombstones'>>
+
 /**
  * The dataset compiler's view of a store: commit positions as its batches, the store's streaming
- * scan in commit order, and one feedback query per chunk of events. Works on every store adapter.
+ * scan of stored texts in commit order, and one feedback query per chunk of events (only the
+ * feedback names the spec uses). Works on every store adapter; rows pass through unchanged.
  */
-export function storeDatasetSource(
-  log: Pick<LogScanner, 'commitHead' | 'scanEvents' | 'feedbackForEvents'> & Partial<Pick<ErasureLog, 'scanTombstones'>>,
-): DatasetSource {
+export function storeDatasetSource(log: DatasetLog): DatasetSource {
   const tombstones = log.scanTombstones?.bind(log)
   return {
     // What erasure and retention removed at or below the watermark, so a manifest records what a rebuild left out.
@@ -19,7 +21,7 @@ export function storeDatasetSource(
         }
       : {}),
     watermark: () => log.commitHead(),
-    async *scanEvents(project: string, f: ScanFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<SourceEvent[]> {
+    scanEvents(project: string, f: ScanFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<SourceEvent[]> {
       const filter: EventFilter = {}
       if (f.model !== undefined) filter.model = f.model
       if (f.versions !== undefined) filter.versions = f.versions
@@ -30,13 +32,10 @@ export function storeDatasetSource(
       if (f.sessionId !== undefined) filter.sessionId = f.sessionId
       if (f.userId !== undefined) filter.userId = f.userId
       if (f.arm !== undefined) filter.arm = f.arm
-      for await (const chunk of log.scanEvents(project, filter, { after: bounds.afterBatch ?? 0, upTo: bounds.upToBatch }, chunkSize)) {
-        yield chunk.map((e) => ({ id: e.id, batch: e.batch, seq: e.seq, tsMs: e.tsMs, body: e.body }))
-      }
+      return log.scanEventBodies(project, filter, { after: bounds.afterBatch ?? 0, upTo: bounds.upToBatch }, chunkSize)
     },
-    async feedbackFor(project: string, eventIds: string[], upToBatch: number): Promise<SourceFeedback[]> {
-      const rows = await log.feedbackForEvents(project, eventIds, upToBatch)
-      return rows.map((f) => ({ id: f.id, eventId: f.eventId, name: f.name, tsMs: f.tsMs, batch: f.batch, seq: f.seq, body: f.body }))
+    feedbackFor(project: string, eventIds: string[], upToBatch: number, names?: string[]): Promise<SourceFeedback[]> {
+      return log.feedbackBodies(project, eventIds, upToBatch, names)
     },
   }
 }

@@ -97,6 +97,21 @@ export function describeLogScannerConformance(name: string, makeStore: () => Pro
       expect(withFb.ids).toEqual(['s0-0', 's1-0', 's2-0', 's3-0', 's4-0', 's5-0'])
       expect((await collect(store.scanEvents('p1', { model: 'none' }, { upTo: head }))).ids).toEqual([])
       expect((await collect(store.scanEvents('p1', { versions: [] }, { upTo: head }))).ids).toEqual([])
+      // The bodies-only scan: the same rows, order and chunks, with exactly id, position, row, time and text.
+      const project = (e: LoggedEvent) => ({ id: e.id, batch: e.batch, seq: e.seq, tsMs: e.tsMs, body: e.body })
+      for (const [filter, bounds, chunk] of [
+        [{}, { upTo: head }, 10],
+        [{}, { after: positions[1]!, upTo: positions[3]! }, 1000],
+        [{ model: 'odd', versions: ['0', '2'] }, { upTo: head }, 3],
+        [{ fromMs: Date.UTC(2026, 10, 3), toMs: Date.UTC(2026, 10, 5) }, { upTo: head }, 1000],
+        [{ model: 'none' }, { upTo: head }, 10],
+      ] as const) {
+        const full: unknown[][] = []
+        for await (const c of store.scanEvents('p1', filter, bounds, chunk)) full.push(c.map(project))
+        const bodies: unknown[][] = []
+        for await (const c of store.scanEventBodies('p1', filter, bounds, chunk)) bodies.push(c.map((e) => ({ ...e })))
+        expect(bodies).toEqual(full)
+      }
     })
 
     it('does not show rows committed after the bound a scan took, even while it runs', async () => {
@@ -159,6 +174,21 @@ export function describeLogScannerConformance(name: string, makeStore: () => Pro
       expect(await store.feedbackForEvents('p1', [], upTo)).toEqual([])
       const many = Array.from({ length: 2500 }, (_, i) => `nope${i}`)
       expect(sorted(await store.feedbackForEvents('p1', [...many, 'e2'], await store.commitHead()))).toEqual(['k3'])
+      // The bodies-only look-up: the same items with what a dataset build reads, and a name filter.
+      const slim = (rows: { id: string; eventId: string; name: string; tsMs: number; batch: number; seq: number; body: string }[]) =>
+        rows
+          .map((f) => ({ id: f.id, eventId: f.eventId, name: f.name, tsMs: f.tsMs, batch: f.batch, seq: f.seq, body: f.body }))
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+      const head = await store.commitHead()
+      expect(slim(await store.feedbackBodies('p1', ['e1', 'e2', 'nope'], upTo))).toEqual(
+        slim(await store.feedbackForEvents('p1', ['e1', 'e2'], upTo)),
+      )
+      expect(slim(await store.feedbackBodies('p1', [...many, 'e1', 'e2'], head))).toEqual(
+        slim(await store.feedbackForEvents('p1', ['e1', 'e2'], head)),
+      )
+      expect(sorted(await store.feedbackBodies('p1', ['e1', 'e2'], head, ['label']))).toEqual(['k2'])
+      expect(sorted(await store.feedbackBodies('p1', ['e1', 'e2'], head, []))).toEqual([])
+      expect(await store.feedbackBodies('p1', [], head)).toEqual([])
     })
   })
 }

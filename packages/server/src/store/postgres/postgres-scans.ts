@@ -1,4 +1,13 @@
-import type { CommittedBatch, LogScanner, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
+import type {
+  CommittedBatch,
+  EventBody,
+  FeedbackBody,
+  LogScanner,
+  LoggedEvent,
+  LoggedFeedback,
+  ReadBatchesOptions,
+  ScanBounds,
+} from '../ports/log-scanner.js'
 import type { EventFilter } from '../ports/record-reader.js'
 import { eventWhere } from '../sql-filters.js'
 import { pgText } from './pg-text.js'
@@ -95,11 +104,25 @@ export class PostgresLogScanner implements LogScanner {
     return out
   }
 
-  async *scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<LoggedEvent[]> {
+  scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<LoggedEvent[]> {
+    return this.scan<LoggedEvent>(EVENT_COLUMNS, project, filter, bounds, chunkSize)
+  }
+
+  scanEventBodies(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<EventBody[]> {
+    return this.scan<EventBody>('e.id, e.seq, e.ts_ms AS "tsMs", e.body', project, filter, bounds, chunkSize)
+  }
+
+  private async *scan<T extends { batch: number }>(
+    columns: string,
+    project: string,
+    filter: EventFilter,
+    bounds: ScanBounds,
+    chunkSize: number,
+  ): AsyncIterable<T[]> {
     const w = eventWhere(project, filter, undefined, (i) => `$${i}`)
     const params = w.params.map((p) => (typeof p === 'string' ? pgText(p) : p))
     const n = params.length
-    const text = `SELECT ${EVENT_COLUMNS}, b.commit_seq AS batch
+    const text = `SELECT ${columns}, b.commit_seq AS batch
                     FROM events e JOIN batches b ON b.seq = e.batch
                    WHERE ${w.sql} AND b.commit_seq > $${n + 1} AND b.commit_seq <= $${n + 2}
                    ORDER BY b.commit_seq, e.seq`
@@ -114,7 +137,7 @@ export class PostgresLogScanner implements LogScanner {
     )
     try {
       for (;;) {
-        const rows = (await cursor.read(chunkSize)) as LoggedEvent[]
+        const rows = (await cursor.read(chunkSize)) as T[]
         if (rows.length === 0) return
         for (const r of rows) r.batch = Number(r.batch)
         yield rows
@@ -163,6 +186,19 @@ export class PostgresLogScanner implements LogScanner {
       text: `SELECT ${FEEDBACK_COLUMNS}, b.commit_seq AS batch FROM feedback f JOIN batches b ON b.seq = f.batch
               WHERE f.project = $1 AND f.event_id = ANY($2::text[]) AND b.commit_seq <= $3`,
       values: [project, eventIds.map((id) => pgText(id)), upTo],
+    })
+    for (const f of r.rows) f.batch = Number(f.batch)
+    return r.rows
+  }
+
+  async feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
+    if (eventIds.length === 0) return []
+    const r = await this.pool.query<FeedbackBody>({
+      name: names === undefined ? 'inferlog_feedback_bodies' : 'inferlog_feedback_bodies_named',
+      text: `SELECT f.id, f.event_id AS "eventId", f.name, f.ts_ms AS "tsMs", b.commit_seq AS batch, f.seq, f.body
+               FROM feedback f JOIN batches b ON b.seq = f.batch
+              WHERE f.project = $1 AND f.event_id = ANY($2::text[]) AND b.commit_seq <= $3${names === undefined ? '' : ' AND f.name = ANY($4::text[])'}`,
+      values: [project, eventIds.map((id) => pgText(id)), upTo, ...(names === undefined ? [] : [names.map((x) => pgText(x))])],
     })
     for (const f of r.rows) f.batch = Number(f.batch)
     return r.rows

@@ -68,7 +68,9 @@ export function openSqliteConnection(o: SqliteConnectionOptions): SqliteConnecti
       guard = { file: `${o.filename}-wal`, max: o.maxWalBytes ?? 64 * 1024 * 1024 }
     }
   }
-  db.pragma('cache_size = -65536')
+  // Read-only connections (dataset builds, tools) mostly stream rowid ranges, which a large page
+  // cache does not speed up; 16 MiB instead of 64 keeps a build's peak RSS down.
+  db.pragma(`cache_size = ${o.readonly ? -16384 : -65536}`)
   db.pragma('temp_store = MEMORY')
   const limitWal = () => {
     if (!guard) return

@@ -1,6 +1,15 @@
 import type Database from 'better-sqlite3'
 import type { LoggedAuditRecord } from '../ports/audit-log.js'
-import type { CommittedBatch, LogScanner, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
+import type {
+  CommittedBatch,
+  EventBody,
+  FeedbackBody,
+  LogScanner,
+  LoggedEvent,
+  LoggedFeedback,
+  ReadBatchesOptions,
+  ScanBounds,
+} from '../ports/log-scanner.js'
 import type { EventFilter } from '../ports/record-reader.js'
 import { eventWhere } from '../sql-filters.js'
 
@@ -100,6 +109,12 @@ export class SqliteLogScanner implements LogScanner {
             WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
         )
         .raw(true),
+      feedbackBodies: db
+        .prepare(
+          `SELECT f.id, f.event_id, f.name, f.ts_ms, f.batch, f.seq, f.body FROM feedback f
+            WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
+        )
+        .raw(true),
     }
   }
 
@@ -152,30 +167,66 @@ export class SqliteLogScanner implements LogScanner {
   }
 
   async *scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<LoggedEvent[]> {
-    let lo = this.his(bounds.after ?? 0).eventsHi
-    let hi = this.his(bounds.upTo).eventsHi
-    if (hi <= lo) return
-    // Narrow the rowid range with the indexes first (events arrive roughly in time order, so a
-    // model or time filter usually covers a short range); then walk rowids, rechecking every
-    // predicate, in chunks whose queries hold no cursor open between them.
-    const indexed = eventWhere(project, filter, undefined, () => '?')
-    const span = this.db
-      .prepare(`SELECT min(e.seq) AS lo, max(e.seq) AS hi FROM events e WHERE ${indexed.sql} AND e.seq > ? AND e.seq <= ?`)
-      .get(...indexed.params, lo, hi) as { lo: number | null; hi: number | null }
-    if (span.lo === null || span.hi === null) return
-    lo = span.lo - 1
-    hi = span.hi
-    const w = eventWhere(project, filter, undefined, () => '?', true)
-    const page = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
-      .raw(true)
+    const pages = this.pages(project, filter, bounds, EVENT_COLUMNS)
+    if (!pages) return
     for (;;) {
-      const rows = events(page.all(lo, hi, ...w.params, chunkSize))
+      const rows = events(pages.next(chunkSize))
       if (rows.length === 0) return
-      lo = rows[rows.length - 1]!.seq
+      pages.lo = rows[rows.length - 1]!.seq
       yield rows
       if (rows.length < chunkSize) return
     }
+  }
+
+  async *scanEventBodies(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<EventBody[]> {
+    // Raw rows (arrays) and five columns: the driver builds no object per row and decodes no
+    // indexed column; the objects below are plain literals of one shape.
+    const pages = this.pages(project, filter, bounds, 'e.id, e.batch, e.seq, e.ts_ms, e.body')
+    if (!pages) return
+    for (;;) {
+      const raw = pages.next(chunkSize) as [string, number, number, number, string][]
+      if (raw.length === 0) return
+      const rows = new Array<EventBody>(raw.length)
+      for (let i = 0; i < raw.length; i++) {
+        const r = raw[i]!
+        rows[i] = { id: r[0], batch: r[1], seq: r[2], tsMs: r[3], body: r[4] }
+      }
+      pages.lo = rows[rows.length - 1]!.seq
+      yield rows
+      if (rows.length < chunkSize) return
+    }
+  }
+
+  /**
+   * Pages of a scan: the rowid range up to `bounds`, narrowed with the indexes first (events arrive
+   * roughly in time order, so a model or time filter usually covers a short range); then rowids
+   * are walked, every predicate rechecked, in pages whose queries hold no cursor open between them.
+   */
+  private pages(project: string, filter: EventFilter, bounds: ScanBounds, columns: string) {
+    const lo = this.his(bounds.after ?? 0).eventsHi
+    const hi = this.his(bounds.upTo).eventsHi
+    if (hi <= lo) return undefined
+    // Only the columns of an index (events_model_ts, events_project_ts) narrow the range, so the
+    // min/max is read from index entries alone; the other predicates would make SQLite fetch every
+    // matching row just to find the range (seconds on a million events), and the pages recheck them.
+    const narrow: EventFilter = {}
+    for (const k of ['model', 'version', 'versions', 'fromMs', 'toMs'] as const)
+      if (filter[k] !== undefined) (narrow as Record<string, unknown>)[k] = filter[k]
+    const indexed = eventWhere(project, narrow, undefined, () => '?')
+    const span = this.db
+      .prepare(`SELECT min(e.seq) AS lo, max(e.seq) AS hi FROM events e WHERE ${indexed.sql} AND e.seq > ? AND e.seq <= ?`)
+      .get(...indexed.params, lo, hi) as { lo: number | null; hi: number | null }
+    if (span.lo === null || span.hi === null) return undefined
+    const w = eventWhere(project, filter, undefined, () => '?', true)
+    const page = this.db
+      .prepare(`SELECT ${columns} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
+      .raw(true)
+    const top = span.hi
+    const state = {
+      lo: span.lo - 1,
+      next: (n: number): unknown[] => page.all(state.lo, top, ...w.params, n),
+    }
+    return state
   }
 
   async shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
@@ -191,5 +242,25 @@ export class SqliteLogScanner implements LogScanner {
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     if (eventIds.length === 0) return []
     return feedbackRows(this.st.feedbackOf.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi))
+  }
+
+  async feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
+    if (eventIds.length === 0) return []
+    const raw = this.st.feedbackBodies.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi) as [
+      string,
+      string,
+      string,
+      number,
+      number,
+      number,
+      string,
+    ][]
+    const wanted = names === undefined ? undefined : new Set(names)
+    const out: FeedbackBody[] = []
+    for (const r of raw) {
+      if (wanted !== undefined && !wanted.has(r[2])) continue
+      out.push({ id: r[0], eventId: r[1], name: r[2], tsMs: r[3], batch: r[4], seq: r[5], body: r[6] })
+    }
+    return out
   }
 }

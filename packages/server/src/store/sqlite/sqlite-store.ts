@@ -7,7 +7,15 @@ import type { CompiledWrite } from '../ports/derived-store.js'
 import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
-import type { CommittedBatch, LoggedEvent, LoggedFeedback, ReadBatchesOptions, ScanBounds } from '../ports/log-scanner.js'
+import type {
+  CommittedBatch,
+  EventBody,
+  FeedbackBody,
+  LoggedEvent,
+  LoggedFeedback,
+  ReadBatchesOptions,
+  ScanBounds,
+} from '../ports/log-scanner.js'
 import type { Cursor, EventFilter, FeedbackFilter, Page, StoredRow } from '../ports/record-reader.js'
 import type { Store } from '../store.js'
 import { isSqliteDataError, openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
@@ -202,6 +210,12 @@ export class SqliteStore implements Store {
   }
   feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     return this.scans.feedbackForEvents(project, eventIds, upTo)
+  }
+  scanEventBodies(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize?: number): AsyncIterable<EventBody[]> {
+    return this.scans.scanEventBodies(project, filter, bounds, chunkSize)
+  }
+  feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
+    return this.scans.feedbackBodies(project, eventIds, upTo, names)
   }
   eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
     return this.scans.eventsByIds(project, ids)
