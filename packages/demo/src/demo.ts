@@ -59,7 +59,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     const startMs = Date.now()
     const shiftMs = startMs + options.shiftAtMs
     try {
-      await configureMonitoring(api, { startMs: startMs - options.backfillMs, shiftMs, speed: options.speed })
+      await configureMonitoring(api, { startMs: startMs - options.backfillMs, shiftMs, speed: options.speed, rate: options.rate })
     } catch (e) {
       for (const line of collector.recentLog()) io.err(`  collector: ${line}`)
       throw e
