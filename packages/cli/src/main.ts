@@ -34,6 +34,7 @@ const eraseCommand = lazy(privacyModule, 'eraseCommand')
 const retentionCommand = lazy(privacyModule, 'retentionCommand')
 const auditProofCommand = lazy(auditModule, 'auditProofCommand')
 const checkProofCommand = lazy(auditModule, 'checkProofCommand')
+const redactionCommand = lazy(privacyModule, 'redactionCommand')
 const replayModule = () => import('./commands/replay.js')
 const replayCommand = lazy(replayModule, 'replayCommand')
 
@@ -417,6 +418,17 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--data <dir>', 'data directory when not using --url (default ./data)')
       .option('--store <url>', 'store URL when not using --url'),
   ).action((action, o) => run(retentionCommand(action, o, io)))
+  clientOptions(
+    program
+      .command('redaction')
+      .argument('<action>', 'show | set | clear')
+      .description("the project's server-side redaction: fields dropped and personal data masked before anything is stored")
+      .option('--paths <list>', 'set: comma-separated field paths to drop (input.ssn,input.messages.*.name)')
+      .option('--detectors <list>', 'set: email,phone,card (default all three; none for no detectors)')
+      .option('--reason <text>', 'set, clear: why; kept in the audit record')
+      .option('--data <dir>', 'data directory when not using --url (default ./data)')
+      .option('--store <url>', 'store URL when not using --url'),
+  ).action((action, o) => run(redactionCommand(action, o, io)))
 
   return program
 }

@@ -89,24 +89,9 @@ export interface InternalsOptions {
   quantize?: Quantization
 }
 
-/** Built-in detectors of personal data in strings. */
-export type DetectorKind = 'email' | 'phone' | 'card'
+import type { RedactOptions } from '@inferlog/schema'
 
-/** Redaction, applied in the SDK before anything leaves the process (network, spool or store). */
-export interface RedactOptions {
-  /**
-   * Field paths to drop, dot-separated from the record root, `*` matching any key or array index:
-   * `input.ssn`, `input.messages.*.name`, `context.entities.email`. Applies to events and feedback.
-   * Default none.
-   */
-  paths?: string[]
-  /**
-   * Detectors run over every string of the payload fields (`input`, `output`, `candidates`,
-   * non-tensor `internals`, `context`, `error`, and feedback `value`, `comment`, `metadata`);
-   * a match is replaced by `[REDACTED:kind]`. Default all three.
-   */
-  detectors?: DetectorKind[]
-}
+export type { DetectorKind, RedactOptions } from '@inferlog/schema'
 
 /** HMAC pseudonymization of user ids. */
 export interface PseudonymizeOptions {

@@ -166,3 +166,27 @@ describe('inferlog retention', () => {
     }
   })
 })
+
+describe('inferlog redaction', () => {
+  it('sets, shows and clears rules straight on the store, and refuses bad ones', async () => {
+    const data = path.join(dir, 'redaction')
+    fs.mkdirSync(data)
+    const bad = io()
+    expect(await main(['redaction', 'set', '--paths', 'id', '--data', data], bad)).toBe(1)
+    expect(bad.errs.join('\n')).toMatch(/identifies the record/)
+    const badDetector = io()
+    expect(await main(['redaction', 'set', '--detectors', 'ssn', '--data', data], badDetector)).toBe(1)
+    const set = io()
+    expect(await main(['redaction', 'set', '--paths', 'input.ssn,input.dob', '--detectors', 'email', '--data', data], set)).toBe(0)
+    expect(set.lines[0]).toMatch(/^default: drops input.ssn, input.dob; detectors email; audit record /)
+    const show = io()
+    expect(await main(['redaction', 'show', '--data', data, '--json'], show)).toBe(0)
+    expect(JSON.parse(show.lines[0]!).rules).toMatchObject({ paths: ['input.ssn', 'input.dob'], detectors: ['email'] })
+    const none = io()
+    expect(await main(['redaction', 'set', '--detectors', 'none', '--paths', 'input.ssn', '--data', data], none)).toBe(0)
+    expect(none.lines[0]).toMatch(/detectors none/)
+    const cleared = io()
+    expect(await main(['redaction', 'clear', '--data', data], cleared)).toBe(0)
+    expect(cleared.lines[0]).toMatch(/redaction rules removed/)
+  })
+})

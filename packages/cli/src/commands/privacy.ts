@@ -5,11 +5,14 @@ import {
   InferlogError,
   openStore,
   parseErasureRequest,
+  parseRedactionRules,
+  type RedactionRuleSet,
   parseRetentionPolicy,
   type RetentionPolicy,
   type RetentionReport,
   type Store,
   storeErasure,
+  storeRedaction,
   storeRetention,
 } from '@inferlog/server'
 import { type ClientFlags, clientFrom, discoverServer, type Io, printJson } from '../common.js'
@@ -179,4 +182,67 @@ export async function retentionCommand(action: string, f: RetentionFlags, io: Io
     return 0
   }
   throw new InferlogError('invalid_parameter', `unknown action ${JSON.stringify(action)}: use show, set, clear or run`)
+}
+
+/** Flags of `inferlog redaction`. */
+export interface RedactionFlags extends ClientFlags {
+  paths?: string
+  /** Comma list; `none` for no detectors. Default all three. */
+  detectors?: string
+  reason?: string
+  data?: string
+  store?: string
+}
+
+function describeRules(project: string, r: Omit<RedactionRuleSet, 'updated_at'> | null): string {
+  if (!r) return `${project}: no server-side redaction rules`
+  const paths = r.paths.length > 0 ? `drops ${r.paths.join(', ')}` : 'drops no paths'
+  return `${project}: ${paths}; detectors ${r.detectors.length > 0 ? r.detectors.join(', ') : 'none'}`
+}
+
+/** `inferlog redaction show|set|clear`: the project's server-side redaction rules. */
+export async function redactionCommand(action: string, f: RedactionFlags, io: Io): Promise<number> {
+  const project = f.project ?? 'default'
+  const client = privacyViaServer(f) ? clientFrom(f, process.env, io) : undefined
+  const actor = { key_id: null, name: 'inferlog redaction' }
+  if (action === 'show') {
+    const out = client
+      ? (await client.request<{ project: string; rules: RedactionRuleSet | null }>('GET', '/v1/redaction')).json
+      : await withPrivacyStore(f, async (store) => ({ project, rules: (await storeRedaction(store).get(project)) ?? null }))
+    if (f.json) printJson(io, out, true)
+    else io.out(describeRules(out.project, out.rules))
+    return 0
+  }
+  if (action === 'set') {
+    const list = (s: string | undefined) =>
+      s === undefined
+        ? undefined
+        : s
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+    const body: Record<string, unknown> = {
+      ...(f.paths !== undefined ? { paths: list(f.paths) } : {}),
+      ...(f.detectors !== undefined ? { detectors: f.detectors === 'none' ? [] : list(f.detectors) } : {}),
+      ...(f.reason !== undefined ? { reason: f.reason } : {}),
+    }
+    const rules = parseRedactionRules(body)
+    const out = client
+      ? (await client.request<{ project: string; rules: RedactionRuleSet; record: string }>('PUT', '/v1/redaction', JSON.stringify(body)))
+          .json
+      : await withPrivacyStore(f, async (store) => ({ project, ...(await storeRedaction(store).set(project, rules, actor)) }))
+    if (f.json) printJson(io, out, true)
+    else io.out(`${describeRules(out.project, out.rules)}; audit record ${out.record}`)
+    return 0
+  }
+  if (action === 'clear') {
+    const out = client
+      ? (await client.request<{ project: string; record: string | null }>('DELETE', '/v1/redaction')).json
+      : await withPrivacyStore(f, async (store) => ({ project, record: await storeRedaction(store).clear(project, actor, f.reason) }))
+    if (f.json) printJson(io, { ...out, rules: null }, true)
+    else
+      io.out(out.record ? `${out.project}: redaction rules removed; audit record ${out.record}` : `${out.project}: had no redaction rules`)
+    return 0
+  }
+  throw new InferlogError('invalid_parameter', `unknown action ${JSON.stringify(action)}: use show, set or clear`)
 }

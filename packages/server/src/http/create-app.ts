@@ -30,7 +30,7 @@ import { PriceTables } from '../monitoring/price-tables.js'
 import { ErasedGuard } from '../privacy/erased-guard.js'
 import type { ErasureService } from '../privacy/erasure-service.js'
 import { RetentionScheduler, type RetentionSchedulerOptions } from '../privacy/retention-scheduler.js'
-import { storeErasure, storeRetention } from '../privacy/store-erasure.js'
+import { storeErasure, storeRedaction, storeRetention } from '../privacy/store-erasure.js'
 import { LineageService } from '../lineage/lineage-service.js'
 import { ReadService } from '../query/read-service.js'
 import type { Store } from '../store/store.js'
@@ -148,7 +148,16 @@ export function createApp(o: AppOptions): InferlogApp {
   })
   const validator = createValidator({ maxDepth: limits.maxDepth })
   // A queue publisher does not write the log: ask the store which items are erased before publishing.
-  const ingest = new IngestService({ queue, validator, limits, metrics, now, ...(o.writer ? { erased: new ErasedGuard(o.store) } : {}) })
+  const redaction = storeRedaction(o.store, { now })
+  const ingest = new IngestService({
+    queue,
+    validator,
+    limits,
+    metrics,
+    now,
+    redaction,
+    ...(o.writer ? { erased: new ErasedGuard(o.store) } : {}),
+  })
   const reads = new ReadService(o.store)
   const sessions = new BrowserSessions(o.store.derived, { ttlMs: authConfig.sessionTtlMs, cacheMs: authConfig.keyCacheMs, now })
   const auth = new Authenticator(o.store, {
@@ -206,7 +215,7 @@ export function createApp(o: AppOptions): InferlogApp {
   })
   const { policies, service: retentionService } = storeRetention(o.store, { now })
   const retention = new RetentionScheduler(o.store.derived, retentionService, { logger, ...o.retention })
-  app.route('/v1', privacyRoutes({ auth, erasure, policies, retention: retentionService, budget }))
+  app.route('/v1', privacyRoutes({ auth, erasure, policies, retention: retentionService, redaction, budget }))
   app.route('/v1', analysisRoutes({ auth, reader, configs, prices: new PriceTables(o.store.derived, now), log: o.store, budget, now }))
   app.route('/v1', otlpRoutes({ auth, ingest, limits, budget, metrics }))
   app.route('/', healthRoutes({ store: o.store, ...(o.writer ? { writer: o.writer } : {}), queue, metrics }))

@@ -1,4 +1,4 @@
-import type { IngestReply, ItemRejection } from '@inferlog/schema'
+import type { IngestReply, ItemRejection, Redactor } from '@inferlog/schema'
 import type { Validator } from '@inferlog/schema/validate'
 import type { LimitsConfig } from '../config.js'
 import { InferlogError } from '../errors.js'
@@ -23,6 +23,8 @@ export interface IngestServiceDeps {
    * them itself at commit. Default none.
    */
   erased?: ErasedGuard
+  /** Each project's server-side redaction (rules set through `PUT /v1/redaction`). Default none. */
+  redaction?: { redactorFor(project: string): Promise<Redactor | undefined> }
 }
 
 /** Which record an ingest call carries. */
@@ -45,7 +47,15 @@ export class IngestService {
     if (items.length > limits.maxBatchItems) {
       throw new InferlogError('too_many_items', `request holds ${items.length} items; the limit is ${limits.maxBatchItems}`)
     }
-    const ctx = { project, receivedMs: this.now(), maxItemBytes: limits.maxEventBytes, maxFutureSkewMs: limits.maxFutureSkewMs, validator }
+    const redactor = await this.deps.redaction?.redactorFor(project)
+    const ctx = {
+      project,
+      receivedMs: this.now(),
+      maxItemBytes: limits.maxEventBytes,
+      maxFutureSkewMs: limits.maxFutureSkewMs,
+      validator,
+      ...(redactor ? { redactor } : {}),
+    }
     const prepared: Prepared<unknown> = kind === 'event' ? prepareEvents(items, ctx) : prepareFeedback(items, ctx)
     let records = prepared.records
     const refused: { index: number; record: unknown }[] = []

@@ -1,5 +1,6 @@
-import { type ErrorCode, type ItemRejection, uuidv7 } from '@inferlog/schema'
+import { type ErrorCode, type ItemRejection, type Redactor, uuidv7 } from '@inferlog/schema'
 import type { Validator } from '@inferlog/schema/validate'
+import { sentDigest } from '../store/same-content.js'
 import type { EventRecord, FeedbackRecord } from '../store/store.js'
 import type { ParsedItem } from './parse-items.js'
 
@@ -12,6 +13,11 @@ export interface PrepareContext {
   /** How far in the future an item's `ts` may lie, ms; further is `ts_out_of_range`. */
   maxFutureSkewMs: number
   validator: Validator
+  /**
+   * The project's server-side redaction, applied to each valid item before it is stored; a changed
+   * item keeps the digest of what the client sent (`sentDigest`). Default none.
+   */
+  redactor?: Redactor
 }
 
 /** Items split into records to write and per-item rejections. */
@@ -65,9 +71,10 @@ function bodyOf(
 }
 
 function prepareEach<R>(
+  kind: 'event' | 'feedback',
   items: ParsedItem[],
   check: Validator['event'],
-  build: (item: Obj, id: string, body: string, tsMs: number) => R,
+  build: (item: Obj, id: string, body: string, tsMs: number, sentDigest: string | undefined) => R,
   ctx: PrepareContext,
 ): Prepared<R> {
   const out: Prepared<R> = { records: [], rejected: [], ids: new Array(items.length).fill(null) }
@@ -86,7 +93,7 @@ function prepareEach<R>(
     }
     const id = givenId ?? uuidv7()
     if (givenId === undefined) item.id = id
-    const body = bodyOf(p, item, id, givenId !== undefined, ctx.maxItemBytes)
+    let body = bodyOf(p, item, id, givenId !== undefined, ctx.maxItemBytes)
     if (typeof body !== 'string') {
       out.rejected.push(body)
       continue
@@ -103,7 +110,18 @@ function prepareEach<R>(
       out.rejected.push(reject(p.index, 'ts_out_of_range', `/ts is more than ${skew} ahead of the server's clock`, '/ts', id))
       continue
     }
-    out.records.push({ index: p.index, record: build(item, id, body, tsMs) })
+    // Defense in depth: the project's redaction again, after validation, before anything is stored.
+    let stored = item
+    let digest: string | undefined
+    if (ctx.redactor) {
+      const redacted = ctx.redactor.apply(item, kind)
+      if (redacted !== item) {
+        digest = sentDigest(body)
+        stored = redacted
+        body = JSON.stringify(redacted)
+      }
+    }
+    out.records.push({ index: p.index, record: build(stored, id, body, tsMs, digest) })
   }
   return out
 }
@@ -118,9 +136,10 @@ function str(v: unknown): string | null {
  */
 export function prepareEvents(items: ParsedItem[], ctx: PrepareContext): Prepared<EventRecord> {
   return prepareEach<EventRecord>(
+    'event',
     items,
     ctx.validator.event,
-    (e, id, body, tsMs) => {
+    (e, id, body, tsMs, digest) => {
       const model = e.model as Obj
       const trace = (e.trace ?? {}) as Obj
       const experiment = ((e.context as Obj | undefined)?.experiment ?? {}) as Obj
@@ -138,6 +157,7 @@ export function prepareEvents(items: ParsedItem[], ctx: PrepareContext): Prepare
         arm: str(experiment.arm),
         shadowOf: str(e.shadow_of),
         body,
+        ...(digest ? { sentDigest: digest } : {}),
       }
     },
     ctx,
@@ -147,9 +167,10 @@ export function prepareEvents(items: ParsedItem[], ctx: PrepareContext): Prepare
 /** Validates feedback items, assigns ids where missing and builds store records. */
 export function prepareFeedback(items: ParsedItem[], ctx: PrepareContext): Prepared<FeedbackRecord> {
   return prepareEach<FeedbackRecord>(
+    'feedback',
     items,
     ctx.validator.feedback,
-    (f, id, body, tsMs) => ({
+    (f, id, body, tsMs, digest) => ({
       project: ctx.project,
       id,
       eventId: f.event_id as string,
@@ -157,6 +178,7 @@ export function prepareFeedback(items: ParsedItem[], ctx: PrepareContext): Prepa
       tsMs,
       receivedMs: ctx.receivedMs,
       body,
+      ...(digest ? { sentDigest: digest } : {}),
     }),
     ctx,
   )

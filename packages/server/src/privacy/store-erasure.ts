@@ -1,6 +1,7 @@
 import { DEFAULT_PRIVACY, type PrivacyConfig } from '../config.js'
 import type { Store } from '../store/store.js'
 import { type AppendAudit, ErasureService } from './erasure-service.js'
+import { RedactionRules, type RedactionRulesOptions } from './redaction-rules.js'
 import { RetentionPolicies } from './retention-policies.js'
 import { RetentionService } from './retention-service.js'
 import { appendAuditRecord } from '../audit/audit-records.js'
@@ -14,6 +15,11 @@ export interface StoreErasureOptions {
   onErased?: (project: string, eventIds: readonly string[], record: string) => Promise<void>
   /** Epoch-ms clock. Default `Date.now`. */
   now?: () => number
+}
+
+/** Server-side redaction rules over a store, every change chained as an audit record. */
+export function storeRedaction(store: Store, o: RedactionRulesOptions = {}): RedactionRules {
+  return new RedactionRules(store.derived, (input) => appendAuditRecord(store, input), o)
 }
 
 /** Retention policies and their application over a store, every change and run chained as audit records. */

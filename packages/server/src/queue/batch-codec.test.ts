@@ -20,6 +20,20 @@ describe('batch codec', () => {
     expect(batchId(bytes)).not.toBe(batchId(encodeBatch({ ...batch, feedback: [] })))
   })
 
+  it('carries the sent digest of redacted records, and encodes records without one as before', () => {
+    const plain = { events: [eventRecord({ id: 'p' })], feedback: [feedbackRecord({ id: 'q', eventId: 'p' })] }
+    const digest = 'ab'.repeat(32)
+    const redacted = {
+      events: [{ ...plain.events[0]!, sentDigest: digest }],
+      feedback: [{ ...plain.feedback[0]!, sentDigest: digest }],
+    }
+    expect(decodeBatch(encodeBatch(redacted))).toEqual(redacted)
+    const bytes = encodeBatch(plain)
+    expect(decodeBatch(bytes)).toEqual(plain)
+    expect(bytes.toString('utf8')).not.toContain('sentDigest')
+    expect(encodeBatch(redacted).length - bytes.length).toBe(2 * (digest.length + 3))
+  })
+
   it('refuses what is not its format and truncated messages', () => {
     expect(() => decodeBatch(Buffer.from('hello\n{}'))).toThrow(/not an/)
     const bytes = encodeBatch({ events: [eventRecord({ id: 'e' })], feedback: [] })

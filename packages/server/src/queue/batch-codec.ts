@@ -7,13 +7,15 @@ import type { EventRecord, FeedbackRecord, WriteBatch } from '../store/store.js'
  *
  * ```
  * inferlog.batch/v1\n
- * {"e":[[project,id,tsMs,receivedMs,model,version,stage,status,sessionId,userId,arm,shadowOf,len],…],
- *  "f":[[project,id,eventId,name,tsMs,receivedMs,len],…]}\n
+ * {"e":[[project,id,tsMs,receivedMs,model,version,stage,status,sessionId,userId,arm,shadowOf,len(,sentDigest)],…],
+ *  "f":[[project,id,eventId,name,tsMs,receivedMs,len(,sentDigest)],…]}\n
  * <body of event 0><body of event 1>…<body of feedback 0>…
  * ```
  *
  * Bodies travel as they are, one after the other, with their lengths (UTF-16 code units) in the
- * header: no second JSON escaping of JSON text, and decoding is one `slice` per item.
+ * header: no second JSON escaping of JSON text, and decoding is one `slice` per item. A record the
+ * collector redacted carries its sent digest as a last element (absent otherwise, so groups
+ * without redaction are byte-identical to those of earlier collectors).
  */
 export const BATCH_FORMAT = 'inferlog.batch/v1'
 
@@ -31,27 +33,36 @@ type EventHead = [
   string | null,
   string | null,
   number,
+  string?,
 ]
-type FeedbackHead = [string, string, string, string, number, number, number]
+type FeedbackHead = [string, string, string, string, number, number, number, string?]
 
 /** Encodes a group to bytes. Throws on text that UTF-8 cannot carry unchanged (lone surrogates). */
 export function encodeBatch(batch: WriteBatch): Buffer {
-  const e: EventHead[] = batch.events.map((r) => [
-    r.project,
-    r.id,
-    r.tsMs,
-    r.receivedMs,
-    r.model,
-    r.version,
-    r.stage,
-    r.status,
-    r.sessionId,
-    r.userId,
-    r.arm,
-    r.shadowOf,
-    r.body.length,
-  ])
-  const f: FeedbackHead[] = batch.feedback.map((r) => [r.project, r.id, r.eventId, r.name, r.tsMs, r.receivedMs, r.body.length])
+  const e: EventHead[] = batch.events.map((r) => {
+    const h: EventHead = [
+      r.project,
+      r.id,
+      r.tsMs,
+      r.receivedMs,
+      r.model,
+      r.version,
+      r.stage,
+      r.status,
+      r.sessionId,
+      r.userId,
+      r.arm,
+      r.shadowOf,
+      r.body.length,
+    ]
+    if (r.sentDigest) h.push(r.sentDigest)
+    return h
+  })
+  const f: FeedbackHead[] = batch.feedback.map((r) => {
+    const h: FeedbackHead = [r.project, r.id, r.eventId, r.name, r.tsMs, r.receivedMs, r.body.length]
+    if (r.sentDigest) h.push(r.sentDigest)
+    return h
+  })
   const parts = [BATCH_FORMAT, '\n', JSON.stringify({ e, f }), '\n']
   for (const r of batch.events) parts.push(r.body)
   for (const r of batch.feedback) parts.push(r.body)
@@ -92,6 +103,7 @@ export function decodeBatch(bytes: Uint8Array): WriteBatch {
     arm: h[10],
     shadowOf: h[11],
     body: take(h[12]),
+    ...(h[13] ? { sentDigest: h[13] } : {}),
   }))
   const feedback: FeedbackRecord[] = head.f.map((h) => ({
     project: h[0],
@@ -101,6 +113,7 @@ export function decodeBatch(bytes: Uint8Array): WriteBatch {
     tsMs: h[4],
     receivedMs: h[5],
     body: take(h[6]),
+    ...(h[7] ? { sentDigest: h[7] } : {}),
   }))
   if (at !== text.length) throw new Error(`${BATCH_FORMAT} message has ${text.length - at} trailing characters`)
   return { events, feedback }

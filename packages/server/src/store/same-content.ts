@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import canonicalize from 'canonicalize'
 
 /**
@@ -13,4 +14,36 @@ export function sameJsonContent(a: string, b: string): boolean {
     // Content RFC 8785 refuses (lone surrogates) can only be equal byte for byte.
     return false
   }
+}
+
+/**
+ * The digest a record's "what the client sent" is kept as when the collector changed it before
+ * storing (server-side redaction): SHA-256 hex of its RFC 8785 canonical form, or of the text
+ * itself when RFC 8785 refuses it.
+ */
+export function sentDigest(jsonText: string): string {
+  let canonical: string | undefined
+  try {
+    canonical = canonicalize(JSON.parse(jsonText))
+  } catch {
+    canonical = undefined
+  }
+  return createHash('sha256')
+    .update(canonical ?? jsonText)
+    .digest('hex')
+}
+
+/**
+ * Whether a re-send is the same as what is stored, comparing what the client sent each time: the
+ * stored row's sent digest (when the collector changed it before storing) or its body, against
+ * the re-send's sent digest or body. Without digests on either side this is {@link sameJsonContent}.
+ */
+export function sameSentContent(
+  storedBody: string,
+  storedDigest: string | null | undefined,
+  body: string,
+  digest: string | undefined,
+): boolean {
+  if (!storedDigest && !digest) return sameJsonContent(storedBody, body)
+  return (storedDigest || sentDigest(storedBody)) === (digest ?? sentDigest(body))
 }

@@ -3,6 +3,7 @@ import type { Authenticator } from '../../auth/authenticator.js'
 import { parseErasureRequest } from '../../privacy/erasure-request.js'
 import { InferlogError } from '../../errors.js'
 import type { ErasureService } from '../../privacy/erasure-service.js'
+import { parseRedactionRules, type RedactionRules } from '../../privacy/redaction-rules.js'
 import { parseRetentionPolicy, type RetentionPolicies } from '../../privacy/retention-policies.js'
 import type { RetentionService } from '../../privacy/retention-service.js'
 import type { AppEnv } from '../app-env.js'
@@ -13,12 +14,14 @@ import type { MemoryBudget } from '../memory-budget.js'
 /**
  * `POST /v1/erasure` (admin scope): privacy erasure of a user's, a session's or listed events.
  * `GET|PUT|DELETE /v1/retention`, `POST /v1/retention/run`: the project's retention policy.
+ * `GET|PUT|DELETE /v1/redaction`: the project's server-side redaction rules.
  */
 export function privacyRoutes(d: {
   auth: Authenticator
   erasure: ErasureService
   policies: RetentionPolicies
   retention: RetentionService
+  redaction: RedactionRules
   budget: MemoryBudget
 }): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
@@ -67,6 +70,19 @@ export function privacyRoutes(d: {
     const [run] = await d.retention.run(actor(c), { projects: [project], dryRun: body.dry_run === true })
     if (!run) throw new InferlogError('not_found', `project ${project} has no retention policy (PUT /v1/retention)`)
     return c.json(run)
+  })
+  app.get('/redaction', requireScope(d.auth, 'read'), async (c) => {
+    const project = c.get('principal').project
+    return c.json({ project, rules: (await d.redaction.get(project)) ?? null })
+  })
+  app.put('/redaction', admin, async (c) => {
+    const body = await readJsonObject(c, d.budget, '{"paths"?: [...], "detectors"?: ["email", "phone", "card"], "reason"?}')
+    const project = c.get('principal').project
+    return c.json({ project, ...(await d.redaction.set(project, parseRedactionRules(body), actor(c))) })
+  })
+  app.delete('/redaction', admin, async (c) => {
+    const project = c.get('principal').project
+    return c.json({ project, rules: null, record: await d.redaction.clear(project, actor(c)) })
   })
   return app
 }

@@ -21,6 +21,12 @@ export interface EventRecord {
   arm: string | null
   shadowOf: string | null
   body: string
+  /**
+   * Set when `body` is not what the client sent (the collector redacted it): the client's item
+   * as `sentDigest` (SHA-256 of its canonical form), so that a re-send is still told duplicate or
+   * conflict by what the client sent. Absent when the body is the client's.
+   */
+  sentDigest?: string
 }
 
 /** One feedback item ready to write. */
@@ -32,6 +38,8 @@ export interface FeedbackRecord {
   tsMs: number
   receivedMs: number
   body: string
+  /** As {@link EventRecord.sentDigest}. */
+  sentDigest?: string
 }
 
 /** Items of many requests, written in one transaction. */

@@ -20,7 +20,13 @@ export function postgresErasureWrites(project: string, rows: readonly RowRef[]):
     ['feedback', 'feedback'],
   ] as const) {
     const ids = rows.filter((r) => r.kind === kind).map((r) => pgText(r.id))
-    if (ids.length > 0) out.push({ sql: deleteRows(table), parameters: [project, ids] })
+    if (ids.length > 0) {
+      out.push({ sql: deleteRows(table), parameters: [project, ids] })
+      out.push({
+        sql: `DELETE FROM sent_digests WHERE kind = '${kind}' AND project = $1 AND id = ANY($2::text[])`,
+        parameters: [project, ids],
+      })
+    }
   }
   return out
 }

@@ -7,6 +7,7 @@ import { describeTriggerConformance } from '../../datasets/dataset-triggers.test
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
+import { describeRedactionConformance } from '../../privacy/redaction-conformance.test-suite.js'
 import { describeRetentionConformance } from '../../privacy/retention-conformance.test-suite.js'
 import { describeMetricsConformance } from '../../monitoring/metrics-conformance.test-suite.js'
 import { openStore } from '../open-store.js'
@@ -31,6 +32,7 @@ describe.skipIf(!reachable)('postgres', () => {
   describeErasureConformance('postgres', async () => freshStore())
   describeLineageConformance('postgres', async () => freshStore())
   describeRetentionConformance('postgres', async () => freshStore())
+  describeRedactionConformance('postgres', async () => freshStore())
   describeDatasetsConformance('postgres', async () => ({
     store: freshStore(),
     dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pgds-')),

@@ -1,4 +1,4 @@
-import { sameJsonContent } from '../same-content.js'
+import { sameSentContent } from '../same-content.js'
 import type { EventRecord, FeedbackRecord, WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
 import type { PartitionManager } from './postgres-partitions.js'
 import { pack, packable, unpackSql } from './pg-pack.js'
@@ -66,12 +66,19 @@ function columnStatement(name: string, sql: (p: ParamStyle) => string, columns: 
   }
 }
 
-// Bodies of stored rows; a gate row whose row was erased comes back with a null body.
+// Bodies of stored rows (with what the client sent, when the collector changed it); a gate row
+// whose row was erased comes back with a null body.
 const storedBodies = (table: 'events' | 'feedback') => `
-SELECT k.project, k.id, r.body
+SELECT k.project, k.id, r.body, d.digest
   FROM unnest($1::text[], $2::text[]) AS q(project, id)
   JOIN ${table === 'events' ? 'event_ids' : 'feedback_ids'} k ON k.project = q.project AND k.id = q.id
-  LEFT JOIN ${table} r ON r.project = k.project AND r.ts_ms = k.ts_ms AND r.seq = k.seq`
+  LEFT JOIN ${table} r ON r.project = k.project AND r.ts_ms = k.ts_ms AND r.seq = k.seq
+  LEFT JOIN sent_digests d ON d.kind = '${table === 'events' ? 'event' : 'feedback'}' AND d.project = k.project AND d.id = k.id`
+
+const INSERT_DIGESTS = `
+INSERT INTO sent_digests (kind, project, id, digest)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+ON CONFLICT (kind, project, id) DO UPDATE SET digest = excluded.digest`
 
 // Which probes name a tombstone: returns the `ord` of each probe that does.
 const ERASED_PROBES = `
@@ -215,6 +222,21 @@ export class PostgresWriter {
       feedback = await this.outcomes(client, 'feedback', fs, inserted.rows, (item) => conflicts.push({ kind: 'feedback', item }))
     }
 
+    const digests: { kind: string; item: EventRecord | FeedbackRecord }[] = []
+    batch.events.forEach((e, i) => e.sentDigest && events[i] === 'inserted' && digests.push({ kind: 'event', item: e }))
+    batch.feedback.forEach((f, i) => f.sentDigest && feedback[i] === 'inserted' && digests.push({ kind: 'feedback', item: f }))
+    if (digests.length > 0) {
+      await client.query({
+        name: 'inferlog_insert_digests',
+        text: INSERT_DIGESTS,
+        values: [
+          digests.map((d) => d.kind),
+          digests.map((d) => d.item.project),
+          digests.map((d) => pgText(d.item.id)),
+          digests.map((d) => d.item.sentDigest),
+        ],
+      })
+    }
     if (conflicts.length > 0) {
       await client.query({
         name: 'inferlog_insert_conflicts',
@@ -273,23 +295,23 @@ export class PostgresWriter {
       projects.push(it.project)
       ids.push(id)
     }
-    const rows = await client.query<{ project: string; id: string; body: string | null }>({
+    const rows = await client.query<{ project: string; id: string; body: string | null; digest: string | null }>({
       name: `inferlog_bodies_${table}`,
       text: storedBodies(table),
       values: [projects, ids],
     })
-    const stored = new Map<string, Map<string, string | null>>()
+    const stored = new Map<string, Map<string, { body: string | null; digest: string | null }>>()
     for (const r of rows.rows) {
       let m = stored.get(r.project)
       if (!m) stored.set(r.project, (m = new Map()))
-      m.set(r.id, r.body)
+      m.set(r.id, r)
     }
     const missing: number[] = []
     for (const i of pending) {
       const it = items[i]!
-      const body = stored.get(it.project)?.get(pgText(it.id))
-      if (body === undefined || body === null) missing.push(i)
-      else if (sameJsonContent(body, it.body)) out[i] = 'duplicate'
+      const row = stored.get(it.project)?.get(pgText(it.id))
+      if (row === undefined || row.body === null) missing.push(i)
+      else if (sameSentContent(row.body, row.digest, it.body, it.sentDigest)) out[i] = 'duplicate'
       else {
         out[i] = 'conflict'
         onConflict(it)

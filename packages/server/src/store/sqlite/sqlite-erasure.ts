@@ -26,6 +26,13 @@ export function sqliteErasureWrites(project: string, rows: readonly RowRef[]): C
     out.push({ sql: `DELETE FROM events WHERE project = ? AND id IN (${IDS})`, parameters: [project, events] })
   }
   if (feedback !== '[]') out.push({ sql: `DELETE FROM feedback WHERE project = ? AND id IN (${IDS})`, parameters: [project, feedback] })
+  for (const [kind, ids] of [
+    ['event', events],
+    ['feedback', feedback],
+  ] as const) {
+    if (ids !== '[]')
+      out.push({ sql: `DELETE FROM sent_digests WHERE kind = '${kind}' AND project = ? AND id IN (${IDS})`, parameters: [project, ids] })
+  }
   return out
 }
 

@@ -142,4 +142,18 @@ CREATE INDEX audit_tombstones_batch ON audit_tombstones (batch);
 CREATE INDEX audit_tombstones_record ON audit_tombstones (record);
 `,
   },
+  {
+    version: 6,
+    // What the client sent, for rows the collector changed before storing (server-side
+    // redaction): re-sends are told duplicate or conflict by it, not by the stored body.
+    sql: `
+CREATE TABLE sent_digests (
+  kind TEXT NOT NULL,
+  project TEXT NOT NULL,
+  id TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (kind, project, id)
+) WITHOUT ROWID;
+`,
+  },
 ]

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
+import { describeRedactionConformance } from '../../privacy/redaction-conformance.test-suite.js'
 import { describeRetentionConformance } from '../../privacy/retention-conformance.test-suite.js'
 import { describeStoreConformance, eventRecord } from '../store-conformance.test-suite.js'
 import { SqliteStore } from './sqlite-store.js'
@@ -137,3 +138,4 @@ describeErasureConformance(
 
 describeLineageConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `l${n++}.db`) }))
 describeRetentionConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `r${n++}.db`) }))
+describeRedactionConformance('sqlite', async () => new SqliteStore({ filename: path.join(dir, `x${n++}.db`) }))

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3'
 import type { AuditAppend } from '../ports/audit-log.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
-import { sameJsonContent } from '../same-content.js'
+import { sameSentContent } from '../same-content.js'
 import { LOOKUP_CHUNK, LOOKUP_KINDS } from './sqlite-lookups.js'
 
 function statements(db: Database.Database) {
@@ -27,6 +27,9 @@ function statements(db: Database.Database) {
       `INSERT INTO feedback (seq, project, id, event_id, name, ts_ms, received_ms, batch, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, id) DO NOTHING`,
     ),
+    anyDigest: db.prepare('SELECT EXISTS (SELECT 1 FROM sent_digests)').pluck(),
+    digestOf: db.prepare('SELECT digest FROM sent_digests WHERE kind = ? AND project = ? AND id = ?').pluck(),
+    insertDigest: db.prepare('INSERT OR REPLACE INTO sent_digests (kind, project, id, digest) VALUES (?, ?, ?, ?)'),
     anyTombstone: db.prepare('SELECT EXISTS (SELECT 1 FROM audit_tombstones)').pluck(),
     tombstoned: db.prepare('SELECT 1 FROM audit_tombstones WHERE kind = ? AND project = ? AND id = ?').pluck(),
     feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
@@ -93,6 +96,10 @@ export class SqliteWriter {
         const erasures = s.anyTombstone.get() === 1
         const erased = (project: string, kind: 'event' | 'feedback', id: string | null) =>
           id !== null && s.tombstoned.get(kind, project, id) === 1
+        // Only a log that ever stored a redacted row keeps sent digests to compare re-sends with.
+        const digests = s.anyDigest.get() === 1
+        const same = (kind: 'event' | 'feedback', project: string, id: string, stored: string, body: string, digest: string | undefined) =>
+          sameSentContent(stored, digests ? (s.digestOf.get(kind, project, id) as string | undefined) : undefined, body, digest)
         const events: WriteOutcome[] = new Array(batch.events.length)
         const feedback: WriteOutcome[] = new Array(batch.feedback.length)
         let nEvents = 0
@@ -124,8 +131,11 @@ export class SqliteWriter {
             events[i] = 'inserted'
             eventSeq++
             nEvents++
+            if (e.sentDigest) s.insertDigest.run('event', e.project, e.id, e.sentDigest)
           } else {
-            events[i] = sameJsonContent(s.eventBody.get(e.project, e.id) as string, e.body) ? 'duplicate' : 'conflict'
+            events[i] = same('event', e.project, e.id, s.eventBody.get(e.project, e.id) as string, e.body, e.sentDigest)
+              ? 'duplicate'
+              : 'conflict'
           }
         }
         for (let i = 0; i < batch.feedback.length; i++) {
@@ -139,8 +149,11 @@ export class SqliteWriter {
             feedback[i] = 'inserted'
             feedbackSeq++
             nFeedback++
+            if (f.sentDigest) s.insertDigest.run('feedback', f.project, f.id, f.sentDigest)
           } else {
-            feedback[i] = sameJsonContent(s.feedbackBody.get(f.project, f.id) as string, f.body) ? 'duplicate' : 'conflict'
+            feedback[i] = same('feedback', f.project, f.id, s.feedbackBody.get(f.project, f.id) as string, f.body, f.sentDigest)
+              ? 'duplicate'
+              : 'conflict'
           }
         }
         s.closeBatch.run(nEvents, nFeedback, eventSeq, feedbackSeq, batchSeq)
