@@ -28,8 +28,8 @@
 //   BENCH_JSON=1              also print one JSON line with every number
 //
 // Load for the lag phases comes from @inferlog/testkit's driveLoad: ~400-byte events, one feedback
-// item per 4 events sent right after its events, requests of about rate/40 events (a sample every
-// ~25 ms), 4 clients.
+// item per 4 events sent right after its events, requests of about rate/20 events, 8 clients (so
+// that slow replies on a loaded box do not cap the paced rate).
 
 import os from 'node:os'
 import path from 'node:path'
@@ -219,12 +219,12 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
   )
 
   const rate = Math.round(maxRate / 2)
-  const batch = Math.max(20, Math.min(1000, Math.round(rate / 40)))
+  const batch = Math.max(20, Math.min(1000, Math.round(rate / 20)))
   const rounds = []
   for (let r = 0; r < lagRounds; r++) {
     const after = await probe.head()
     const poller = startPolling(probe, pollMs)
-    const paced = await driveLoad({ ...common, run: `${name}-lag${r}`, seconds: lagSeconds, clients: 4, batch, rate, retryForMs: 60_000 })
+    const paced = await driveLoad({ ...common, run: `${name}-lag${r}`, seconds: lagSeconds, clients: 8, batch, rate, retryForMs: 60_000 })
     await waitCaughtUp(probe, consumers, 120_000)
     await sleep(pollMs * 3)
     await poller.stop()
