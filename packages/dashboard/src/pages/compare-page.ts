@@ -1,5 +1,6 @@
 import { html } from 'htm/preact'
 import type { ModelInfo } from '../api/types.js'
+import { shadowOutputPath } from '../compare-output.js'
 import { fmtNum, fmtPct } from '../format.js'
 import { eventHref, href, navigate } from '../router.js'
 import { useApp } from '../ui/app-context.js'
@@ -80,12 +81,16 @@ function Ab({ model, a, b, from, to }: { model: string; a: string; b: string; fr
   </${Section}>`
 }
 
-function Shadow({ model, from, to }: { model: string; from: string; to: string }) {
+function Shadow({ model, output, from, to }: { model: string; output: string; from: string; to: string }) {
   const { api } = useApp()
   const r = useApi(
     (signal) =>
-      api.post<ShadowReply>('/v1/compare', { shadow: { model, ...(from ? { from } : {}), ...(to ? { to } : {}) }, top: 10 }, signal),
-    [api, model, from, to],
+      api.post<ShadowReply>(
+        '/v1/compare',
+        { shadow: { model, stage: 'primary', ...(from ? { from } : {}), ...(to ? { to } : {}) }, output, top: 10 },
+        signal,
+      ),
+    [api, model, output, from, to],
   )
   if (r.error) return html`<${ErrorBox} error=${r.error} onRetry=${r.reload} />`
   if (!r.data) return html`<${Loading} what="Pairing primaries with their shadows" />`
@@ -93,7 +98,7 @@ function Shadow({ model, from, to }: { model: string; from: string; to: string }
     return html`<${Empty}>No shadow events of ${model} in this window (${fmtNum(r.data.primaries)} primaries read).</${Empty}>`
   return html`<div data-testid="shadow-results">${r.data.candidates.map(
     (c) => html`<${Section} title=${`Shadow ${c.model.name}@${c.model.version}`}>
-      <p>${fmtNum(c.pairs)} pairs · agreement <strong>${c.agreement ? fmtPct(c.agreement.value) : '–'}</strong>
+      <p>${fmtNum(c.pairs)} pairs · agreement${output ? html` on <code>output.${output}</code>` : ''} <strong>${c.agreement ? fmtPct(c.agreement.value) : '–'}</strong>
         ${c.agreement ? html` <span class="muted small">[${fmtPct(c.agreement.ci_low)}, ${fmtPct(c.agreement.ci_high)}]</span>` : ''}
         ${c.text ? html` · text exact ${fmtPct(c.text.exact.value)}, normalized ${fmtPct(c.text.normalized.value)}` : ''}
         ${r.data!.truncated ? html` <${Badge} kind="warn">truncated</${Badge}>` : ''}</p>
@@ -148,6 +153,6 @@ export default function ComparePage() {
     ${!model && html`<${Empty}>Choose a model, then two versions (or arms) to compare, or its shadows.</${Empty}>`}
     ${model && mode === 'ab' && a && b && html`<${Ab} model=${model} a=${a} b=${b} from=${from} to=${to} />`}
     ${model && mode === 'ab' && (!a || !b) && html`<${Empty}>${model} has fewer than two versions: compare arms, or its shadows.</${Empty}>`}
-    ${model && mode === 'shadow' && html`<${Shadow} model=${model} from=${from} to=${to} />`}
+    ${model && mode === 'shadow' && models.data && html`<${Shadow} model=${model} output=${shadowOutputPath(info)} from=${from} to=${to} />`}
   </div>`
 }
