@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { MetricPoint, MetricsReply } from './api/types.js'
-import { align, estimatedLines, headlineMetric, lines, qualityLines, qualityNames } from './overview-data.js'
+import { align, estimatedLines, headlineMetric, lines, qualityLines, qualityNames, scorePath } from './overview-data.js'
 
 const point = (start: string, count: number, extra: Partial<MetricPoint> = {}): MetricPoint => ({
   start,
@@ -56,5 +56,14 @@ describe('overview data', () => {
     const a = align({ bucket: 'hour', series: [] })
     expect(a.x).toEqual([])
     expect(qualityNames({ bucket: 'hour', series: [] })).toEqual([])
+  })
+})
+
+describe('score paths for the estimate', () => {
+  it('finds a binary score or a class-probability object', () => {
+    expect(scorePath({ churn: true, score: 0.8 })).toEqual({ score: 'output.score' })
+    expect(scorePath({ label: 'a', probabilities: { a: 0.7, b: 0.3 } })).toEqual({ probabilities: 'output.probabilities' })
+    expect(scorePath({ label: 'a', probabilities: { a: 'x' } })).toBeUndefined()
+    expect(scorePath('text')).toBeUndefined()
   })
 })

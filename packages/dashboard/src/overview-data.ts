@@ -83,3 +83,17 @@ export function estimatedLines(a: Aligned, label: string, metric: string): Chart
   }
   return out
 }
+
+/**
+ * Where a classifier's confidence is in its output, for the label-free estimate: a numeric
+ * `score` / `probability` / `proba` (binary) or a `probabilities` / `scores` object (multiclass).
+ */
+export function scorePath(output: unknown): { score: string } | { probabilities: string } | undefined {
+  if (!output || typeof output !== 'object' || Array.isArray(output)) return undefined
+  const o = output as Record<string, unknown>
+  for (const k of ['score', 'probability', 'proba']) if (typeof o[k] === 'number') return { score: `output.${k}` }
+  for (const k of ['probabilities', 'scores'])
+    if (o[k] && typeof o[k] === 'object' && !Array.isArray(o[k]) && Object.values(o[k] as object).every((v) => typeof v === 'number'))
+      return { probabilities: `output.${k}` }
+  return undefined
+}

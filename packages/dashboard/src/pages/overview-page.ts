@@ -1,9 +1,19 @@
 import { html } from 'htm/preact'
 import { useEffect, useMemo, useRef } from 'preact/hooks'
-import type { AlertsView, MetricsReply, ModelInfo } from '../api/types.js'
+import type { AlertsView, InferenceEvent, MetricsReply, ModelInfo, Page } from '../api/types.js'
 import { TimeChart } from '../charts/time-chart.js'
 import { fmtMs, fmtNum, fmtPct, fmtUsd } from '../format.js'
-import { align, estimatedLines, headlineMetric, lines, qualityLines, qualityNames, WINDOWS, type WindowName } from '../overview-data.js'
+import {
+  align,
+  estimatedLines,
+  headlineMetric,
+  lines,
+  qualityLines,
+  qualityNames,
+  scorePath,
+  WINDOWS,
+  type WindowName,
+} from '../overview-data.js'
 import { href, navigate } from '../router.js'
 import { useApp } from '../ui/app-context.js'
 import { Badge, Empty, ErrorBox, Loading, PageHead, Section } from '../ui/components.js'
@@ -40,7 +50,53 @@ function useLiveRefresh(model: string | undefined, reload: () => void, everyMs =
   }, [model, reload, everyMs])
 }
 
-function ModelCharts({ model, win, phase, alerts }: { model: ModelInfo; win: WindowName; phase: string; alerts: AlertsView | undefined }) {
+/**
+ * The label-free estimate beside the realized figures (`GET /v1/metrics?estimate=…`), on request
+ * only: it reads the window's raw rows, where the rest of the overview reads aggregates.
+ */
+function EstimateCharts({ model, win, range }: { model: ModelInfo; win: WindowName; range: () => { from: string; to: string } }) {
+  const { api } = useApp()
+  const label = Object.keys(model.config?.labels ?? {})[0]
+  const latest = useApi(
+    (signal) => api.get<Page<InferenceEvent>>('/v1/events', { model: model.name, status: 'ok', limit: 1 }, signal),
+    [api, model.name],
+  )
+  const path = scorePath(latest.data?.items[0]?.output)
+  const est = useApi(
+    (signal) =>
+      label && path
+        ? api.get<MetricsReply>(
+            '/v1/metrics',
+            { model: model.name, bucket: WINDOWS[win].bucket, group_by: 'version', estimate: label, ...path, ...range() },
+            signal,
+          )
+        : Promise.resolve(undefined),
+    [api, model.name, win, label, path && JSON.stringify(path)],
+  )
+  if (!label) return html`<p class="muted small">Estimated vs realized needs a declared label (PUT /v1/models/${model.name}).</p>`
+  if (latest.data && !path)
+    return html`<p class="muted small">Estimated vs realized needs a score or class probabilities in the output.</p>`
+  if (est.error) return html`<${ErrorBox} error=${est.error} onRetry=${est.reload} />`
+  if (!est.data) return html`<${Loading} what="Estimating from the window's events" />`
+  const a = align(est.data)
+  const series = estimatedLines(a, label, 'accuracy')
+  if (series.length === 0) return html`<p class="muted small">No estimate in this window.</p>`
+  return html`<div class="charts"><${TimeChart} title=${`${label}: estimated (dashed, CBPE) vs realized accuracy`} x=${a.x} series=${series} fmt=${(v: number) => fmtNum(v)} /></div>`
+}
+
+function ModelCharts({
+  model,
+  win,
+  phase,
+  alerts,
+  estimate,
+}: {
+  model: ModelInfo
+  win: WindowName
+  phase: string
+  alerts: AlertsView | undefined
+  estimate: boolean
+}) {
   const { api } = useApp()
   const w = WINDOWS[win]
   // Computed at each load, so a live refresh slides the window forward.
@@ -152,11 +208,11 @@ function ModelCharts({ model, win, phase, alerts }: { model: ModelInfo; win: Win
           (
             q,
           ) => html`<${TimeChart} title=${`${q.label}: ${q.metric} (95% band)`} x=${aligned.x} series=${q.lines} fmt=${(v: number) => fmtNum(v)} />
-            <${TimeChart} title=${`${q.label}: label coverage`} x=${aligned.x} series=${q.coverage} fmt=${(v: number) => fmtPct(v, 0)} />
-            ${q.est.length > 0 && html`<${TimeChart} title=${`${q.label}: estimated (dashed) vs realized ${q.metric}`} x=${aligned.x} series=${q.est} fmt=${(v: number) => fmtNum(v)} />`}`,
+            <${TimeChart} title=${`${q.label}: label coverage`} x=${aligned.x} series=${q.coverage} fmt=${(v: number) => fmtPct(v, 0)} />`,
         )}
       </div>`
     }
+    ${estimate && html`<${EstimateCharts} model=${model} win=${win} range=${range} />`}
   </${Section}>`
 }
 
@@ -170,9 +226,11 @@ export default function OverviewPage() {
   const models = useApi((signal) => api.get<{ items: ModelInfo[] }>('/v1/models', { from }, signal), [api, from])
   const alerts = useApi((signal) => api.get<AlertsView>('/v1/alerts', undefined, signal).catch(() => undefined), [api])
   const selected = route.query.get('model')
+  const estimate = route.query.get('estimate') === '1'
   const list = (models.data?.items ?? []).filter((m) => m.versions.length > 0)
   const shown = selected ? list.filter((m) => m.name === selected) : list.slice(0, 3)
-  const set = (k: string, v: string) => navigate(href('/', { window: w, phase, model: selected, [k]: v }), true)
+  const set = (k: string, v: string) =>
+    navigate(href('/', { window: w, phase, model: selected, estimate: estimate ? '1' : undefined, [k]: v }), true)
   const firing = (alerts.data?.rules ?? []).filter((r) => r.state === 'firing')
   return html`<div>
     <${PageHead} title="Overview">
@@ -182,6 +240,8 @@ export default function OverviewPage() {
         ${PHASES.map((k) => html`<option value=${k}>${k}</option>`)}</select></label>
       <label>Model <select value=${selected ?? ''} onChange=${(e: Event) => set('model', (e.target as HTMLSelectElement).value)}>
         <option value="">${list.length > 3 ? 'first 3' : 'all'}</option>${list.map((m) => html`<option value=${m.name}>${m.name}</option>`)}</select></label>
+      <label title="Label-free estimate (CBPE) beside the realized accuracy; reads the window's events"><input type="checkbox" checked=${estimate}
+        onChange=${(e: Event) => set('estimate', (e.target as HTMLInputElement).checked ? '1' : '')} /> estimated vs realized</label>
     </${PageHead}>
     ${
       firing.length > 0 &&
@@ -202,6 +262,6 @@ export default function OverviewPage() {
         )}</tbody>
       </table></div>`
     }
-    ${shown.map((m) => html`<${ModelCharts} key=${m.name} model=${m} win=${w} phase=${phase} alerts=${alerts.data} />`)}
+    ${shown.map((m) => html`<${ModelCharts} key=${m.name} model=${m} win=${w} phase=${phase} alerts=${alerts.data} estimate=${estimate} />`)}
   </div>`
 }

@@ -99,7 +99,7 @@ export default function SlicesPage() {
           <tbody>${rows.map(
             (
               x,
-            ) => html`<tr class=${x.worse ? 'worse' : ''}><td><a href=${href('/events', { model, [r.data!.segment_key === 'version' ? 'version' : r.data!.segment_key === 'arm' ? 'arm' : 'stage']: x.segment })}>${x.segment}</a></td>
+            ) => html`<tr class=${x.worse ? 'worse' : ''}><td>${['version', 'arm', 'stage'].includes(r.data!.segment_key) ? html`<a href=${href('/events', { model, [r.data!.segment_key]: x.segment })}>${x.segment}</a>` : x.segment}</td>
             <td class="num">${fmtNum(x.n)}</td><td class="num">${fmtNum(x.value, 4)}</td><td class="interval-cell"><${Dot} r=${x} lo=${lo} hi=${hi} /></td>
             <td class="num">${fmtNum(x.rest, 4)}</td><td class="num">${fmtNum(x.p_value, 3)}</td><td class="num">${fmtNum(x.q_value, 3)}</td><td>${x.worse ? html`<${Badge} kind="bad">worse</${Badge}>` : ''}</td></tr>`,
           )}</tbody>
