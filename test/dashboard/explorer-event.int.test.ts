@@ -34,6 +34,11 @@ describe.skipIf(!browserAvailable)('dashboard: overview, explorer and event page
     expect(titles.join('|')).toMatch(/label: accuracy \(95% band\)/)
     expect(titles.join('|')).toMatch(/label coverage/)
     expect(await page.locator('.tile').first().textContent()).toContain('Requests')
+    // The label-free estimate beside the realized accuracy, on request.
+    await page.goto('/?model=churn-clf')
+    await page.getByLabel(/estimated vs realized/).check()
+    await page.waitForURL(/estimate=1/)
+    await page.locator('figure.chart figcaption', { hasText: 'estimated (dashed, CBPE) vs realized accuracy' }).waitFor()
     expect(errors).toEqual([])
     await page.close()
   })

@@ -203,4 +203,9 @@ CREATE TABLE sent_digests (
 );
 `,
   },
+  {
+    version: 7,
+    // A model over a time window, newest first, without a version (see the SQLite migration 7).
+    sql: `CREATE INDEX events_model_only_ts ON events (project, model, ts_ms, seq);`,
+  },
 ]
