@@ -23,8 +23,14 @@ class WhereBuilder {
   }
 }
 
+/**
+ * Rows after the cursor in (ts_ms DESC, seq DESC) order, as one row-value comparison: both SQLite
+ * and PostgreSQL read it as a range on an index ending in (ts_ms, seq) and stop after the page.
+ * The equivalent `ts < ? OR (ts = ? AND seq < ?)` made SQLite read every row from the window's start
+ * to the cursor and sort them (23 s for the second page of a week of one model over 1M events).
+ */
 function addCursor(w: WhereBuilder, alias: string, cursor: Cursor | undefined): void {
-  if (cursor) w.add(`(${alias}.ts_ms < ? OR (${alias}.ts_ms = ? AND ${alias}.seq < ?))`, cursor.tsMs, cursor.tsMs, cursor.seq)
+  if (cursor) w.add(`(${alias}.ts_ms, ${alias}.seq) < (?, ?)`, cursor.tsMs, cursor.seq)
 }
 
 /**

@@ -185,6 +185,35 @@ function describeRecordConformance(name: string, makeStore: () => Promise<Store>
       }
     })
 
+    it('pages through equal timestamps exactly, with a model and a window too (keyset on ts, seq)', async () => {
+      // 4 events per millisecond over 5 ms, two models interleaved.
+      const events = Array.from({ length: 20 }, (_, i) =>
+        eventRecord({ id: `t${String(i).padStart(2, '0')}`, tsMs: T0 + Math.floor(i / 4), model: i % 2 ? 'a' : 'b' }),
+      )
+      await store.writeBatch({ events, feedback: [] })
+      const walk = async (filter: Parameters<typeof store.listEvents>[1], size: number) => {
+        const out: string[] = []
+        let cursor: Parameters<typeof store.listEvents>[3]
+        do {
+          const page = await store.listEvents('p1', filter, size, cursor)
+          out.push(...ids(page.rows))
+          cursor = page.next ?? undefined
+        } while (cursor)
+        return out
+      }
+      const expected = (keep: (i: number) => boolean) =>
+        events
+          .map((e, i) => ({ id: e.id, i }))
+          .filter(({ i }) => keep(i))
+          .reverse()
+          .map((x) => x.id)
+      for (const size of [1, 3, 4, 7]) {
+        expect(await walk({}, size)).toEqual(expected(() => true))
+        expect(await walk({ model: 'a' }, size)).toEqual(expected((i) => i % 2 === 1))
+        expect(await walk({ model: 'a', fromMs: T0 + 1, toMs: T0 + 4 }, size)).toEqual(expected((i) => i % 2 === 1 && i >= 4 && i < 16))
+      }
+    })
+
     it('lists feedback with filters and pagination', async () => {
       await store.writeBatch({
         events: [],
