@@ -10,7 +10,8 @@
 //
 // Environment (all optional):
 //   BENCH_DRIFT_EVENTS=1000000     events in the store (half in each window)
-//   BENCH_DRIFT_CACHE=DIR          where the store is cached (default $TMPDIR/inferlog-bench-drift-cache)
+//   BENCH_CACHE_DIR=DIR            cache root (default $TMPDIR/inferlog-bench-cache); the store is kept in drift-v<N>
+//   BENCH_DRIFT_CACHE=DIR          the store's directory itself, instead
 //   BENCH_FRESH=1                  rebuild the cached store
 //   BENCH_EXACT_RUNS=3             timed exact-mode requests (median reported), after one warm-up
 //   BENCH_PROFILE_RUNS=20          timed profile-mode requests (median reported), after three warm-ups
@@ -114,7 +115,9 @@ function eventAt(rng, n, total, prefix, liveFrom) {
 
 async function ensureData() {
   const total = envInt('BENCH_DRIFT_EVENTS', 1_000_000)
-  const dir = process.env.BENCH_DRIFT_CACHE || path.join(os.tmpdir(), 'inferlog-bench-drift-cache')
+  const dir =
+    process.env.BENCH_DRIFT_CACHE ||
+    path.join(process.env.BENCH_CACHE_DIR || path.join(os.tmpdir(), 'inferlog-bench-cache'), `drift-v${DATA_VERSION}`)
   const metaFile = path.join(dir, 'bench-meta.json')
   const want = { version: DATA_VERSION, total }
   if (!process.env.BENCH_FRESH && fs.existsSync(metaFile)) {
@@ -350,7 +353,10 @@ async function ingestOnce(bodies, on, tag) {
     // Derived state: how long after the last reply every consumer holds the last batch.
     const db = new Database(path.join(dir, 'inferlog.db'), { readonly: true })
     const head = db.prepare('SELECT max(seq) FROM batches').pluck()
-    const behind = db.prepare('SELECT count(*) FROM feed_consumers WHERE position < ?').pluck()
+    // The default feed consumers (feed_consumers also holds leases of other loops, which never advance).
+    const behind = db
+      .prepare("SELECT count(*) FROM feed_consumers WHERE name IN ('catalog', 'metrics', 'audit', 'profiles') AND position < ?")
+      .pluck()
     const h = head.get()
     while (behind.get(h) > 0) await new Promise((r) => setTimeout(r, 50))
     const settledS = (performance.now() - t0) / 1000

@@ -246,6 +246,7 @@ export class ProfilesConsumer implements FeedConsumer {
               .where('hour_ms', '=', w.hourMs)
               .where('version', '=', w.version)
               .where('stage', '=', w.stage)
+              .where('chunk', '>=', merged.chunk)
               .compile(),
           )
         }
@@ -262,21 +263,44 @@ export class ProfilesConsumer implements FeedConsumer {
     return writes
   }
 
-  /** Every stored chunk of an hour key with the step's, one column per field (opaque where they do not line up). */
+  /**
+   * The newest stored chunks of an hour key merged with the step's, one column per field (opaque
+   * where they do not line up). Size-tiered: walking back from the newest, a chunk joins while it
+   * holds at most 4× the rows gathered so far, so big old chunks are rewritten rarely (each row
+   * O(log n) times) and an hour keeps few chunks.
+   */
   private async compacted(
     ctx: FeedContext,
     key: { project: string; model: string; hour_ms: number; version: string; stage: string },
     fresh: Map<string, ColumnChunk>,
   ): Promise<{ columns: Map<string, ColumnChunk>; chunk: number }> {
-    const stored = (await ctx.derived.db
-      .selectFrom('value_chunks')
-      .select(['field', 'chunk', 'data'])
-      .where('project', '=', key.project)
-      .where('model', '=', key.model)
-      .where('hour_ms', '=', key.hour_ms)
-      .where('version', '=', key.version)
-      .where('stage', '=', key.stage)
-      .where('field', 'in', [...fresh.keys()])
+    const db = ctx.derived.db
+    const where = <Q extends { where: (...a: any[]) => Q }>(q: Q): Q =>
+      q
+        .where('project', '=', key.project)
+        .where('model', '=', key.model)
+        .where('hour_ms', '=', key.hour_ms)
+        .where('version', '=', key.version)
+        .where('stage', '=', key.stage)
+    const sizes = (await where(db.selectFrom('value_chunks').select(['chunk', 'n']).where('field', '=', TS_FIELD))
+      .orderBy('chunk')
+      .execute()) as { chunk: number | string; n: number | string }[]
+    let acc = fresh.get(TS_FIELD)!.length
+    let start = sizes.length
+    for (let i = sizes.length - 1; i >= 0; i--) {
+      const n = Number(sizes[i]!.n)
+      if (n > 4 * acc && sizes.length - i > 2) break
+      acc += n
+      start = i
+    }
+    const from = start < sizes.length ? Number(sizes[start]!.chunk) : Number.POSITIVE_INFINITY
+    const stored = (await where(
+      db
+        .selectFrom('value_chunks')
+        .select(['field', 'chunk', 'data'])
+        .where('field', 'in', [...fresh.keys()]),
+    )
+      .where('chunk', '>=', from)
       .orderBy('chunk')
       .execute()) as { field: string; chunk: number | string; data: unknown }[]
     const parts = new Map<string, { chunks: number[]; cols: ColumnChunk[] }>()
@@ -296,8 +320,7 @@ export class ProfilesConsumer implements FeedConsumer {
       const joined = aligned ? concatColumnChunks([...(p?.cols ?? []), col]) : undefined
       columns.set(field, joined ?? { kind: 'opaque', length: total })
     }
-    const first = parts.get(TS_FIELD)?.chunks[0]
-    return { columns, chunk: first ?? 0 }
+    return { columns, chunk: Number.isFinite(from) ? from : 0 }
   }
 
   /** Merges the step's profiles into the stored hour and day rows and compiles the upserts. */
