@@ -18,13 +18,22 @@ function fmix32(h: number): number {
  * large-range correction.
  */
 export function hashValue(value: number | string): [number, number] {
+  const out = new Uint32Array(2)
+  hashInto(value, out)
+  return [out[0]!, out[1]!]
+}
+
+/** {@link hashValue} into `out` (no allocation: the per-value path of profiles). */
+function hashInto(value: number | string, out: Uint32Array): void {
   let a = 0x9747b28c
   let b = 0x5bd1e995
   if (typeof value === 'number') {
     F64[0] = value === 0 ? 0 : value
     a = fmix32(Math.imul(a ^ U32[0]!, 0xcc9e2d51) ^ U32[1]!)
     b = fmix32(Math.imul(b ^ U32[1]!, 0x1b873593) ^ U32[0]!)
-    return [a, fmix32(b ^ a)]
+    out[0] = a
+    out[1] = fmix32(b ^ a)
+    return
   }
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i)
@@ -32,8 +41,8 @@ export function hashValue(value: number | string): [number, number] {
     b = Math.imul((b ^ c) + 0x9e3779b9, 0x85ebca6b)
   }
   a = fmix32(a ^ value.length)
-  b = fmix32(b ^ a)
-  return [a, b]
+  out[0] = a
+  out[1] = fmix32(b ^ a)
 }
 
 /** 2^−r for every register value (ranks are at most 65). */
@@ -53,6 +62,7 @@ export interface HyperLogLogOptions {
 export class HyperLogLog {
   readonly precision: number
   registers: Uint8Array
+  private readonly scratch = new Uint32Array(2)
 
   constructor(options: HyperLogLogOptions = {}) {
     this.precision = options.precision ?? 12
@@ -61,7 +71,9 @@ export class HyperLogLog {
 
   /** Adds a value. */
   add(value: number | string): void {
-    const [h1, h2] = hashValue(value)
+    hashInto(value, this.scratch)
+    const h1 = this.scratch[0]!
+    const h2 = this.scratch[1]!
     const p = this.precision
     const idx = h1 >>> (32 - p)
     // 32 − p bits left in h1, then all of h2: the rank is the position of the first 1.
