@@ -343,6 +343,7 @@ async function ingestOnce(bodies, on, tag) {
     // Warm-up (JIT, connections): 4 batches, not timed.
     for (const b of bodies.warm) await send(b)
     let next = 0
+    const cpu0 = processCpuMs(srv.pid)
     const t0 = performance.now()
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -350,6 +351,7 @@ async function ingestOnce(bodies, on, tag) {
       }),
     )
     const ingestS = (performance.now() - t0) / 1000
+    const cpuIngest = processCpuMs(srv.pid) - cpu0
     // Derived state: how long after the last reply every consumer holds the last batch.
     const db = new Database(path.join(dir, 'inferlog.db'), { readonly: true })
     const head = db.prepare('SELECT max(seq) FROM batches').pluck()
@@ -360,12 +362,20 @@ async function ingestOnce(bodies, on, tag) {
     const h = head.get()
     while (behind.get(h) > 0) await new Promise((r) => setTimeout(r, 50))
     const settledS = (performance.now() - t0) / 1000
+    const cpuSettled = processCpuMs(srv.pid) - cpu0
     const profiles = db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'profile_rows'").pluck().get()
       ? db.prepare("SELECT coalesce(sum(n), 0) FROM profile_rows WHERE grain = 'h' AND field = 'input.n0'").pluck().get()
       : 0
     db.close()
     agent.destroy()
-    return { events: bodies.count, ingestS, settledS, profiled: profiles }
+    return {
+      events: bodies.count,
+      ingestS,
+      settledS,
+      profiled: profiles,
+      cpuUsPerEvent: (cpuSettled * 1000) / bodies.count,
+      cpuIngestMs: cpuIngest,
+    }
   } finally {
     srv.child.kill('SIGTERM')
     await srv.exited
@@ -398,7 +408,7 @@ async function ingestPhase() {
         throw new Error(`profiles hold ${res.profiled} events, expected ${bodies.count + 4000}`)
       results[on ? 'on' : 'off'].push(res)
       log(
-        `ingest round ${r + 1} ${on ? 'on ' : 'off'}: ${fmt(res.events / res.ingestS)} ev/s acknowledged, every consumer caught up ${(res.settledS - res.ingestS).toFixed(2)} s after the last reply`,
+        `ingest round ${r + 1} ${on ? 'on ' : 'off'}: ${fmt(res.events / res.ingestS)} ev/s acknowledged, every consumer caught up ${(res.settledS - res.ingestS).toFixed(2)} s after the last reply; server CPU ${res.cpuUsPerEvent.toFixed(1)} µs per event (until caught up)`,
       )
     }
   }
@@ -450,6 +460,10 @@ async function main() {
     )
     out.push(
       `         until every consumer caught up: off ${fmt(settled(r.off))} ev/s, on ${fmt(settled(r.on))} ev/s   ratio ${(settled(r.on) / settled(r.off)).toFixed(2)}`,
+    )
+    const cpu = (xs) => median(xs.map((x) => x.cpuUsPerEvent))
+    out.push(
+      `         server CPU per event (all threads, until caught up): off ${cpu(r.off).toFixed(1)} µs, on ${cpu(r.on).toFixed(1)} µs   ratio off/on ${(cpu(r.off) / cpu(r.on)).toFixed(2)}`,
     )
   }
   process.stdout.write(`${out.join('\n')}\n`)

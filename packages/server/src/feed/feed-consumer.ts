@@ -16,6 +16,12 @@ export interface FeedContext {
 export interface FeedConsumer {
   /** Stable name: the key of its watermark. */
   readonly name: string
+  /**
+   * Least time between the starts of two steps that are not catching up, ms: a consumer whose
+   * step rewrites large rows (profiles) gathers a second of commits into one step instead of
+   * rewriting them after every commit. Default 0 (step after every commit).
+   */
+  readonly minStepIntervalMs?: number
   /** Creates or upgrades the consumer's tables (see `migrateDerived`); run before the first step. */
   prepare?(ctx: FeedContext): Promise<void>
   /** Writes that bring the derived state past `batches` (compiled with `ctx.derived.db`). */

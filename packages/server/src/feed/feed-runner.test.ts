@@ -123,4 +123,24 @@ describe('FeedRunner', () => {
     expect(later.length).toBeLessThanOrEqual(3)
     await paced.stop()
   })
+
+  it('gathers commits into one step for a consumer with a minimum step interval, and steps again after it', async () => {
+    const rec = Object.assign(new Recorder(), { minStepIntervalMs: 3_000 })
+    const runner = new FeedRunner(store, [rec], { pollMs: 60_000 })
+    runner.start()
+    await write(1)
+    runner.poke()
+    await vi.waitFor(async () => expect(await store.derived.watermark('recorder')).toBe(1), { timeout: 5000 })
+    await write(2)
+    await write(3)
+    runner.poke()
+    // Within the interval nothing more is applied, however often it is poked.
+    await new Promise((r) => setTimeout(r, 300))
+    runner.poke()
+    expect(await store.derived.watermark('recorder')).toBe(1)
+    await runner.stop()
+    // The next runner applies both waiting batches in one step.
+    await new FeedRunner(store, [rec]).catchUp()
+    expect(rec.seen).toEqual([1, 2, 3])
+  })
 })

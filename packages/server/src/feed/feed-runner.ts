@@ -185,7 +185,8 @@ export class FeedRunner {
         failures = 0
         if (done === 'full') continue // behind: no pause
         // Let commits gather (not wakeable), then wait for one if there was none.
-        const rest = started + this.o.stepIntervalMs - this.o.now()
+        // A consumer may ask for a longer interval (its steps rewrite large rows).
+        const rest = started + Math.max(this.o.stepIntervalMs, c.minStepIntervalMs ?? 0) - this.o.now()
         if (rest > 0 && !this.stopping) await sleep(rest, {})
         if (done === 'idle') await sleep(this.o.pollMs, waker)
       } catch (e) {

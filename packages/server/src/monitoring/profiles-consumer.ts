@@ -36,6 +36,11 @@ import {
 export interface ProfilesConsumerOptions {
   /** Sketch parameters of the stored profiles. Default the `ProfileOptions` defaults (KLL k = 400, …). */
   profile?: ProfileOptions
+  /**
+   * Least time between steps that are not catching up, ms: each step rewrites the hour and day
+   * rows it touches, so live traffic is gathered into about one step a second. Default 1000.
+   */
+  minStepIntervalMs?: number
 }
 
 /** One stored row's identity. */
@@ -74,6 +79,7 @@ interface HourWork {
  */
 export class ProfilesConsumer implements FeedConsumer {
   readonly name = 'profiles'
+  readonly minStepIntervalMs: number
   private readonly options: ProfileOptions
   private readonly getters = new Map<string, FieldGetter>()
 
@@ -83,6 +89,7 @@ export class ProfilesConsumer implements FeedConsumer {
     o: ProfilesConsumerOptions = {},
   ) {
     this.options = o.profile ?? {}
+    this.minStepIntervalMs = o.minStepIntervalMs ?? 1000
   }
 
   async prepare(ctx: FeedContext): Promise<void> {
