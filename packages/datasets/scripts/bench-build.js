@@ -142,6 +142,8 @@ async function fillStore(store, n) {
       for (const f of feedbackOf(j)) feedback.push({ project: 'p', receivedMs: f.tsMs, ...f })
     if (events.length + feedback.length > 0) await store.writeBatch({ events, feedback })
   }
+  // Fresh planner statistics, as autovacuum would have after a load like this (PostgreSQL).
+  if (store.queryable) await store.queryable.query('ANALYZE')
   console.error(`bench:datasets: stored ${n} events and their feedback in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 

@@ -39,7 +39,7 @@ export interface BuildDatasetOptions {
   version?: number
   /** Events per scan chunk and feedback look-up; default 500 (measured: larger chunks keep more bodies alive across young-generation collections). */
   chunkSize?: number
-  /** Parquet rows per row group; default 16 384. */
+  /** Parquet rows per row group; default 8 192. */
   rowGroupSize?: number
   /** Time source for `built_at`; default `Date.now`. */
   clock?: () => number
