@@ -161,7 +161,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo, stop: AbortSigna
     clearInterval(statusTimer)
     await backfilling
     const dropped = feedback.cancel()
-    await log.close({ timeoutMs: 15_000 })
+    await log.close({ timeoutMs: 30_000 })
     await evaluating
     const st = log.stats()
     io.err(
