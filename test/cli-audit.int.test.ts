@@ -156,3 +156,58 @@ describe('signed checkpoints and inclusion proofs', () => {
     expect(noKey.stderr).toMatch(/--audit-key .*missing\.pem/)
   })
 })
+
+describe('inferlog export and import', () => {
+  it('exports through the server and from the file, imports into a new store that verifies, and stops at a damaged batch', async () => {
+    const dir = tmp()
+    const server = await sealedStore(dir, 4)
+    const viaHttp = path.join(dir, 'http.ndjson')
+    try {
+      const r = await runCli(['export', '--url', server.url, '--out', viaHttp])
+      expect(r.code, r.stderr).toBe(0)
+      const res = await fetch(`${server.url}/v1/export?after=2`)
+      expect(res.headers.get('content-type')).toMatch(/application\/x-ndjson/)
+      const tail = (await res.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; position?: number })
+      expect(tail[0]).toMatchObject({ type: 'header', after: 2 })
+      expect(tail.filter((l) => l.type === 'batch').map((l) => l.position)).toEqual([3, 4])
+      const bad = await fetch(`${server.url}/v1/export?after=-1`)
+      expect(bad.status).toBe(400)
+      expect(await bad.json()).toMatchObject({ error: { code: 'invalid_parameter' } })
+    } finally {
+      await server.stop()
+    }
+    const direct = await runCli(['export', '--data', dir])
+    expect(direct.code, direct.stderr).toBe(0)
+    const strip = (t: string) => t.replace(/"exported_at":"[^"]+"/, '')
+    expect(strip(direct.stdout)).toBe(strip(fs.readFileSync(viaHttp, 'utf8')))
+
+    const copy = tmp()
+    const imp = await runCli(['import', viaHttp, '--data', copy, '--json'])
+    expect(imp.code, imp.stderr).toBe(0)
+    expect(JSON.parse(imp.stdout)).toMatchObject({ batches: 4, first: 1, last: 4, rows: 80 })
+    const v = await runCli(['verify', '--data', copy, '--json'])
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, batches: 4, rows: 80 })
+    const a = new Database(path.join(dir, 'inferlog.db'), { readonly: true })
+    const b = new Database(path.join(copy, 'inferlog.db'), { readonly: true })
+    const rows = (db: Database.Database) => db.prepare('SELECT project, id, ts_ms, received_ms, batch, body FROM events ORDER BY id').all()
+    expect(rows(b)).toEqual(rows(a))
+    a.close()
+    b.close()
+
+    const damaged = fs
+      .readFileSync(viaHttp, 'utf8')
+      .split('\n')
+      .map((l) => (l.includes('"id":"b2-3"') ? l.replace('\\"output\\":1', '\\"output\\":0') : l))
+      .join('\n')
+    fs.writeFileSync(viaHttp, damaged)
+    const third = tmp()
+    const stopped = await runCli(['import', viaHttp, '--data', third])
+    expect(stopped.code).toBe(1)
+    expect(stopped.stderr).toMatch(
+      /import stopped at batch 3 \(line \d+\): its rows do not hash to its root .*; 2 batches imported before it/,
+    )
+  })
+})

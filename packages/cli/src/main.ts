@@ -35,6 +35,8 @@ const retentionCommand = lazy(privacyModule, 'retentionCommand')
 const auditProofCommand = lazy(auditModule, 'auditProofCommand')
 const checkProofCommand = lazy(auditModule, 'checkProofCommand')
 const redactionCommand = lazy(privacyModule, 'redactionCommand')
+const exportCommand = lazy(auditModule, 'exportCommand')
+const importCommand = lazy(auditModule, 'importCommand')
 const replayModule = () => import('./commands/replay.js')
 const replayCommand = lazy(replayModule, 'replayCommand')
 
@@ -357,6 +359,22 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--audit-key <file>', 'the signing key (default $INFERLOG_AUDIT_KEY); its public half is trusted')
       .option('--json', 'print {"ok","batches","rows","first_error"?,...}'),
   ).action((o) => run(verifyCommand(o, io)))
+  storeFlags(
+    clientOptions(
+      program
+        .command('export')
+        .description('stream the sealed log after a batch (exclusive) as NDJSON with its chain records (backup, migration)')
+        .option('--after <batch>', 'export batches after this one (default 0: everything)')
+        .option('--out <file>', 'write here instead of stdout'),
+    ),
+  ).action((o) => run(exportCommand(o, io)))
+  storeFlags(
+    program
+      .command('import')
+      .argument('<file>', 'an export (inferlog export / GET /v1/export); - reads stdin')
+      .description('rebuild a store from an export: same ids, timestamps and batches; stops at the first batch that does not check')
+      .option('--json', 'print {"batches","rows","first","last","head","checkpoints"}'),
+  ).action((file, o) => run(importCommand(file, o, io)))
   const audit = program.command('audit').description('the audit chain: signed checkpoints and inclusion proofs')
   storeFlags(clientOptions(audit.command('head').description('print the latest signed checkpoint (JSON), to publish outside'))).action(
     (o) => run(auditHeadCommand(o, io)),

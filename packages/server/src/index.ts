@@ -122,3 +122,5 @@ export { buildInclusionProof, eventLeafFields, type InclusionProof, type EventLe
 export { checkProof, type ProofCheck } from './audit/check-proof.js'
 export { AuditCheckpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type AuditCheckpointerOptions } from './audit/audit-checkpointer.js'
 export { auditMetrics } from './audit/audit-metrics.js'
+export { exportLog, EXPORT_FORMAT, type ExportLine } from './audit/export-log.js'
+export { importLog, ImportStopped, type ImportReport, type ImportOptions } from './audit/import-log.js'

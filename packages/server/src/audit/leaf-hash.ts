@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import { pgTextOnce } from '../store/postgres/pg-text.js'
 
 /**
  * What a leaf of the audit chain can be: an event, a feedback item, or an administrative record
@@ -45,9 +46,6 @@ export interface AuditLeafRow {
 /** Marks a null column in the leaf encoding (a length no field can have). */
 const NULL_LENGTH = 0xffffffff
 
-/** A value PostgreSQL already holds in its folded key form: 192 characters, `#`, a SHA-256 in hex. */
-const FOLDED = /^[\s\S]{192}#[0-9a-f]{64}$/
-
 /**
  * The form in which an indexed text column enters a leaf, the same whichever store holds the row:
  * PostgreSQL's key form (`pg-text.ts`: U+0000 becomes U+FFFD; a value longer than 256 UTF-16
@@ -56,9 +54,7 @@ const FOLDED = /^[\s\S]{192}#[0-9a-f]{64}$/
  * it before it was written. Ordinary values (no U+0000, at most 256 units) are unchanged.
  */
 export function keyForm(s: string): string {
-  const v = s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s
-  if (v.length <= 256 || FOLDED.test(v)) return v
-  return `${v.slice(0, 192)}#${crypto.createHash('sha256').update(v).digest('hex')}`
+  return pgTextOnce(s)
 }
 
 /**

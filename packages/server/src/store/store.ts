@@ -10,6 +10,7 @@ import type { DerivedStore } from './ports/derived-store.js'
 import type { ErasureLog, RetentionLog } from './ports/erasure-log.js'
 import type { EventLogWriter } from './ports/event-log.js'
 import type { KeyStore } from './ports/key-store.js'
+import type { LogImporter } from './ports/log-import.js'
 import type { LogScanner } from './ports/log-scanner.js'
 import type { RecordReader } from './ports/record-reader.js'
 
@@ -19,6 +20,7 @@ export type * from './ports/derived-store.js'
 export type * from './ports/erasure-log.js'
 export type * from './ports/event-log.js'
 export type * from './ports/key-store.js'
+export type * from './ports/log-import.js'
 export type * from './ports/log-scanner.js'
 export type * from './ports/record-reader.js'
 
@@ -34,7 +36,7 @@ export interface StoreLifecycle {
 }
 
 /** Every part of the storage port. */
-export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog, ErasureLog, RetentionLog {
+export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog, ErasureLog, RetentionLog, LogImporter {
   /** Derived data of feed consumers. */
   readonly derived: DerivedStore
 }

@@ -22,3 +22,18 @@ export function pgText(s: string | null): string | null {
   if (v.length > MAX_KEY_CHARS) v = `${v.slice(0, 192)}#${createHash('sha256').update(v).digest('hex')}`
   return v
 }
+
+/** A value already in folded form: 192 characters, `#`, a SHA-256 in hex. */
+const FOLDED = /^[\s\S]{192}#[0-9a-f]{64}$/
+
+/**
+ * {@link pgText}, leaving a value already in folded form as it is: for values read back from
+ * PostgreSQL (an export of a PostgreSQL store imported into another), so folding is done once.
+ */
+export function pgTextOnce(s: string): string
+export function pgTextOnce(s: string | null): string | null
+export function pgTextOnce(s: string | null): string | null {
+  if (s === null) return null
+  const v = s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s
+  return FOLDED.test(v) ? v : pgText(v)
+}

@@ -4,6 +4,7 @@ import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
+import type { ImportedBatch } from '../ports/log-import.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type {
   CommittedBatch,
@@ -19,6 +20,7 @@ import type { Store } from '../store.js'
 import type { PgPool, PgQueryable } from './pg-types.js'
 import { PostgresAuditLog } from './postgres-audit.js'
 import { PostgresDerivedStore } from './postgres-derived.js'
+import { PostgresImporter } from './postgres-import.js'
 import { PostgresErasureReader, postgresErasureWrites } from './postgres-erasure.js'
 import { PostgresKeyStore } from './postgres-keys.js'
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js'
@@ -78,6 +80,7 @@ export class PostgresStore implements Store {
   private readonly scans: PostgresLogScanner
   private readonly keys: PostgresKeyStore
   private readonly audit: PostgresAuditLog
+  private readonly importer: PostgresImporter
   private readonly retention: PostgresRetention
   private readonly erasure: PostgresErasureReader
   private closed: Promise<void> | undefined
@@ -114,6 +117,7 @@ export class PostgresStore implements Store {
     this.writer = new PostgresWriter(this.pool, this.partitions)
     this.reads = new PostgresRecordReader(this.pool)
     this.audit = new PostgresAuditLog(this.pool)
+    this.importer = new PostgresImporter(this.pool, this.partitions)
     this.scans = new PostgresLogScanner(this.pool, async () => (await import('pg-cursor')).default as never, this.audit)
     this.keys = new PostgresKeyStore(this.pool)
     this.retention = new PostgresRetention(this.pool)
@@ -193,6 +197,9 @@ export class PostgresStore implements Store {
     return this.scans.shadowsFor(project, primaryIds, upTo)
   }
 
+  importBatch(batch: ImportedBatch): Promise<void> {
+    return this.importer.importBatch(batch)
+  }
   appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {
     return this.audit.appendAudit(entry)
   }

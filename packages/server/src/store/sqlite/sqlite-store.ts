@@ -6,6 +6,7 @@ import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
+import type { ImportedBatch } from '../ports/log-import.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type {
   CommittedBatch,
@@ -224,6 +225,10 @@ export class SqliteStore implements Store {
     return this.scans.shadowsFor(project, primaryIds, upTo)
   }
 
+  async importBatch(batch: ImportedBatch): Promise<void> {
+    if (this.writerClient) return this.writerClient.importBatch(batch)
+    this.writer().importBatch(batch)
+  }
   async appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {
     if (this.writerClient) return this.writerClient.appendAudit(entry)
     return this.writer().appendAudit(entry)

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type { AuditAppend } from '../ports/audit-log.js'
+import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { SqliteConnectionOptions } from './sqlite-connection.js'
@@ -8,6 +9,7 @@ import type { SqliteConnectionOptions } from './sqlite-connection.js'
 export type WriterRequest =
   | { id: number; op: 'write'; batch: WriteBatch }
   | { id: number; op: 'audit'; entry: AuditAppend }
+  | { id: number; op: 'import'; batch: ImportedBatch }
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
   | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
@@ -79,6 +81,10 @@ export class SqliteWriterClient {
 
   writeBatch(batch: WriteBatch): Promise<WriteResult> {
     return this.call<WriteResult>({ op: 'write', batch })
+  }
+
+  importBatch(batch: ImportedBatch): Promise<void> {
+    return this.call<void>({ op: 'import', batch })
   }
 
   appendAudit(entry: AuditAppend): Promise<{ batchSeq: number }> {

@@ -34,6 +34,9 @@ if (port) {
         port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'write') {
         port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
+      } else if (m.op === 'import') {
+        writer.importBatch(m.batch)
+        port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'audit') {
         port.postMessage({ id: m.id, ok: true, result: writer.appendAudit(m.entry) })
       } else if (m.op === 'claim') {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { AuditAppend } from '../ports/audit-log.js'
+import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
 import { sameSentContent } from '../same-content.js'
@@ -33,6 +34,8 @@ function statements(db: Database.Database) {
     anyTombstone: db.prepare('SELECT EXISTS (SELECT 1 FROM audit_tombstones)').pluck(),
     tombstoned: db.prepare('SELECT 1 FROM audit_tombstones WHERE kind = ? AND project = ? AND id = ?').pluck(),
     feedbackBody: db.prepare('SELECT body FROM feedback WHERE project = ? AND id = ?').pluck(),
+    lastBatch: db.prepare('SELECT coalesce(max(seq), 0) FROM batches').pluck(),
+    importBatch: db.prepare('INSERT INTO batches (seq, committed_ms) VALUES (?, ?)'),
     insertAudit: db.prepare('INSERT INTO audit_records (project, id, ts_ms, batch, body) VALUES (?, ?, ?, ?, ?)'),
     insertTombstone: db.prepare('INSERT INTO audit_tombstones (kind, project, id, batch, leaf, record) VALUES (?, ?, ?, ?, ?, ?)'),
     position: db.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck(),
@@ -182,6 +185,49 @@ export class SqliteWriter {
       .immediate()
     this.afterCommit()
     return result
+  }
+
+  /** One batch of an export, as it was: its position, commit time and rows (see `LogImporter`). */
+  importBatch(b: ImportedBatch): void {
+    const s = this.st
+    this.db
+      .transaction(() => {
+        const lastBatch = s.lastBatch.get() as number
+        if (b.position <= lastBatch) throw new Error(`batch ${b.position} is not after the store's last batch ${lastBatch}`)
+        s.importBatch.run(b.position, b.committedMs)
+        const last = s.lastSeqs.get(b.position) as { e: number; f: number }
+        let eventSeq = last.e
+        let feedbackSeq = last.f
+        for (const e of b.events) {
+          const r = s.insertEvent.run(
+            ++eventSeq,
+            e.project,
+            e.id,
+            e.tsMs,
+            e.receivedMs,
+            e.model,
+            e.version,
+            e.stage,
+            e.status,
+            e.sessionId,
+            e.userId,
+            e.arm,
+            e.shadowOf,
+            b.position,
+            e.body,
+          )
+          if (r.changes !== 1) throw new Error(`event ${e.project}/${e.id} of batch ${b.position} is already stored`)
+        }
+        for (const f of b.feedback) {
+          const r = s.insertFeedback.run(++feedbackSeq, f.project, f.id, f.eventId, f.name, f.tsMs, f.receivedMs, b.position, f.body)
+          if (r.changes !== 1) throw new Error(`feedback ${f.project}/${f.id} of batch ${b.position} is already stored`)
+        }
+        for (const r of b.audit) s.insertAudit.run(r.project, r.id, r.tsMs, b.position, r.body)
+        for (const t of b.tombstones) s.insertTombstone.run(t.kind, t.project, t.id, t.batch, t.leaf, t.record)
+        s.closeBatch.run(b.events.length, b.feedback.length, eventSeq, feedbackSeq, b.position)
+      })
+      .immediate()
+    this.afterCommit()
   }
 
   /** A consumer's writes and its watermark, in one transaction; false when the watermark moved. */
