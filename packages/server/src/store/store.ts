@@ -36,7 +36,16 @@ export interface StoreLifecycle {
 }
 
 /** Every part of the storage port. */
-export interface Store extends StoreLifecycle, EventLogWriter, RecordReader, LogScanner, KeyStore, AuditLog, ErasureLog, RetentionLog, LogImporter {
+export interface Store
+  extends StoreLifecycle,
+    EventLogWriter,
+    RecordReader,
+    LogScanner,
+    KeyStore,
+    AuditLog,
+    ErasureLog,
+    RetentionLog,
+    LogImporter {
   /** Derived data of feed consumers. */
   readonly derived: DerivedStore
 }
