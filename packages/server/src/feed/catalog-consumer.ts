@@ -1,6 +1,10 @@
 import type { CompiledWrite, CommittedBatch, DerivedStore } from '../store/store.js'
 import type { FeedConsumer, FeedContext } from './feed-consumer.js'
 import { type DerivedMigration, migrateDerived } from './derived-schema.js'
+import { WriteTemplate } from './write-template.js'
+
+const MODEL_FIELDS = ['project', 'model', 'version', 'events', 'errors', 'first_ts_ms', 'last_ts_ms'] as const
+type ModelField = (typeof MODEL_FIELDS)[number]
 
 const SCHEMA: readonly DerivedMigration[] = [
   async (db) => {
@@ -49,8 +53,49 @@ export function ensureCatalog(derived: DerivedStore): Promise<void> {
 export class CatalogConsumer implements FeedConsumer {
   readonly name = 'catalog'
 
+  private compiled?: { db: unknown; model: WriteTemplate<ModelField>; feedback: WriteTemplate<'project' | 'name' | 'items'> }
+
   async prepare(ctx: FeedContext): Promise<void> {
     await ensureCatalog(ctx.derived)
+  }
+
+  /** The two upserts, compiled once for the store's dialect. */
+  private templates(ctx: FeedContext): NonNullable<CatalogConsumer['compiled']> {
+    const db = ctx.derived.db
+    if (this.compiled?.db === db) return this.compiled
+    const model = new WriteTemplate(MODEL_FIELDS, (v) =>
+      db
+        .insertInto('catalog_models')
+        .values(v)
+        .onConflict((oc) =>
+          oc.columns(['project', 'model', 'version']).doUpdateSet((eb) => ({
+            events: eb('catalog_models.events', '+', eb.ref('excluded.events')),
+            errors: eb('catalog_models.errors', '+', eb.ref('excluded.errors')),
+            first_ts_ms: eb
+              .case()
+              .when('excluded.first_ts_ms', '<', eb.ref('catalog_models.first_ts_ms'))
+              .then(eb.ref('excluded.first_ts_ms'))
+              .else(eb.ref('catalog_models.first_ts_ms'))
+              .end(),
+            last_ts_ms: eb
+              .case()
+              .when('excluded.last_ts_ms', '>', eb.ref('catalog_models.last_ts_ms'))
+              .then(eb.ref('excluded.last_ts_ms'))
+              .else(eb.ref('catalog_models.last_ts_ms'))
+              .end(),
+          })),
+        ),
+    )
+    const feedback = new WriteTemplate(['project', 'name', 'items'] as const, (v) =>
+      db
+        .insertInto('catalog_feedback')
+        .values(v)
+        .onConflict((oc) =>
+          oc.columns(['project', 'name']).doUpdateSet((eb) => ({ items: eb('catalog_feedback.items', '+', eb.ref('excluded.items')) })),
+        ),
+    )
+    this.compiled = { db, model, feedback }
+    return this.compiled
   }
 
   async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {
@@ -77,53 +122,22 @@ export class CatalogConsumer implements FeedConsumer {
         else names.set(k, { project: f.project, name: f.name, items: 1 })
       }
     }
-    const db = ctx.derived.db
+    const t = this.templates(ctx)
     const writes: CompiledWrite[] = []
     for (const m of models.values()) {
       writes.push(
-        db
-          .insertInto('catalog_models')
-          .values({
-            project: m.project,
-            model: m.model,
-            version: m.version,
-            events: m.events,
-            errors: m.errors,
-            first_ts_ms: m.firstTsMs,
-            last_ts_ms: m.lastTsMs,
-          })
-          .onConflict((oc) =>
-            oc.columns(['project', 'model', 'version']).doUpdateSet((eb) => ({
-              events: eb('catalog_models.events', '+', eb.ref('excluded.events')),
-              errors: eb('catalog_models.errors', '+', eb.ref('excluded.errors')),
-              first_ts_ms: eb
-                .case()
-                .when('excluded.first_ts_ms', '<', eb.ref('catalog_models.first_ts_ms'))
-                .then(eb.ref('excluded.first_ts_ms'))
-                .else(eb.ref('catalog_models.first_ts_ms'))
-                .end(),
-              last_ts_ms: eb
-                .case()
-                .when('excluded.last_ts_ms', '>', eb.ref('catalog_models.last_ts_ms'))
-                .then(eb.ref('excluded.last_ts_ms'))
-                .else(eb.ref('catalog_models.last_ts_ms'))
-                .end(),
-            })),
-          )
-          .compile(),
+        t.model.bind({
+          project: m.project,
+          model: m.model,
+          version: m.version,
+          events: m.events,
+          errors: m.errors,
+          first_ts_ms: m.firstTsMs,
+          last_ts_ms: m.lastTsMs,
+        }),
       )
     }
-    for (const n of names.values()) {
-      writes.push(
-        db
-          .insertInto('catalog_feedback')
-          .values(n)
-          .onConflict((oc) =>
-            oc.columns(['project', 'name']).doUpdateSet((eb) => ({ items: eb('catalog_feedback.items', '+', eb.ref('excluded.items')) })),
-          )
-          .compile(),
-      )
-    }
+    for (const n of names.values()) writes.push(t.feedback.bind(n))
     return writes
   }
 }

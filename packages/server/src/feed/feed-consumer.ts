@@ -4,6 +4,12 @@ import type { CompiledWrite, CommittedBatch, DerivedStore } from '../store/store
 export interface FeedContext {
   /** Read access to derived data (the consumer's own tables included) and its dialect. */
   derived: DerivedStore
+  /**
+   * The watermark the step starts from (the batches are the ones after it), when a runner calls.
+   * A consumer that keeps state between steps checks it against the position it last heard of
+   * in {@link FeedConsumer.committed}.
+   */
+  from?: number
 }
 
 /**
@@ -26,4 +32,13 @@ export interface FeedConsumer {
   prepare?(ctx: FeedContext): Promise<void>
   /** Writes that bring the derived state past `batches` (compiled with `ctx.derived.db`). */
   apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]>
+  /**
+   * Told when the writes of the last `apply` committed with the watermark at `position`. A consumer
+   * may keep derived state in memory between steps (hot aggregates) only as long as each step
+   * starts from the position it was last told here: a step whose writes never commit (lost
+   * compare-and-set, failure, crash) is never told, another process moving the watermark makes
+   * `from` differ, and either way the kept state must be dropped and read back from the store.
+   * The runner never runs two steps of one consumer at once.
+   */
+  committed?(position: number): void
 }

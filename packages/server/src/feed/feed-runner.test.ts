@@ -143,4 +143,61 @@ describe('FeedRunner', () => {
     await new FeedRunner(store, [rec]).catchUp()
     expect(rec.seen).toEqual([1, 2, 3])
   })
+
+  it('reads each batch from the store once for all its consumers, steps one consumer at a time, and tells it what committed', async () => {
+    for (let i = 0; i < 6; i++) await write(i)
+    const fromStore: number[] = []
+    let lose = 0
+    const view = {
+      derived: Object.create(store.derived, {
+        advance: {
+          value: async (...a: Parameters<typeof store.derived.advance>) => (lose-- > 0 ? false : store.derived.advance(...a)),
+        },
+      }),
+      commitHead: () => store.commitHead(),
+      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
+        const got = await store.readBatches(after, o)
+        fromStore.push(...got.map((b) => b.position))
+        return got
+      },
+    }
+    const inFlight = new Map<string, number>()
+    let most = 0
+    const told: string[] = []
+    const keeper = (name: string): FeedConsumer => ({
+      name,
+      async apply(batches, ctx) {
+        const n = (inFlight.get(name) ?? 0) + 1
+        inFlight.set(name, n)
+        most = Math.max(most, n)
+        await new Promise((r) => setTimeout(r, 5))
+        told.push(`${name} apply ${ctx.from}..${batches[batches.length - 1]?.position}`)
+        inFlight.set(name, n - 1)
+        return []
+      },
+      committed(position) {
+        told.push(`${name} committed ${position}`)
+      },
+    })
+    const runner = new FeedRunner(view, [keeper('one'), keeper('two'), keeper('three')], { maxBatches: 4 })
+    await runner.catchUp()
+    expect(fromStore).toEqual([1, 2, 3, 4, 5, 6])
+    expect(told.filter((t) => t.startsWith('two'))).toEqual(['two apply 0..4', 'two committed 4', 'two apply 4..6', 'two committed 6'])
+    // A lost compare-and-set is not reported as committed.
+    await write(6)
+    lose = 1
+    await runner.catchUp()
+    expect(told.filter((t) => t.startsWith('one')).slice(4)).toEqual(['one apply 6..7', 'one apply 6..7', 'one committed 7'])
+    expect(fromStore).toEqual([1, 2, 3, 4, 5, 6, 7])
+    // A loop and catchUp on the same consumers never run two steps of one consumer at once.
+    runner.start()
+    for (let i = 7; i < 12; i++) {
+      await write(i)
+      runner.poke()
+      await runner.catchUp()
+    }
+    await runner.stop()
+    expect(most).toBe(1)
+    for (const name of ['one', 'two', 'three']) expect(await store.derived.watermark(name)).toBe(12)
+  })
 })

@@ -1,6 +1,6 @@
 import { nextBackoffMs } from '@inferlog/schema'
 import type { Logger } from '../logging/logger.js'
-import type { LogScanner, Store } from '../store/store.js'
+import type { CommittedBatch, LogScanner, Store } from '../store/store.js'
 import type { FeedConsumer } from './feed-consumer.js'
 
 /** Options of {@link FeedRunner}. */
@@ -26,6 +26,11 @@ export interface FeedRunnerOptions {
   now?: () => number
   /** Told after each applied step: lag in positions and in ms since the applied batches committed. */
   onProgress?: (consumer: string, p: FeedProgress) => void
+  /**
+   * Most rows of recently read batches kept for this runner's other consumers, which read the same
+   * positions a moment later. Default 20 000.
+   */
+  sharedRows?: number
   /**
    * How long this runner's lease on a consumer lasts, ms; renewed at a third of it while working.
    * Another process takes the consumer over when a lease runs out (its holder died). Default 15 000.
@@ -77,6 +82,17 @@ export class FeedRunner {
   private readonly loops: Promise<void>[] = []
   private readonly wakers: Waker[] = []
   private readonly progress = new Map<string, FeedProgress>()
+  /**
+   * Batches read lately, each under the position before it (a consumer's watermark, or the batch
+   * before it in the log), oldest first: the consumers of one process read the same batches one
+   * after another, and each read past the cache goes to the store once for all of them.
+   */
+  private readonly shared = new Map<number, CommittedBatch>()
+  private sharedHeld = 0
+  /** Where each consumer's last step started: cached batches before all of them are dropped. */
+  private readonly froms = new Map<string, number>()
+  /** Each consumer's step in flight: steps of one consumer never overlap (a loop and `catchUp`). */
+  private readonly stepping = new Map<FeedConsumer, Promise<unknown>>()
   private stopping = false
   private started = false
   /** This runner's identity in consumer leases. */
@@ -89,6 +105,7 @@ export class FeedRunner {
   ) {
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
+      sharedRows: options.sharedRows ?? 20_000,
       pollMs: options.pollMs ?? 200,
       stepIntervalMs: options.stepIntervalMs ?? 250,
       maxBatches: options.maxBatches ?? 100,
@@ -144,19 +161,75 @@ export class FeedRunner {
   }
 
   /** One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit. */
-  private async step(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
+  private step(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
+    const run = (this.stepping.get(c) ?? Promise.resolve()).then(
+      () => this.stepOnce(c),
+      () => this.stepOnce(c),
+    )
+    this.stepping.set(c, run)
+    return run
+  }
+
+  private async stepOnce(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
     const derived = this.store.derived
     const from = await derived.watermark(c.name)
-    const batches = await this.store.readBatches(from, { maxBatches: this.o.maxBatches, maxRows: this.o.maxRows })
+    const batches = await this.readBatches(c.name, from)
     const last = batches[batches.length - 1]
     if (!last) return 'idle'
-    const writes = await c.apply(batches, { derived })
+    const writes = await c.apply(batches, { derived, from })
     if (!(await derived.advance(c.name, from, last.position, writes))) return 'full' // someone else moved it: read again
+    c.committed?.(last.position)
     const p = { position: last.position, committedMs: last.committedMs, appliedMs: this.o.now() }
     this.progress.set(c.name, p)
     this.o.onProgress?.(c.name, p)
-    const rows = batches.reduce((n, b) => n + b.events.length + b.feedback.length + (b.audit?.length ?? 0), 0)
+    const rows = batches.reduce((n, b) => n + rowsIn(b), 0)
     return batches.length >= this.o.maxBatches || rows >= this.o.maxRows ? 'full' : 'some'
+  }
+
+  /** The batches after `from` within the step limits: the cached ones, then the store's after them. */
+  private async readBatches(consumer: string, from: number): Promise<CommittedBatch[]> {
+    this.froms.set(consumer, from)
+    this.prune()
+    const out: CommittedBatch[] = []
+    let rows = 0
+    let at = from
+    for (let b = this.shared.get(at); b; b = this.shared.get(at)) {
+      const n = rowsIn(b)
+      if (out.length >= this.o.maxBatches || (out.length > 0 && rows + n > this.o.maxRows)) return out
+      out.push(b)
+      rows += n
+      at = b.position
+    }
+    if (out.length >= this.o.maxBatches) return out
+    const more = await this.store.readBatches(at, {
+      maxBatches: this.o.maxBatches - out.length,
+      maxRows: Math.max(1, this.o.maxRows - rows),
+    })
+    for (const b of more) {
+      const n = rowsIn(b)
+      if (!this.shared.has(at)) {
+        this.shared.set(at, b)
+        this.sharedHeld += n
+      }
+      at = b.position
+      // The store always returns at least one batch; past the first, keep to the row limit.
+      if (out.length > 0 && rows + n > this.o.maxRows) continue
+      out.push(b)
+      rows += n
+    }
+    return out
+  }
+
+  /** Drops cached batches every consumer is past, and the oldest beyond the row budget. */
+  private prune(): void {
+    // Until every consumer has stepped, one that has not may still need the oldest batches.
+    let low = this.froms.size < this.consumers.length ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
+    for (const f of this.froms.values()) low = Math.min(low, f)
+    for (const [at, b] of this.shared) {
+      if (at >= low && this.sharedHeld <= this.o.sharedRows) break
+      this.shared.delete(at)
+      this.sharedHeld -= rowsIn(b)
+    }
   }
 
   private async loop(c: FeedConsumer, waker: Waker): Promise<void> {
@@ -200,4 +273,8 @@ export class FeedRunner {
       }
     }
   }
+}
+
+function rowsIn(b: CommittedBatch): number {
+  return b.events.length + b.feedback.length + (b.audit?.length ?? 0)
 }

@@ -21,6 +21,7 @@ import {
 import type { InferenceEvent } from '@inferlog/schema'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
+import { WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
 import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
 import { type EventDims, METRICS_SCHEMA, MINUTE_RETENTION_MS, type RowKey, rowId, rowsOf, dimValue } from './metric-rows.js'
@@ -29,12 +30,33 @@ import { loadLabelStates, type LabelState, labelStateWrite } from './metric-labe
 
 type Json = InferenceEvent['output']
 
+const UPSERT_FIELDS = [
+  'project',
+  'model',
+  'grain',
+  'version',
+  'stage',
+  'arm',
+  'endpoint',
+  'dim_key',
+  'dim_value',
+  'start_ms',
+  'n',
+  'agg',
+] as const
+type UpsertField = (typeof UPSERT_FIELDS)[number]
+
 /** Options of {@link MetricsConsumer}. */
 export interface MetricsConsumerOptions {
   /** Implicit feedback counts as a conversion when it happens within this long after the event, ms. Default 1 day. */
   attributionWindowMs?: number
   /** Epoch-ms clock (purging old minute buckets). Default `Date.now`. */
   now?: () => number
+  /**
+   * Most bucket rows kept decoded in memory between steps (the least recently written go first).
+   * Default 5 000.
+   */
+  hotRows?: number
 }
 
 /** What the consumer keeps of an event to place its labels. */
@@ -75,6 +97,16 @@ export class MetricsConsumer implements FeedConsumer {
   private readonly now: () => number
   private readonly inferred = new Map<string, LabelConfig | null>()
   private lastPurgeMs = 0
+  private readonly hotRows: number
+  /**
+   * Bucket rows as the store holds them at watermark {@link hotAt}, decoded, least recently
+   * written first: a step merges into these instead of reading, decoding and re-merging each
+   * touched row. Valid only while steps follow each other from the position the runner last
+   * reported committed; dropped otherwise (a step that did not commit, another holder).
+   */
+  private readonly hot = new Map<string, MetricsAggregate>()
+  private hotAt: number | undefined
+  private upsert?: { db: unknown; t: WriteTemplate<UpsertField> }
 
   constructor(
     private readonly configs: ModelConfigs,
@@ -84,6 +116,11 @@ export class MetricsConsumer implements FeedConsumer {
   ) {
     this.windowMs = o.attributionWindowMs ?? 86_400_000
     this.now = o.now ?? Date.now
+    this.hotRows = o.hotRows ?? 5_000
+  }
+
+  committed(position: number): void {
+    this.hotAt = position
   }
 
   async prepare(ctx: FeedContext): Promise<void> {
@@ -91,6 +128,10 @@ export class MetricsConsumer implements FeedConsumer {
   }
 
   async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {
+    // The hot rows hold the store's state only if this step starts where the last committed one
+    // ended; until this step is reported committed they are in flux (merged in place).
+    if (ctx.from === undefined || ctx.from !== this.hotAt) this.hot.clear()
+    this.hotAt = undefined
     const events: LoggedEvent[] = []
     const feedback: LoggedFeedback[] = []
     for (const b of batches) {
@@ -316,15 +357,16 @@ export class MetricsConsumer implements FeedConsumer {
         t.retract.push(...w.retract)
       }
     }
-    // Current rows, fetched per (project, model, grain) by bucket start.
+    // Rows not kept hot, fetched per (project, model, grain) by bucket start.
     const groups = new Map<string, { project: string; model: string; grain: string; starts: Set<number> }>()
-    for (const t of targets.values()) {
+    for (const [id, t] of targets) {
+      if (this.hot.has(id)) continue
       const g = `${t.key.project}\u0000${t.key.model}\u0000${t.key.grain}`
       let e = groups.get(g)
       if (!e) groups.set(g, (e = { project: t.key.project, model: t.key.model, grain: t.key.grain, starts: new Set() }))
       e.starts.add(t.key.startMs)
     }
-    const current = new Map<string, { agg: string }>()
+    const current = new Map<string, string>()
     for (const g of groups.values()) {
       const rows = (await db
         .selectFrom('metric_rows')
@@ -347,47 +389,69 @@ export class MetricsConsumer implements FeedConsumer {
           dimValue: r.dim_value as string,
           startMs: Number(r.start_ms),
         }
-        current.set(rowId(key), { agg: r.agg as string })
+        current.set(rowId(key), r.agg as string)
       }
     }
+    const upsert = this.upsertTemplate(ctx)
     const writes: CompiledWrite[] = []
     for (const [id, t] of targets) {
-      const prev = current.get(id)
-      const agg = prev ? decodeAggregate(prev.agg) : createMetricsAggregate()
+      let agg = this.hot.get(id)
+      if (agg) this.hot.delete(id)
+      else {
+        const prev = current.get(id)
+        agg = prev ? decodeAggregate(prev) : createMetricsAggregate()
+      }
       for (const a of t.adds) mergeAggregate(agg, a)
       for (const r of t.retract) retractLabel(agg, r.name, r.c)
-      const text = encodeAggregate(agg)
-      const n = agg.events.n
+      // Most recently written last: the first ones are the coldest.
+      this.hot.set(id, agg)
       const k = t.key
       writes.push(
+        upsert.bind({
+          project: k.project,
+          model: k.model,
+          grain: k.grain,
+          version: k.version,
+          stage: k.stage,
+          arm: k.arm,
+          endpoint: k.endpoint,
+          dim_key: k.dimKey,
+          dim_value: k.dimValue,
+          start_ms: k.startMs,
+          n: agg.events.n,
+          agg: encodeAggregate(agg),
+        }),
+      )
+    }
+    for (const id of this.hot.keys()) {
+      if (this.hot.size <= this.hotRows) break
+      this.hot.delete(id)
+    }
+    return writes
+  }
+
+  /** The bucket row upsert, compiled once for the store's dialect. */
+  private upsertTemplate(ctx: FeedContext): WriteTemplate<UpsertField> {
+    const db = ctx.derived.db
+    if (this.upsert?.db !== db) {
+      const t = new WriteTemplate(UPSERT_FIELDS, (v) =>
         db
           .insertInto('metric_rows')
-          .values({
-            project: k.project,
-            model: k.model,
-            grain: k.grain,
-            version: k.version,
-            stage: k.stage,
-            arm: k.arm,
-            endpoint: k.endpoint,
-            dim_key: k.dimKey,
-            dim_value: k.dimValue,
-            start_ms: k.startMs,
-            n,
-            agg: text,
-            rev: 1,
-            point: null,
-            point_rev: null,
-          })
+          .values({ ...v, rev: 1, point: null, point_rev: null })
           .onConflict((oc) =>
             oc
               .columns(['project', 'model', 'grain', 'version', 'stage', 'arm', 'endpoint', 'dim_key', 'dim_value', 'start_ms'])
-              .doUpdateSet((eb) => ({ n, agg: text, rev: eb('metric_rows.rev', '+', 1), point: null })),
-          )
-          .compile(),
+              .doUpdateSet((eb) => ({
+                n: eb.ref('excluded.n'),
+                agg: eb.ref('excluded.agg'),
+                rev: eb('metric_rows.rev', '+', 1),
+                point: null,
+              })),
+          ),
       )
+      this.upsert = { db, t }
     }
-    return writes
+    return this.upsert.t
   }
 
   /** Minute buckets past their retention, dropped at most once an hour. */
