@@ -156,7 +156,7 @@ export function createApp(o: AppOptions): InferlogApp {
     metrics,
     now,
     redaction,
-    ...(o.writer ? { erased: new ErasedGuard(o.store) } : {}),
+    ...(o.writer ? { erased: new ErasedGuard(o.store, { logger, now }) } : {}),
   })
   const reads = new ReadService(o.store)
   const sessions = new BrowserSessions(o.store.derived, { ttlMs: authConfig.sessionTtlMs, cacheMs: authConfig.keyCacheMs, now })

@@ -1,3 +1,4 @@
+import type { Logger } from '../logging/logger.js'
 import type { EventRecord, FeedbackRecord, Store } from '../store/store.js'
 
 /**
@@ -5,9 +6,18 @@ import type { EventRecord, FeedbackRecord, Store } from '../store/store.js'
  * publishes to a queue and a worker writes). The store refuses such items at write time anyway,
  * but by then the client has its reply; asking here lets the reply say `erased`. One tombstone
  * look-up (primary key) per record kind per request.
+ *
+ * When the store cannot be asked (PostgreSQL down while the queue takes the load), the items go
+ * on to the queue unchecked: the worker's write refuses erased ones, so the guard only improves
+ * the reply and must never make ingest depend on the store. One warning a minute at most.
  */
 export class ErasedGuard {
-  constructor(private readonly store: Pick<Store, 'tombstonesOf'>) {}
+  private warnedMs = Number.NEGATIVE_INFINITY
+
+  constructor(
+    private readonly store: Pick<Store, 'tombstonesOf'>,
+    private readonly o: { logger?: Logger; now?: () => number } = {},
+  ) {}
 
   /** Positions (in `records`) of events that are erased or shadow an erased event. */
   async events(project: string, records: readonly EventRecord[]): Promise<Set<number>> {
@@ -43,6 +53,15 @@ export class ErasedGuard {
 
   private async erased(kind: 'event' | 'feedback', project: string, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set()
-    return new Set((await this.store.tombstonesOf(kind, project, ids)).map((t) => t.id))
+    try {
+      return new Set((await this.store.tombstonesOf(kind, project, ids)).map((t) => t.id))
+    } catch (e) {
+      const now = (this.o.now ?? Date.now)()
+      if (now - this.warnedMs >= 60_000) {
+        this.warnedMs = now
+        this.o.logger?.warn(`erasure check skipped, the store cannot be read (workers still refuse erased items): ${(e as Error).message}`)
+      }
+      return new Set()
+    }
   }
 }
