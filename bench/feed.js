@@ -59,12 +59,14 @@ async function overheadPhase() {
     { key: 'noop', env: { INFERLOG_CONSUMERS: 'noop' } },
   ]
   const evps = { none: [], noop: [] }
+  const cpu = { none: [], noop: [] }
   const loads = []
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...methods].reverse() : methods
     for (const m of order) {
       const res = await runHttp(data, warm, clients, m.env)
       evps[m.key].push(res.evps)
+      cpu[m.key].push(res.serverCpuUsPerEvent)
       loads.push(os.loadavg()[0])
       log(`overhead round ${r + 1}/${rounds} ${m.key.padEnd(4)} ${fmtNum(res.evps)} ev/s (${res.extra})`)
     }
@@ -76,6 +78,10 @@ async function overheadPhase() {
     none: summary(evps.none),
     noop: summary(evps.noop),
     ratio: summary(ratios),
+    // On a saturated box throughput follows the CPU share a process gets; CPU per event does not.
+    cpuNone: summary(cpu.none),
+    cpuNoop: summary(cpu.noop),
+    cpuRatio: summary(cpu.noop.map((x, i) => cpu.none[i] / x)),
     load: [Math.min(...loads), Math.max(...loads)],
   }
 }
@@ -352,6 +358,8 @@ function report(out) {
     lines.push(
       `  ratio noop / none, per round            ${fmtSummary(o.ratio, 2)}   (target >= 0.9: ${o.ratio.median >= 0.9 ? 'MET' : 'NOT MET'})`,
     )
+    lines.push(`  server CPU per event: none ${fmtSummary(o.cpuNone, 1, ' µs')}, noop ${fmtSummary(o.cpuNoop, 1, ' µs')}`)
+    lines.push(`  CPU ratio none / noop, per round        ${fmtSummary(o.cpuRatio, 2)}`)
   }
   for (const k of ['embedded', 'scaleout']) {
     const m = out[k]
