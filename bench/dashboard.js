@@ -251,7 +251,8 @@ async function overviewPhase(browser) {
     for (let i = 0; i < feedback.length; i += 2000)
       await fetch(`${s.url}/v1/feedback`, { method: 'POST', body: JSON.stringify(feedback.slice(i, i + 2000)) })
     await waitAggregated(s.url, 'month', events.length, {}, 300_000)
-    const ctx = await browser.newContext({ baseURL: s.url, viewport: { width: 1280, height: 900 } })
+    // bypassCSP lets the peer below load uPlot into the page; the app's own assets never need it.
+    const ctx = await browser.newContext({ baseURL: s.url, viewport: { width: 1280, height: 900 }, bypassCSP: true })
     const page = await ctx.newPage()
     const url = '/?window=30d&model=month'
     const rounds = envInt('BENCH_OVERVIEW_ROUNDS', 10)
@@ -290,12 +291,51 @@ async function overviewPhase(browser) {
       }
       points = m.charts
     }
-    const series = await (
-      await fetch(`${s.url}/v1/metrics?model=month&bucket=hour&group_by=version&from=${new Date(now - 30 * 86_400_000).toISOString()}`)
-    ).json()
+    const metricsUrl = `/v1/metrics?model=month&bucket=hour&group_by=version&from=${new Date(now - 30 * 86_400_000).toISOString()}`
+    const series = await (await fetch(`${s.url}${metricsUrl}`)).json()
+    // The peer, in the same page and run: bare uPlot (no app) drawing six charts of the same
+    // series from the same reply, timed from the reply text in hand (JSON.parse included).
+    await page.goto('/events?model=nothing')
+    await page.addScriptTag({ path: path.join(ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js') })
+    const peer = []
+    for (let i = 0; i < rounds + 2; i++) {
+      const t = await page.evaluate(async (u) => {
+        const text = await (await fetch(u)).text()
+        const box = document.createElement('div')
+        box.style.width = '600px'
+        document.body.appendChild(box)
+        const t0 = performance.now()
+        const reply = JSON.parse(text)
+        const xs = [...new Set(reply.series.flatMap((g) => g.points.map((p) => Date.parse(p.start) / 1000)))].sort((a, b) => a - b)
+        const at = new Map(xs.map((x, i) => [x, i]))
+        const pick = (f) =>
+          reply.series.map((g) => {
+            const v = new Array(xs.length).fill(null)
+            for (const p of g.points) v[at.get(Date.parse(p.start) / 1000)] = f(p) ?? null
+            return v
+          })
+        const figs = [
+          (p) => p.count,
+          (p) => p.error_rate,
+          (p) => p.latency_ms.total?.p50,
+          (p) => p.usage.cost_usd,
+          (p) => p.quality?.label?.accuracy?.value,
+          (p) => p.quality?.label?.coverage,
+        ]
+        for (const f of figs) {
+          const ys = pick(f)
+          new window.uPlot({ width: 600, height: 180, series: [{}, ...ys.map(() => ({ stroke: 'blue' }))] }, [xs, ...ys], box)
+        }
+        const dt = performance.now() - t0
+        box.remove()
+        return dt
+      }, metricsUrl)
+      if (i >= 2) peer.push(t)
+    }
     await ctx.close()
     total.sort((a, b) => a - b)
     render.sort((a, b) => a - b)
+    peer.sort((a, b) => a - b)
     return {
       versions: versions.length,
       hourly_points: series.series.reduce((a, x) => a + x.points.length, 0),
@@ -305,6 +345,8 @@ async function overviewPhase(browser) {
       render_max_ms: render[render.length - 1],
       fetch_and_render_p50_ms: quantile(total, 0.5),
       fetch_and_render_max_ms: total[total.length - 1],
+      bare_uplot_p50_ms: quantile(peer, 0.5),
+      ratio_to_bare_uplot: quantile(render, 0.5) / quantile(peer, 0.5),
       budget_ms: 300,
       ok: quantile(render, 0.5) <= 300,
     }
@@ -352,6 +394,9 @@ function report(out) {
     )
     console.log(
       `  navigation to charts drawn (fetch + render): p50 ${o.fetch_and_render_p50_ms.toFixed(0)} ms, max ${o.fetch_and_render_max_ms.toFixed(0)} ms`,
+    )
+    console.log(
+      `  peer, bare uPlot drawing the same six charts from the same reply (parse included): p50 ${o.bare_uplot_p50_ms.toFixed(0)} ms; dashboard / bare = ${o.ratio_to_bare_uplot.toFixed(2)}`,
     )
   }
   if (out.explorer) {

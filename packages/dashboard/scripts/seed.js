@@ -23,7 +23,7 @@ async function call(url, method, path, body, headers = {}) {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     })
     const text = await res.text()
-    if (res.status >= 500 && attempt < 6) {
+    if ((res.status >= 500 || res.status === 408) && attempt < 6) {
       await new Promise((r) => setTimeout(r, 200 * attempt))
       continue
     }
