@@ -72,6 +72,24 @@ export function chartConfig(p: TimeChartProps, width: number): { opts: uPlot.Opt
   return { opts, data: data as uPlot.AlignedData }
 }
 
+type Mount = { el: HTMLElement; live: () => boolean; create: (width: number) => void }
+const mounts: Mount[] = []
+
+/**
+ * Charts mounted in one render are created together: every box width is read first (one layout),
+ * then every chart is built. Reading a width after the previous chart's DOM went in forced a
+ * layout of the whole page per chart.
+ */
+function mountSoon(m: Mount): void {
+  mounts.push(m)
+  if (mounts.length > 1) return
+  queueMicrotask(() => {
+    const batch = mounts.splice(0).filter((x) => x.live())
+    const widths = batch.map((x) => x.el.clientWidth)
+    batch.forEach((x, i) => x.create(Math.max(200, widths[i]!)))
+  })
+}
+
 /** A time-series chart (uPlot): resizes with its box; zoom by dragging, double-click to reset. */
 export function TimeChart(p: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null)
@@ -79,22 +97,31 @@ export function TimeChart(p: TimeChartProps) {
   useEffect(() => {
     const el = box.current
     if (!el) return
-    const { opts, data } = chartConfig(p, Math.max(200, el.clientWidth))
-    plot.current?.destroy()
-    const u = new uPlot(opts, data, el)
-    plot.current = u
-    // Band edges are series too; only the lines belong in the legend.
-    const rows = u.root.querySelectorAll<HTMLElement>('.u-legend .u-series')
-    opts.series.forEach((s, i) => {
-      if ((s as { band?: boolean }).band) rows[i]?.style.setProperty('display', 'none')
+    let live = true
+    let ro: ResizeObserver | undefined
+    mountSoon({
+      el,
+      live: () => live,
+      create: (width) => {
+        const { opts, data } = chartConfig(p, width)
+        plot.current?.destroy()
+        const u = new uPlot(opts, data, el)
+        plot.current = u
+        // Band edges are series too; only the lines belong in the legend.
+        const rows = u.root.querySelectorAll<HTMLElement>('.u-legend .u-series')
+        opts.series.forEach((s, i) => {
+          if ((s as { band?: boolean }).band) rows[i]?.style.setProperty('display', 'none')
+        })
+        ro = new ResizeObserver((entries) => {
+          const w = Math.max(200, Math.round(entries[0]?.contentRect.width ?? width))
+          if (plot.current && Math.abs(plot.current.width - w) > 2) plot.current.setSize({ width: w, height: p.height ?? 180 })
+        })
+        ro.observe(el)
+      },
     })
-    const ro = new ResizeObserver(() => {
-      const w = Math.max(200, el.clientWidth)
-      if (plot.current && Math.abs(plot.current.width - w) > 2) plot.current.setSize({ width: w, height: p.height ?? 180 })
-    })
-    ro.observe(el)
     return () => {
-      ro.disconnect()
+      live = false
+      ro?.disconnect()
       plot.current?.destroy()
       plot.current = undefined
     }
