@@ -10,6 +10,8 @@ import type { CompiledWrite, DerivedStore } from '../ports/derived-store.js'
 export class SqliteDerivedStore implements DerivedStore {
   readonly dialect = 'sqlite' as const
   readonly db: Kysely<any>
+  /** Prepared on first use (the table exists only after the store's migration). */
+  private position?: Database.Statement
 
   constructor(
     private readonly conn: Database.Database,
@@ -23,7 +25,8 @@ export class SqliteDerivedStore implements DerivedStore {
   }
 
   async watermark(consumer: string): Promise<number> {
-    const v = this.conn.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck().get(consumer) as number | undefined
+    this.position ??= this.conn.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck()
+    const v = this.position.get(consumer) as number | undefined
     return v ?? 0
   }
 
