@@ -163,6 +163,12 @@ async function openBenchStore(kind, n, { create }) {
       await store.close()
       writeFileSync(`${file}.done`, '')
     }
+    if (create) {
+      // A store made by an older version: bring its schema up to date (a read-only open cannot).
+      const writable = server.openStore(`sqlite:${file}`)
+      await writable.migrate()
+      await writable.close()
+    }
     const store = server.openStore(`sqlite:${file}`, { readOnly: true })
     await store.migrate()
     return Object.assign(store, { url: `sqlite:${file}` })
@@ -247,7 +253,7 @@ async function runOne(kind) {
         )
       }
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)

@@ -15,6 +15,7 @@ interface Job {
   spec: unknown
   sinceLast: boolean
   skipEmpty?: boolean
+  chunkSize?: number
 }
 
 const port = parentPort
@@ -30,6 +31,7 @@ if (port) {
         spec: job.spec,
         sinceLast: job.sinceLast,
         skipEmpty: job.skipEmpty === true,
+        ...(job.chunkSize !== undefined ? { chunkSize: job.chunkSize } : {}),
         ...(job.name !== undefined ? { name: job.name } : {}),
       })
       port.postMessage({ ok: true, result })

@@ -42,6 +42,8 @@ export interface DatasetBuildsOptions {
    * row groups that outlive any nursery, so a large one only adds to the peak RSS.
    */
   youngGenerationMb?: number
+  /** Events per scan chunk and feedback look-up. Default the compiler's (500). */
+  chunkSize?: number
 }
 
 /** A dataset version that contains an event (`GET /v1/events/{id}/lineage`). */
@@ -204,6 +206,7 @@ export class DatasetBuilds {
           spec,
           sinceLast,
           skipEmpty,
+          ...(this.o.chunkSize !== undefined ? { chunkSize: this.o.chunkSize } : {}),
           ...(name !== undefined ? { name } : {}),
         })
       } catch (e) {
@@ -214,7 +217,16 @@ export class DatasetBuilds {
     return new Promise<BuiltDataset>((resolve, reject) => {
       const w = new Worker(this.script, {
         resourceLimits: { maxYoungGenerationSizeMb: this.o.youngGenerationMb ?? buildYoungGenerationMb(spec) },
-        workerData: { storeUrl: this.o.storeUrl, dir: path.join(this.o.dir, project), project, name, spec, sinceLast, skipEmpty },
+        workerData: {
+          storeUrl: this.o.storeUrl,
+          dir: path.join(this.o.dir, project),
+          project,
+          name,
+          spec,
+          sinceLast,
+          skipEmpty,
+          ...(this.o.chunkSize !== undefined ? { chunkSize: this.o.chunkSize } : {}),
+        },
       })
       w.once(
         'message',
