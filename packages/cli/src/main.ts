@@ -357,6 +357,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--to <batch>', 'last batch checked (default the last sealed)')
       .option('--public-key <file>', 'PEM Ed25519 key whose checkpoints are trusted (repeatable)', collect, [])
       .option('--audit-key <file>', 'the signing key (default $INFERLOG_AUDIT_KEY); its public half is trusted')
+      .option('--jobs <n>', 'threads recomputing rows (default the CPUs, at most 4)')
       .option('--json', 'print {"ok","batches","rows","first_error"?,...}'),
   ).action((o) => run(verifyCommand(o, io)))
   storeFlags(

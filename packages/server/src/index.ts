@@ -124,3 +124,4 @@ export { AuditCheckpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type AuditCheckpoint
 export { auditMetrics } from './audit/audit-metrics.js'
 export { exportLog, EXPORT_FORMAT, type ExportLine } from './audit/export-log.js'
 export { importLog, ImportStopped, type ImportReport, type ImportOptions } from './audit/import-log.js'
+export { verifyChainParallel, type ParallelVerifyOptions } from './audit/verify-parallel.js'

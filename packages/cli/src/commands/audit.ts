@@ -20,6 +20,8 @@ export interface VerifyFlags extends StoreFlags {
   publicKey?: string[]
   /** The operator's signing key (its public half is trusted); default $INFERLOG_AUDIT_KEY. */
   auditKey?: string
+  /** Threads recomputing rows. */
+  jobs?: string
 }
 
 /** A usage error, printed as `inferlog: <code>: <message>`. */
@@ -71,8 +73,14 @@ export async function verifyCommand(f: VerifyFlags, io: Io): Promise<number> {
   const keyFile = f.auditKey ?? (process.env.INFERLOG_AUDIT_KEY || undefined)
   const keys = [...s.loadPublicKeys(f.publicKey ?? []), ...(keyFile ? s.loadPublicKeys([keyFile]) : [])]
   const started = performance.now()
+  const jobs = f.jobs === undefined ? undefined : position('--jobs', f.jobs)
   const r = await withStore(f, (store) =>
-    s.verifyChain(store, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}), keys }),
+    s.verifyChainParallel(store, storeUrl(f), {
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      ...(jobs !== undefined ? { jobs } : {}),
+      keys,
+    }),
   )
   const seconds = (performance.now() - started) / 1000
   if (f.json) {

@@ -34,6 +34,8 @@ export function pgTextOnce(s: string): string
 export function pgTextOnce(s: string | null): string | null
 export function pgTextOnce(s: string | null): string | null {
   if (s === null) return null
+  // The common case first: short and without U+0000, the value is its own key form.
+  if (s.length <= MAX_KEY_CHARS && !s.includes('\0')) return s
   const v = s.includes('\0') ? s.replaceAll('\0', '\uFFFD') : s
   return FOLDED.test(v) ? v : pgText(v)
 }

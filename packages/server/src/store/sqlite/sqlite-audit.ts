@@ -7,6 +7,10 @@ import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './sqlite-scans.js'
 const TOMBSTONE_COLUMNS = 'kind, project, id, batch, leaf, record'
 const RECORD_COLUMNS = 'project, id, seq, batch, ts_ms AS tsMs, body'
 
+/** A column list with `body` read as its bytes into `bodyBytes` (and an empty `body`). */
+const asBytes = (columns: string, prefix: string) =>
+  columns.replace(`${prefix}body`, `'' AS body, CAST(${prefix}body AS BLOB) AS bodyBytes`)
+
 type Row = (LoggedEvent | LoggedFeedback | LoggedAuditRecord) & { seq: number; batch: number }
 type Kind = StrayRow['kind']
 
@@ -65,6 +69,12 @@ export class SqliteAuditReader {
         feedback: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`),
         audit: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`),
       },
+      // The same with each body as its stored UTF-8 bytes (no string made of it).
+      bytePages: {
+        event: db.prepare(`SELECT ${asBytes(EVENT_COLUMNS, 'e.')} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
+        feedback: db.prepare(`SELECT ${asBytes(FEEDBACK_COLUMNS, 'f.')} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`),
+        audit: db.prepare(`SELECT ${asBytes(RECORD_COLUMNS, '')} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`),
+      },
       tail: {
         event: db.prepare('SELECT project, id, seq, batch FROM events WHERE seq > ? AND batch <= ? LIMIT 100'),
         feedback: db.prepare('SELECT project, id, seq, batch FROM feedback WHERE seq > ? AND batch <= ? LIMIT 100'),
@@ -96,13 +106,14 @@ export class SqliteAuditReader {
     return this.st.recordsIn.all(after, upTo) as LoggedAuditRecord[]
   }
 
-  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<VerifyChunk> {
+  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000, bodies: 'text' | 'bytes' = 'text'): AsyncIterable<VerifyChunk> {
     const st = this.st
+    const pages = bodies === 'bytes' ? st.bytePages : st.pages
     const his = (after > 0 ? st.his.get(after) : undefined) as { e: number | null; f: number | null } | undefined
     const walks: Record<Kind, RowidWalk> = {
-      event: new RowidWalk(st.pages.event, his?.e ?? 0, chunkRows),
-      feedback: new RowidWalk(st.pages.feedback, his?.f ?? 0, chunkRows),
-      audit: new RowidWalk(st.pages.audit, after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
+      event: new RowidWalk(pages.event, his?.e ?? 0, chunkRows),
+      feedback: new RowidWalk(pages.feedback, his?.f ?? 0, chunkRows),
+      audit: new RowidWalk(pages.audit, after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
     }
     const kinds: Kind[] = ['event', 'feedback', 'audit']
     let position = after
