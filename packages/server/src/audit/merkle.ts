@@ -33,10 +33,19 @@ export function sortLeaves(leaves: Buffer[]): Buffer[] {
  */
 export function merkleRoot(leaves: readonly Buffer[]): Buffer {
   if (leaves.length === 0) return sha256(Buffer.alloc(0))
+  // One scratch buffer for every node's input (0x01 || left || right).
+  const scratch = Buffer.allocUnsafe(65)
+  scratch[0] = 0x01
   let level: Buffer[] = leaves.slice()
   while (level.length > 1) {
     const next: Buffer[] = []
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? nodeHash(level[i]!, level[i + 1]!) : level[i]!)
+    for (let i = 0; i < level.length; i += 2) {
+      if (i + 1 < level.length) {
+        level[i]!.copy(scratch, 1)
+        level[i + 1]!.copy(scratch, 33)
+        next.push(sha256(scratch))
+      } else next.push(level[i]!)
+    }
     level = next
   }
   return level[0]!

@@ -26,6 +26,7 @@ class RowidWalk {
 
   constructor(
     private readonly page: Database.Statement,
+    private readonly toRow: (r: unknown[]) => Row,
     from: number,
     private readonly chunk: number,
   ) {
@@ -34,7 +35,9 @@ class RowidWalk {
 
   peek(): Row | undefined {
     if (this.i >= this.buf.length) {
-      this.buf = this.page.all(this.last, this.chunk) as Row[]
+      // Rows come as arrays and become objects here: an object literal of a fixed shape costs far
+      // less than the driver setting named properties one by one.
+      this.buf = (this.page.all(this.last, this.chunk) as unknown[][]).map(this.toRow)
       this.i = 0
     }
     return this.buf[this.i]
@@ -44,6 +47,59 @@ class RowidWalk {
     const r = this.buf[this.i++]
     if (r) this.last = r.seq
   }
+}
+
+type Cell = never
+/** Row arrays of the verify scan (columns as in EVENT_COLUMNS, FEEDBACK_COLUMNS, RECORD_COLUMNS; with bytes, `'' AS body` then the bytes). */
+const ROWS = {
+  event:
+    (bytes: boolean) =>
+    (r: unknown[]): Row =>
+      ({
+        project: r[0] as Cell,
+        id: r[1] as Cell,
+        seq: r[2] as Cell,
+        batch: r[3] as Cell,
+        tsMs: r[4] as Cell,
+        receivedMs: r[5] as Cell,
+        model: r[6] as Cell,
+        version: r[7] as Cell,
+        stage: r[8] as Cell,
+        status: r[9] as Cell,
+        sessionId: r[10] as Cell,
+        userId: r[11] as Cell,
+        arm: r[12] as Cell,
+        shadowOf: r[13] as Cell,
+        body: r[14] as Cell,
+        ...(bytes ? { bodyBytes: r[15] as Cell } : {}),
+      }) as LoggedEvent,
+  feedback:
+    (bytes: boolean) =>
+    (r: unknown[]): Row =>
+      ({
+        project: r[0] as Cell,
+        id: r[1] as Cell,
+        seq: r[2] as Cell,
+        batch: r[3] as Cell,
+        eventId: r[4] as Cell,
+        name: r[5] as Cell,
+        tsMs: r[6] as Cell,
+        receivedMs: r[7] as Cell,
+        body: r[8] as Cell,
+        ...(bytes ? { bodyBytes: r[9] as Cell } : {}),
+      }) as LoggedFeedback,
+  audit:
+    (bytes: boolean) =>
+    (r: unknown[]): Row =>
+      ({
+        project: r[0] as Cell,
+        id: r[1] as Cell,
+        seq: r[2] as Cell,
+        batch: r[3] as Cell,
+        tsMs: r[4] as Cell,
+        body: r[5] as Cell,
+        ...(bytes ? { bodyBytes: r[6] as Cell } : {}),
+      }) as LoggedAuditRecord,
 }
 
 /** Reads of administrative records and tombstones in the SQLite file (writes go through `SqliteWriter.appendAudit`). */
@@ -61,19 +117,21 @@ export class SqliteAuditReader {
       ),
       records: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE project = ? ORDER BY seq DESC LIMIT ?`),
       recordsIn: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE batch > ? AND batch <= ? ORDER BY seq`),
-      batches: db.prepare('SELECT seq, committed_ms AS committedMs FROM batches WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
+      batches: db.prepare(
+        'SELECT seq, committed_ms AS committedMs, events + feedback AS rows FROM batches WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
+      ),
       his: db.prepare('SELECT events_hi AS e, feedback_hi AS f FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
       auditHi: db.prepare('SELECT coalesce(max(seq), 0) FROM audit_records WHERE batch <= ?').pluck(),
       pages: {
-        event: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
-        feedback: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`),
-        audit: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`),
+        event: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`).raw(true),
+        feedback: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`).raw(true),
+        audit: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true),
       },
       // The same with each body as its stored UTF-8 bytes (no string made of it).
       bytePages: {
-        event: db.prepare(`SELECT ${asBytes(EVENT_COLUMNS, 'e.')} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`),
-        feedback: db.prepare(`SELECT ${asBytes(FEEDBACK_COLUMNS, 'f.')} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`),
-        audit: db.prepare(`SELECT ${asBytes(RECORD_COLUMNS, '')} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`),
+        event: db.prepare(`SELECT ${asBytes(EVENT_COLUMNS, 'e.')} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`).raw(true),
+        feedback: db.prepare(`SELECT ${asBytes(FEEDBACK_COLUMNS, 'f.')} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`).raw(true),
+        audit: db.prepare(`SELECT ${asBytes(RECORD_COLUMNS, '')} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true),
       },
       tail: {
         event: db.prepare('SELECT project, id, seq, batch FROM events WHERE seq > ? AND batch <= ? LIMIT 100'),
@@ -108,18 +166,28 @@ export class SqliteAuditReader {
 
   async *scanForVerify(after: number, upTo: number, chunkRows = 20_000, bodies: 'text' | 'bytes' = 'text'): AsyncIterable<VerifyChunk> {
     const st = this.st
-    const pages = bodies === 'bytes' ? st.bytePages : st.pages
+    const bytes = bodies === 'bytes'
+    const pages = bytes ? st.bytePages : st.pages
     const his = (after > 0 ? st.his.get(after) : undefined) as { e: number | null; f: number | null } | undefined
     const walks: Record<Kind, RowidWalk> = {
-      event: new RowidWalk(pages.event, his?.e ?? 0, chunkRows),
-      feedback: new RowidWalk(pages.feedback, his?.f ?? 0, chunkRows),
-      audit: new RowidWalk(pages.audit, after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
+      event: new RowidWalk(pages.event, ROWS.event(bytes), his?.e ?? 0, Math.min(chunkRows, 2000)),
+      feedback: new RowidWalk(pages.feedback, ROWS.feedback(bytes), his?.f ?? 0, Math.min(chunkRows, 2000)),
+      audit: new RowidWalk(pages.audit, ROWS.audit(bytes), after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
     }
     const kinds: Kind[] = ['event', 'feedback', 'audit']
     let position = after
     for (;;) {
-      const list = st.batches.all(position, upTo, 500) as { seq: number; committedMs: number }[]
-      if (list.length === 0) break
+      const all = st.batches.all(position, upTo, 500) as { seq: number; committedMs: number; rows: number }[]
+      if (all.length === 0) break
+      // About `chunkRows` rows per step (the counts only size the step; rows are found by the
+      // batch they claim): a step's rows stay young garbage instead of filling the heap.
+      const list: typeof all = []
+      let held = 0
+      for (const b of all) {
+        if (list.length > 0 && held + b.rows > chunkRows) break
+        list.push(b)
+        held += b.rows
+      }
       const stray: StrayRow[] = []
       const batches: CommittedBatch[] = []
       for (const b of list) {
