@@ -1,6 +1,6 @@
 import { type ErrorCode, type ItemRejection, type Redactor, uuidv7 } from '@inferlog/schema'
 import type { Validator } from '@inferlog/schema/validate'
-import { sentDigest } from '../store/same-content.js'
+import { sentDigestOf } from '../store/same-content.js'
 import type { EventRecord, FeedbackRecord } from '../store/store.js'
 import type { ParsedItem } from './parse-items.js'
 
@@ -116,7 +116,7 @@ function prepareEach<R>(
     if (ctx.redactor) {
       const redacted = ctx.redactor.apply(item, kind)
       if (redacted !== item) {
-        digest = sentDigest(body)
+        digest = sentDigestOf(item, body)
         stored = redacted
         body = JSON.stringify(redacted)
       }

@@ -22,9 +22,20 @@ export function sameJsonContent(a: string, b: string): boolean {
  * itself when RFC 8785 refuses it.
  */
 export function sentDigest(jsonText: string): string {
+  let value: unknown
+  try {
+    value = JSON.parse(jsonText)
+  } catch {
+    return createHash('sha256').update(jsonText).digest('hex')
+  }
+  return sentDigestOf(value, jsonText)
+}
+
+/** {@link sentDigest} of a value already parsed from `jsonText` (no second parse on the ingest path). */
+export function sentDigestOf(value: unknown, jsonText: string): string {
   let canonical: string | undefined
   try {
-    canonical = canonicalize(JSON.parse(jsonText))
+    canonical = canonicalize(value)
   } catch {
     canonical = undefined
   }
