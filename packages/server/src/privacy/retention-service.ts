@@ -1,12 +1,12 @@
 import type { AuditActor } from '../audit/audit-records.js'
-import type { LoggedEvent, LoggedFeedback, PartitionPosition, Store, TimePartition, TimePosition, Tombstone } from '../store/store.js'
+import type { LoggedEvent, LoggedFeedback, Store, TimePartition, TimePosition, Tombstone } from '../store/store.js'
 import type { AppendAudit, LeafOf } from './erasure-service.js'
 import type { RetentionPolicies, RetentionPolicy } from './retention-policies.js'
 
 /** The parts of a store retention uses. */
 export type RetentionStore = Pick<
   Store,
-  'expiredEvents' | 'expiredFeedback' | 'partitionsBefore' | 'partitionRows' | 'dropPartitionWrites' | 'erasureWrites' | 'tombstonesOf'
+  'expiredEvents' | 'expiredFeedback' | 'partitionsBefore' | 'scanPartition' | 'dropPartitionWrites' | 'erasureWrites' | 'tombstonesOf'
 >
 
 /** Options of {@link RetentionService}. */
@@ -97,13 +97,8 @@ export class RetentionService {
 
   /** Tombstones every row of a partition (records per project), then drops it in a last record. */
   private async dropPartition(part: TimePartition, reports: Map<string, RetentionReport>, actor: AuditActor): Promise<void> {
-    let after: PartitionPosition | undefined
     let last = part.projects[part.projects.length - 1]!
-    for (;;) {
-      const rows = await this.o.store.partitionRows(part, this.perRecord, after)
-      if (rows.length === 0) break
-      const tail = rows[rows.length - 1]!
-      after = { project: tail.project, tsMs: tail.tsMs, seq: tail.seq }
+    for await (const rows of this.o.store.scanPartition(part, this.perRecord)) {
       const byProject = new Map<string, Row[]>()
       for (const row of rows) {
         let list = byProject.get(row.project)

@@ -65,9 +65,6 @@ export interface TimePartition {
   projects: string[]
 }
 
-/** A row of a partition with its place in the partition's order (project, time, row number). */
-export type PartitionPosition = TimePosition & { project: string }
-
 /** What retention reads and runs on a store. */
 export interface RetentionLog {
   /**
@@ -79,8 +76,11 @@ export interface RetentionLog {
   expiredFeedback(project: string, beforeMs: number, limit: number, after?: TimePosition): Promise<LoggedFeedback[]>
   /** Whole partitions whose time range ends at or before `beforeMs`; empty for a store without partitions. */
   partitionsBefore(beforeMs: number): Promise<TimePartition[]>
-  /** Rows of a partition in (project, time, row number) order after `after`, at most `limit`. */
-  partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]>
+  /**
+   * Every row of a partition, in (project, time, row number) order, `chunkSize` at a time, from one
+   * snapshot (finish or abandon the iteration before dropping the partition).
+   */
+  scanPartition(p: TimePartition, chunkSize: number): AsyncIterable<(LoggedEvent | LoggedFeedback)[]>
   /** Statements dropping a partition, run in the audit record that closes its removal. */
   dropPartitionWrites(p: TimePartition): CompiledWrite[]
 }

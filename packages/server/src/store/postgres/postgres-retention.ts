@@ -1,7 +1,7 @@
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { PartitionPosition, RetentionLog, TimePartition, TimePosition } from '../ports/erasure-log.js'
+import type { RetentionLog, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
-import type { PgQueryable } from './pg-types.js'
+import type { PgClient, PgPool } from './pg-types.js'
 import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './postgres-scans.js'
 
 /** A monthly partition's table name (as `postgres-partitions.ts` makes them). */
@@ -17,8 +17,18 @@ const SOURCES = {
  * their commit positions; whole monthly partitions are found by name in the catalog, with the
  * projects holding rows in each found by a skip scan of that index (one probe per project).
  */
+/** The part of `pg-cursor` a partition scan uses. */
+interface PgCursor {
+  read(rows: number): Promise<unknown[]>
+  close(): Promise<void>
+}
+type CursorCtor = new (text: string, values: unknown[]) => PgCursor
+
 export class PostgresRetention implements RetentionLog {
-  constructor(private readonly pool: PgQueryable) {}
+  constructor(
+    private readonly pool: PgPool,
+    private readonly cursor: () => Promise<CursorCtor>,
+  ) {}
 
   private async expired<R>(
     kind: 'event' | 'feedback',
@@ -76,18 +86,38 @@ export class PostgresRetention implements RetentionLog {
     return out
   }
 
-  async partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]> {
+  async *scanPartition(p: TimePartition, chunkSize: number): AsyncIterable<(LoggedEvent | LoggedFeedback)[]> {
     if (!MONTHLY.test(p.table)) throw new Error(`not a monthly partition: ${p.table}`)
     const { alias: x, columns } = SOURCES[p.kind]
-    const a = after ?? { project: '', tsMs: Number.MIN_SAFE_INTEGER, seq: 0 }
-    const r = await this.pool.query<(LoggedEvent | LoggedFeedback) & { batch: number }>(
-      `SELECT ${columns}, b.commit_seq AS batch FROM ${p.table} ${x} JOIN batches b ON b.seq = ${x}.batch
-        WHERE (${x}.project, ${x}.ts_ms, ${x}.seq) > ($1::text, $2::int8, $3::int8)
-        ORDER BY ${x}.project, ${x}.ts_ms, ${x}.seq LIMIT $4`,
-      [a.project, a.tsMs, a.seq, limit],
+    const Cursor = await this.cursor()
+    const client = await this.pool.connect()
+    let failed: Error | undefined
+    // One pass over the table from one snapshot, PostgreSQL holding the result (a keyset page
+    // would sort the partition again for every page).
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    const cursor = (client as PgClient & { query(c: PgCursor): PgCursor }).query(
+      new Cursor(
+        `SELECT ${columns}, b.commit_seq AS batch FROM ${p.table} ${x} JOIN batches b ON b.seq = ${x}.batch
+          ORDER BY ${x}.project, ${x}.ts_ms, ${x}.seq`,
+        [],
+      ),
     )
-    for (const row of r.rows) row.batch = Number(row.batch)
-    return r.rows
+    try {
+      for (;;) {
+        const rows = (await cursor.read(chunkSize)) as ((LoggedEvent | LoggedFeedback) & { batch: number })[]
+        if (rows.length === 0) return
+        for (const r of rows) r.batch = Number(r.batch)
+        yield rows
+        if (rows.length < chunkSize) return
+      }
+    } catch (e) {
+      failed = e as Error
+      throw e
+    } finally {
+      await cursor.close().catch(() => undefined)
+      await client.query('ROLLBACK').catch(() => undefined)
+      client.release(failed)
+    }
   }
 
   dropPartitionWrites(p: TimePartition): CompiledWrite[] {

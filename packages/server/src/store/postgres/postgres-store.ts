@@ -2,7 +2,7 @@ import pg from 'pg'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
+import type { ErasedRow, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
@@ -120,7 +120,7 @@ export class PostgresStore implements Store {
     this.importer = new PostgresImporter(this.pool, this.partitions)
     this.scans = new PostgresLogScanner(this.pool, async () => (await import('pg-cursor')).default as never, this.audit)
     this.keys = new PostgresKeyStore(this.pool)
-    this.retention = new PostgresRetention(this.pool)
+    this.retention = new PostgresRetention(this.pool, async () => (await import('pg-cursor')).default as never)
     this.erasure = new PostgresErasureReader(this.pool)
     this.derived = new PostgresDerivedStore(this.pool, this.pool)
   }
@@ -230,8 +230,8 @@ export class PostgresStore implements Store {
   partitionsBefore(beforeMs: number): Promise<TimePartition[]> {
     return this.retention.partitionsBefore(beforeMs)
   }
-  partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]> {
-    return this.retention.partitionRows(p, limit, after)
+  scanPartition(p: TimePartition, chunkSize: number): AsyncIterable<(LoggedEvent | LoggedFeedback)[]> {
+    return this.retention.scanPartition(p, chunkSize)
   }
   dropPartitionWrites(p: TimePartition): CompiledWrite[] {
     return this.retention.dropPartitionWrites(p)

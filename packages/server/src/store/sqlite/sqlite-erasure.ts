@@ -16,11 +16,12 @@ export function sqliteErasureWrites(project: string, rows: readonly RowRef[]): C
   const out: CompiledWrite[] = []
   if (events !== '[]') {
     for (const k of LOOKUP_KINDS) {
+      // (key, seq) pairs, not key IN … AND seq IN …: without planner statistics SQLite would probe
+      // every key with every row number (2 500 rows: 6 M probes, 12 s).
       out.push({
         sql: `DELETE FROM event_keys WHERE project = ? AND kind = ${k.kind}
-                AND key IN (SELECT ${k.column} FROM events WHERE project = ? AND id IN (${IDS}) AND ${k.column} IS NOT NULL)
-                AND seq IN (SELECT seq FROM events WHERE project = ? AND id IN (${IDS}))`,
-        parameters: [project, project, events, project, events],
+                AND (key, seq) IN (SELECT ${k.column}, seq FROM events WHERE project = ? AND id IN (${IDS}) AND ${k.column} IS NOT NULL)`,
+        parameters: [project, project, events],
       })
     }
     out.push({ sql: `DELETE FROM events WHERE project = ? AND id IN (${IDS})`, parameters: [project, events] })

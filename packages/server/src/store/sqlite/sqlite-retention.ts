@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { PartitionPosition, RetentionLog, TimePartition, TimePosition } from '../ports/erasure-log.js'
+import type { RetentionLog, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
 import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './sqlite-scans.js'
 
@@ -44,9 +44,8 @@ export class SqliteRetention implements RetentionLog {
     return []
   }
 
-  async partitionRows(_p: TimePartition, _limit: number, _after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]> {
-    return []
-  }
+  // A SQLite file has no partitions.
+  async *scanPartition(_p: TimePartition, _chunkSize: number): AsyncIterable<(LoggedEvent | LoggedFeedback)[]> {}
 
   dropPartitionWrites(_p: TimePartition): CompiledWrite[] {
     return []

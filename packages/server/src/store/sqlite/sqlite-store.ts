@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { ErasedRow, PartitionPosition, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
+import type { ErasedRow, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
@@ -260,8 +260,8 @@ export class SqliteStore implements Store {
   partitionsBefore(beforeMs: number): Promise<TimePartition[]> {
     return this.retention.partitionsBefore(beforeMs)
   }
-  partitionRows(p: TimePartition, limit: number, after?: PartitionPosition): Promise<(LoggedEvent | LoggedFeedback)[]> {
-    return this.retention.partitionRows(p, limit, after)
+  scanPartition(p: TimePartition, chunkSize: number): AsyncIterable<(LoggedEvent | LoggedFeedback)[]> {
+    return this.retention.scanPartition(p, chunkSize)
   }
   dropPartitionWrites(p: TimePartition): CompiledWrite[] {
     return this.retention.dropPartitionWrites(p)
