@@ -6,11 +6,12 @@ import type { PgQueryable } from './pg-types.js'
 // Rows are found through their gate (event_ids / feedback_ids), which names the partition (ts_ms)
 // and the row (seq), so each delete touches one partition's time index. The gate rows stay: a
 // re-send collides there and is then told `erased` (see `PostgresWriter`).
+// The ids are joined (unnest), never tested with `= ANY(array)`, which a plan may turn into a scan
+// testing every row against every id.
 const deleteRows = (table: 'events' | 'feedback') => `
 DELETE FROM ${table} r
- USING ${table === 'events' ? 'event_ids' : 'feedback_ids'} k
- WHERE k.project = $1 AND k.id = ANY($2::text[])
-   AND r.project = k.project AND r.ts_ms = k.ts_ms AND r.seq = k.seq`
+ USING unnest($2::text[]) AS q(id) JOIN ${table === 'events' ? 'event_ids' : 'feedback_ids'} k ON k.project = $1 AND k.id = q.id
+ WHERE r.project = k.project AND r.ts_ms = k.ts_ms AND r.seq = k.seq`
 
 /** Statements deleting rows of one project from PostgreSQL (indexes there hold nothing else). */
 export function postgresErasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
