@@ -72,7 +72,7 @@ export class OwnPostgres {
       path.join(this.dir, 'log'),
       '-w',
       '-t',
-      '30',
+      '120',
       '-o',
       `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} ${settings}`,
       'start',

@@ -111,15 +111,17 @@ describe('FeedRunner', () => {
     await runner.stop()
     // Ten commits, each poking, inside the 2 s pause: one more step takes them (a slow box may
     // split them in two), and it comes without waiting for the one-minute poll.
-    const paced = new FeedRunner(store, [counter], { stepIntervalMs: 2000, pollMs: 60_000 })
+    // A consumer of its own: the first runner still holds the lease on `counter` after stop().
+    const pacedConsumer: FeedConsumer = { name: 'paced', apply: counter.apply }
+    const paced = new FeedRunner(store, [pacedConsumer], { stepIntervalMs: 2000, pollMs: 60_000 })
     paced.start()
     for (let i = 7; i < 17; i++) {
       await write(i)
       paced.poke()
     }
-    await vi.waitFor(async () => expect(await store.derived.watermark('counter')).toBe(17), { timeout: 15_000 })
+    await vi.waitFor(async () => expect(await store.derived.watermark('paced')).toBe(17), { timeout: 15_000 })
     const later = calls.slice(4)
-    expect(later.flat()).toEqual(Array.from({ length: 10 }, (_, i) => i + 8))
+    expect(later.flat()).toEqual(Array.from({ length: 17 }, (_, i) => i + 1))
     expect(later.length).toBeLessThanOrEqual(3)
     await paced.stop()
   })
