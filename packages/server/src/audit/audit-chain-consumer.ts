@@ -90,7 +90,7 @@ export class AuditChainConsumer implements FeedConsumer {
   /**
    * Live commits are gathered for this long into one step: fewer, larger steps cost ingest less
    * (one read-back and one transaction per step, not per commit), and the chain still trails the
-   * commits by well under a second. Default 200 ms.
+   * commits by well under a second. Default 100 ms.
    */
   readonly minStepIntervalMs: number
   private readonly hasher = new LeafHasher()
@@ -98,13 +98,13 @@ export class AuditChainConsumer implements FeedConsumer {
 
   /**
    * @param log where tombstones are read (the store).
-   * @param o `minStepIntervalMs` (default 200) and the clock (default `Date.now`).
+   * @param o `minStepIntervalMs` (default 100) and the clock (default `Date.now`).
    */
   constructor(
     private readonly log: Pick<AuditLog, 'tombstonesIn'>,
     o: { minStepIntervalMs?: number; now?: () => number } = {},
   ) {
-    this.minStepIntervalMs = o.minStepIntervalMs ?? 200
+    this.minStepIntervalMs = o.minStepIntervalMs ?? 100
     this.now = o.now ?? Date.now
   }
 

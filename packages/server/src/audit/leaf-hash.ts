@@ -22,8 +22,6 @@ export interface EventLeafRow {
   arm: string | null
   shadowOf: string | null
   body: string
-  /** The body's UTF-8 bytes, when a scan read them so (then they are hashed, not `body`). */
-  bodyBytes?: Uint8Array
 }
 
 /** A feedback row's stored columns (`LoggedFeedback` fits). */
@@ -35,8 +33,6 @@ export interface FeedbackLeafRow {
   tsMs: number
   receivedMs: number
   body: string
-  /** The body's UTF-8 bytes, when a scan read them so (then they are hashed, not `body`). */
-  bodyBytes?: Uint8Array
 }
 
 /** An audit record row's stored columns (`LoggedAuditRecord` fits). */
@@ -45,8 +41,6 @@ export interface AuditLeafRow {
   id: string
   tsMs: number
   body: string
-  /** The body's UTF-8 bytes, when a scan read them so (then they are hashed, not `body`). */
-  bodyBytes?: Uint8Array
 }
 
 /** Marks a null column in the leaf encoding (a length no field can have). */
@@ -114,7 +108,7 @@ export class LeafHasher {
     } else {
       this.int((row as AuditLeafRow).tsMs)
     }
-    this.bytesOrText(row.bodyBytes ?? row.body)
+    this.text(row.body)
     return sha256(this.buf.subarray(0, this.at))
   }
 
@@ -123,15 +117,6 @@ export class LeafHasher {
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
     this.buf.copy(next, 0, 0, this.at)
     this.buf = next
-  }
-
-  /** The body: its text, or its UTF-8 bytes as read (a scan can skip decoding and re-encoding them). */
-  private bytesOrText(b: string | Uint8Array): void {
-    if (typeof b === 'string') return this.text(b)
-    this.ensure(4 + b.length)
-    this.buf.writeUInt32BE(b.length, this.at)
-    this.buf.set(b, this.at + 4)
-    this.at += 4 + b.length
   }
 
   /** An indexed column: in key form. */
@@ -148,9 +133,26 @@ export class LeafHasher {
     }
     // At most 3 UTF-8 bytes per UTF-16 code unit.
     this.ensure(4 + s.length * 3)
-    const n = this.buf.write(s, this.at + 4, 'utf8')
-    this.buf.writeUInt32BE(n, this.at)
-    this.at += 4 + n
+    const buf = this.buf
+    const start = this.at + 4
+    // Short ASCII values (ids, names, numbers) are copied here: cheaper than a call into the
+    // encoder for a few bytes. Anything else goes through it.
+    if (s.length <= 64) {
+      let i = 0
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i)
+        if (c >= 0x80) break
+        buf[start + i] = c
+      }
+      if (i === s.length) {
+        buf.writeUInt32BE(i, this.at)
+        this.at = start + i
+        return
+      }
+    }
+    const n = buf.write(s, start, 'utf8')
+    buf.writeUInt32BE(n, this.at)
+    this.at = start + n
   }
 
   private int(n: number): void {

@@ -210,7 +210,7 @@ export async function verifyChain(store: Store, o: VerifyOptions = {}): Promise<
     await checkTombstoneDigests(store, from, to, report)
     return finish(0, 0, sealed.position, checked)
   }
-  for await (const chunk of store.scanForVerify(from - 1, to, o.chunkRows, 'bytes')) {
+  for await (const chunk of store.scanForVerify(from - 1, to, o.chunkRows)) {
     for (const r of chunk.stray) {
       report({
         code: 'row_stray',

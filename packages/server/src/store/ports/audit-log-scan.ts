@@ -29,10 +29,7 @@ export interface AuditScan {
   /**
    * Committed batches with positions in `(after, upTo]`, in commit order, each with every row of
    * every kind that claims it; and, along the way or at the end, rows that claim a batch in that
-   * range but are not where that batch's rows are, or claim no committed batch at all. With
-   * `bodies: 'bytes'` (default `text`) an adapter may hand each row's body as its UTF-8 bytes in
-   * `bodyBytes` and leave `body` empty, sparing a decode and re-encode per row when only hashes
-   * are needed.
+   * range but are not where that batch's rows are, or claim no committed batch at all.
    */
-  scanForVerify(after: number, upTo: number, chunkRows?: number, bodies?: 'text' | 'bytes'): AsyncIterable<VerifyChunk>
+  scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk>
 }

@@ -20,8 +20,6 @@ export interface AuditRecordRow {
 
 /** An administrative record as the log holds it. */
 export interface LoggedAuditRecord extends AuditRecordRow {
-  /** Its body's UTF-8 bytes instead, from a verify scan asked for them (then `body` is empty). */
-  bodyBytes?: Uint8Array
   /** Row number, ascending. */
   seq: number
   /** Commit position of its batch. */

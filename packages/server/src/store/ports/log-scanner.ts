@@ -32,8 +32,6 @@ export interface LoggedEvent {
   shadowOf: string | null
   /** The stored JSON text. */
   body: string
-  /** Its UTF-8 bytes instead, from a verify scan asked for them (then `body` is empty). */
-  bodyBytes?: Uint8Array
 }
 
 /** A feedback row as the log holds it. */
@@ -59,8 +57,6 @@ export interface EventBody {
   tsMs: number
   /** The stored JSON text. */
   body: string
-  /** Its UTF-8 bytes instead, from a verify scan asked for them (then `body` is empty). */
-  bodyBytes?: Uint8Array
 }
 
 /** A feedback item's stored text and its place in the log. */

@@ -108,7 +108,7 @@ export class PostgresAuditLog {
     return r.rows
   }
 
-  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000, _bodies: 'text' | 'bytes' = 'text'): AsyncIterable<VerifyChunk> {
+  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<VerifyChunk> {
     let position = after
     for (;;) {
       const list = (

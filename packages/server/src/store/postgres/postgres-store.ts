@@ -212,8 +212,8 @@ export class PostgresStore implements Store {
   auditRecords(project: string, limit?: number): Promise<LoggedAuditRecord[]> {
     return this.audit.auditRecords(project, limit)
   }
-  scanForVerify(after: number, upTo: number, chunkRows?: number, bodies?: 'text' | 'bytes'): AsyncIterable<VerifyChunk> {
-    return this.audit.scanForVerify(after, upTo, chunkRows, bodies)
+  scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
+    return this.audit.scanForVerify(after, upTo, chunkRows)
   }
   erasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
     return postgresErasureWrites(project, rows)

@@ -7,10 +7,6 @@ import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './sqlite-scans.js'
 const TOMBSTONE_COLUMNS = 'kind, project, id, batch, leaf, record'
 const RECORD_COLUMNS = 'project, id, seq, batch, ts_ms AS tsMs, body'
 
-/** A column list with `body` read as its bytes into `bodyBytes` (and an empty `body`). */
-const asBytes = (columns: string, prefix: string) =>
-  columns.replace(`${prefix}body`, `'' AS body, CAST(${prefix}body AS BLOB) AS bodyBytes`)
-
 type Row = (LoggedEvent | LoggedFeedback | LoggedAuditRecord) & { seq: number; batch: number }
 type Kind = StrayRow['kind']
 
@@ -49,62 +45,48 @@ class RowidWalk {
   }
 }
 
-type Cell = never
-/** Row arrays of the verify scan (columns as in EVENT_COLUMNS, FEEDBACK_COLUMNS, RECORD_COLUMNS; with bytes, `'' AS body` then the bytes). */
+type Raw = unknown[]
+const str = (v: unknown) => v as string
+const num = (v: unknown) => v as number
+const opt = (v: unknown) => v as string | null
+
+/** Row arrays of the verify scan (columns as in EVENT_COLUMNS, FEEDBACK_COLUMNS, RECORD_COLUMNS) as objects. */
 const ROWS = {
-  event:
-    (bytes: boolean) =>
-    (r: unknown[]): Row =>
-      ({
-        project: r[0] as Cell,
-        id: r[1] as Cell,
-        seq: r[2] as Cell,
-        batch: r[3] as Cell,
-        tsMs: r[4] as Cell,
-        receivedMs: r[5] as Cell,
-        model: r[6] as Cell,
-        version: r[7] as Cell,
-        stage: r[8] as Cell,
-        status: r[9] as Cell,
-        sessionId: r[10] as Cell,
-        userId: r[11] as Cell,
-        arm: r[12] as Cell,
-        shadowOf: r[13] as Cell,
-        body: r[14] as Cell,
-        ...(bytes ? { bodyBytes: r[15] as Cell } : {}),
-      }) as LoggedEvent,
-  feedback:
-    (bytes: boolean) =>
-    (r: unknown[]): Row =>
-      ({
-        project: r[0] as Cell,
-        id: r[1] as Cell,
-        seq: r[2] as Cell,
-        batch: r[3] as Cell,
-        eventId: r[4] as Cell,
-        name: r[5] as Cell,
-        tsMs: r[6] as Cell,
-        receivedMs: r[7] as Cell,
-        body: r[8] as Cell,
-        ...(bytes ? { bodyBytes: r[9] as Cell } : {}),
-      }) as LoggedFeedback,
-  audit:
-    (bytes: boolean) =>
-    (r: unknown[]): Row =>
-      ({
-        project: r[0] as Cell,
-        id: r[1] as Cell,
-        seq: r[2] as Cell,
-        batch: r[3] as Cell,
-        tsMs: r[4] as Cell,
-        body: r[5] as Cell,
-        ...(bytes ? { bodyBytes: r[6] as Cell } : {}),
-      }) as LoggedAuditRecord,
+  event: (r: Raw): Row => ({
+    project: str(r[0]),
+    id: str(r[1]),
+    seq: num(r[2]),
+    batch: num(r[3]),
+    tsMs: num(r[4]),
+    receivedMs: num(r[5]),
+    model: str(r[6]),
+    version: str(r[7]),
+    stage: str(r[8]),
+    status: str(r[9]),
+    sessionId: opt(r[10]),
+    userId: opt(r[11]),
+    arm: opt(r[12]),
+    shadowOf: opt(r[13]),
+    body: str(r[14]),
+  }),
+  feedback: (r: Raw): Row => ({
+    project: str(r[0]),
+    id: str(r[1]),
+    seq: num(r[2]),
+    batch: num(r[3]),
+    eventId: str(r[4]),
+    name: str(r[5]),
+    tsMs: num(r[6]),
+    receivedMs: num(r[7]),
+    body: str(r[8]),
+  }),
+  audit: (r: Raw): Row => ({ project: str(r[0]), id: str(r[1]), seq: num(r[2]), batch: num(r[3]), tsMs: num(r[4]), body: str(r[5]) }),
 }
 
 /** Reads of administrative records and tombstones in the SQLite file (writes go through `SqliteWriter.appendAudit`). */
 export class SqliteAuditReader {
   private s: ReturnType<SqliteAuditReader['prepare']> | undefined
+  private mapped = false
 
   constructor(private readonly db: Database.Database) {}
 
@@ -126,12 +108,6 @@ export class SqliteAuditReader {
         event: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`).raw(true),
         feedback: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`).raw(true),
         audit: db.prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true),
-      },
-      // The same with each body as its stored UTF-8 bytes (no string made of it).
-      bytePages: {
-        event: db.prepare(`SELECT ${asBytes(EVENT_COLUMNS, 'e.')} FROM events e WHERE e.seq > ? ORDER BY e.seq LIMIT ?`).raw(true),
-        feedback: db.prepare(`SELECT ${asBytes(FEEDBACK_COLUMNS, 'f.')} FROM feedback f WHERE f.seq > ? ORDER BY f.seq LIMIT ?`).raw(true),
-        audit: db.prepare(`SELECT ${asBytes(RECORD_COLUMNS, '')} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true),
       },
       tail: {
         event: db.prepare('SELECT project, id, seq, batch FROM events WHERE seq > ? AND batch <= ? LIMIT 100'),
@@ -164,15 +140,20 @@ export class SqliteAuditReader {
     return this.st.recordsIn.all(after, upTo) as LoggedAuditRecord[]
   }
 
-  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000, bodies: 'text' | 'bytes' = 'text'): AsyncIterable<VerifyChunk> {
+  async *scanForVerify(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<VerifyChunk> {
     const st = this.st
-    const bytes = bodies === 'bytes'
-    const pages = bytes ? st.bytePages : st.pages
+    // The scan reads the whole file once: mapped, pages are not copied into SQLite's cache
+    // (measured 3.3 instead of 4.5 µs CPU per 1.2 KB row).
+    if (!this.mapped) {
+      this.mapped = true
+      if ((this.db.pragma('mmap_size', { simple: true }) as number) === 0) this.db.pragma(`mmap_size = ${1024 * 1024 * 1024}`)
+    }
+    const pages = st.pages
     const his = (after > 0 ? st.his.get(after) : undefined) as { e: number | null; f: number | null } | undefined
     const walks: Record<Kind, RowidWalk> = {
-      event: new RowidWalk(pages.event, ROWS.event(bytes), his?.e ?? 0, Math.min(chunkRows, 2000)),
-      feedback: new RowidWalk(pages.feedback, ROWS.feedback(bytes), his?.f ?? 0, Math.min(chunkRows, 2000)),
-      audit: new RowidWalk(pages.audit, ROWS.audit(bytes), after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
+      event: new RowidWalk(pages.event, ROWS.event, his?.e ?? 0, Math.min(chunkRows, 2000)),
+      feedback: new RowidWalk(pages.feedback, ROWS.feedback, his?.f ?? 0, Math.min(chunkRows, 2000)),
+      audit: new RowidWalk(pages.audit, ROWS.audit, after > 0 ? (st.auditHi.get(after) as number) : 0, Math.min(chunkRows, 1000)),
     }
     const kinds: Kind[] = ['event', 'feedback', 'audit']
     let position = after

@@ -242,8 +242,8 @@ export class SqliteStore implements Store {
   auditRecords(project: string, limit?: number): Promise<LoggedAuditRecord[]> {
     return this.audit.auditRecords(project, limit)
   }
-  scanForVerify(after: number, upTo: number, chunkRows?: number, bodies?: 'text' | 'bytes'): AsyncIterable<VerifyChunk> {
-    return this.audit.scanForVerify(after, upTo, chunkRows, bodies)
+  scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
+    return this.audit.scanForVerify(after, upTo, chunkRows)
   }
   erasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
     return sqliteErasureWrites(project, rows)
