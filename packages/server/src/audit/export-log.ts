@@ -2,6 +2,7 @@ import { InferlogError } from '../errors.js'
 import type { LoggedAuditRecord, LoggedEvent, LoggedFeedback, StoredTombstone, Store } from '../store/store.js'
 import { batchLeaves, ensureAuditTables, sealedHead } from './audit-chain-consumer.js'
 import type { Checkpoint } from './checkpoint.js'
+import type { EventLeafFields } from './inclusion-proof.js'
 import { LeafHasher } from './leaf-hash.js'
 import { GENESIS_HEAD, merkleRoot } from './merkle.js'
 import { readSealed, storedCheckpoints } from './sealed-batches.js'
@@ -41,22 +42,8 @@ export interface ExportBatch {
   tombstones: number
 }
 
-export interface ExportEvent {
-  type: 'event'
-  project: string
-  id: string
-  ts_ms: number
-  received_ms: number
-  model: string
-  version: string
-  stage: string
-  status: string
-  session_id: string | null
-  user_id: string | null
-  arm: string | null
-  shadow_of: string | null
-  body: string
-}
+/** An event line of an export: the stored columns its leaf hashes, tagged `type: 'event'`. */
+export type ExportEvent = { type: 'event' } & Omit<EventLeafFields, 'kind'>
 
 export interface ExportFeedback {
   type: 'feedback'
