@@ -54,7 +54,10 @@ describe('drift and profiles from the CLI', () => {
       const r = await runCli([...base, '--mode', 'profile', '--json'])
       expect(r.code, r.stderr).toBe(0)
       p = JSON.parse(r.stdout)
-      if (p.profiles && p.profiles.position >= p.profiles.head) break
+      // Each window answers from the hourly profiles once the consumer reached the head it saw;
+      // a window read a moment before that falls back to a scan, so wait for both.
+      const hourly = p.windows.reference?.source === 'hourly' && p.windows.current?.source === 'hourly'
+      if (hourly && p.profiles && p.profiles.position >= p.profiles.head) break
       await new Promise((r) => setTimeout(r, 200))
     }
     expect(p.windows).toMatchObject({ reference: { source: 'hourly' }, current: { source: 'hourly' } })

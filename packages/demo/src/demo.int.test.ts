@@ -98,8 +98,15 @@ describe('npm run demo (accelerated)', () => {
 
   it('stored every request: primaries of both A/B versions and one shadow mirroring each', async () => {
     const url = server!.url
-    const model = await json<{ versions: { version: string; events: number }[] }>(`${url}/v1/models/weather-clf`)
-    const byVersion = Object.fromEntries(model.versions.map((v) => [v.version, v.events]))
+    // The model catalog is derived from the commit feed: the fresh server's catalog consumer
+    // resumes from its watermark, so its counts reach the stored rows a moment after start.
+    let byVersion: Record<string, number> = {}
+    for (let i = 0; i < 150; i++) {
+      const model = await json<{ versions: { version: string; events: number }[] }>(`${url}/v1/models/weather-clf`)
+      byVersion = Object.fromEntries(model.versions.map((v) => [v.version, v.events]))
+      if (byVersion['2.1.0-rc.1'] === run.requests && (byVersion['1.4.0'] ?? 0) + (byVersion['2.0.0'] ?? 0) === run.requests) break
+      await new Promise((r) => setTimeout(r, 200))
+    }
     expect(byVersion['1.4.0']).toBeGreaterThan(50)
     expect(byVersion['2.0.0']).toBeGreaterThan(50)
     expect((byVersion['1.4.0'] ?? 0) + (byVersion['2.0.0'] ?? 0)).toBe(run.requests)
