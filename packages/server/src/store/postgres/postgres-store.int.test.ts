@@ -181,6 +181,42 @@ describe.skipIf(!reachable)('postgres', () => {
       }
     })
 
+    it('scans in commit order where writers committed out of sequence order', async () => {
+      const s = freshStore()
+      try {
+        await s.migrate()
+        for (let b = 0; b < 4; b++)
+          await s.writeBatch({ events: Array.from({ length: 3 }, (_, i) => eventRecord({ id: `o${b}-${i}` })), feedback: [] })
+        // As if the writer of the first two batches committed last: positions 3, 4, 1, 2.
+        await s.queryable.query('UPDATE batches SET commit_seq = -commit_seq')
+        await s.queryable.query(
+          'UPDATE batches b SET commit_seq = o.n FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS r FROM batches) r, (VALUES (1, 3), (2, 4), (3, 1), (4, 2)) o(r, n) WHERE b.seq = r.seq AND r.r = o.r',
+        )
+        const head = await s.commitHead()
+        expect(head).toBe(4)
+        const want = ['o2-0', 'o2-1', 'o2-2', 'o3-0', 'o3-1', 'o3-2', 'o0-0', 'o0-1', 'o0-2', 'o1-0', 'o1-1', 'o1-2']
+        for (const chunk of [1, 4, 1000]) {
+          const ids: string[] = []
+          const positions: number[] = []
+          for await (const c of s.scanEvents('p1', {}, { upTo: head }, chunk)) {
+            expect(c.length).toBeLessThanOrEqual(chunk)
+            for (const e of c) {
+              ids.push(e.id)
+              positions.push(e.batch)
+            }
+          }
+          expect(ids).toEqual(want)
+          expect(positions).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4])
+          const bodies: string[] = []
+          for await (const c of s.scanEventBodies('p1', {}, { after: 1, upTo: 3 }, chunk))
+            bodies.push(...c.map((e) => `${e.id}@${e.batch}`))
+          expect(bodies).toEqual(['o3-0@2', 'o3-1@2', 'o3-2@2', 'o0-0@3', 'o0-1@3', 'o0-2@3'])
+        }
+      } finally {
+        await s.close()
+      }
+    })
+
     it('reports an unreachable server as a rejection and checks URL parameters', async () => {
       const s = openStore('postgres://postgres@127.0.0.1:1/none') as PostgresStore
       await expect(s.ping()).rejects.toThrow()
