@@ -5,6 +5,7 @@
 //
 //   npm run bench:monitoring           (builds first)
 //   node bench/monitoring.js [all|sqlite|postgres]
+//   node bench/monitoring.js consumer   (the metrics consumer alone over a copy of the raw log: events/s)
 //
 // Data: BENCH_MON_EVENTS (1 000 000) events of model `fraud-scorer` spread evenly over 30 days
 // (2026-11-01 to 2026-12-01), 5 versions × 2 experiment arms drawn at random, ~1 KB each, 1% errors,
@@ -248,6 +249,39 @@ async function aggregatedSqlite(n) {
     },
     hygiene,
   ).then((agg) => ({ raw, agg }))
+}
+
+/**
+ * `consumer` mode: the metrics consumer alone (no catalog, audit or profiles) run to the head of a
+ * copy of the raw SQLite log, timed, with its CPU time; reports events/s.
+ */
+async function consumerBackend(n) {
+  const schema = await sqliteSchemaVersion()
+  const raw = await cachedFile(`monitoring-raw-d${DATA_VERSION}-s${schema}-${n}.db`, (tmp) => generateRaw(tmp, n), hygiene)
+  const dir = hygiene.tmpDir('mon-consumer')
+  const file = path.join(dir, 'inferlog.db')
+  fs.copyFileSync(raw, file)
+  const { SqliteStore, FeedRunner, ModelConfigs } = await serverDist()
+  const { MetricsConsumer } = await import(pathToFileURL(path.join(SERVER_DIST, 'monitoring/metrics-consumer.js')).href)
+  const { PriceTables } = await import(pathToFileURL(path.join(SERVER_DIST, 'monitoring/price-tables.js')).href)
+  const store = new SqliteStore({ filename: file, synchronous: 'OFF', lookupIndexIntervalMs: 0 })
+  try {
+    await store.migrate()
+    await new ModelConfigs(store.derived).put(PROJECT, MODEL, { labels: LABEL_CONFIG })
+    const consumer = new MetricsConsumer(new ModelConfigs(store.derived), store, new PriceTables(store.derived))
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    await new FeedRunner(store, [consumer]).catchUp()
+    const s = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    const cpuS = (cpu.user + cpu.system) / 1e6
+    log(
+      `metrics consumer: ${fmtNum(n)} events in ${s.toFixed(1)} s (${fmtNum(n / s)} ev/s), CPU ${cpuS.toFixed(1)} s (${fmtNum(n / cpuS)} ev per CPU-s)`,
+    )
+    return { seconds: s, cpuSeconds: cpuS }
+  } finally {
+    await store.close()
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -508,13 +542,20 @@ function report(out, n) {
 
 async function main() {
   const mode = process.argv[2] ?? 'all'
-  if (!['all', 'sqlite', 'postgres'].includes(mode)) {
-    console.error('usage: node bench/monitoring.js [all|sqlite|postgres]')
+  if (!['all', 'sqlite', 'postgres', 'consumer'].includes(mode)) {
+    console.error('usage: node bench/monitoring.js [all|sqlite|postgres|consumer]')
     return 2
   }
   watchdog(envInt('BENCH_TIMEOUT_S', 3600), hygiene)
   const n = envInt('BENCH_MON_EVENTS', 1_000_000)
   console.log(machineLine('monitoring'))
+  if (mode === 'consumer') {
+    const r = await consumerBackend(n)
+    console.log(
+      `METRICS CONSUMER  ${fmtNum(n)} events (30 days, 5 versions × 2 arms): ${r.seconds.toFixed(1)} s, ${fmtNum(n / r.seconds)} events/s, ${fmtNum(n / r.cpuSeconds)} events per CPU-second; load ${loadavg()}`,
+    )
+    return 0
+  }
   const out = { loadavg: { start: loadavg() } }
   if (mode !== 'postgres') out.sqlite = await sqliteBackend(n)
   if (mode !== 'sqlite') out.postgres = await postgresBackend(n)

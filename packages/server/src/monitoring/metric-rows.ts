@@ -74,31 +74,41 @@ export interface EventDims {
  * over them reads exactly one row per point; declared dimensions roll up with version only.
  */
 export function rowsOf(project: string, model: string, tsMs: number, d: EventDims): RowKey[] {
+  return [
+    ...rowsOfGrain(project, model, 'm', tsMs, d),
+    ...rowsOfGrain(project, model, 'h', tsMs, d),
+    ...rowsOfGrain(project, model, 'd', tsMs, d),
+  ]
+}
+
+/** The rows of {@link rowsOf} of one grain (an aggregate of one bucket and one set of dimensions counts in all of them). */
+export function rowsOfGrain(project: string, model: string, grain: Grain, tsMs: number, d: EventDims): RowKey[] {
   const out: RowKey[] = []
-  const base = { project, model, dimKey: '', dimValue: '' }
-  const m = bucketStart(tsMs, 'm')
-  out.push({ ...base, grain: 'm', version: d.version, stage: d.stage, arm: d.arm, endpoint: d.endpoint, startMs: m })
-  for (const [k, v] of Object.entries(d.declared)) {
-    out.push({ ...base, grain: 'm', version: d.version, stage: ALL, arm: ALL, endpoint: ALL, dimKey: k, dimValue: v, startMs: m })
+  const startMs = bucketStart(tsMs, grain)
+  // Object literals of one shape (no spreads): this runs for every touched bucket of a step.
+  const row = (version: string, stage: string, arm: string, endpoint: string, dimKey: string, dimValue: string): RowKey => ({
+    project,
+    model,
+    grain,
+    version,
+    stage,
+    arm,
+    endpoint,
+    dimKey,
+    dimValue,
+    startMs,
+  })
+  if (grain === 'm') {
+    out.push(row(d.version, d.stage, d.arm, d.endpoint, '', ''))
+    for (const [k, v] of Object.entries(d.declared)) out.push(row(d.version, ALL, ALL, ALL, k, v))
+    return out
   }
-  for (const grain of ['h', 'd'] as const) {
-    const startMs = bucketStart(tsMs, grain)
-    for (let mask = 0; mask < 16; mask++) {
-      out.push({
-        ...base,
-        grain,
-        version: mask & 1 ? ALL : d.version,
-        stage: mask & 2 ? ALL : d.stage,
-        arm: mask & 4 ? ALL : d.arm,
-        endpoint: mask & 8 ? ALL : d.endpoint,
-        startMs,
-      })
-    }
-    for (const [k, v] of Object.entries(d.declared)) {
-      for (const version of [d.version, ALL]) {
-        out.push({ ...base, grain, version, stage: ALL, arm: ALL, endpoint: ALL, dimKey: k, dimValue: v, startMs })
-      }
-    }
+  for (let mask = 0; mask < 16; mask++) {
+    out.push(row(mask & 1 ? ALL : d.version, mask & 2 ? ALL : d.stage, mask & 4 ? ALL : d.arm, mask & 8 ? ALL : d.endpoint, '', ''))
+  }
+  for (const [k, v] of Object.entries(d.declared)) {
+    out.push(row(d.version, ALL, ALL, ALL, k, v))
+    out.push(row(ALL, ALL, ALL, ALL, k, v))
   }
   return out
 }

@@ -13,6 +13,7 @@ import {
   labelContributionOf,
   type MetricsAggregate,
   mergeAggregate,
+  mergeAggregates,
   observationOf,
   retractLabel,
   weightOf,
@@ -24,7 +25,17 @@ import { migrateDerived } from '../feed/derived-schema.js'
 import { WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
 import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
-import { type EventDims, METRICS_SCHEMA, MINUTE_RETENTION_MS, type RowKey, rowId, rowsOf, dimValue } from './metric-rows.js'
+import {
+  bucketStart,
+  dimValue,
+  type EventDims,
+  type Grain,
+  METRICS_SCHEMA,
+  MINUTE_RETENTION_MS,
+  type RowKey,
+  rowId,
+  rowsOfGrain,
+} from './metric-rows.js'
 import { type PriceTables } from './price-tables.js'
 import { loadLabelStates, type LabelState, labelStateWrite } from './metric-labels.js'
 
@@ -80,15 +91,28 @@ interface ParsedEvent {
   body: InferenceEvent
 }
 
-/** Work on one set of rows (an event identity and minute): additions merged, retractions applied after. */
+/**
+ * Work on one set of rows (an event identity and minute, or hour when the minute is past its
+ * retention): additions merged, retractions applied after.
+ */
 interface RowWork {
   project: string
   facts: EventFacts
   add: MetricsAggregate
   retract: { name: string; c: LabelContribution }[]
+  /** The piece has minute rows (its minute is within {@link MINUTE_RETENTION_MS}). */
+  minute: boolean
 }
 
-const identity = (project: string, f: EventFacts) => JSON.stringify([project, f.model, Math.floor(f.tsMs / 60_000), f.dims])
+/** Pieces of work of one bucket and identity, combined before they go into that bucket's rows. */
+interface Combined {
+  project: string
+  facts: EventFacts
+  adds: MetricsAggregate[]
+  retract: RowWork['retract']
+}
+
+const identity = (project: string, f: EventFacts, grain: Grain) => JSON.stringify([project, f.model, bucketStart(f.tsMs, grain), f.dims])
 
 /**
  * Keeps the metrics buckets (`metric_rows`) from the commit feed, exactly once: every event
@@ -151,10 +175,14 @@ export class MetricsConsumer implements FeedConsumer {
     const configs = await this.configs.all(projects)
     const dims = await this.dimensionValues(ctx, events, configs)
     const work = new Map<string, RowWork>()
+    // Events whose minute rows are past retention (a backfill) count in hours and days only: their
+    // pieces are per hour, so a sparse hour is one piece instead of one per event.
+    const minuteFloor = this.now() - MINUTE_RETENTION_MS
     const workFor = (project: string, facts: EventFacts) => {
-      const id = identity(project, facts)
+      const minute = bucketStart(facts.tsMs, 'm') >= minuteFloor
+      const id = identity(project, facts, minute ? 'm' : 'h')
       let w = work.get(id)
-      if (!w) work.set(id, (w = { project, facts, add: createMetricsAggregate(), retract: [] }))
+      if (!w) work.set(id, (w = { project, facts, add: createMetricsAggregate(), retract: [], minute }))
       return w
     }
 
@@ -237,7 +265,7 @@ export class MetricsConsumer implements FeedConsumer {
         .compile(),
     )
     return [
-      ...(await this.rowWrites(ctx, work)),
+      ...(await this.rowWrites(ctx, work.values())),
       ...[...changed].map((s) => labelStateWrite(ctx.derived, s)),
       ...dimWrites,
       ...this.purge(ctx),
@@ -350,22 +378,50 @@ export class MetricsConsumer implements FeedConsumer {
     }
   }
 
-  /** Loads the rows the work touches, applies it, and compiles the upserts. */
-  private async rowWrites(ctx: FeedContext, work: Map<string, RowWork>): Promise<CompiledWrite[]> {
+  /**
+   * Loads the rows the work touches, applies it, and compiles the upserts. The pieces of one hour
+   * and identity are merged once, then into that hour's 16+ roll-up rows; the hours of a day
+   * likewise into its rows: a step costs merges per touched row, not per event × row.
+   */
+  private async rowWrites(ctx: FeedContext, work: Iterable<RowWork>): Promise<CompiledWrite[]> {
     const db = ctx.derived.db
     const targets = new Map<string, { key: RowKey; adds: MetricsAggregate[]; retract: RowWork['retract'] }>()
-    const minuteFloor = this.now() - MINUTE_RETENTION_MS
-    for (const w of work.values()) {
-      for (const key of rowsOf(w.project, w.facts.model, w.facts.tsMs, w.facts.dims)) {
-        // Minute buckets are kept for a while only: old events (a backfill) count in hours and days.
-        if (key.grain === 'm' && key.startMs < minuteFloor) continue
+    const into = (keys: RowKey[], add: MetricsAggregate, retract: RowWork['retract']) => {
+      for (const key of keys) {
         const id = rowId(key)
         let t = targets.get(id)
         if (!t) targets.set(id, (t = { key, adds: [], retract: [] }))
-        t.adds.push(w.add)
-        t.retract.push(...w.retract)
+        t.adds.push(add)
+        for (const r of retract) t.retract.push(r)
       }
     }
+    const combine = (
+      m: Map<string, Combined>,
+      grain: Grain,
+      c: { project: string; facts: EventFacts },
+      add: MetricsAggregate,
+      retract: RowWork['retract'],
+    ) => {
+      const id = identity(c.project, c.facts, grain)
+      let g = m.get(id)
+      if (!g) m.set(id, (g = { project: c.project, facts: c.facts, adds: [], retract: [] }))
+      g.adds.push(add)
+      for (const r of retract) g.retract.push(r)
+    }
+    const merged = (g: Combined) => (g.adds.length === 1 ? (g.adds[0] as MetricsAggregate) : mergeAggregates(g.adds))
+    const hours = new Map<string, Combined>()
+    for (const w of work) {
+      // Minute buckets are kept for a while only: old events (a backfill) count in hours and days.
+      if (w.minute) into(rowsOfGrain(w.project, w.facts.model, 'm', w.facts.tsMs, w.facts.dims), w.add, w.retract)
+      combine(hours, 'h', w, w.add, w.retract)
+    }
+    const days = new Map<string, Combined>()
+    for (const h of hours.values()) {
+      const add = merged(h)
+      into(rowsOfGrain(h.project, h.facts.model, 'h', h.facts.tsMs, h.facts.dims), add, h.retract)
+      combine(days, 'd', h, add, h.retract)
+    }
+    for (const d of days.values()) into(rowsOfGrain(d.project, d.facts.model, 'd', d.facts.tsMs, d.facts.dims), merged(d), d.retract)
     // Rows not kept hot, fetched per (project, model, grain) by bucket start.
     const groups = new Map<string, { project: string; model: string; grain: string; starts: Set<number> }>()
     for (const [id, t] of targets) {
