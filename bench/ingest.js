@@ -326,12 +326,12 @@ if (isMainThread && process.argv[1] !== undefined && path.resolve(process.argv[1
 }
 
 /** Starts `inferlog serve --port 0 --data DIR` as a child process; resolves once it printed its URL. */
-async function startServerChild(dataDir, env = {}) {
+async function startServerChild(dataDir, env = {}, script = process.env.BENCH_SERVER_SCRIPT) {
   const srv = await spawnServer(['--data', dataDir], {
     env,
     nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     // A graceful stop (SIGTERM) drains the write queue, closes the store and writes --cpu-prof.
-    ...(process.env.BENCH_SERVER_SCRIPT ? { script: path.resolve(process.env.BENCH_SERVER_SCRIPT) } : {}),
+    ...(script ? { script: path.resolve(script) } : {}),
     stderrLimit: 8000,
     // Loading the CLI took over 30 s with load average 13 on this 2-core box.
     startTimeoutMs: 120_000,
@@ -352,9 +352,9 @@ function procCpuSeconds(pid) {
 }
 
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
-async function runHttp(data, warm, clients, env = {}) {
+async function runHttp(data, warm, clients, env = {}, script = undefined) {
   const dir = tmpDir('http')
-  const srv = await startServerChild(dir, env)
+  const srv = await startServerChild(dir, env, script)
   const workers = []
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
@@ -565,6 +565,16 @@ async function ingestPhase() {
       label: '  same, one no-op consumer',
       run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'noop' }),
     },
+    {
+      // Another checkout's CLI (BENCH_BASE_SCRIPT=/path/to/old/packages/cli/bin/inferlog.js, built),
+      // run the same way: "did this tree regress ingest?" answered in one run, on the same load.
+      key: 'http-base',
+      label: '  baseline tree, no feed consumers',
+      run: () => {
+        if (!process.env.BENCH_BASE_SCRIPT) throw new Error('http-base needs BENCH_BASE_SCRIPT (the older tree\'s packages/cli/bin/inferlog.js)')
+        return runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'none' }, process.env.BENCH_BASE_SCRIPT)
+      },
+    },
     { key: 'file', label: 'raw file, fdatasync per batch', run: async () => runFile(data, warm) },
     { key: 'sqlite', label: 'bare better-sqlite3, tx per batch', run: async () => runBareSqlite(data, warm) },
   ]
@@ -619,6 +629,7 @@ async function ingestPhase() {
   for (const [a, b, label, target] of [
     ['http', 'http-off', 'ratio aggregation on / off      ', 0.85],
     ['http-noop', 'http-off', 'ratio one no-op consumer / none ', 0.9],
+    ['http-off', 'http-base', 'ratio this tree / baseline tree  ', 0.95],
   ]) {
     if (!med[a] || !med[b]) continue
     const r = paired(a, b)
