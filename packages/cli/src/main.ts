@@ -47,8 +47,22 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
   const run = (p: Promise<number>) => p.then((c) => void (result.code = c))
+  // Commands that talk to a server when one is given or found, else open the store themselves.
+  const localOptions = (c: Command) =>
+    clientOptions(c)
+      .option('--data <dir>', 'data directory when not using --url (default ./data)')
+      .option('--store <url>', 'store URL when not using --url')
+  // Options of the processes that run the commit feed's consumers (serve, worker).
+  const feedOptions = (c: Command, auditKeyDefault: string) =>
+    c
+      .option(
+        '--consumers <list>',
+        'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
+      )
+      .option('--audit-key <file>', `PEM Ed25519 key that signs audit checkpoints (default ${auditKeyDefault})`)
+      .option('--checkpoint-interval-ms <n>', 'how often the audit head is signed when it moved (default 10000)')
 
-  program
+  const serve = program
     .command('serve')
     .description('run the collector (embedded SQLite store under --data)')
     .option('--port <n>', 'port; 0 picks a free one (default 7070)')
@@ -71,16 +85,12 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--idle-timeout-ms <n>', 'close a connection idle this long (default 60000)')
     .option('--max-connections <n>', 'most open connections (default 4096)')
     .option('--memory-budget-bytes <n>', 'bytes request bodies may hold at once before 503 (default 268435456)')
-    .option(
-      '--consumers <list>',
-      'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
-    )
-    .option('--audit-key <file>', 'PEM Ed25519 key that signs audit checkpoints (default $INFERLOG_AUDIT_KEY; none: no checkpoints)')
-    .option('--checkpoint-interval-ms <n>', 'how often the audit head is signed when it moved (default 10000)')
+
+  feedOptions(serve, '$INFERLOG_AUDIT_KEY; none: no checkpoints')
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 
-  program
+  const worker = program
     .command('worker')
     .description('scale-out: consume the NATS JetStream queue and write the store (PostgreSQL), acknowledging after commit')
     .option('--store <url>', 'store URL, e.g. postgres://user@host/db (default $INFERLOG_STORE)')
@@ -89,12 +99,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--host <h>', 'address of that endpoint (default 127.0.0.1)')
     .option('--max-groups <n>', 'queued groups merged into one store transaction (default 16)')
     .option('--concurrency <n>', 'store transactions in flight at once (default 2)')
-    .option(
-      '--consumers <list>',
-      'commit-feed consumers to run: all (catalog,metrics,audit,profiles), none, or a comma list incl. noop (default all)',
-    )
-    .option('--audit-key <file>', 'PEM Ed25519 key that signs audit checkpoints (default $INFERLOG_AUDIT_KEY)')
-    .option('--checkpoint-interval-ms <n>', 'how often the audit head is signed when it moved (default 10000)')
+
+  feedOptions(worker, '$INFERLOG_AUDIT_KEY')
     .option('--json', 'print {"worker":"ready",…} as the first line')
     .action((o) => run(workerCommand(o, io)))
 
@@ -392,11 +398,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .action((file, o) => run(checkProofCommand(file, o, io)))
 
   const keys = program.command('keys').description('manage API keys')
-  const keyFlags = (c: Command) =>
-    clientOptions(c)
-      .option('--data <dir>', 'data directory when not using --url (default ./data)')
-      .option('--store <url>', 'store URL when not using --url')
-  keyFlags(
+  localOptions(
     keys
       .command('create')
       .description('create a key (printed once)')
@@ -404,12 +406,12 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--name <label>', 'label shown in listings, 1-128 characters (default key)')
       .option('--expires <when>', 'RFC 3339 time, epoch ms, or a duration such as 30d, 12h (default never)'),
   ).action((o) => run(keysCreateCommand(o, io)))
-  keyFlags(keys.command('list').description('list keys (never the secrets)')).action((o) => run(keysListCommand(o, io)))
-  keyFlags(keys.command('revoke').argument('<id>', 'key id (from keys list)').description('revoke a key; it stops working at once')).action(
+  localOptions(keys.command('list').description('list keys (never the secrets)')).action((o) => run(keysListCommand(o, io)))
+  localOptions(keys.command('revoke').argument('<id>', 'key id (from keys list)').description('revoke a key; it stops working at once')).action(
     (id, o) => run(keysRevokeCommand(id, o, io)),
   )
 
-  clientOptions(
+  localOptions(
     program
       .command('erase')
       .description('privacy erasure: remove the events of a user, a session or listed ids, with their shadows and feedback')
@@ -421,11 +423,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--ids <list>', 'comma-separated event ids')
       .option('--reason <text>', 'why (e.g. the request reference); kept in the audit record (required)')
       .option('--yes', 'confirm an erasure matching more events than the confirmation threshold (default 1000)')
-      .option('--dry-run', 'only count what would be erased')
-      .option('--data <dir>', 'data directory when not using --url (default ./data)')
-      .option('--store <url>', 'store URL when not using --url'),
+      .option('--dry-run', 'only count what would be erased'),
   ).action((o) => run(eraseCommand(o, io)))
-  clientOptions(
+  localOptions(
     program
       .command('retention')
       .argument('<action>', 'show | set | clear | run')
@@ -433,20 +433,16 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--events-days <n>', 'set: remove events older than this many days (1..36500)')
       .option('--keep-feedback', 'set: keep feedback items (default: they expire with the same number of days)')
       .option('--reason <text>', 'set, clear: why; kept in the audit record')
-      .option('--dry-run', 'run: only count what would be removed')
-      .option('--data <dir>', 'data directory when not using --url (default ./data)')
-      .option('--store <url>', 'store URL when not using --url'),
+      .option('--dry-run', 'run: only count what would be removed'),
   ).action((action, o) => run(retentionCommand(action, o, io)))
-  clientOptions(
+  localOptions(
     program
       .command('redaction')
       .argument('<action>', 'show | set | clear')
       .description("the project's server-side redaction: fields dropped and personal data masked before anything is stored")
       .option('--paths <list>', 'set: comma-separated field paths to drop (input.ssn,input.messages.*.name)')
       .option('--detectors <list>', 'set: email,phone,card (default all three; none for no detectors)')
-      .option('--reason <text>', 'set, clear: why; kept in the audit record')
-      .option('--data <dir>', 'data directory when not using --url (default ./data)')
-      .option('--store <url>', 'store URL when not using --url'),
+      .option('--reason <text>', 'set, clear: why; kept in the audit record'),
   ).action((action, o) => run(redactionCommand(action, o, io)))
 
   return program

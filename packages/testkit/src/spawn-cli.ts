@@ -7,6 +7,8 @@ export interface SpawnCliOptions extends SpawnNodeOptions {
   script?: string
   /** How long the first stdout line may take. Default 30 000 ms. */
   startTimeoutMs?: number
+  /** {@link runCli}: SIGKILL the run after this long (its `signal` then says so). Default none. */
+  killAfterMs?: number
 }
 
 /** A CLI process (a collector or a worker) that printed its first line. */
@@ -46,6 +48,8 @@ export interface CliRun extends ProcessExit {
 /** Runs `inferlog <args>` to completion (`input`, when given, is its stdin). */
 export async function runCli(args: string[], o: SpawnCliOptions = {}): Promise<CliRun> {
   const p = spawnNode(o.script ?? CLI, args, o)
+  const timer = o.killAfterMs === undefined ? undefined : setTimeout(() => p.child.kill('SIGKILL'), o.killAfterMs)
   const exit = await p.exited
+  clearTimeout(timer)
   return { ...exit, stdout: p.stdout(), stderr: p.stderr() }
 }
