@@ -1,9 +1,16 @@
 import { html } from 'htm/preact'
-import { useEffect, useRef } from 'preact/hooks'
+import { useLayoutEffect, useRef } from 'preact/hooks'
 import uPlot from 'uplot'
 
 /** Colours of series in order (versions, phases): distinguishable in light and dark themes. */
 export const PALETTE = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#475569', '#ea580c']
+
+/**
+ * Stroke width of every line, CSS pixels. One pixel, not more: without a GPU (headless Chromium,
+ * many VMs) the canvas rasterizes a 1-pixel stroke on its hairline path, while a 1.5-pixel stroke
+ * of a 720-point jagged line took 100 to 400 ms per chart to rasterize (bench:dashboard overview).
+ */
+export const LINE_WIDTH = 1
 
 /** One line; `band` draws the interval [lo, hi] around it. */
 export interface ChartSeries {
@@ -40,7 +47,7 @@ export function chartConfig(p: TimeChartProps, width: number): { opts: uPlot.Opt
     series.push({
       label: s.label,
       stroke: color,
-      width: 1.5,
+      width: LINE_WIDTH,
       spanGaps: false,
       ...(s.dash ? { dash: [6, 4] } : {}),
       ...(p.bars ? { paths: uPlot.paths.bars!({ size: [0.8, 12] }), fill: `${color}99` } : {}),
@@ -90,11 +97,15 @@ function mountSoon(m: Mount): void {
   })
 }
 
-/** A time-series chart (uPlot): resizes with its box; zoom by dragging, double-click to reset. */
+/**
+ * A time-series chart (uPlot): resizes with its box; zoom by dragging, double-click to reset.
+ * Built in a layout effect, in the task that put its box in the DOM: a plain effect waited for the
+ * next frame and a timer first (tens of ms, hundreds on a loaded machine).
+ */
 export function TimeChart(p: TimeChartProps) {
   const box = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | undefined>(undefined)
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = box.current
     if (!el) return
     let live = true
