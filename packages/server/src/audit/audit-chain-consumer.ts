@@ -63,6 +63,9 @@ export async function sealedHead(derived: DerivedStore): Promise<SealedHead | un
   return { n: Number(r.n), position: Number(r.position), rowsTotal: Number(r.rows_total), head: Buffer.from(r.head) }
 }
 
+/** A Buffer over the same bytes (a Buffer that crossed from the writer thread arrives as a plain Uint8Array). */
+const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength))
+
 const rowKey = (kind: string, project: string, id: string) => `${kind}\u0000${project}\u0000${id}`
 
 /** The leaves of one committed batch: its rows' leaf hashes, a tombstone's leaf in place of a deleted or blanked row; sorted. */
@@ -93,6 +96,8 @@ export class AuditChainConsumer implements FeedConsumer {
    * commits by well under a second. Default 100 ms.
    */
   readonly minStepIntervalMs: number
+  /** The writer hashes the leaves of the batches it hands over (`CommitTap`): no hashing here for those. */
+  readonly wants = { merkle: true }
   private readonly hasher = new LeafHasher()
   private readonly now: () => number
 
@@ -134,20 +139,33 @@ export class AuditChainConsumer implements FeedConsumer {
     const sealedMs = this.now()
     const values: Record<string, unknown>[] = []
     for (const b of batches) {
-      const leaves = batchLeaves(b, byBatch.get(b.position) ?? [], this.hasher)
-      const root = merkleRoot(leaves)
+      const tombstones = byBatch.get(b.position)
+      let root: Buffer
+      let leafHashes: Buffer
+      let count: number
+      if (b.merkle && !tombstones && !b.audit?.length) {
+        // Hashed by the writer from the rows as it inserted them (the same leaves as below).
+        root = asBuffer(b.merkle.root)
+        leafHashes = asBuffer(b.merkle.leaves)
+        count = leafHashes.length / 32
+      } else {
+        const leaves = batchLeaves(b, tombstones ?? [], this.hasher)
+        root = merkleRoot(leaves)
+        leafHashes = Buffer.concat(leaves)
+        count = leaves.length
+      }
       n++
-      head = chainHead(head, { index: n, position: b.position, committedMs: b.committedMs, leaves: leaves.length, root })
-      total += leaves.length
+      head = chainHead(head, { index: n, position: b.position, committedMs: b.committedMs, leaves: count, root })
+      total += count
       values.push({
         n,
         position: b.position,
         committed_ms: b.committedMs,
-        leaves: leaves.length,
+        leaves: count,
         rows_total: total,
         root,
         head,
-        leaf_hashes: Buffer.concat(leaves),
+        leaf_hashes: leafHashes,
         sealed_ms: sealedMs,
       })
     }

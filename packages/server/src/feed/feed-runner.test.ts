@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
 import type { CommittedBatch } from '../store/store.js'
+import { AuditChainConsumer } from '../audit/audit-chain-consumer.js'
+import { verifyChain } from '../audit/verify-chain.js'
 import { CatalogConsumer } from './catalog-consumer.js'
 import type { FeedConsumer } from './feed-consumer.js'
 import { FeedRunner } from './feed-runner.js'
@@ -201,5 +203,40 @@ describe('FeedRunner', () => {
     await runner.stop()
     expect(most).toBe(1)
     for (const name of ['one', 'two', 'three']) expect(await store.derived.watermark(name)).toBe(12)
+  })
+
+  it('hands consumers the batches the store commits (nothing read back while they keep up), and the chain sealed from leaves the writer hashed verifies', async () => {
+    const fromStore: number[] = []
+    const view = {
+      derived: store.derived,
+      commitHead: () => store.commitHead(),
+      tapCommits: store.tapCommits.bind(store),
+      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
+        const got = await store.readBatches(after, o)
+        fromStore.push(...got.map((b) => b.position))
+        return got
+      },
+    }
+    const rec = new Recorder()
+    const runner = new FeedRunner(view, [rec, new CatalogConsumer(), new AuditChainConsumer(store)], { pollMs: 60_000, stepIntervalMs: 0 })
+    runner.start()
+    for (let i = 0; i < 8; i++) {
+      await write(i)
+      runner.poke()
+      await vi.waitFor(async () => expect(await store.derived.watermark('audit')).toBe(i + 1), { timeout: 5000 })
+      await vi.waitFor(async () => expect(await store.derived.watermark('recorder')).toBe(i + 1), { timeout: 5000 })
+    }
+    await runner.stop()
+    // Each consumer's first step found the store empty (one read, nothing in it); none after that.
+    expect(fromStore).toEqual([])
+    expect(rec.seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+    expect((await catalog()).models).toEqual([
+      ['a', '1', 4],
+      ['a', '2', 8],
+      ['b', '1', 4],
+    ])
+    const report = await verifyChain(store)
+    expect(report.ok).toBe(true)
+    expect(report.rows).toBe(24)
   })
 })

@@ -1,6 +1,6 @@
 import { nextBackoffMs } from '@inferlog/schema'
 import type { Logger } from '../logging/logger.js'
-import type { CommittedBatch, LogScanner, Store } from '../store/store.js'
+import type { CommitTap, CommittedBatch, LogScanner, Store } from '../store/store.js'
 import type { FeedConsumer } from './feed-consumer.js'
 
 /** Options of {@link FeedRunner}. */
@@ -27,8 +27,9 @@ export interface FeedRunnerOptions {
   /** Told after each applied step: lag in positions and in ms since the applied batches committed. */
   onProgress?: (consumer: string, p: FeedProgress) => void
   /**
-   * Most rows of recently read batches kept for this runner's other consumers, which read the same
-   * positions a moment later. Default 20 000.
+   * Most rows of recent batches kept for this runner's consumers: the batches the store handed over
+   * as it committed them (`CommitTap`), and those read back, which the other consumers read a
+   * moment later. Default 20 000.
    */
   sharedRows?: number
   /**
@@ -95,11 +96,13 @@ export class FeedRunner {
   private readonly stepping = new Map<FeedConsumer, Promise<unknown>>()
   private stopping = false
   private started = false
+  /** Stops the store handing committed batches over (set while the loops run). */
+  private untap: (() => void) | undefined
   /** This runner's identity in consumer leases. */
   private readonly holder = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`
 
   constructor(
-    private readonly store: Pick<Store, 'derived'> & Pick<LogScanner, 'readBatches' | 'commitHead'>,
+    private readonly store: Pick<Store, 'derived'> & Pick<LogScanner, 'readBatches' | 'commitHead'> & Partial<CommitTap>,
     private readonly consumers: readonly FeedConsumer[],
     options: FeedRunnerOptions = {},
   ) {
@@ -117,10 +120,17 @@ export class FeedRunner {
     }
   }
 
-  /** Starts one loop per consumer. Idempotent. */
+  /**
+   * Starts one loop per consumer. Idempotent. A store that hands over what it commits
+   * (`CommitTap`) fills the batch cache as it commits, so consumers that keep up read nothing back.
+   */
   start(): void {
     if (this.started) return
     this.started = true
+    if (this.store.tapCommits && this.consumers.length > 0) {
+      const merkle = this.consumers.some((c) => c.wants?.merkle === true)
+      this.untap = this.store.tapCommits((b, after) => this.offer(b, after), { merkle })
+    }
     for (const c of this.consumers) {
       const waker: Waker = {}
       this.wakers.push(waker)
@@ -156,8 +166,18 @@ export class FeedRunner {
   /** Stops the loops after their current step. Idempotent. */
   async stop(): Promise<void> {
     this.stopping = true
+    this.untap?.()
+    this.untap = undefined
     this.poke()
     await Promise.all(this.loops)
+  }
+
+  /** A batch the store just committed, under the position before it: kept for the consumers' next steps. */
+  private offer(b: CommittedBatch, after: number): void {
+    if (this.shared.has(after)) return
+    this.shared.set(after, b)
+    this.sharedHeld += rowsIn(b)
+    if (this.sharedHeld > this.o.sharedRows) this.prune()
   }
 
   /** One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit. */
@@ -220,15 +240,23 @@ export class FeedRunner {
     return out
   }
 
-  /** Drops cached batches every consumer is past, and the oldest beyond the row budget. */
+  /** Drops cached batches every consumer is past, then the lowest positions beyond the row budget. */
   private prune(): void {
     // Until every consumer has stepped, one that has not may still need the oldest batches.
     let low = this.froms.size < this.consumers.length ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
     for (const f of this.froms.values()) low = Math.min(low, f)
     for (const [at, b] of this.shared) {
-      if (at >= low && this.sharedHeld <= this.o.sharedRows) break
+      if (at >= low) continue
       this.shared.delete(at)
       this.sharedHeld -= rowsIn(b)
+    }
+    if (this.sharedHeld <= this.o.sharedRows) return
+    // Entries arrive mostly in position order (a read-back of older batches may come later).
+    const order = [...this.shared.keys()].sort((x, y) => x - y)
+    for (const at of order) {
+      if (this.sharedHeld <= this.o.sharedRows) break
+      this.sharedHeld -= rowsIn(this.shared.get(at)!)
+      this.shared.delete(at)
     }
   }
 

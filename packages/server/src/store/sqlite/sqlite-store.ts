@@ -9,6 +9,9 @@ import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { ApiKeyRecord } from '../ports/key-store.js'
 import type {
+  CommitListener,
+  CommitTap,
+  CommitTapOptions,
   CommittedBatch,
   EventBody,
   FeedbackBody,
@@ -21,6 +24,7 @@ import type { Cursor, EventFilter, FeedbackFilter, Page, StoredRow } from '../po
 import type { Store } from '../store.js'
 import { isSqliteDataError, openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
 import { SqliteAuditReader } from './sqlite-audit.js'
+import { SqliteCommitTap } from './sqlite-commit-tap.js'
 import { SqliteDerivedStore } from './sqlite-derived.js'
 import { SqliteErasureReader, sqliteErasureWrites } from './sqlite-erasure.js'
 import { SqliteKeyStore } from './sqlite-keys.js'
@@ -54,7 +58,7 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
  * in its own file (`sqlite-writer`, `-reads`, `-scans`, `-keys`, `-derived`); this class opens
  * the connection, runs migrations and wires them together.
  */
-export class SqliteStore implements Store {
+export class SqliteStore implements Store, CommitTap {
   readonly kind = 'sqlite'
   readonly filename: string
   readonly derived: SqliteDerivedStore
@@ -71,6 +75,7 @@ export class SqliteStore implements Store {
   private timer: NodeJS.Timeout | undefined
   private checkpointTimer: NodeJS.Timeout | undefined
   private indexing = false
+  private readonly tap: SqliteCommitTap
 
   constructor(options: SqliteStoreOptions) {
     this.filename = options.filename
@@ -97,6 +102,10 @@ export class SqliteStore implements Store {
         this.timer.unref()
       }
     }
+    this.tap = new SqliteCommitTap((t) => {
+      if (this.writerClient) this.writerClient.setTap(t).catch(() => undefined)
+      else this.inline?.setTap(t)
+    })
     this.reads = new SqliteRecordReader(this.db)
     this.audit = new SqliteAuditReader(this.db)
     this.scans = new SqliteLogScanner(this.db, this.audit)
@@ -176,8 +185,19 @@ export class SqliteStore implements Store {
   }
 
   async writeBatch(batch: WriteBatch): Promise<WriteResult> {
-    if (this.writerClient) return this.writerClient.writeBatch(batch)
-    return this.writer().writeBatch(batch)
+    const r = this.writerClient ? await this.writerClient.writeBatch(batch) : this.writer().writeBatch(batch)
+    if (r.commit === undefined) return r
+    const { commit, ...result } = r
+    this.tap.committed(batch, result, commit)
+    return result
+  }
+
+  /**
+   * Hands every ingest batch this store commits to `listener`, rows as stored (see `CommitTap`):
+   * the commit feed's consumers then read none of them back.
+   */
+  tapCommits(listener: CommitListener, options?: CommitTapOptions): () => void {
+    return this.tap.add(listener, options)
   }
 
   isDataError(error: unknown): boolean {

@@ -2,8 +2,10 @@ import { Worker } from 'node:worker_threads'
 import type { AuditAppend } from '../ports/audit-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { WriteBatch, WriteResult } from '../ports/event-log.js'
+import type { WriteBatch } from '../ports/event-log.js'
+import type { CommitTapOptions } from '../ports/log-scanner.js'
 import type { SqliteConnectionOptions } from './sqlite-connection.js'
+import type { SqliteWriteResult } from './sqlite-writer.js'
 
 /** A message to the writer thread. */
 export type WriterRequest =
@@ -13,6 +15,7 @@ export type WriterRequest =
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
   | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
+  | { id: number; op: 'tap'; tap: CommitTapOptions | undefined }
   | { id: number; op: 'close' }
 
 /** A request before it gets its id (distributed over the union). */
@@ -44,6 +47,8 @@ export class SqliteWriterClient {
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
+  /** What `writeBatch` is asked to tell (see `SqliteWriter.setTap`); told again to a restarted thread. */
+  private tapOptions: CommitTapOptions | undefined
 
   constructor(
     private readonly options: SqliteConnectionOptions & { lookupIndexIntervalMs?: number },
@@ -67,11 +72,15 @@ export class SqliteWriterClient {
     w.on('error', fail)
     w.on('exit', (code) => fail(new Error(`SQLite writer thread exited (${code})`)))
     this.worker = w
+    if (this.tapOptions) this.send(w, { op: 'tap', tap: this.tapOptions }).catch(() => undefined)
     return w
   }
 
   private call<T>(request: WithoutId<WriterRequest>): Promise<T> {
-    const w = this.worker ?? this.start()
+    return this.send<T>(this.worker ?? this.start(), request)
+  }
+
+  private send<T>(w: Worker, request: WithoutId<WriterRequest>): Promise<T> {
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject })
@@ -79,8 +88,15 @@ export class SqliteWriterClient {
     })
   }
 
-  writeBatch(batch: WriteBatch): Promise<WriteResult> {
-    return this.call<WriteResult>({ op: 'write', batch })
+  writeBatch(batch: WriteBatch): Promise<SqliteWriteResult> {
+    return this.call<SqliteWriteResult>({ op: 'write', batch })
+  }
+
+  /** Sets what the thread's `writeBatch` tells about its commits (`undefined`: nothing more). */
+  async setTap(tap: CommitTapOptions | undefined): Promise<void> {
+    this.tapOptions = tap
+    // A thread not started yet is told when it starts.
+    if (this.worker) await this.call<void>({ op: 'tap', tap })
   }
 
   importBatch(batch: ImportedBatch): Promise<void> {

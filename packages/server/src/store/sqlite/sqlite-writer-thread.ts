@@ -32,6 +32,9 @@ if (port) {
         if (timer) clearInterval(timer)
         conn.db.close()
         port.postMessage({ id: m.id, ok: true })
+      } else if (m.op === 'tap') {
+        writer.setTap(m.tap)
+        port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'write') {
         port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
       } else if (m.op === 'import') {

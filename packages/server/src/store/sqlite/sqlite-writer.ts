@@ -1,8 +1,11 @@
 import type Database from 'better-sqlite3'
+import { batchMerkle } from '../../audit/batch-merkle.js'
+import { LeafHasher } from '../../audit/leaf-hash.js'
 import type { AuditAppend } from '../ports/audit-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
-import type { WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
+import type { EventRecord, FeedbackRecord, WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
+import type { BatchMerkle, CommitTapOptions } from '../ports/log-scanner.js'
 import { sameSentContent } from '../same-content.js'
 import { LOOKUP_CHUNK, LOOKUP_KINDS } from './sqlite-lookups.js'
 
@@ -18,6 +21,7 @@ function statements(db: Database.Database) {
               max(coalesce((SELECT max(seq) FROM feedback), 0), coalesce(b.feedback_hi, 0)) AS f
          FROM (SELECT 1) LEFT JOIN (SELECT events_hi, feedback_hi FROM batches WHERE seq < ? ORDER BY seq DESC LIMIT 1) b`,
     ),
+    prevBatch: db.prepare('SELECT coalesce(max(seq), 0) FROM batches WHERE seq < ?').pluck(),
     closeBatch: db.prepare('UPDATE batches SET events = ?, feedback = ?, events_hi = ?, feedback_hi = ? WHERE seq = ?'),
     insertEvent: db.prepare(
       `INSERT INTO events (seq, project, id, ts_ms, received_ms, model, version, stage, status, session_id, user_id, arm, shadow_of, batch, body)
@@ -68,6 +72,56 @@ function bindable(parameters: readonly unknown[]): unknown[] {
 }
 
 /**
+ * What the writer tells about a batch it committed, when asked to (`tap`): enough for the store to
+ * hand the batch's rows to the commit feed without reading them back.
+ */
+export interface CommitDetails {
+  /** The batch's `committed_ms`. */
+  committedMs: number
+  /** Commit position of the batch before it (0 for the first). */
+  after: number
+  /** Row number before the batch's first inserted event / feedback item (they follow on by one). */
+  eventSeq: number
+  feedbackSeq: number
+  /**
+   * False when a text value of an inserted row is not well-formed UTF-16 (a lone surrogate):
+   * SQLite stores it differently from the string, so only a read-back shows the stored row.
+   */
+  exact: boolean
+  /** The batch's audit leaves and root (`tap.merkle`, exact batches only). */
+  merkle?: BatchMerkle
+}
+
+/** {@link SqliteWriter.writeBatch}'s result: the port's, and the commit's details when tapped. */
+export interface SqliteWriteResult extends WriteResult {
+  commit?: CommitDetails
+}
+
+const isWellFormed = (s: string | null): boolean => s === null || (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+/** True when every text value of the row is stored exactly as the string (no lone surrogate). */
+export function wellFormedEvent(e: EventRecord): boolean {
+  return (
+    isWellFormed(e.body) &&
+    isWellFormed(e.project) &&
+    isWellFormed(e.id) &&
+    isWellFormed(e.model) &&
+    isWellFormed(e.version) &&
+    isWellFormed(e.stage) &&
+    isWellFormed(e.status) &&
+    isWellFormed(e.sessionId) &&
+    isWellFormed(e.userId) &&
+    isWellFormed(e.arm) &&
+    isWellFormed(e.shadowOf)
+  )
+}
+
+/** As {@link wellFormedEvent} for a feedback item. */
+export function wellFormedFeedback(f: FeedbackRecord): boolean {
+  return isWellFormed(f.body) && isWellFormed(f.project) && isWellFormed(f.id) && isWellFormed(f.eventId) && isWellFormed(f.name)
+}
+
+/**
  * Everything that writes the SQLite file: group commits, consumer writes with their watermark,
  * and look-up indexing. One instance per write connection: the writer thread's, or the store's
  * own when commits run inline. Synchronous; one transaction at a time.
@@ -75,6 +129,8 @@ function bindable(parameters: readonly unknown[]): unknown[] {
 export class SqliteWriter {
   private s: ReturnType<typeof statements> | undefined
   private readonly compiled = new Map<string, Database.Statement>()
+  private tap: CommitTapOptions | undefined
+  private hasher: LeafHasher | undefined
 
   constructor(
     private readonly db: Database.Database,
@@ -86,13 +142,25 @@ export class SqliteWriter {
     return this.s
   }
 
+  /**
+   * Asks {@link writeBatch} for its commit's details (`undefined`: stop): the store hands the rows
+   * to the commit feed. With `merkle`, the batch's audit leaves are hashed here, beside the insert.
+   */
+  setTap(tap: CommitTapOptions | undefined): void {
+    this.tap = tap
+  }
+
   /** One group commit: a new batch, every item inserted or told duplicate/conflict/erased. */
-  writeBatch(batch: WriteBatch): WriteResult {
+  writeBatch(batch: WriteBatch): SqliteWriteResult {
     const s = this.st
+    const tap = this.tap
+    let commit: CommitDetails | undefined
     const result = this.db
       .transaction((): WriteResult => {
-        const batchSeq = Number(s.newBatch.run(Date.now()).lastInsertRowid)
+        const committedMs = Date.now()
+        const batchSeq = Number(s.newBatch.run(committedMs).lastInsertRowid)
         const last = s.lastSeqs.get(batchSeq) as { e: number; f: number }
+        if (tap) commit = { committedMs, after: s.prevBatch.get(batchSeq) as number, eventSeq: last.e, feedbackSeq: last.f, exact: true }
         let eventSeq = last.e
         let feedbackSeq = last.f
         // Only a log that ever lost a row pays for the tombstone look-ups.
@@ -164,7 +232,38 @@ export class SqliteWriter {
       })
       .immediate()
     this.afterCommit()
-    return result
+    if (commit) this.describe(batch, result, commit, tap?.merkle === true)
+    return commit ? { ...result, commit } : result
+  }
+
+  /** Checks the inserted rows' text and, when asked, hashes their audit leaves (after the commit). */
+  private describe(batch: WriteBatch, result: WriteResult, commit: CommitDetails, merkle: boolean): void {
+    const events: EventRecord[] = []
+    const feedback: FeedbackRecord[] = []
+    for (let i = 0; i < batch.events.length; i++) {
+      if (result.events[i] !== 'inserted') continue
+      const e = batch.events[i]!
+      if (!wellFormedEvent(e)) {
+        commit.exact = false
+        return
+      }
+      events.push(e)
+    }
+    for (let i = 0; i < batch.feedback.length; i++) {
+      if (result.feedback[i] !== 'inserted') continue
+      const f = batch.feedback[i]!
+      if (!wellFormedFeedback(f)) {
+        commit.exact = false
+        return
+      }
+      feedback.push(f)
+    }
+    if (!merkle) return
+    try {
+      commit.merkle = batchMerkle(events, feedback, (this.hasher ??= new LeafHasher()))
+    } catch {
+      // A row the chain cannot hash (it says why when it reads the batch back); the batch is committed.
+    }
   }
 
   /** An administrative record, its tombstones and `writes`, as one batch of its own. */
