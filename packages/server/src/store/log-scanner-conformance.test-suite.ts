@@ -190,5 +190,41 @@ export function describeLogScannerConformance(name: string, makeStore: () => Pro
       expect(sorted(await store.feedbackBodies('p1', ['e1', 'e2'], head, []))).toEqual([])
       expect(await store.feedbackBodies('p1', [], head)).toEqual([])
     })
+
+    it('looks feedback up by id range where a chunk of ids is dense, and id by id where it is not', async () => {
+      const id = (i: number) => `r${String(i).padStart(3, '0')}`
+      const events = Array.from({ length: 120 }, (_, i) => eventRecord({ id: id(i) }))
+      // Every event has a 'label'; every third also a 'thumbs'; feedback of an unknown event and of another project in the range.
+      const feedback = events.flatMap((e, i) => [
+        feedbackRecord({ id: `l-${e.id}`, eventId: e.id, name: 'label' }),
+        ...(i % 3 === 0 ? [feedbackRecord({ id: `t-${e.id}`, eventId: e.id })] : []),
+      ])
+      feedback.push(feedbackRecord({ id: 'ghost', eventId: 'r050x', name: 'label' }))
+      feedback.push(feedbackRecord({ id: 'elsewhere', eventId: id(50), name: 'label', project: 'p2' }))
+      await store.writeBatch({ events, feedback })
+      const upTo = await store.commitHead()
+      // Committed after the bound: never seen through it.
+      await store.writeBatch({ events: [], feedback: [feedbackRecord({ id: 'late', eventId: id(40), name: 'label' })] })
+      const head = await store.commitHead()
+      const expected = (wanted: string[], names?: string[], late = false) =>
+        [
+          ...feedback.filter((f) => f.project === 'p1' && wanted.includes(f.eventId) && (names === undefined || names.includes(f.name))),
+          ...(late && wanted.includes(id(40)) && (names === undefined || names.includes('label')) ? [{ id: 'late' }] : []),
+        ]
+          .map((f) => f.id)
+          .sort()
+      const sorted = (rows: { id: string }[]) => rows.map((r) => r.id).sort()
+      const dense = Array.from({ length: 40 }, (_, i) => id(70 - i))
+      // Every fifth id over the whole log: the range holds five times the events looked up.
+      const sparse = Array.from({ length: 24 }, (_, i) => id(i * 5))
+      for (const wanted of [dense, sparse, [...dense, ...sparse]]) {
+        expect(sorted(await store.feedbackForEvents('p1', wanted, upTo))).toEqual(expected(wanted))
+        expect(sorted(await store.feedbackForEvents('p1', wanted, head))).toEqual(expected(wanted, undefined, true))
+        expect(sorted(await store.feedbackBodies('p1', wanted, upTo, ['label']))).toEqual(expected(wanted, ['label']))
+        expect(sorted(await store.feedbackBodies('p1', wanted, head))).toEqual(expected(wanted, undefined, true))
+      }
+      const one = (await store.feedbackBodies('p1', dense, upTo, ['thumbs'])).find((f) => f.eventId === id(60))
+      expect(one).toMatchObject({ id: `t-${id(60)}`, name: 'thumbs', batch: upTo })
+    })
   })
 }

@@ -9,6 +9,7 @@ import type {
   ScanBounds,
 } from '../ports/log-scanner.js'
 import type { EventFilter } from '../ports/record-reader.js'
+import { idSpan, spanLimit } from '../id-span.js'
 import { eventWhere } from '../sql-filters.js'
 import { pgText } from './pg-text.js'
 import type { PostgresAuditLog } from './postgres-audit.js'
@@ -202,28 +203,69 @@ export class PostgresLogScanner implements LogScanner {
   }
 
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
-    if (eventIds.length === 0) return []
-    const r = await this.pool.query<LoggedFeedback>({
-      name: 'inferlog_feedback_for_events',
-      text: `SELECT ${FEEDBACK_COLUMNS}, b.commit_seq AS batch FROM feedback f JOIN batches b ON b.seq = f.batch
-              WHERE f.project = $1 AND f.event_id = ANY($2::text[]) AND b.commit_seq <= $3`,
-      values: [project, eventIds.map((id) => pgText(id)), upTo],
-    })
-    for (const f of r.rows) f.batch = Number(f.batch)
-    return r.rows
+    return this.feedbackOfIds<LoggedFeedback>('inferlog_feedback_for_events', FEEDBACK_COLUMNS, project, eventIds, upTo)
   }
 
   async feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
-    if (eventIds.length === 0) return []
-    const r = await this.pool.query<FeedbackBody>({
-      name: names === undefined ? 'inferlog_feedback_bodies' : 'inferlog_feedback_bodies_named',
-      text: `SELECT f.id, f.event_id AS "eventId", f.name, f.ts_ms AS "tsMs", b.commit_seq AS batch, f.seq, f.body
-               FROM feedback f JOIN batches b ON b.seq = f.batch
-              WHERE f.project = $1 AND f.event_id = ANY($2::text[]) AND b.commit_seq <= $3${names === undefined ? '' : ' AND f.name = ANY($4::text[])'}`,
-      values: [project, eventIds.map((id) => pgText(id)), upTo, ...(names === undefined ? [] : [names.map((x) => pgText(x))])],
-    })
-    for (const f of r.rows) f.batch = Number(f.batch)
-    return r.rows
+    return this.feedbackOfIds<FeedbackBody>(
+      'inferlog_feedback_bodies',
+      'f.id, f.event_id AS "eventId", f.name, f.ts_ms AS "tsMs", f.seq, f.body',
+      project,
+      eventIds,
+      upTo,
+      names,
+    )
+  }
+
+  /**
+   * Feedback of these events committed at or before `upTo`: one walk of their id range when it is
+   * dense (see id-span.ts: the events in it counted from the `event_ids` key alone), else one
+   * `= ANY(ids)` index scan.
+   */
+  private async feedbackOfIds<T extends { eventId: string; batch: number }>(
+    name: string,
+    columns: string,
+    project: string,
+    eventIds: readonly string[],
+    upTo: number,
+    names?: readonly string[],
+  ): Promise<T[]> {
+    if (eventIds.length === 0 || names?.length === 0) return []
+    const keys = eventIds.map((id) => pgText(id))
+    const named = names === undefined ? '' : ' AND f.name = ANY($5::text[])'
+    const nameValues = names === undefined ? [] : [names.map((x) => pgText(x))]
+    const span = idSpan(keys)
+    let rows: T[] | undefined
+    if (span !== undefined) {
+      const limit = spanLimit(keys.length)
+      const inSpan = await this.pool.query<{ n: number }>({
+        name: 'inferlog_events_in_span',
+        text: 'SELECT count(*)::int AS n FROM (SELECT 1 FROM event_ids WHERE project = $1 AND id >= $2 AND id <= $3 LIMIT $4) s',
+        values: [project, span.lo, span.hi, limit + 1],
+      })
+      if (inSpan.rows[0]!.n <= limit) {
+        const wanted = new Set(keys)
+        const r = await this.pool.query<T>({
+          name: `${name}_span${names === undefined ? '' : '_named'}`,
+          text: `SELECT ${columns}, b.commit_seq AS batch FROM feedback f JOIN batches b ON b.seq = f.batch
+                  WHERE f.project = $1 AND f.event_id >= $2 AND f.event_id <= $3 AND b.commit_seq <= $4${named}`,
+          values: [project, span.lo, span.hi, upTo, ...nameValues],
+        })
+        rows = r.rows.filter((f) => wanted.has(f.eventId))
+      }
+    }
+    if (rows === undefined) {
+      rows = (
+        await this.pool.query<T>({
+          name: `${name}${names === undefined ? '' : '_named'}`,
+          text: `SELECT ${columns}, b.commit_seq AS batch FROM feedback f JOIN batches b ON b.seq = f.batch
+                  WHERE f.project = $1 AND f.event_id = ANY($2::text[]) AND b.commit_seq <= $3${named.replace('$5', '$4')}`,
+          values: [project, keys, upTo, ...nameValues],
+        })
+      ).rows
+    }
+    for (const f of rows) f.batch = Number(f.batch)
+    return rows
   }
 }
 

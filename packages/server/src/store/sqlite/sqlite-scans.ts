@@ -11,6 +11,7 @@ import type {
   ScanBounds,
 } from '../ports/log-scanner.js'
 import type { EventFilter } from '../ports/record-reader.js'
+import { idSpan, spanLimit } from '../id-span.js'
 import { eventWhere } from '../sql-filters.js'
 
 // Rows are read as arrays (`raw`) in this column order (the aliases serve readers that take
@@ -113,6 +114,19 @@ export class SqliteLogScanner implements LogScanner {
         .prepare(
           `SELECT f.id, f.event_id, f.name, f.ts_ms, f.batch, f.seq, f.body FROM feedback f
             WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
+        )
+        .raw(true),
+      // By id range (see id-span.ts): the events in it, counted from the index alone, then the
+      // feedback of the range in one walk of the (project, event_id) index. `+f.seq` keeps the
+      // planner off a rowid range.
+      eventsInSpan: db.prepare('SELECT count(*) FROM (SELECT 1 FROM events WHERE project = ? AND id >= ? AND id <= ? LIMIT ?)').pluck(),
+      feedbackOfSpan: db
+        .prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`)
+        .raw(true),
+      feedbackBodiesOfSpan: db
+        .prepare(
+          `SELECT f.id, f.event_id, f.name, f.ts_ms, f.batch, f.seq, f.body FROM feedback f
+            WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`,
         )
         .raw(true),
     }
@@ -239,14 +253,42 @@ export class SqliteLogScanner implements LogScanner {
     return events(this.st.eventsOf.all(project, JSON.stringify(ids)))
   }
 
+  /**
+   * Feedback rows (raw, event id in column `idAt`) of these events up to row `hi`: one walk of
+   * their id range when the range is dense (see id-span.ts), else one index probe per id.
+   */
+  private feedbackOfIds(
+    project: string,
+    eventIds: readonly string[],
+    hi: number,
+    byList: Database.Statement,
+    bySpan: Database.Statement,
+    idAt: number,
+  ): Raw[] {
+    const span = idSpan(eventIds)
+    if (span !== undefined) {
+      const limit = spanLimit(eventIds.length)
+      if ((this.st.eventsInSpan.get(project, span.lo, span.hi, limit + 1) as number) <= limit) {
+        const wanted = new Set(eventIds)
+        const rows = bySpan.all(project, span.lo, span.hi, hi) as Raw[]
+        const out: Raw[] = []
+        for (const r of rows) if (wanted.has(r[idAt] as string)) out.push(r)
+        return out
+      }
+    }
+    return byList.all(project, JSON.stringify(eventIds), hi) as Raw[]
+  }
+
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     if (eventIds.length === 0) return []
-    return feedbackRows(this.st.feedbackOf.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi))
+    const st = this.st
+    return feedbackRows(this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackOf, st.feedbackOfSpan, 4))
   }
 
   async feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
     if (eventIds.length === 0) return []
-    const raw = this.st.feedbackBodies.all(project, JSON.stringify(eventIds), this.his(upTo).feedbackHi) as [
+    const st = this.st
+    const raw = this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackBodies, st.feedbackBodiesOfSpan, 1) as [
       string,
       string,
       string,

@@ -1,0 +1,38 @@
+/**
+ * Feedback of many events by id range. A scan hands out events in commit order, and ids that
+ * grow with time (UUIDv7, ULIDs, counters) make one chunk's ids a narrow range of the id index:
+ * walking that range once is cheaper than one index probe per id (and, on PostgreSQL, than the
+ * set-up of an `= ANY(array)` scan over a thousand keys). Ids in any other order make the range
+ * span the log; the stores then count the events in it from the index alone (bounded by
+ * {@link spanLimit}) and go back to one probe per id.
+ */
+
+/** Most events the id range may hold per id looked up before the range is not worth walking. Default 3. */
+export const SPAN_FACTOR = 3
+
+/** The smallest and the largest id, in the stores' byte order (UTF-8, `COLLATE "C"` / SQLite BINARY). */
+export interface IdSpan {
+  lo: string
+  hi: string
+}
+
+/**
+ * The range of `ids`, or `undefined` when there are too few ids to gain anything or one of them
+ * holds a character whose UTF-16 order differs from its UTF-8 byte order (U+D800 and above).
+ */
+export function idSpan(ids: readonly string[], minIds = 16): IdSpan | undefined {
+  if (ids.length < minIds) return undefined
+  let lo = ids[0]!
+  let hi = lo
+  for (const id of ids) {
+    for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) >= 0xd800) return undefined
+    if (id < lo) lo = id
+    else if (id > hi) hi = id
+  }
+  return { lo, hi }
+}
+
+/** How many events a range may hold for `ids` look-ups before a store probes id by id instead. */
+export function spanLimit(ids: number): number {
+  return ids * SPAN_FACTOR + 16
+}
