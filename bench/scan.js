@@ -119,7 +119,15 @@ async function beforeScanner(method, target) {
       scanEvents: (...a) => store.scanEvents(...a),
       async feedbackForEvents(project, ids, upTo) {
         return fb.all(project, JSON.stringify(ids), hiOf.get(upTo)).map((r) => ({
-          project: r[0], id: r[1], seq: r[2], batch: r[3], eventId: r[4], name: r[5], tsMs: r[6], receivedMs: r[7], body: r[8],
+          project: r[0],
+          id: r[1],
+          seq: r[2],
+          batch: r[3],
+          eventId: r[4],
+          name: r[5],
+          tsMs: r[6],
+          receivedMs: r[7],
+          body: r[8],
         }))
       },
       close: async () => {
