@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { MetricPoint, MetricsReply } from './api/types.js'
-import { align, estimatedLines, headlineMetric, lines, qualityLines, qualityNames, scorePath } from './overview-data.js'
+import { align, estimatedLines, headlineMetric, lines, metricsQuery, qualityLines, qualityNames, scorePath } from './overview-data.js'
 
 const point = (start: string, count: number, extra: Partial<MetricPoint> = {}): MetricPoint => ({
   start,
@@ -65,5 +65,19 @@ describe('score paths for the estimate', () => {
     expect(scorePath({ label: 'a', probabilities: { a: 0.7, b: 0.3 } })).toEqual({ probabilities: 'output.probabilities' })
     expect(scorePath({ label: 'a', probabilities: { a: 'x' } })).toBeUndefined()
     expect(scorePath('text')).toBeUndefined()
+  })
+})
+
+describe('metricsQuery', () => {
+  it('reads the window ending at now, per version, in the window bucket unless told', () => {
+    const now = Date.parse('2026-03-01T00:00:00Z')
+    expect(metricsQuery('m', '30d', now)).toEqual({
+      model: 'm',
+      bucket: 'hour',
+      group_by: 'version',
+      from: '2026-01-30T00:00:00.000Z',
+      to: '2026-03-01T00:01:00.000Z',
+    })
+    expect(metricsQuery('m', '1h', now, 'all').bucket).toBe('all')
   })
 })

@@ -13,6 +13,25 @@ export const WINDOWS = {
 
 export type WindowName = keyof typeof WINDOWS
 
+/**
+ * The `GET /v1/metrics` query of one model's overview over window `win` ending at `now` (ms):
+ * per version, in `bucket` (default the window's); `to` a minute ahead so live data still counts.
+ */
+export function metricsQuery(
+  model: string,
+  win: WindowName,
+  now: number,
+  bucket: string = WINDOWS[win].bucket,
+): { model: string; bucket: string; group_by: string; from: string; to: string } {
+  return {
+    model,
+    bucket,
+    group_by: 'version',
+    from: new Date(now - WINDOWS[win].ms).toISOString(),
+    to: new Date(now + 60_000).toISOString(),
+  }
+}
+
 /** The series of a metrics reply on one shared time axis (epoch seconds), one entry per group. */
 export interface Aligned {
   x: number[]

@@ -1,5 +1,6 @@
 import { html } from 'htm/preact'
 import { useEffect, useMemo, useRef } from 'preact/hooks'
+import type { ApiClient } from '../api/api-client.js'
 import type { AlertsView, InferenceEvent, MetricsReply, ModelInfo, Page } from '../api/types.js'
 import { TimeChart } from '../charts/time-chart.js'
 import { fmtMs, fmtNum, fmtPct, fmtUsd } from '../format.js'
@@ -8,6 +9,7 @@ import {
   estimatedLines,
   headlineMetric,
   lines,
+  metricsQuery,
   qualityLines,
   qualityNames,
   scorePath,
@@ -20,6 +22,35 @@ import { Badge, Empty, ErrorBox, Loading, PageHead, Section } from '../ui/compon
 import { useApi } from '../ui/use-api.js'
 
 const PHASES = ['total', 'pre', 'inference', 'post', 'ttft']
+
+/** Metrics reads started before the model list arrived, keyed `model window bucket`; each is taken once. */
+type EarlyReads = Map<string, Promise<MetricsReply>>
+
+/**
+ * Starts the metrics reads of `model` (the one the URL names) beside the model list instead of
+ * after it; {@link ModelCharts} takes them when it mounts. Aborted when the page leaves. Call it
+ * after the page's other reads: effects run in order, and the server answers the short model list
+ * first instead of queueing it behind a month of hourly metrics.
+ */
+function useEarlyReads(api: ApiClient, model: string | null, win: WindowName): EarlyReads {
+  const early = useMemo<EarlyReads>(() => new Map(), [])
+  useEffect(() => {
+    if (!model) return
+    const ctl = new AbortController()
+    const now = Date.now()
+    for (const bucket of [WINDOWS[win].bucket, 'all']) {
+      const p = api.get<MetricsReply>('/v1/metrics', metricsQuery(model, win, now, bucket), ctl.signal)
+      // Nobody may take it (the model has no traffic): its failure is not an unhandled rejection.
+      p.catch(() => undefined)
+      early.set(`${model} ${win} ${bucket}`, p)
+    }
+    return () => {
+      ctl.abort()
+      early.clear()
+    }
+  }, [api, model, win, early])
+  return early
+}
 
 function Tile({ label, value, sub }: { label: string; value: string; sub?: string | undefined }) {
   return html`<div class="tile"><div class="tile-label">${label}</div><div class="tile-value">${value}</div>${sub && html`<div class="tile-sub muted">${sub}</div>`}</div>`
@@ -90,28 +121,31 @@ function ModelCharts({
   phase,
   alerts,
   estimate,
+  early,
 }: {
   model: ModelInfo
   win: WindowName
   phase: string
   alerts: AlertsView | undefined
   estimate: boolean
+  early?: EarlyReads | undefined
 }) {
   const { api } = useApp()
   const w = WINDOWS[win]
   // Computed at each load, so a live refresh slides the window forward.
   const range = () => {
-    const to = Date.now()
-    return { from: new Date(to - w.ms).toISOString(), to: new Date(to + 60_000).toISOString() }
+    const { from, to } = metricsQuery(model.name, win, Date.now())
+    return { from, to }
   }
-  const series = useApi(
-    (signal) => api.get<MetricsReply>('/v1/metrics', { model: model.name, bucket: w.bucket, group_by: 'version', ...range() }, signal),
-    [api, model.name, win],
-  )
-  const all = useApi(
-    (signal) => api.get<MetricsReply>('/v1/metrics', { model: model.name, bucket: 'all', group_by: 'version', ...range() }, signal),
-    [api, model.name, win],
-  )
+  /** The early read of `bucket` if one is waiting (first load only), else a new one. */
+  const read = (bucket: string, signal: AbortSignal) => {
+    const key = `${model.name} ${win} ${bucket}`
+    const p = early?.get(key)
+    early?.delete(key)
+    return p ?? api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), bucket), signal)
+  }
+  const series = useApi((signal) => read(w.bucket, signal), [api, model.name, win])
+  const all = useApi((signal) => read('all', signal), [api, model.name, win])
   const reload = useMemo(
     () => () => {
       series.reload()
@@ -227,6 +261,7 @@ export default function OverviewPage() {
   const alerts = useApi((signal) => api.get<AlertsView>('/v1/alerts', undefined, signal).catch(() => undefined), [api])
   const selected = route.query.get('model')
   const estimate = route.query.get('estimate') === '1'
+  const early = useEarlyReads(api, selected, w)
   const list = (models.data?.items ?? []).filter((m) => m.versions.length > 0)
   const shown = selected ? list.filter((m) => m.name === selected) : list.slice(0, 3)
   const set = (k: string, v: string) =>
@@ -262,6 +297,6 @@ export default function OverviewPage() {
         )}</tbody>
       </table></div>`
     }
-    ${shown.map((m) => html`<${ModelCharts} key=${m.name} model=${m} win=${w} phase=${phase} alerts=${alerts.data} estimate=${estimate} />`)}
+    ${shown.map((m) => html`<${ModelCharts} key=${m.name} model=${m} win=${w} phase=${phase} alerts=${alerts.data} estimate=${estimate} early=${early} />`)}
   </div>`
 }
