@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { InferlogError } from '../errors.js'
 import { readBody } from '../ingest/read-body.js'
 import { bodyFormat } from './content-type.js'
-import { type MemoryBudget, parseCost } from './memory-budget.js'
+import { type MemoryBudget, PARSE_BYTES_PER_BYTE, parseCost } from './memory-budget.js'
 
 /** Largest body of a non-ingest JSON request (keys, configuration, analysis requests). Default 1 MiB. */
 export const MAX_CONTROL_BODY_BYTES = 1024 * 1024
@@ -25,6 +25,7 @@ export async function readJsonObject(
       contentLength: c.req.header('content-length'),
       contentEncoding: c.req.header('content-encoding'),
       hold,
+      reservePerByte: PARSE_BYTES_PER_BYTE,
     })
     hold.add(parseCost(body))
     let value: unknown

@@ -61,20 +61,47 @@ export class MemoryBudget {
 /** The bytes one request holds against a {@link MemoryBudget}. */
 export class MemoryHold {
   private held = 0
+  private reserved = 0
   private released = false
 
   constructor(private readonly budget: MemoryBudget) {}
 
-  /** Bytes this hold has taken. */
+  /** Bytes this hold has taken (reserved bytes included). */
   get bytes(): number {
     return this.held
   }
 
-  /** Takes `n` more bytes, or throws `overloaded` without taking them. */
-  add(n: number): void {
-    if (this.released) return
+  /** Bytes reserved and not yet used by {@link add}. */
+  get unused(): number {
+    return this.reserved
+  }
+
+  /**
+   * Takes `n` bytes now for what this request expects to hold (a gzip body's declared size), or
+   * throws `overloaded` without taking them: a request the budget cannot carry is refused before
+   * any of its work is done. Later {@link add} calls use the reservation first.
+   */
+  reserve(n: number): void {
+    if (this.released || n <= 0) return
     this.budget.take(n, this.held)
     this.held += n
+    this.reserved += n
+  }
+
+  /** Takes `n` more bytes (from the reservation first), or throws `overloaded` without taking them. */
+  add(n: number): void {
+    if (this.released) return
+    const fromReserve = Math.min(n, this.reserved)
+    this.reserved -= fromReserve
+    const more = n - fromReserve
+    if (more === 0) return
+    try {
+      this.budget.take(more, this.held)
+    } catch (e) {
+      this.reserved += fromReserve
+      throw e
+    }
+    this.held += more
   }
 
   /** Gives everything back. Idempotent. */
@@ -83,8 +110,15 @@ export class MemoryHold {
     this.released = true
     this.budget.give(this.held)
     this.held = 0
+    this.reserved = 0
   }
 }
+
+/**
+ * Bytes parsing holds per byte of JSON text at least ({@link parseCost}'s base): reserve it with
+ * the inflated bytes when a body will be parsed.
+ */
+export const PARSE_BYTES_PER_BYTE = 3
 
 /** Bytes charged per NDJSON line for the per-item objects the parser makes beside the value. */
 const PER_LINE_BYTES = 256
@@ -101,5 +135,5 @@ export function parseCost(body: Buffer, ndjson = false): number {
     for (let i = body.indexOf(byte); i !== -1; i = body.indexOf(byte, i + 1)) n++
     return n
   }
-  return 3 * body.length + 64 * (count(0x7b) + count(0x5b)) + (ndjson ? PER_LINE_BYTES * (count(0x0a) + 1) : 0)
+  return PARSE_BYTES_PER_BYTE * body.length + 64 * (count(0x7b) + count(0x5b)) + (ndjson ? PER_LINE_BYTES * (count(0x0a) + 1) : 0)
 }

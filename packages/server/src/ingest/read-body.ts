@@ -12,9 +12,18 @@ export interface ReadBodyOptions {
   contentEncoding?: string | null | undefined
   /** Charged with every byte read and inflated, before it is kept. Default: nothing charged. */
   hold?: MemoryHold
+  /**
+   * Bytes the caller will hold per body byte once it has the body (parsing it: see
+   * `PARSE_BYTES_PER_BYTE`). A gzip body's declared size (its trailer) is reserved on the hold
+   * with this much on top of the inflation's own two bytes per byte, before anything is
+   * inflated, so a body the budget cannot carry is refused (503) at once. Default 0.
+   */
+  reservePerByte?: number
 }
 
 const INFLATE_CHUNK = 64 * 1024
+/** Header (10 bytes) and trailer (8 bytes) of a gzip member. */
+const GZIP_MIN_BYTES = 18
 
 /** A read of the request stream that fails is the client going away (abort, reset, timeout), not a server fault. */
 function clientClosed(e: unknown): InferlogError {
@@ -54,9 +63,23 @@ async function readAll(stream: ReadableStream<Uint8Array> | null, o: ReadBodyOpt
  * Inflates gzip in 64 KiB steps, charging each step to the hold before the next one is produced,
  * so a small body that inflates to megabytes is refused (413 over the limit, 503 over the memory
  * budget) before the megabytes exist. Each step is charged twice: the chunks and the buffer they
- * are joined into are alive together.
+ * are joined into are alive together. The size the trailer declares is reserved up front, so under
+ * a flood a request is refused before it inflates anything rather than after it inflated part.
  */
 function gunzipBounded(raw: Buffer, o: ReadBodyOptions): Promise<Buffer> {
+  // The gzip trailer's size of the last member (the whole body but for rare multi-member ones,
+  // where it is less); zlib fails the body if it does not match, so a declared size is safe to act on.
+  const declared = raw.length >= GZIP_MIN_BYTES ? raw.readUInt32LE(raw.length - 4) : 0
+  if (declared > o.maxBytes) {
+    return Promise.reject(
+      new InferlogError('payload_too_large', `decompressed body of ${declared} bytes is over the ${o.maxBytes}-byte limit`),
+    )
+  }
+  try {
+    o.hold?.reserve(declared * (2 + (o.reservePerByte ?? 0)))
+  } catch (e) {
+    return Promise.reject(e)
+  }
   return new Promise((resolve, reject) => {
     const z = zlib.createGunzip({ chunkSize: INFLATE_CHUNK })
     const chunks: Buffer[] = []

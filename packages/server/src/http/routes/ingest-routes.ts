@@ -7,7 +7,7 @@ import { readBody } from '../../ingest/read-body.js'
 import type { AppEnv } from '../app-env.js'
 import { type BodyFormat, bodyFormat } from '../content-type.js'
 import { requireScope } from '../guard.js'
-import { type MemoryBudget, type MemoryHold, parseCost } from '../memory-budget.js'
+import { type MemoryBudget, type MemoryHold, PARSE_BYTES_PER_BYTE, parseCost } from '../memory-budget.js'
 
 /** What the ingest routes need. */
 export interface IngestRoutesDeps {
@@ -27,6 +27,7 @@ async function readItems(req: Request, format: BodyFormat, limits: LimitsConfig,
     contentLength: req.headers.get('content-length'),
     contentEncoding: req.headers.get('content-encoding'),
     hold,
+    reservePerByte: PARSE_BYTES_PER_BYTE,
   })
   hold.add(parseCost(body, format === 'ndjson'))
   return format === 'ndjson' ? parseNdjson(body, limits.maxEventBytes, limits.maxBatchItems) : parseJsonBody(body)

@@ -11,7 +11,7 @@ import type { DecodedTraces } from '../../otlp/otlp-span.js'
 import { readExportRequest } from '../../otlp/read-export-request.js'
 import type { AppEnv } from '../app-env.js'
 import { requireScope } from '../guard.js'
-import { type MemoryBudget, type MemoryHold, parseCost } from '../memory-budget.js'
+import { type MemoryBudget, type MemoryHold, PARSE_BYTES_PER_BYTE, parseCost } from '../memory-budget.js'
 
 /** What the OTLP route needs. */
 export interface OtlpRoutesDeps {
@@ -41,6 +41,7 @@ async function readTraces(req: Request, encoding: Encoding, codec: () => OtlpPro
     contentLength: req.headers.get('content-length'),
     contentEncoding: req.headers.get('content-encoding'),
     hold,
+    reservePerByte: encoding === 'protobuf' ? PROTOBUF_EXPANSION : PARSE_BYTES_PER_BYTE,
   })
   if (encoding === 'protobuf') {
     hold.add(PROTOBUF_EXPANSION * body.length)
