@@ -1,10 +1,13 @@
 import type { KeyObject } from 'node:crypto'
-import type { CommittedBatch, StoredTombstone, Store } from '../store/store.js'
+import type { LeafScanBatch, VerifyChunk } from '../store/ports/audit-log-scan.js'
+import type { CommittedBatch, LoggedAuditRecord, LoggedEvent, LoggedFeedback, StoredTombstone, Store } from '../store/store.js'
 import { batchLeaves, sealedHead } from './audit-chain-consumer.js'
 import { type Checkpoint, verifyCheckpoint } from './checkpoint.js'
 import { LeafHasher } from './leaf-hash.js'
+import { LeafFieldsHasher } from './leaf-fields-hasher.js'
 import { chainHead, GENESIS_HEAD, merkleRoot, tombstonesRoot } from './merkle.js'
 import { readSealed, type SealedBatch, storedCheckpoints } from './sealed-batches.js'
+import { merkleRootOfBytes, sortedLeafBytes } from './sorted-leaves.js'
 
 /** Stable codes of what `verify` finds. */
 export type VerifyCode =
@@ -127,37 +130,105 @@ export async function verifyChain(store: Store, o: VerifyOptions = {}): Promise<
   let rows = 0
   const hasher = new LeafHasher()
 
+  /** The chain link of a batch, before its leaves are checked: the first head, the index. */
+  const beginLink = (position: number, seal: SealedBatch) => {
+    batches++
+    if (prevHead === undefined) prevHead = seal.prevHead ?? GENESIS_HEAD
+    if (prevN !== 0 && seal.n !== prevN + 1)
+      report({ code: 'chain_broken', batch: position, message: `batch ${position}: chain index ${seal.n} follows ${prevN}` })
+    prevN = seal.n
+  }
+
+  /** The chain link of a batch, after its leaves: the commit time and the head. */
+  const endLink = (position: number, committedMs: number, leaves: number, root: Buffer, seal: SealedBatch) => {
+    if (committedMs !== seal.committedMs)
+      report({
+        code: 'chain_broken',
+        batch: position,
+        message: `batch ${position}: commit time ${committedMs} differs from the sealed ${seal.committedMs}`,
+      })
+    const expect = chainHead(prevHead!, { index: seal.n, position, committedMs, leaves, root })
+    if (!expect.equals(seal.head)) {
+      if (leaves === seal.leaves && root.equals(seal.root) && committedMs === seal.committedMs)
+        report({
+          code: 'chain_broken',
+          batch: position,
+          message: `batch ${position}: chain head does not follow from the previous one`,
+        })
+    }
+    // Continue from the sealed head: one broken link is reported once, not at every later batch.
+    prevHead = seal.head
+  }
+
   const checkBatch = (b: CommittedBatch, seal: SealedBatch, tombs: readonly StoredTombstone[]) => {
     const leaves = batchLeaves(b, tombs, hasher)
     rows += leaves.length
-    batches++
     const root = merkleRoot(leaves)
-    if (prevHead === undefined) prevHead = seal.prevHead ?? GENESIS_HEAD
-    if (prevN !== 0 && seal.n !== prevN + 1)
-      report({ code: 'chain_broken', batch: b.position, message: `batch ${b.position}: chain index ${seal.n} follows ${prevN}` })
-    prevN = seal.n
+    beginLink(b.position, seal)
     if (leaves.length !== seal.leaves || !root.equals(seal.root)) {
       diagnose(b, seal, leaves, tombs)
     } else if (!Buffer.concat(leaves).equals(seal.leafHashes)) {
       report({ code: 'leaves_corrupt', batch: b.position, message: `batch ${b.position}: the stored leaf hashes do not match its root` })
     }
-    if (b.committedMs !== seal.committedMs)
-      report({
-        code: 'chain_broken',
-        batch: b.position,
-        message: `batch ${b.position}: commit time ${b.committedMs} differs from the sealed ${seal.committedMs}`,
-      })
-    const expect = chainHead(prevHead, { index: seal.n, position: b.position, committedMs: b.committedMs, leaves: leaves.length, root })
-    if (!expect.equals(seal.head)) {
-      if (leaves.length === seal.leaves && root.equals(seal.root) && b.committedMs === seal.committedMs)
-        report({
-          code: 'chain_broken',
-          batch: b.position,
-          message: `batch ${b.position}: chain head does not follow from the previous one`,
-        })
+    endLink(b.position, b.committedMs, leaves.length, root, seal)
+  }
+
+  /**
+   * A batch from the leaf scan: its leaves hashed from the scanned text, no object per row. When
+   * they are exactly what the chain sealed (count, sorted leaf list, root), only the link is left
+   * to check; anything else (a tombstone in the batch, an unusual row, a mismatch) reads the rows
+   * as objects and checks the batch as {@link checkBatch} does, so what is reported is the same.
+   */
+  const checkLeafBatch = async (lb: LeafScanBatch, seal: SealedBatch, tombs: readonly StoredTombstone[]) => {
+    const leaves = tombs.length === 0 ? scannedLeaves(lb) : undefined
+    if (leaves && leaves.length === seal.leaves) {
+      const sorted = sortedLeafBytes(leaves)
+      if (sorted.equals(seal.leafHashes)) {
+        const root = merkleRootOfBytes(sorted)
+        if (root.equals(seal.root)) {
+          rows += leaves.length
+          beginLink(lb.position, seal)
+          endLink(lb.position, lb.committedMs, leaves.length, root, seal)
+          return
+        }
+      }
     }
-    // Continue from the sealed head: one broken link is reported once, not at every later batch.
-    prevHead = seal.head
+    checkBatch(await rowsOf(lb), seal, tombs)
+  }
+
+  const fieldsHasher = new LeafFieldsHasher()
+  const scannedLeaves = (lb: LeafScanBatch): Buffer[] | undefined => {
+    const leaves: Buffer[] = []
+    for (const [kind, list] of [
+      ['event', lb.events],
+      ['feedback', lb.feedback],
+      ['audit', lb.audit],
+    ] as const) {
+      for (const r of list) {
+        const leaf = fieldsHasher.hash(kind, r[2], r[3])
+        if (!leaf) return undefined
+        leaves.push(leaf)
+      }
+    }
+    return leaves
+  }
+
+  /** A leaf-scanned batch with its rows read as objects (by row number). */
+  const rowsOf = async (lb: LeafScanBatch): Promise<CommittedBatch> => {
+    const bySeq = store.rowsBySeq!.bind(store)
+    const seqs = (list: LeafScanBatch['events']) => list.map((r) => r[0])
+    const [events, feedback, audit] = await Promise.all([
+      bySeq('event', seqs(lb.events)),
+      bySeq('feedback', seqs(lb.feedback)),
+      bySeq('audit', seqs(lb.audit)),
+    ])
+    return {
+      position: lb.position,
+      committedMs: lb.committedMs,
+      events: events as LoggedEvent[],
+      feedback: feedback as LoggedFeedback[],
+      audit: audit as LoggedAuditRecord[],
+    }
   }
 
   const diagnose = (b: CommittedBatch, seal: SealedBatch, leaves: readonly Buffer[], tombs: readonly StoredTombstone[]) => {
@@ -210,7 +281,16 @@ export async function verifyChain(store: Store, o: VerifyOptions = {}): Promise<
     await checkTombstoneDigests(store, from, to, report)
     return finish(0, 0, sealed.position, checked)
   }
-  for await (const chunk of store.scanForVerify(from - 1, to, o.chunkRows)) {
+  // The leaf scan when the store has one (no object per row), else the rows as objects.
+  const leafScan = store.scanLeafRows !== undefined && store.rowsBySeq !== undefined
+  const chunks =
+    leafScan && store.scanLeafRows
+      ? store.scanLeafRows(from - 1, to, o.chunkRows)
+      : (store.scanForVerify(from - 1, to, o.chunkRows) as AsyncIterable<{
+          batches: (CommittedBatch | LeafScanBatch)[]
+          stray: VerifyChunk['stray']
+        }>)
+  for await (const chunk of chunks) {
     for (const r of chunk.stray) {
       report({
         code: 'row_stray',
@@ -243,7 +323,9 @@ export async function verifyChain(store: Store, o: VerifyOptions = {}): Promise<
         })
         continue
       }
-      checkBatch(b, s, tombs.get(b.position) ?? [])
+      const t = tombs.get(b.position) ?? []
+      if (leafScan) await checkLeafBatch(b as LeafScanBatch, s, t)
+      else checkBatch(b as CommittedBatch, s, t)
       s = await seals.next()
     }
   }

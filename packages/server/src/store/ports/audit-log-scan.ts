@@ -1,4 +1,5 @@
-import type { CommittedBatch } from './log-scanner.js'
+import type { LoggedAuditRecord } from './audit-log.js'
+import type { CommittedBatch, LoggedEvent, LoggedFeedback } from './log-scanner.js'
 
 /**
  * What `verify` reads: every stored row, wherever it is, grouped by the batch it claims. Separate
@@ -24,6 +25,35 @@ export interface VerifyChunk {
   stray: StrayRow[]
 }
 
+/**
+ * One row as the leaf scan ({@link AuditScan.scanLeafRows}) reads it: its row number, the batch it
+ * claims, its leaf columns before the body as one text, and its body as stored.
+ *
+ * The text holds each leaf column in the leaf's order (docs/audit.md, without the kind and the
+ * body) as `v` and the value (an integer as decimal text), or `n` alone for a null, or `x` alone
+ * for a value of another type than the column's (a blob in a text column, text in an integer
+ * column…), each ended by U+0000. A value that holds U+0000 itself makes more fields than the
+ * kind has, which tells the reader to hash that row from its columns instead.
+ */
+export type LeafScanRow = readonly [seq: number, batch: number, fields: string, body: unknown]
+
+/** A committed batch as the leaf scan reads it: its rows of each kind in row order. */
+export interface LeafScanBatch {
+  position: number
+  committedMs: number
+  events: LeafScanRow[]
+  feedback: LeafScanRow[]
+  audit: LeafScanRow[]
+}
+
+/** One step of {@link AuditScan.scanLeafRows}. */
+export interface LeafScanChunk {
+  /** Consecutive committed batches in commit order with every row that claims them. */
+  batches: LeafScanBatch[]
+  /** Rows found out of place so far (reported once). */
+  stray: StrayRow[]
+}
+
 /** The verify scan. */
 export interface AuditScan {
   /**
@@ -32,4 +62,13 @@ export interface AuditScan {
    * range but are not where that batch's rows are, or claim no committed batch at all.
    */
   scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk>
+
+  /**
+   * {@link scanForVerify} reading only what a leaf hashes, without making an object per row (see
+   * {@link LeafScanRow}): the same batches, rows and stray rows. Optional: `verify` uses it when
+   * the store has it and {@link rowsBySeq} to name rows and to hash unusual ones.
+   */
+  scanLeafRows?(after: number, upTo: number, chunkRows?: number): AsyncIterable<LeafScanChunk>
+  /** Rows of `kind` by row number (those that exist), in row order, with their stored columns. */
+  rowsBySeq?(kind: StrayRow['kind'], seqs: readonly number[]): Promise<(LoggedEvent | LoggedFeedback | LoggedAuditRecord)[]>
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type Database from 'better-sqlite3'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
-import type { VerifyChunk } from '../ports/audit-log-scan.js'
+import type { LeafScanChunk, VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { ErasedRow, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
@@ -264,6 +264,12 @@ export class SqliteStore implements Store, CommitTap {
   }
   scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
     return this.audit.scanForVerify(after, upTo, chunkRows)
+  }
+  scanLeafRows(after: number, upTo: number, chunkRows?: number): AsyncIterable<LeafScanChunk> {
+    return this.audit.scanLeafRows(after, upTo, chunkRows)
+  }
+  rowsBySeq(kind: 'event' | 'feedback' | 'audit', seqs: readonly number[]): Promise<(LoggedEvent | LoggedFeedback | LoggedAuditRecord)[]> {
+    return this.audit.rowsBySeq(kind, seqs)
   }
   erasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
     return sqliteErasureWrites(project, rows)
