@@ -3,6 +3,7 @@
  * metrics consumer, `GET /v1/metrics`; every figure checked against a recount of the raw records
  * computed here, independently of the aggregation code.
  */
+import zlib from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { FeedRunner } from '../feed/feed-runner.js'
 import { defaultConsumers } from '../feed/default-consumers.js'
@@ -10,6 +11,7 @@ import { callApp } from '../http/app-harness.test-suite.js'
 import { createApp, type InferlogApp } from '../http/create-app.js'
 import { silentLogger } from '../logging/logger.js'
 import type { Store } from '../store/store.js'
+import { MetricsReader } from './metrics-query.js'
 
 const H = 3_600_000
 // Yesterday, UTC midnight: recent enough for minute buckets (kept a few days on the real clock).
@@ -238,6 +240,60 @@ export function describeMetricsConformance(name: string, makeStore: () => Promis
       const models = (await callApp(core, 'GET', '/v1/models')).json.items
       expect(models).toEqual([expect.objectContaining({ name: 'clf', config: expect.objectContaining({ dimensions: ['entity.tier'] }) })])
       expect(models[0].versions.map((v: { events: number }) => v.events)).toEqual([120, 120])
+    })
+
+    it('serves one reply per query and aggregate revision: fields, ETag, br and gzip, refreshed when the consumer advances', async () => {
+      const { events } = dataset()
+      await callApp(core, 'PUT', '/v1/models/clf', { labels: { label: { output: 'label', type: 'class' } } })
+      await callApp(core, 'POST', '/v1/events', events.slice(0, 200))
+      await runner.catchUp()
+      const q = `/v1/metrics?model=clf&bucket=hour&group_by=version&${window}`
+      const first = await callApp(core, 'GET', q)
+      expect(first.status).toBe(200)
+      const etag = first.headers.get('etag')
+      expect(etag).toMatch(/^W\//)
+      // The same bytes as the reply built point by point (the contract's shape, unchanged).
+      const reader = new MetricsReader(store.derived, () => T0 + 2 * 24 * H)
+      const window0 = { model: 'clf', fromMs: T0, toMs: T0 + 24 * H, groupBy: ['version'] }
+      expect(first.text).toBe(JSON.stringify(await reader.query('default', { ...window0, bucket: 'hour' }, undefined)))
+      // A `to` inside the same last bucket reads the same rows: the same reply.
+      const later = await callApp(core, 'GET', q.replace(new Date(T0 + 24 * H).toISOString(), new Date(T0 + 23.5 * H).toISOString()))
+      expect(later.headers.get('etag')).toBe(etag)
+      expect((await callApp(core, 'GET', q, undefined, { 'If-None-Match': etag! })).status).toBe(304)
+      for (const [enc, unzip] of [
+        ['gzip', zlib.gunzipSync],
+        ['br', zlib.brotliDecompressSync],
+      ] as const) {
+        const res = await core.app.request(q, { headers: { 'Accept-Encoding': `${enc}, identity;q=0.5` } })
+        expect(res.headers.get('content-encoding')).toBe(enc)
+        expect(unzip(Buffer.from(await res.arrayBuffer())).toString()).toBe(first.text)
+      }
+      // Only the figures asked for, `start` always.
+      const some = await callApp(core, 'GET', `${q}&fields=count,latency_ms.total.p99,quality.label.accuracy.value,nothing_here`)
+      expect(some.status).toBe(400)
+      expect(some.json.error.code).toBe('invalid_parameter')
+      const few = await callApp(core, 'GET', `${q}&fields=count,latency_ms.total.p99,quality.label.accuracy.value`)
+      expect(few.status).toBe(200)
+      const full = first.json.series
+      expect(few.json.series).toEqual(
+        full.map((s: { group: unknown; points: Record<string, any>[] }) => ({
+          group: s.group,
+          points: s.points.map((p) => ({
+            start: p.start,
+            count: p.count,
+            latency_ms: { total: { p99: p.latency_ms.total.p99 } },
+            ...(p.quality.label?.accuracy ? { quality: { label: { accuracy: { value: p.quality.label.accuracy.value } } } } : {}),
+          })),
+        })),
+      )
+      // New events in the window: the consumer advances, the next reply is read again.
+      await callApp(core, 'POST', '/v1/events', events.slice(200))
+      await runner.catchUp()
+      const after = await callApp(core, 'GET', q)
+      expect(after.headers.get('etag')).not.toBe(etag)
+      const total = (r: { series: { points: { n: number }[] }[] }) => r.series.flatMap((s) => s.points).reduce((n, p) => n + p.n, 0)
+      expect(total(after.json)).toBe(events.length)
+      expect(after.text).toBe(JSON.stringify(await reader.query('default', { ...window0, bucket: 'hour' }, undefined)))
     })
 
     it('compares A/B from buckets, shadows from raw pairs, and slices by segment, each equal to a recount', async () => {

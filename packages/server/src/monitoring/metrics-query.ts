@@ -1,4 +1,5 @@
 import { createMetricsFinalizer, decodeAggregate, type MetricsAggregate, type MetricsPoint, mergeAggregates } from '@inferlog/analysis'
+import { sql } from 'kysely'
 import { InferlogError } from '../errors.js'
 import { migrateDerived } from '../feed/derived-schema.js'
 import type { DerivedStore } from '../store/store.js'
@@ -15,6 +16,20 @@ import {
   dimValue,
 } from './metric-rows.js'
 import type { ModelConfig } from './model-config.js'
+import {
+  type FieldSelection,
+  fieldsKey,
+  MetricsReplyCache,
+  type MetricsReplyCacheOptions,
+  project as projectFields,
+  SerializedReply,
+} from './metrics-reply.js'
+
+/** Options of {@link MetricsReader}. */
+export interface MetricsReaderOptions {
+  /** Serialized replies kept per (query, aggregate revision); see {@link MetricsReplyCache}. Default 64 MiB. */
+  replyCache?: MetricsReplyCacheOptions
+}
 
 /** Bucket sizes a metrics query may ask for. */
 export type BucketName = 'minute' | 'hour' | 'day' | 'all'
@@ -54,7 +69,8 @@ interface Row {
   dim_key: string
   dim_value: string
   start_ms: number
-  agg: string
+  /** Null when the point is cached and current and the query needs no merge (not read). */
+  agg: string | null
   rev: number
   point: string | null
   point_rev: number | null
@@ -76,11 +92,17 @@ const FILTER_OF: Record<FixedDim, (q: MetricsQuery) => string[] | undefined> = {
 export class MetricsReader {
   private readonly finalizer = createMetricsFinalizer()
   private ready: Promise<void> | undefined
+  /** Serialized replies by query and revision, and the reads under way (one per key and revision). */
+  readonly replies: MetricsReplyCache
+  private readonly reading = new Map<string, Promise<SerializedReply>>()
 
   constructor(
     private readonly derived: DerivedStore,
     private readonly now: () => number = Date.now,
-  ) {}
+    o: MetricsReaderOptions = {},
+  ) {
+    this.replies = new MetricsReplyCache(o.replyCache)
+  }
 
   private ensure(): Promise<void> {
     // The tables may not exist before the consumer's first step (a fresh store).
@@ -114,13 +136,10 @@ export class MetricsReader {
     return dim
   }
 
-  async query(project: string, q: MetricsQuery, config: ModelConfig | undefined): Promise<{ bucket: BucketName; series: MetricsSeries[] }> {
-    await this.ensure()
+  /** Checks a query against the caps and the model's configuration; the declared dimension it groups by, if any. */
+  private check(q: MetricsQuery, config: ModelConfig | undefined): string | undefined {
     const dim = this.dimensionOf(q, config)
-    if (q.bucket === 'all') {
-      const groups = await this.wholeAggregates(project, q, dim)
-      return { bucket: 'all', series: groups.map((g) => ({ group: g.group, points: [this.finalizer.finalize(g.agg, q.fromMs)] })) }
-    }
+    if (q.bucket === 'all') return dim
     const grain = GRAIN_OF[q.bucket]
     const from = bucketStart(q.fromMs, grain)
     const buckets = Math.ceil((q.toMs - from) / GRAIN_MS[grain])
@@ -135,7 +154,13 @@ export class MetricsReader {
         `minute buckets are kept ${MINUTE_RETENTION_MS / 86_400_000} days; ask for bucket=hour for older windows`,
       )
     }
-    const rows = await this.rows(project, q, grain, from, q.toMs, dim)
+    return dim
+  }
+
+  /** The series' rows by group and bucket start, within the point cap. */
+  private async grouped(project: string, q: MetricsQuery, dim: string | undefined) {
+    const grain = GRAIN_OF[q.bucket as Exclude<BucketName, 'all'>]
+    const rows = await this.rows(project, q, grain, bucketStart(q.fromMs, grain), q.toMs, dim)
     const series = this.group(rows, q, dim)
     const points = [...series.values()].reduce((n, s) => n + s.byStart.size, 0)
     if (points > MAX_POINTS)
@@ -143,6 +168,106 @@ export class MetricsReader {
         'invalid_parameter',
         `${points} points is over the ${MAX_POINTS}-point cap; ask for a coarser bucket or fewer groups`,
       )
+    return series
+  }
+
+  /**
+   * The reply of {@link query} as JSON bytes, with only the `fields` of each point when given.
+   * Served from {@link replies} while the metrics consumer's watermark (the aggregate revision)
+   * stays where it was when the reply was read; otherwise read from the buckets, where each
+   * point's finalized text is cached in its row and copied into the reply without parsing.
+   * `bucket=all` replies are not kept (their edges follow the clock).
+   */
+  async reply(project: string, q: MetricsQuery, config: ModelConfig | undefined, fields?: FieldSelection): Promise<SerializedReply> {
+    await this.ensure()
+    const dim = this.check(q, config)
+    if (q.bucket === 'all') {
+      const r = await this.query(project, q, config)
+      const out = fields ? { ...r, series: r.series.map((s) => ({ ...s, points: s.points.map((p) => projectFields(p, fields)) })) } : r
+      return new SerializedReply(Buffer.from(JSON.stringify(out)), undefined, '')
+    }
+    const key = this.cacheKey(project, q, fields)
+    // Read before the rows: rows are at least this new, so a reply is never kept under a newer revision than it shows.
+    const revision = await this.derived.watermark('metrics')
+    const hit = this.replies.get(key, revision)
+    if (hit) return hit
+    const k = `${revision}\u0000${key}`
+    let p = this.reading.get(k)
+    if (!p) {
+      p = this.serialize(project, q, dim, fields).then((text) => {
+        const r = new SerializedReply(Buffer.from(text), revision, key)
+        this.replies.set(key, r)
+        return r
+      })
+      this.reading.set(k, p)
+      const drop = () => this.reading.delete(k)
+      p.then(drop, drop)
+    }
+    return p
+  }
+
+  /** A query's identity for {@link replies}: the buckets it reads, not the exact instants it named. */
+  private cacheKey(project: string, q: MetricsQuery, fields: FieldSelection | undefined): string {
+    const len = GRAIN_MS[GRAIN_OF[q.bucket as Exclude<BucketName, 'all'>]]
+    return JSON.stringify([
+      project,
+      q.model ?? null,
+      q.versions ? [...new Set(q.versions)].sort() : null,
+      q.stage ?? null,
+      q.arm ?? null,
+      q.endpoint ?? null,
+      q.bucket,
+      Math.floor(q.fromMs / len) * len,
+      // Rows start on bucket boundaries: start < to reads the same rows as start < the next boundary.
+      Math.ceil(q.toMs / len) * len,
+      q.groupBy,
+      fieldsKey(fields),
+    ])
+  }
+
+  /** The reply text, built from each point's text (the cached one when current). */
+  private async serialize(project: string, q: MetricsQuery, dim: string | undefined, fields: FieldSelection | undefined): Promise<string> {
+    const series = await this.grouped(project, q, dim)
+    const refresh: Row[] = []
+    const parts: string[] = [`{"bucket":${JSON.stringify(q.bucket)},"series":[`]
+    let firstSeries = true
+    for (const s of series.values()) {
+      parts.push(`${firstSeries ? '' : ','}{"group":${JSON.stringify(s.group)},"points":[`)
+      firstSeries = false
+      let first = true
+      for (const [start, rs] of [...s.byStart].sort((a, b) => a[0] - b[0])) {
+        let text = this.pointText(rs, start, refresh)
+        if (fields) text = JSON.stringify(projectFields(JSON.parse(text), fields))
+        parts.push(first ? text : `,${text}`)
+        first = false
+      }
+      parts.push(']}')
+    }
+    parts.push(']}')
+    this.writeBack(project, refresh)
+    return parts.join('')
+  }
+
+  /** A point's JSON text: its row's cached one when current, else finalized (and queued for caching). */
+  private pointText(rs: Row[], start: number, refresh: Row[]): string {
+    if (rs.length === 1) {
+      const r = rs[0]!
+      if (r.point !== null && r.point_rev === r.rev) return r.point
+      r.point = JSON.stringify(this.finalizer.finalize(decodeAggregate(r.agg as string), start))
+      refresh.push(r)
+      return r.point
+    }
+    return JSON.stringify(this.finalizer.finalize(mergeAggregates(rs.map((r) => decodeAggregate(r.agg as string))), start))
+  }
+
+  async query(project: string, q: MetricsQuery, config: ModelConfig | undefined): Promise<{ bucket: BucketName; series: MetricsSeries[] }> {
+    await this.ensure()
+    const dim = this.check(q, config)
+    if (q.bucket === 'all') {
+      const groups = await this.wholeAggregates(project, q, dim)
+      return { bucket: 'all', series: groups.map((g) => ({ group: g.group, points: [this.finalizer.finalize(g.agg, q.fromMs)] })) }
+    }
+    const series = await this.grouped(project, q, dim)
     const refresh: Row[] = []
     const out: MetricsSeries[] = []
     for (const s of series.values()) {
@@ -201,34 +326,40 @@ export class MetricsReader {
     } else split(q.fromMs, q.toMs)
     const merged = new Map<string, { group: Record<string, string | null>; aggs: MetricsAggregate[] }>()
     for (const [g, from, to] of pieces) {
-      const rows = await this.rows(project, q, g, from, to, dim)
+      const rows = await this.rows(project, q, g, from, to, dim, true)
       for (const [k, s] of this.group(rows, q, dim)) {
         let m = merged.get(k)
         if (!m) merged.set(k, (m = { group: s.group, aggs: [] }))
-        for (const rs of s.byStart.values()) for (const r of rs) m.aggs.push(decodeAggregate(r.agg))
+        for (const rs of s.byStart.values()) for (const r of rs) m.aggs.push(decodeAggregate(r.agg as string))
       }
     }
     return [...merged.values()].map((m) => ({ group: m.group, agg: mergeAggregates(m.aggs) }))
   }
 
-  private async rows(project: string, q: MetricsQuery, grain: Grain, from: number, to: number, dim: string | undefined): Promise<Row[]> {
+  private async rows(
+    project: string,
+    q: MetricsQuery,
+    grain: Grain,
+    from: number,
+    to: number,
+    dim: string | undefined,
+    whole = false,
+  ): Promise<Row[]> {
+    // One row per point (a roll-up or a grouped dimension for each of the four): a current cached
+    // point is all it needs, so its aggregate is not read. Points merged from several rows need them.
+    const single =
+      !whole &&
+      FIXED_DIMS.every((d) => {
+        const wanted = FILTER_OF[d](q)
+        const rollupExists = grain !== 'm' || (dim !== undefined && d !== 'version')
+        return q.groupBy.includes(d) || (wanted === undefined ? rollupExists : new Set(wanted).size === 1)
+      })
+    const agg = single ? sql<string | null>`case when point_rev = rev then null else agg end` : sql<string | null>`agg`
+    const point = single ? sql<string | null>`case when point_rev = rev then point else null end` : sql<string | null>`point`
     let sel = this.derived.db
       .selectFrom('metric_rows')
-      .select([
-        'model',
-        'grain',
-        'version',
-        'stage',
-        'arm',
-        'endpoint',
-        'dim_key',
-        'dim_value',
-        'start_ms',
-        'agg',
-        'rev',
-        'point',
-        'point_rev',
-      ])
+      .select(['model', 'grain', 'version', 'stage', 'arm', 'endpoint', 'dim_key', 'dim_value', 'start_ms', 'rev', 'point_rev'])
+      .select([agg.as('agg'), point.as('point')])
       .where('project', '=', project)
       .where('grain', '=', grain)
       .where('dim_key', '=', dim ?? '')
@@ -277,12 +408,12 @@ export class MetricsReader {
     if (rs.length === 1) {
       const r = rs[0]!
       if (r.point !== null && r.point_rev === r.rev) return JSON.parse(r.point) as MetricsPoint
-      const p = this.finalizer.finalize(decodeAggregate(r.agg), start)
+      const p = this.finalizer.finalize(decodeAggregate(r.agg as string), start)
       r.point = JSON.stringify(p)
       refresh.push(r)
       return p
     }
-    return this.finalizer.finalize(mergeAggregates(rs.map((r) => decodeAggregate(r.agg))), start)
+    return this.finalizer.finalize(mergeAggregates(rs.map((r) => decodeAggregate(r.agg as string))), start)
   }
 
   /** Caches freshly finalized points in their rows, unless the row changed meanwhile (best effort, off the reply). */

@@ -3,6 +3,7 @@ import type { Authenticator } from '../../auth/authenticator.js'
 import { InferlogError } from '../../errors.js'
 import type { EstimateRequest, MetricsEstimates } from '../../monitoring/metrics-estimates.js'
 import { type BucketName, type MetricsQuery, type MetricsReader } from '../../monitoring/metrics-query.js'
+import { chooseEncoding, type FieldSelection, parseFields, project as projectFields } from '../../monitoring/metrics-reply.js'
 import type { ModelConfigs } from '../../monitoring/model-config.js'
 import { parseTime } from '../../query/parse-query.js'
 import type { AppEnv } from '../app-env.js'
@@ -120,7 +121,10 @@ export function parseEstimateRequest(params: Record<string, string[]>): Estimate
 
 /**
  * `GET /v1/metrics` (DESIGN.md read-side contract), with `estimated.LABEL` on each point when the
- * query asks for a label-free estimate ({@link parseEstimateRequest}).
+ * query asks for a label-free estimate ({@link parseEstimateRequest}). Extensions: `fields=` (a
+ * comma list of dotted paths into a point, see `parseFields`: only those figures, `start` always)
+ * and, for the same query at the same aggregate revision, the same bytes from memory, a weak
+ * `ETag` (`If-None-Match` gets a 304) and `br`/`gzip` when the client accepts them.
  */
 export function metricsRoutes(d: {
   auth: Authenticator
@@ -131,14 +135,40 @@ export function metricsRoutes(d: {
 }): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
   app.get('/metrics', requireScope(d.auth, 'read'), async (c) => {
-    const params = c.req.queries()
+    const { fields: rawFields, ...params } = c.req.queries()
+    if (rawFields && rawFields.length > 1) throw new InferlogError('invalid_parameter', 'fields may be given once (a comma list)')
+    const fields = parseFields(rawFields?.[0])
     const q = parseMetricsQuery(params, d.now())
     const estimate = parseEstimateRequest(params)
     const project = c.get('principal').project
     const config = q.model === undefined ? undefined : await d.configs.get(project, q.model)
-    const reply = await d.reader.query(project, q, config)
-    if (estimate && d.estimates) await d.estimates.attach(project, q, reply, estimate)
-    return c.json(reply)
+    if (estimate && d.estimates) {
+      // Estimates read the log itself (not only the buckets): computed per request.
+      const reply = await d.reader.query(project, q, config)
+      await d.estimates.attach(project, q, reply, estimate)
+      return c.json(fields ? withFields(reply, fields) : reply)
+    }
+    const reply = await d.reader.reply(project, q, config, fields)
+    const headers: Record<string, string> = {
+      'Content-Type': 'application/json',
+      ETag: reply.etag,
+      Vary: 'Accept-Encoding',
+      'Cache-Control': 'no-cache',
+    }
+    const inm = c.req.header('if-none-match')
+    if (inm && inm.split(',').some((t) => t.trim() === reply.etag || t.trim() === '*')) return c.body(null, 304, headers)
+    const enc = chooseEncoding(c.req.header('accept-encoding'))
+    // Small replies are not worth compressing.
+    if (enc && reply.body.length >= 1024) {
+      const body = await reply.encode(enc)
+      return c.body(body as Uint8Array<ArrayBuffer>, 200, { ...headers, 'Content-Encoding': enc })
+    }
+    return c.body(reply.body as Uint8Array<ArrayBuffer>, 200, headers)
   })
   return app
+}
+
+/** A reply with only the selected figures of each point. */
+function withFields<R extends { series: { points: object[] }[] }>(reply: R, fields: FieldSelection): R {
+  return { ...reply, series: reply.series.map((s) => ({ ...s, points: s.points.map((p) => projectFields(p, fields) as object) })) }
 }
