@@ -27,7 +27,9 @@
 // aggregates with the same pure functions of @inferlog/analysis per (version, hour).
 //
 // Environment (all optional): BENCH_MON_EVENTS=1000000 BENCH_MON_ROUNDS=3 BENCH_MON_REQUESTS=50
-// BENCH_MON_WARMUP=5 BENCH_CACHE_DIR BENCH_TIMEOUT_S=3600 BENCH_JSON=1
+// BENCH_MON_WARMUP=5 BENCH_MON_MISSES=10 BENCH_CACHE_DIR BENCH_TIMEOUT_S=3600 BENCH_JSON=1
+// BENCH_MON_MISSES: per round, requests timed after one event was committed into the window and the
+// metrics consumer stepped (the reply must be read again from the buckets), as a live dashboard sees.
 
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
@@ -401,7 +403,7 @@ function get(agent, url, pathname) {
     const req = http.request({ agent, host: u.hostname, port: u.port, path: pathname }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }))
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), etag: res.headers.etag }))
       res.on('error', reject)
     })
     req.setTimeout(120_000, () => req.destroy(new Error(`GET ${pathname}: no answer in 120 s`)))
@@ -415,7 +417,52 @@ async function timedGet(agent, url) {
   const r = await get(agent, url, QUERY)
   const ms = performance.now() - t
   if (r.status !== 200) throw new Error(`GET ${QUERY} answered ${r.status}: ${r.body.toString().slice(0, 300)}`)
-  return { ms, body: r.body }
+  return { ms, body: r.body, etag: r.etag }
+}
+
+function post(agent, url, pathname, body) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url)
+    const data = Buffer.from(JSON.stringify(body))
+    const req = http.request(
+      {
+        agent,
+        host: u.hostname,
+        port: u.port,
+        path: pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': data.length },
+      },
+      (res) => {
+        res.resume()
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`POST ${pathname} answered ${res.statusCode}`))))
+      },
+    )
+    req.on('error', reject)
+    req.end(data)
+  })
+}
+
+/**
+ * Requests after the buckets changed (a live dashboard while events arrive): one event committed
+ * into the window, a pause for the metrics consumer's step (it steps at most once a second), then
+ * the timed request; only requests whose ETag changed (the reply was read again) count.
+ */
+async function missRound(agent, url, n, seed) {
+  const { createUuidV7 } = await import('@inferlog/schema')
+  const rng = prng(seed)
+  const uuid = createUuidV7()
+  const ms = []
+  let etag = (await timedGet(agent, url)).etag
+  for (let i = 0; i < n; i++) {
+    const tsMs = FROM + Math.floor(rng() * (TO - FROM - 1000))
+    await post(agent, url, '/v1/events', makeEvent(rng, uuid(), tsMs, (rng() * VERSIONS.length) | 0, rng() < 0.5 ? 'A' : 'B'))
+    await new Promise((r) => setTimeout(r, 1500))
+    const r = await timedGet(agent, url)
+    if (r.etag !== etag) ms.push(r.ms)
+    etag = r.etag
+  }
+  return ms.sort((a, b) => a - b)
 }
 
 /** Rounds of timed requests and a raw-row answer against one running server and its store. */
@@ -423,6 +470,7 @@ async function measure(name, url, openStore) {
   const rounds = envInt('BENCH_MON_ROUNDS', 3)
   const nReq = envInt('BENCH_MON_REQUESTS', 50)
   const warm = envInt('BENCH_MON_WARMUP', 5, 0)
+  const nMiss = envInt('BENCH_MON_MISSES', 10, 0)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
   const out = { rounds: [] }
   try {
@@ -450,10 +498,24 @@ async function measure(name, url, openStore) {
       const last = JSON.parse((await timedGet(agent, url)).body.toString('utf8'))
       const agree = compareReplies(last, raw.reply)
       const load = os.loadavg()[0]
-      out.rounds.push({ p50: pct(ms, 0.5), p95: pct(ms, 0.95), max: ms[ms.length - 1], rawMs, rawEvents: raw.events, agree, load })
+      const miss = nMiss > 0 ? await missRound(agent, url, nMiss, 7 + r) : []
+      out.rounds.push({
+        p50: pct(ms, 0.5),
+        p95: pct(ms, 0.95),
+        max: ms[ms.length - 1],
+        rawMs,
+        rawEvents: raw.events,
+        agree,
+        load,
+        miss: miss.length ? { n: miss.length, p50: pct(miss, 0.5), p95: pct(miss, 0.95), max: miss[miss.length - 1] } : undefined,
+      })
       log(
         `${name}: round ${r + 1}/${rounds}: buckets p50 ${pct(ms, 0.5).toFixed(1)} ms p95 ${pct(ms, 0.95).toFixed(1)} ms max ${ms[ms.length - 1].toFixed(1)} ms; raw rows ${fmtNum(rawMs)} ms over ${fmtNum(raw.events)} events; agree on ${agree.points} points${agree.problems.length ? `: ${agree.problems.slice(0, 5).join('; ')}` : ''}; load ${load.toFixed(2)}`,
       )
+      if (miss.length)
+        log(
+          `${name}: round ${r + 1}/${rounds}: after the consumer advanced (${miss.length} of ${nMiss} requests read again): p50 ${pct(miss, 0.5).toFixed(1)} ms p95 ${pct(miss, 0.95).toFixed(1)} ms max ${miss[miss.length - 1].toFixed(1)} ms`,
+        )
     }
   } finally {
     agent.destroy()
@@ -532,6 +594,11 @@ function report(out, n) {
     lines.push(
       `  from buckets: p50 ${fmtSummary(p50, 1, ' ms')}, p95 ${fmtSummary(p95, 1, ' ms')}; first request (points not yet cached) ${m.firstMs.toFixed(1)} ms`,
     )
+    const misses = m.rounds.filter((r) => r.miss)
+    if (misses.length)
+      lines.push(
+        `  after the consumer advanced (reply read again, ${misses.reduce((a, r) => a + r.miss.n, 0)} requests): p50 ${fmtSummary(summary(misses.map((r) => r.miss.p50)), 1, ' ms')}, p95 ${fmtSummary(summary(misses.map((r) => r.miss.p95)), 1, ' ms')}`,
+      )
     lines.push(
       `  from raw rows (scan + feedback join + aggregate): ${fmtSummary(raw, 0, ' ms')} over ${fmtNum(m.rounds[0].rawEvents)} events`,
     )

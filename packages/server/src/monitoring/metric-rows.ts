@@ -178,4 +178,13 @@ export const METRICS_SCHEMA: readonly DerivedMigration[] = [
       .addPrimaryKeyConstraint('metric_dim_values_pk', ['project', 'model', 'dim_key', 'dim_value'])
       .execute()
   },
+  // `wm`: the feed position of the step that last wrote the row, so a reader holding a reply read
+  // at watermark W re-reads only the rows with wm > W (hour and day rows are never deleted).
+  async (db) => {
+    await db.schema
+      .alterTable('metric_rows')
+      .addColumn('wm', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute()
+    await db.schema.createIndex('metric_rows_wm').on('metric_rows').columns(['project', 'model', 'grain', 'wm']).execute()
+  },
 ]

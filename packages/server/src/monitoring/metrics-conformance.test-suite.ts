@@ -286,9 +286,15 @@ export function describeMetricsConformance(name: string, makeStore: () => Promis
           })),
         })),
       )
-      // New events in the window: the consumer advances, the next reply is read again.
+      // New events in the window: the consumer advances, the next reply is read again (from the rows
+      // changed since, patched into the points already read: the same bytes as a whole read).
+      const before = await reader.reply('default', { ...window0, bucket: 'hour' }, undefined)
+      expect(before.body.toString()).toBe(first.text)
       await callApp(core, 'POST', '/v1/events', events.slice(200))
       await runner.catchUp()
+      const patched = await reader.reply('default', { ...window0, bucket: 'hour' }, undefined)
+      expect(reader.stats).toEqual({ built: 1, patched: 1 })
+      expect(patched.body.toString()).toBe(JSON.stringify(await reader.query('default', { ...window0, bucket: 'hour' }, undefined)))
       const after = await callApp(core, 'GET', q)
       expect(after.headers.get('etag')).not.toBe(etag)
       const total = (r: { series: { points: { n: number }[] }[] }) => r.series.flatMap((s) => s.points).reduce((n, p) => n + p.n, 0)

@@ -54,6 +54,7 @@ const UPSERT_FIELDS = [
   'start_ms',
   'n',
   'agg',
+  'wm',
 ] as const
 type UpsertField = (typeof UPSERT_FIELDS)[number]
 
@@ -265,7 +266,7 @@ export class MetricsConsumer implements FeedConsumer {
         .compile(),
     )
     return [
-      ...(await this.rowWrites(ctx, work.values())),
+      ...(await this.rowWrites(ctx, work.values(), batches[batches.length - 1]?.position ?? 0)),
       ...[...changed].map((s) => labelStateWrite(ctx.derived, s)),
       ...dimWrites,
       ...this.purge(ctx),
@@ -383,7 +384,7 @@ export class MetricsConsumer implements FeedConsumer {
    * and identity are merged once, then into that hour's 16+ roll-up rows; the hours of a day
    * likewise into its rows: a step costs merges per touched row, not per event × row.
    */
-  private async rowWrites(ctx: FeedContext, work: Iterable<RowWork>): Promise<CompiledWrite[]> {
+  private async rowWrites(ctx: FeedContext, work: Iterable<RowWork>, position: number): Promise<CompiledWrite[]> {
     const db = ctx.derived.db
     const targets = new Map<string, { key: RowKey; adds: MetricsAggregate[]; retract: RowWork['retract'] }>()
     const into = (keys: RowKey[], add: MetricsAggregate, retract: RowWork['retract']) => {
@@ -485,6 +486,7 @@ export class MetricsConsumer implements FeedConsumer {
           start_ms: k.startMs,
           n: agg.events.n,
           agg: encodeAggregate(agg),
+          wm: position,
         }),
       )
     }
@@ -509,6 +511,7 @@ export class MetricsConsumer implements FeedConsumer {
               .doUpdateSet((eb) => ({
                 n: eb.ref('excluded.n'),
                 agg: eb.ref('excluded.agg'),
+                wm: eb.ref('excluded.wm'),
                 rev: eb('metric_rows.rev', '+', 1),
                 point: null,
               })),

@@ -95,6 +95,8 @@ export class MetricsReader {
   /** Serialized replies by query and revision, and the reads under way (one per key and revision). */
   readonly replies: MetricsReplyCache
   private readonly reading = new Map<string, Promise<SerializedReply>>()
+  /** Replies read whole from the buckets, and replies brought up to date from the rows changed since. */
+  readonly stats = { built: 0, patched: 0 }
 
   constructor(
     private readonly derived: DerivedStore,
@@ -194,11 +196,14 @@ export class MetricsReader {
     const k = `${revision}\u0000${key}`
     let p = this.reading.get(k)
     if (!p) {
-      p = this.serialize(project, q, dim, fields).then((text) => {
-        const r = new SerializedReply(Buffer.from(text), revision, key)
-        this.replies.set(key, r)
-        return r
-      })
+      const older = this.replies.latest(key)?.built as BuiltReply | undefined
+      p = (older ? this.patch(project, q, dim, fields, older) : Promise.resolve(undefined))
+        .then(async (patched) => patched ?? (await this.build(project, q, dim, fields)))
+        .then((built) => {
+          const r = new SerializedReply(Buffer.from(assemble(q.bucket, built)), revision, key, built)
+          this.replies.set(key, r)
+          return r
+        })
       this.reading.set(k, p)
       const drop = () => this.reading.delete(k)
       p.then(drop, drop)
@@ -225,27 +230,62 @@ export class MetricsReader {
     ])
   }
 
-  /** The reply text, built from each point's text (the cached one when current). */
-  private async serialize(project: string, q: MetricsQuery, dim: string | undefined, fields: FieldSelection | undefined): Promise<string> {
+  /** Every point's text (the row's cached one when current), by series and start. */
+  private async build(project: string, q: MetricsQuery, dim: string | undefined, fields: FieldSelection | undefined): Promise<BuiltReply> {
     const series = await this.grouped(project, q, dim)
     const refresh: Row[] = []
-    const parts: string[] = [`{"bucket":${JSON.stringify(q.bucket)},"series":[`]
-    let firstSeries = true
-    for (const s of series.values()) {
-      parts.push(`${firstSeries ? '' : ','}{"group":${JSON.stringify(s.group)},"points":[`)
-      firstSeries = false
-      let first = true
-      for (const [start, rs] of [...s.byStart].sort((a, b) => a[0] - b[0])) {
-        let text = this.pointText(rs, start, refresh)
-        if (fields) text = JSON.stringify(projectFields(JSON.parse(text), fields))
-        parts.push(first ? text : `,${text}`)
-        first = false
+    const built: BuiltReply = { series: new Map(), points: 0 }
+    for (const [k, s] of series) {
+      const points = new Map<number, string>()
+      for (const [start, rs] of s.byStart) {
+        const text = this.pointText(rs, start, refresh)
+        points.set(start, fields ? JSON.stringify(projectFields(JSON.parse(text), fields)) : text)
       }
-      parts.push(']}')
+      built.series.set(k, { group: s.group, points })
+      built.points += points.size
     }
-    parts.push(']}')
     this.writeBack(project, refresh)
-    return parts.join('')
+    this.stats.built++
+    return built
+  }
+
+  /**
+   * `older` brought up to date with only the rows written since it was read (`wm` past its
+   * revision): a live dashboard's next reply reads the few rows the consumer touched, not all of
+   * them. Only for hour and day rows (never deleted) with one row per point; undefined when a full
+   * read is needed (another shape, a new series, over the point cap).
+   */
+  private async patch(
+    project: string,
+    q: MetricsQuery,
+    dim: string | undefined,
+    fields: FieldSelection | undefined,
+    older: BuiltReply,
+  ): Promise<BuiltReply | undefined> {
+    const grain = GRAIN_OF[q.bucket as Exclude<BucketName, 'all'>]
+    if (grain === 'm' || !this.singleRowPoints(q, grain, dim) || older.revision === undefined) return undefined
+    const rows = await this.rows(project, q, grain, bucketStart(q.fromMs, grain), q.toMs, dim, false, older.revision)
+    const changed = this.group(rows, q, dim)
+    for (const k of changed.keys()) if (!older.series.has(k)) return undefined
+    const refresh: Row[] = []
+    const built: BuiltReply = { series: new Map(), points: 0 }
+    for (const [k, s] of older.series) {
+      const c = changed.get(k)
+      let points = s.points
+      if (c) {
+        points = new Map(points)
+        for (const [start, rs] of c.byStart) {
+          const text = this.pointText(rs, start, refresh)
+          points.set(start, fields ? JSON.stringify(projectFields(JSON.parse(text), fields)) : text)
+        }
+      }
+      built.series.set(k, { group: s.group, points })
+      built.points += points.size
+    }
+    if (built.points > MAX_POINTS) return undefined
+    this.writeBack(project, refresh)
+    this.stats.patched++
+    return built
   }
 
   /** A point's JSON text: its row's cached one when current, else finalized (and queued for caching). */
@@ -344,16 +384,11 @@ export class MetricsReader {
     to: number,
     dim: string | undefined,
     whole = false,
+    since?: number,
   ): Promise<Row[]> {
-    // One row per point (a roll-up or a grouped dimension for each of the four): a current cached
-    // point is all it needs, so its aggregate is not read. Points merged from several rows need them.
-    const single =
-      !whole &&
-      FIXED_DIMS.every((d) => {
-        const wanted = FILTER_OF[d](q)
-        const rollupExists = grain !== 'm' || (dim !== undefined && d !== 'version')
-        return q.groupBy.includes(d) || (wanted === undefined ? rollupExists : new Set(wanted).size === 1)
-      })
+    // One row per point: a current cached point is all it needs, so its aggregate is not read.
+    // Points merged from several rows need them.
+    const single = !whole && this.singleRowPoints(q, grain, dim)
     const agg = single ? sql<string | null>`case when point_rev = rev then null else agg end` : sql<string | null>`agg`
     const point = single ? sql<string | null>`case when point_rev = rev then point else null end` : sql<string | null>`point`
     let sel = this.derived.db
@@ -366,6 +401,7 @@ export class MetricsReader {
       .where('start_ms', '>=', from)
       .where('start_ms', '<', to)
     if (q.model !== undefined) sel = sel.where('model', '=', q.model)
+    if (since !== undefined) sel = sel.where('wm', '>', since)
     for (const d of FIXED_DIMS) {
       const wanted = FILTER_OF[d](q)
       const specific = q.groupBy.includes(d) || wanted !== undefined
@@ -386,7 +422,16 @@ export class MetricsReader {
     return rows
   }
 
-  /** Rows by series (the group-by values, plus the model when no model was named) and bucket start. */
+  /** True when each point of `q` reads one stored row (a roll-up or a grouped dimension for each of the four). */
+  private singleRowPoints(q: MetricsQuery, grain: Grain, dim: string | undefined): boolean {
+    return FIXED_DIMS.every((d) => {
+      const wanted = FILTER_OF[d](q)
+      const rollupExists = grain !== 'm' || (dim !== undefined && d !== 'version')
+      return q.groupBy.includes(d) || (wanted === undefined ? rollupExists : new Set(wanted).size === 1)
+    })
+  }
+
+  /** Rows by series (the group-by values, plus the model when no model was named; in the order of their text) and bucket start. */
   private group(rows: Row[], q: MetricsQuery, dim: string | undefined) {
     const series = new Map<string, { group: Record<string, string | null>; byStart: Map<number, Row[]> }>()
     for (const r of rows) {
@@ -400,7 +445,9 @@ export class MetricsReader {
       if (at) at.push(r)
       else s.byStart.set(r.start_ms, [r])
     }
-    return series
+    // Series in the order of their group's text: the same order on every read and either store
+    // (rows of one bucket start come in no defined order).
+    return new Map([...series].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)))
   }
 
   /** A point from one row (its cached point when current) or from several rows merged. */
@@ -439,4 +486,30 @@ export class MetricsReader {
     )
     this.derived.write(writes).catch(() => undefined)
   }
+}
+
+/** The points of a reply as JSON texts, by series (in reply order) and bucket start. */
+interface BuiltReply {
+  /** Set by {@link SerializedReply}: the revision the texts were read at. */
+  revision?: number
+  series: Map<string, { group: Record<string, string | null>; points: Map<number, string> }>
+  points: number
+}
+
+/** The reply text of built points: `{"bucket", "series": [{"group", "points": [...]}]}`, points by start. */
+function assemble(bucket: BucketName, built: BuiltReply): string {
+  const parts: string[] = [`{"bucket":${JSON.stringify(bucket)},"series":[`]
+  let firstSeries = true
+  for (const s of built.series.values()) {
+    parts.push(`${firstSeries ? '' : ','}{"group":${JSON.stringify(s.group)},"points":[`)
+    firstSeries = false
+    let first = true
+    for (const start of [...s.points.keys()].sort((a, b) => a - b)) {
+      parts.push(first ? (s.points.get(start) as string) : `,${s.points.get(start) as string}`)
+      first = false
+    }
+    parts.push(']}')
+  }
+  parts.push(']}')
+  return parts.join('')
 }

@@ -113,7 +113,10 @@ export class SerializedReply {
     /** Aggregate revision (the metrics consumer's watermark) the reply was read at; undefined when not cacheable. */
     readonly revision: number | undefined,
     key: string,
+    /** The reader's parts of the reply (point texts), kept to bring it up to date cheaply. */
+    readonly built?: { revision?: number },
   ) {
+    if (built) built.revision = revision
     const h = createHash('sha256').update(key).digest('base64url').slice(0, 16)
     this.etag =
       revision === undefined ? `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` : `W/"m${revision}-${h}"`
@@ -205,20 +208,30 @@ export class MetricsReplyCache {
     return e
   }
 
+  /** The reply kept under `key` at whatever revision (to bring it up to date). */
+  latest(key: string): SerializedReply | undefined {
+    return this.entries.get(key)
+  }
+
   /** Keeps `reply` under `key` (replacing an older revision), then trims to the budget. */
   set(key: string, reply: SerializedReply): void {
     const old = this.entries.get(key)
     if (old) {
       this.entries.delete(key)
-      this.held -= old.body.length
+      this.held -= sizeOf(old)
     }
     if (reply.body.length > this.maxEntryBytes || reply.revision === undefined) return
     this.entries.set(key, reply)
-    this.held += reply.body.length
+    this.held += sizeOf(reply)
     for (const [k, e] of this.entries) {
       if (this.held <= this.maxBytes) break
       this.entries.delete(k)
-      this.held -= e.body.length
+      this.held -= sizeOf(e)
     }
   }
+}
+
+/** Bytes an entry holds, about: its body, and as much again for its parts when kept. */
+function sizeOf(r: SerializedReply): number {
+  return r.built ? 2 * r.body.length : r.body.length
 }
