@@ -40,13 +40,18 @@ export interface Aligned {
 
 /** Puts every group's points on the union of their bucket starts (a missing bucket is undefined). */
 export function align(reply: MetricsReply, groupKey = 'version'): Aligned {
+  // Each start is parsed once (a month of hourly points for 5 versions is 3 600 dates).
+  const starts = reply.series.map((s) => s.points.map((p) => Date.parse(p.start) / 1000))
   const xs = new Set<number>()
-  for (const s of reply.series) for (const p of s.points) xs.add(Date.parse(p.start) / 1000)
+  for (const ss of starts) for (const v of ss) xs.add(v)
   const x = [...xs].sort((a, b) => a - b)
   const at = new Map(x.map((v, i) => [v, i]))
-  const groups = reply.series.map((s) => {
+  const groups = reply.series.map((s, g) => {
     const points: (MetricPoint | undefined)[] = new Array(x.length).fill(undefined)
-    for (const p of s.points) points[at.get(Date.parse(p.start) / 1000)!] = p
+    const ss = starts[g]!
+    s.points.forEach((p, i) => {
+      points[at.get(ss[i]!)!] = p
+    })
     return { name: s.group[groupKey] ?? (Object.values(s.group).join(' · ') || 'all'), points }
   })
   return { x, groups }
