@@ -259,6 +259,7 @@ async function overviewPhase(browser) {
     const total = []
     const render = []
     let points = 0
+    let reply = {}
     for (let i = 0; i < rounds + 2; i++) {
       await page.goto('/events?model=nothing')
       await page.locator('h1').waitFor()
@@ -274,11 +275,17 @@ async function overviewPhase(browser) {
               const charts = document.querySelectorAll('.chart .uplot canvas').length
               if (charts >= 6) {
                 const t1 = performance.now()
-                const hourly = performance
+                const entries = performance
                   .getEntriesByType('resource')
                   .filter((e) => e.name.includes('/v1/metrics') && e.name.includes('bucket=hour'))
-                  .map((e) => e.responseEnd)
-                resolve({ total: t1 - t0, render: hourly.length ? t1 - Math.max(...hourly) : Number.NaN, charts })
+                const hourly = entries.map((e) => e.responseEnd)
+                resolve({
+                  total: t1 - t0,
+                  render: hourly.length ? t1 - Math.max(...hourly) : Number.NaN,
+                  charts,
+                  bytes: entries[0]?.decodedBodySize,
+                  sent: entries[0]?.encodedBodySize,
+                })
               } else requestAnimationFrame(check)
             }
             requestAnimationFrame(check)
@@ -290,6 +297,7 @@ async function overviewPhase(browser) {
         render.push(m.render)
       }
       points = m.charts
+      reply = { bytes: m.bytes, sent: m.sent }
     }
     const metricsUrl = `/v1/metrics?model=month&bucket=hour&group_by=version&from=${new Date(now - 30 * 86_400_000).toISOString()}`
     const series = await (await fetch(`${s.url}${metricsUrl}`)).json()
@@ -340,6 +348,9 @@ async function overviewPhase(browser) {
       versions: versions.length,
       hourly_points: series.series.reduce((a, x) => a + x.points.length, 0),
       charts: points,
+      // The hourly reply's size as decoded and as sent (smaller when the server compressed it).
+      reply_bytes: reply.bytes,
+      reply_sent_bytes: reply.sent,
       rounds,
       render_p50_ms: quantile(render, 0.5),
       render_max_ms: render[render.length - 1],
@@ -389,6 +400,9 @@ function report(out) {
   if (out.overview) {
     const o = out.overview
     console.log(`\nOverview, 30 days hourly x ${o.versions} versions (${o.hourly_points} points, ${o.charts} charts), ${o.rounds} rounds`)
+    console.log(
+      `  hourly metrics reply: ${(o.reply_bytes / 1024).toFixed(0)} KB of JSON, ${(o.reply_sent_bytes / 1024).toFixed(0)} KB as sent`,
+    )
     console.log(
       `  render after the metrics arrive: p50 ${o.render_p50_ms.toFixed(0)} ms, max ${o.render_max_ms.toFixed(0)} ms (budget 300 ms): ${o.ok ? 'OK' : 'OVER'}`,
     )
