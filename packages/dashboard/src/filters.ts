@@ -1,17 +1,10 @@
-/** The filter parameters of `GET /v1/events` (DESIGN.md), in the order the explorer shows them. */
-export const EVENT_FILTERS = [
-  'model',
-  'version',
-  'stage',
-  'status',
-  'from',
-  'to',
-  'session_id',
-  'user_id',
-  'arm',
-  'has_feedback',
-  'feedback',
-] as const
+import { EVENT_FILTER_KEYS } from '@inferlog/schema/event-filters'
+
+/**
+ * The filter parameters of `GET /v1/events` in the order the explorer shows them: the schema's
+ * list (the server parses the same one), so a new filter reaches the explorer's URL and forms.
+ */
+export const EVENT_FILTERS = EVENT_FILTER_KEYS
 
 export type EventFilterName = (typeof EVENT_FILTERS)[number]
 export type EventFilterValues = Partial<Record<EventFilterName, string>>

@@ -1,6 +1,7 @@
 export * from './event.js'
 export * from './feedback.js'
 export * from './error-codes.js'
+export * from './event-filters.js'
 export * from './tensor.js'
 export * from './tensor-codec.js'
 export * from './examples.js'

@@ -1,21 +1,10 @@
+import { EVENT_FILTER_KEYS } from '@inferlog/schema'
 import { InferlogError } from '../errors.js'
 import type { EventFilter } from '../store/store.js'
 import { parseTime } from './parse-query.js'
 
 /** Keys of a FILTER object (DESIGN.md: the `GET /v1/events` filters; `version` may be a list). */
-export const FILTER_KEYS = [
-  'model',
-  'version',
-  'stage',
-  'status',
-  'from',
-  'to',
-  'session_id',
-  'user_id',
-  'arm',
-  'has_feedback',
-  'feedback',
-] as const
+export const FILTER_KEYS = EVENT_FILTER_KEYS
 
 /**
  * Parses a FILTER given in a JSON body (`POST /v1/compare`, `/v1/drift`, dataset `select`):

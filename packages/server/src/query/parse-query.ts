@@ -1,3 +1,4 @@
+import { EVENT_FILTER_KEYS } from '@inferlog/schema'
 import { InferlogError } from '../errors.js'
 import type { EventFilter, FeedbackFilter } from '../store/store.js'
 import { PAGE_LIMITS } from './read-service.js'
@@ -35,21 +36,7 @@ export function parseLimit(v: string | undefined): number {
 
 /** Query parameters of `GET /v1/events` → filter. Unknown parameters are refused (typo safety). */
 export function parseEventFilter(q: Query): EventFilter {
-  const known = [
-    'model',
-    'version',
-    'stage',
-    'status',
-    'from',
-    'to',
-    'session_id',
-    'user_id',
-    'arm',
-    'has_feedback',
-    'feedback',
-    'limit',
-    'cursor',
-  ]
+  const known: readonly string[] = [...EVENT_FILTER_KEYS, 'limit', 'cursor']
   for (const k of Object.keys(q))
     if (!known.includes(k))
       throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(k)}; known: ${known.join(', ')}`)
