@@ -15,6 +15,8 @@
 //   BENCH_CACHE_DIR=<tmp>/inferlog-bench-cache   where the generated SQLite file is kept between runs
 //   BENCH_TIMEOUT_S=3600        watchdog
 //   BENCH_JSON=1                also print one JSON line with every number
+//   BENCH_BASE_TREE=<dir>       another built checkout (e.g. `git worktree add DIR COMMIT`, npm run build):
+//                               its store's scan is measured too, as a peer in the same run (`*-base`)
 //
 // The SQLite file is generated once through SqliteStore.writeBatch (synchronous=OFF, 10 000 events
 // per batch) and cached under BENCH_CACHE_DIR, keyed by the store's schema version, the data
@@ -87,90 +89,6 @@ async function scanThroughStore(store, chunk) {
   return { events, feedback, joined, bytes }
 }
 
-/**
- * The store's scan as it was before commit-order groups and id-range feedback look-ups (the peer
- * measured in the same run): SQLite with one index probe per event id through `json_each`;
- * PostgreSQL with the whole window ordered by commit position (`ORDER BY b.commit_seq, e.seq`)
- * through one cursor and `event_id = ANY(ids)` per chunk. Same columns and row objects as the store.
- */
-const BEFORE = {
-  sqliteFeedback: `SELECT f.project, f.id, f.seq, f.batch, f.event_id AS eventId, f.name, f.ts_ms AS tsMs, f.received_ms AS receivedMs, f.body
-     FROM feedback f WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
-  pgScan: `SELECT e.project, e.id, e.seq, e.ts_ms AS "tsMs", e.received_ms AS "receivedMs", e.model, e.version, e.stage, e.status,
-  e.session_id AS "sessionId", e.user_id AS "userId", e.arm, e.shadow_of AS "shadowOf", e.body, b.commit_seq AS batch
-     FROM events e JOIN batches b ON b.seq = e.batch WHERE e.project = $1 AND b.commit_seq > $2 AND b.commit_seq <= $3
-    ORDER BY b.commit_seq, e.seq`,
-  pgFeedback: `SELECT f.project, f.id, f.seq, f.event_id AS "eventId", f.name, f.ts_ms AS "tsMs", f.received_ms AS "receivedMs", f.body, b.commit_seq AS batch
-     FROM feedback f JOIN batches b ON b.seq = f.batch WHERE f.project = $1 AND f.event_id = ANY($2::text[]) AND b.commit_seq <= $3`,
-}
-
-/** A LogScanner-shaped object running the "before" queries (see BEFORE). */
-async function beforeScanner(method, target) {
-  if (method === 'sqlite-before') {
-    const { SqliteStore } = await import(pathToFileURL(path.join(SERVER_DIST, 'store/sqlite/sqlite-store.js')).href)
-    const { default: Database } = await import('better-sqlite3')
-    const store = new SqliteStore({ filename: target, readonly: true })
-    const db = new Database(target, { readonly: true })
-    db.pragma('cache_size = -16384')
-    const fb = db.prepare(BEFORE.sqliteFeedback).raw(true)
-    const hiOf = db.prepare('SELECT feedback_hi FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1').pluck()
-    return {
-      commitHead: () => store.commitHead(),
-      scanEvents: (...a) => store.scanEvents(...a),
-      async feedbackForEvents(project, ids, upTo) {
-        return fb.all(project, JSON.stringify(ids), hiOf.get(upTo)).map((r) => ({
-          project: r[0],
-          id: r[1],
-          seq: r[2],
-          batch: r[3],
-          eventId: r[4],
-          name: r[5],
-          tsMs: r[6],
-          receivedMs: r[7],
-          body: r[8],
-        }))
-      },
-      close: async () => {
-        db.close()
-        await store.close()
-      },
-    }
-  }
-  const { default: pg } = await import('pg')
-  const { default: Cursor } = await import('pg-cursor')
-  const pool = new pg.Pool({
-    connectionString: target,
-    max: 2,
-    types: { getTypeParser: (oid, format) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) },
-  })
-  return {
-    async commitHead() {
-      return Number((await pool.query('SELECT inferlog_stamp_commits() AS head')).rows[0].head)
-    },
-    async *scanEvents(project, _filter, bounds, chunkSize) {
-      const client = await pool.connect()
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      const cursor = client.query(new Cursor(BEFORE.pgScan, [project, bounds.after ?? 0, bounds.upTo]))
-      try {
-        for (;;) {
-          const rows = await cursor.read(chunkSize)
-          if (rows.length === 0) return
-          yield rows
-          if (rows.length < chunkSize) return
-        }
-      } finally {
-        await cursor.close()
-        await client.query('ROLLBACK')
-        client.release()
-      }
-    },
-    async feedbackForEvents(project, ids, upTo) {
-      return (await pool.query({ name: 'before_feedback', text: BEFORE.pgFeedback, values: [project, ids, upTo] })).rows
-    },
-    close: () => pool.end(),
-  }
-}
-
 async function childMain(method, target, chunk) {
   const t0 = performance.now()
   let r
@@ -178,13 +96,6 @@ async function childMain(method, target, chunk) {
     // The store module alone (what a scanning worker loads), not the whole server.
     const { SqliteStore } = await import(pathToFileURL(path.join(SERVER_DIST, 'store/sqlite/sqlite-store.js')).href)
     const store = new SqliteStore({ filename: target, readonly: true })
-    try {
-      r = await timed(() => scanThroughStore(store, chunk))
-    } finally {
-      await store.close()
-    }
-  } else if (method === 'sqlite-before' || method === 'pg-before') {
-    const store = await beforeScanner(method, target)
     try {
       r = await timed(() => scanThroughStore(store, chunk))
     } finally {
@@ -362,9 +273,9 @@ async function filledPostgres(sqliteFile) {
 }
 
 /** Runs one measurement in a child process; resolves with its JSON line. */
-function runChild(method, target, chunk) {
+function runChild(method, target, chunk, script = fileURLToPath(import.meta.url)) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', method, target, String(chunk)], {
+    const child = spawn(process.execPath, [script, '--child', method, target, String(chunk)], {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const p = { child, exited: new Promise((r) => child.once('close', r)) }
@@ -399,13 +310,15 @@ async function main() {
   const ratio = envNum('BENCH_FEEDBACK_RATIO', 0.5)
   const rounds = envInt('BENCH_ROUNDS', 3)
   const chunk = envInt('BENCH_CHUNK', 1000)
+  // Another checkout (built), e.g. the commit before a change: its store measured as a peer in the same run.
+  const base = process.env.BENCH_BASE_TREE ? path.resolve(process.env.BENCH_BASE_TREE) : undefined
   console.log(machineLine('scan'))
   const startLoad = loadavg()
   const file = await cachedSqlite(n, ratio)
   const methods = []
   if (mode !== 'postgres') {
     methods.push({ key: 'sqlite-store', label: 'SQLite  store scan + feedback join', target: file })
-    methods.push({ key: 'sqlite-before', label: 'SQLite  before (peer, same run)', target: file })
+    if (base) methods.push({ key: 'sqlite-base', label: 'SQLite  store of BENCH_BASE_TREE (peer)', target: file, base: 'sqlite-store' })
     methods.push({ key: 'sqlite-bare', label: 'SQLite  bare iterate (ceiling)', target: file })
   }
   let pgs
@@ -413,7 +326,7 @@ async function main() {
     if (mode !== 'sqlite') {
       pgs = await filledPostgres(file)
       methods.push({ key: 'pg-store', label: 'PostgreSQL store scan + feedback join', target: pgs.url })
-      methods.push({ key: 'pg-before', label: 'PostgreSQL before (peer, same run)', target: pgs.url })
+      if (base) methods.push({ key: 'pg-base', label: 'PostgreSQL store of BENCH_BASE_TREE (peer)', target: pgs.url, base: 'pg-store' })
       methods.push({ key: 'pg-bare', label: 'PostgreSQL bare cursor (ceiling)', target: pgs.url })
     }
     const { processCpuMs } = await import('@inferlog/testkit')
@@ -424,7 +337,9 @@ async function main() {
       for (const m of order) {
         // PostgreSQL does part of the work in its own processes: count their CPU too.
         const server0 = m.key.startsWith('pg') ? processCpuMs(pgs.pid, true) : 0
-        const res = await runChild(m.key, m.target, chunk)
+        const res = m.base
+          ? await runChild(m.base, m.target, chunk, path.join(base, 'bench/scan.js'))
+          : await runChild(m.key, m.target, chunk)
         res.serverCpuSeconds = m.key.startsWith('pg') ? (processCpuMs(pgs.pid, true) - server0) / 1000 : 0
         res.load = os.loadavg()[0]
         loads.push(res.load)
@@ -440,7 +355,7 @@ async function main() {
       for (const x of results[m.key]) {
         if (x.events !== n) throw new Error(`${m.key} read ${x.events} events, expected ${n}`)
         if (x.feedback !== feedbackRows) throw new Error(`${m.key} read ${x.feedback} feedback rows, expected ${feedbackRows}`)
-        if ((m.key.endsWith('-store') || m.key.endsWith('-before')) && x.joined !== x.feedback)
+        if ((m.key.endsWith('-store') || m.key.endsWith('-base')) && x.joined !== x.feedback)
           throw new Error(`${m.key}: ${x.feedback} feedback rows but ${x.joined} events joined`)
       }
     }
@@ -465,9 +380,9 @@ async function main() {
     lines.push('')
     for (const [store, bare, name] of [
       ['sqlite-store', 'sqlite-bare', 'SQLite'],
-      ['sqlite-store', 'sqlite-before', 'SQLite: store / before'],
+      ['sqlite-store', 'sqlite-base', 'SQLite: store / BENCH_BASE_TREE store'],
       ['pg-store', 'pg-bare', 'PostgreSQL'],
-      ['pg-store', 'pg-before', 'PostgreSQL: store / before'],
+      ['pg-store', 'pg-base', 'PostgreSQL: store / BENCH_BASE_TREE store'],
     ]) {
       if (!out.methods[store] || !out.methods[bare]) continue
       const r = out.methods[store].eventsPerCpuS.median / out.methods[bare].eventsPerCpuS.median
