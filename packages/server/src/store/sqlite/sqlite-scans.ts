@@ -24,9 +24,6 @@ export const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.batch, f.event_id AS 
 
 type Raw = unknown[]
 
-/** Bytes of the file a scanning connection maps (address space, not memory): 1 GiB. */
-const SCAN_MMAP_BYTES = 1024 * 1024 * 1024
-
 function toEvent(r: Raw): LoggedEvent {
   return {
     project: r[0] as string,
@@ -82,7 +79,6 @@ interface BatchRow {
  */
 export class SqliteLogScanner implements LogScanner {
   private s: ReturnType<SqliteLogScanner['prepare']> | undefined
-  private mapped = false
 
   constructor(
     private readonly db: Database.Database,
@@ -221,13 +217,6 @@ export class SqliteLogScanner implements LogScanner {
    * are walked, every predicate rechecked, in pages whose queries hold no cursor open between them.
    */
   private pages(project: string, filter: EventFilter, bounds: ScanBounds, columns: string) {
-    // A scan reads much of the file: mapped, pages are not copied through pread into SQLite's
-    // cache (`npm run bench:scan`; the audit verify scan does the same). Once per connection,
-    // unless the connection was opened with a mapping already.
-    if (!this.mapped) {
-      this.mapped = true
-      if ((this.db.pragma('mmap_size', { simple: true }) as number) === 0) this.db.pragma(`mmap_size = ${SCAN_MMAP_BYTES}`)
-    }
     const lo = this.his(bounds.after ?? 0).eventsHi
     const hi = this.his(bounds.upTo).eventsHi
     if (hi <= lo) return undefined
