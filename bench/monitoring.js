@@ -37,6 +37,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import zlib from 'node:zlib'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { spawnServer } from '@inferlog/testkit'
 import { createHygiene, envInt, fmtNum, fmtSummary, loadavg, machineLine, pct, summary, watchdog } from './lib/bench-util.js'
@@ -217,6 +218,7 @@ const READ_SIDE = new Set([
   'live-stream.js',
   'drift-service.js',
   'estimation-service.js',
+  'metrics-finalizer.js',
 ])
 
 /** Hash of the code that derives the buckets: a change there makes a new aggregated file. */
@@ -397,13 +399,15 @@ function compareReplies(buckets, raw) {
 // Queries
 // ---------------------------------------------------------------------------------------------
 
-function get(agent, url, pathname) {
+function get(agent, url, pathname, headers = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url)
-    const req = http.request({ agent, host: u.hostname, port: u.port, path: pathname }, (res) => {
+    const req = http.request({ agent, host: u.hostname, port: u.port, path: pathname, headers }, (res) => {
       const chunks = []
       res.on('data', (c) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), etag: res.headers.etag }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode, body: Buffer.concat(chunks), etag: res.headers.etag, encoding: res.headers['content-encoding'] }),
+      )
       res.on('error', reject)
     })
     req.setTimeout(120_000, () => req.destroy(new Error(`GET ${pathname}: no answer in 120 s`)))
@@ -418,6 +422,16 @@ async function timedGet(agent, url) {
   const ms = performance.now() - t
   if (r.status !== 200) throw new Error(`GET ${QUERY} answered ${r.status}: ${r.body.toString().slice(0, 300)}`)
   return { ms, body: r.body, etag: r.etag }
+}
+
+/** As a browser or `requests` asks: `Accept-Encoding: br, gzip`; timed to the decoded body. */
+async function timedGetCompressed(agent, url) {
+  const t = performance.now()
+  const r = await get(agent, url, QUERY, { 'accept-encoding': 'br, gzip' })
+  const body = r.encoding === 'br' ? zlib.brotliDecompressSync(r.body) : r.encoding === 'gzip' ? zlib.gunzipSync(r.body) : r.body
+  const ms = performance.now() - t
+  if (r.status !== 200) throw new Error(`GET ${QUERY} answered ${r.status}`)
+  return { ms, body, wire: r.body.length, encoding: r.encoding ?? 'identity' }
 }
 
 function post(agent, url, pathname, body) {
@@ -486,6 +500,18 @@ async function measure(name, url, openStore) {
       const ms = []
       for (let i = 0; i < nReq; i++) ms.push((await timedGet(agent, url)).ms)
       ms.sort((a, b) => a - b)
+      // The same requests from a client that accepts compression (decoding included in the time).
+      const zms = []
+      let z
+      for (let i = 0; i < warm; i++) await timedGetCompressed(agent, url)
+      for (let i = 0; i < nReq; i++) {
+        z = await timedGetCompressed(agent, url)
+        zms.push(z.ms)
+      }
+      zms.sort((a, b) => a - b)
+      log(
+        `${name}: round ${r + 1}/${rounds}: with Accept-Encoding: br, gzip (${z.encoding}, ${fmtNum(z.wire)} bytes on the wire): p50 ${pct(zms, 0.5).toFixed(1)} ms p95 ${pct(zms, 0.95).toFixed(1)} ms max ${zms[zms.length - 1].toFixed(1)} ms`,
+      )
       const store = await openStore()
       let raw
       const t0 = performance.now()
@@ -508,6 +534,7 @@ async function measure(name, url, openStore) {
         agree,
         load,
         miss: miss.length ? { n: miss.length, p50: pct(miss, 0.5), p95: pct(miss, 0.95), max: miss[miss.length - 1] } : undefined,
+        compressed: { p50: pct(zms, 0.5), p95: pct(zms, 0.95), max: zms[zms.length - 1], encoding: z.encoding, wire: z.wire },
       })
       log(
         `${name}: round ${r + 1}/${rounds}: buckets p50 ${pct(ms, 0.5).toFixed(1)} ms p95 ${pct(ms, 0.95).toFixed(1)} ms max ${ms[ms.length - 1].toFixed(1)} ms; raw rows ${fmtNum(rawMs)} ms over ${fmtNum(raw.events)} events; agree on ${agree.points} points${agree.problems.length ? `: ${agree.problems.slice(0, 5).join('; ')}` : ''}; load ${load.toFixed(2)}`,
@@ -593,6 +620,10 @@ function report(out, n) {
     lines.push(`${name}: ${m.series} series × ${m.points / m.series} points = ${m.points} points, ${fmtNum(m.replyBytes)} bytes per reply`)
     lines.push(
       `  from buckets: p50 ${fmtSummary(p50, 1, ' ms')}, p95 ${fmtSummary(p95, 1, ' ms')}; first request (points not yet cached) ${m.firstMs.toFixed(1)} ms`,
+    )
+    const zs = m.rounds.map((r) => r.compressed)
+    lines.push(
+      `  with Accept-Encoding: br, gzip (${zs[0].encoding}, ${fmtNum(zs[0].wire)} bytes on the wire, decoded in the time): p50 ${fmtSummary(summary(zs.map((x) => x.p50)), 1, ' ms')}, p95 ${fmtSummary(summary(zs.map((x) => x.p95)), 1, ' ms')}`,
     )
     const misses = m.rounds.filter((r) => r.miss)
     if (misses.length)
