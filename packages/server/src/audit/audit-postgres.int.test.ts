@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { sql } from 'kysely'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { dropSchemas, PG_TEST_URL, postgresReachable, uniqueSchema, withSchema } from '@inferlog/testkit'
 import { openStore } from '../store/open-store.js'
@@ -9,7 +10,8 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
 import { AuditChainConsumer } from './audit-chain-consumer.js'
 import { verifyChain } from './verify-chain.js'
-import { describeAuditConformance } from './audit-conformance.test-suite.js'
+import { describeAuditConformance, sealAll } from './audit-conformance.test-suite.js'
+import { LeafHasher } from './leaf-hash.js'
 import { describeExportImport } from './export-import.test-suite.js'
 
 const reachable = await postgresReachable()
@@ -71,6 +73,57 @@ describe.skipIf(!reachable)('postgres, behind several workers', () => {
     } finally {
       await a.close()
       await b.close()
+    }
+  })
+})
+
+describe.skipIf(!reachable)('postgres, leaves hashed by the server', () => {
+  it('computes LeafHasher’s leaf for every plain row and leaves a batch with a long key to it', async () => {
+    const schema = uniqueSchema()
+    schemas.push(schema)
+    const store = openStore(withSchema(PG_TEST_URL, schema))
+    await store.migrate()
+    try {
+      const long = 'L'.repeat(300)
+      await store.writeBatch({
+        events: [
+          eventRecord({ id: 'plain' }),
+          eventRecord({ id: 'ünïcødé-🙂', model: 'modèle', sessionId: '会话', userId: 'ü', arm: '', shadowOf: 'plain' }),
+          eventRecord({ id: 'k'.repeat(256), model: 'm'.repeat(256), tsMs: -5 }),
+        ],
+        feedback: [feedbackRecord({ id: 'f-ü', eventId: 'plain', name: 'nämé' })],
+      })
+      await store.writeBatch({ events: [eventRecord({ id: long }), eventRecord({ id: 'nul\u0000inside' })], feedback: [] })
+      await store.appendAudit({ record: { project: 'p1', id: 'rec-ü', tsMs: 1767225600000, body: '{"type":"x","ü":1}' } })
+      await sealAll(store)
+      const hasher = new LeafHasher()
+      const withLeaves: number[] = []
+      for await (const chunk of store.scanLeafRows!(0, Number.MAX_SAFE_INTEGER)) {
+        for (const b of chunk.batches) {
+          if (!b.leaves) continue
+          withLeaves.push(b.position)
+          const expected: string[] = []
+          for (const [kind, list] of [
+            ['event', b.events],
+            ['feedback', b.feedback],
+            ['audit', b.audit],
+          ] as const) {
+            for (const r of await store.rowsBySeq!(
+              kind,
+              list.map((x) => x[0]),
+            ))
+              expected.push(hasher.hash(kind, r as never).toString('hex'))
+          }
+          expect(b.leaves.toString('hex')).toBe(expected.join(''))
+        }
+      }
+      // The first batch and the record's; not the one whose id is folded.
+      expect(withLeaves).toHaveLength(2)
+      expect(await verifyChain(store)).toMatchObject({ ok: true, batches: 3, rows: 7 })
+      await sql.raw(`UPDATE events SET body = body || ' ' WHERE id = 'ünïcødé-🙂'`).execute(store.derived.db)
+      expect((await verifyChain(store)).first_error).toMatchObject({ code: 'row_mismatch', row: { id: 'ünïcødé-🙂' } })
+    } finally {
+      await store.close()
     }
   })
 })

@@ -48,9 +48,13 @@ export async function verifyChainParallel(store: Store, storeUrl: string, o: Par
     start = end + 1
   }
   const parts = ranges.map(
-    (r) =>
+    (r, k) =>
       new Promise<VerifyReport>((resolve, reject) => {
-        const w = new Worker(script, { workerData: { url: storeUrl, ...r, ...(o.chunkRows ? { chunkRows: o.chunkRows } : {}) } })
+        // Every part but the last leaves the rows past it to the next part's scan.
+        const strays = k < ranges.length - 1 ? 'range' : (o.strays ?? 'end')
+        const w = new Worker(script, {
+          workerData: { url: storeUrl, ...r, strays, ...(o.chunkRows ? { chunkRows: o.chunkRows } : {}) },
+        })
         w.once('message', (m: { ok: true; report: VerifyReport } | { ok: false; message: string }) => {
           if (m.ok) resolve(m.report)
           else reject(new Error(`verify of batches ${r.from}..${r.to}: ${m.message}`))

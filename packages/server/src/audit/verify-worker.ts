@@ -8,12 +8,18 @@ import { verifyChain } from './verify-chain.js'
 
 const port = parentPort
 if (port) {
-  const { url, from, to, chunkRows } = workerData as { url: string; from: number; to: number; chunkRows?: number }
+  const { url, from, to, chunkRows, strays } = workerData as {
+    url: string
+    from: number
+    to: number
+    chunkRows?: number
+    strays?: 'end' | 'range'
+  }
   const run = async () => {
     const store = openStore(url, { readOnly: url.startsWith('sqlite:') })
     try {
       await store.migrate()
-      return await verifyChain(store, { from, to, parts: 'rows', ...(chunkRows ? { chunkRows } : {}) })
+      return await verifyChain(store, { from, to, parts: 'rows', ...(chunkRows ? { chunkRows } : {}), ...(strays ? { strays } : {}) })
     } finally {
       await store.close()
     }

@@ -44,6 +44,13 @@ export interface LeafScanBatch {
   events: LeafScanRow[]
   feedback: LeafScanRow[]
   audit: LeafScanRow[]
+  /**
+   * The rows' leaf hashes when the store computed them itself (PostgreSQL's `sha256()`): 32 bytes
+   * per row, events then feedback then records, each in row order; the rows then carry an empty
+   * text and a null body. Absent when the store did not, or could not for every row (a key column
+   * longer than 256 bytes): the rows' text is then hashed, or the rows are read as objects.
+   */
+  leaves?: Buffer
 }
 
 /** One step of {@link AuditScan.scanLeafRows}. */
@@ -67,8 +74,12 @@ export interface AuditScan {
    * {@link scanForVerify} reading only what a leaf hashes, without making an object per row (see
    * {@link LeafScanRow}): the same batches, rows and stray rows. Optional: `verify` uses it when
    * the store has it and {@link rowsBySeq} to name rows and to hash unusual ones.
+   *
+   * `strays`: rows stored past the range that claim a batch in it are looked for to the end of
+   * the log (`end`, the default), or only among the rows the range's batches span (`range`: for a
+   * range followed by another one whose own scan finds the rest, as `verify --jobs` splits it).
    */
-  scanLeafRows?(after: number, upTo: number, chunkRows?: number): AsyncIterable<LeafScanChunk>
+  scanLeafRows?(after: number, upTo: number, chunkRows?: number, strays?: 'end' | 'range'): AsyncIterable<LeafScanChunk>
   /** Rows of `kind` by row number (those that exist), in row order, with their stored columns. */
   rowsBySeq?(kind: StrayRow['kind'], seqs: readonly number[]): Promise<(LoggedEvent | LoggedFeedback | LoggedAuditRecord)[]>
 }

@@ -1,5 +1,5 @@
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
-import type { StrayRow, VerifyChunk } from '../ports/audit-log-scan.js'
+import type { LeafScanBatch, LeafScanChunk, LeafScanRow, StrayRow, VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
 import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './postgres-scans.js'
 import { pgText } from './pg-text.js'
@@ -7,6 +7,53 @@ import type { PgPool } from './pg-types.js'
 
 const TOMBSTONE_COLUMNS = 'kind, project, id, batch, leaf, record'
 const RECORD_COLUMNS = `r.project, r.id, r.seq, b.commit_seq AS batch, r.ts_ms AS "tsMs", r.body`
+
+/** `field(c)` of the leaf encoding (docs/audit.md): u32 byte length, then the UTF-8 bytes. */
+const field = (c: string) => `int4send(octet_length(${c})) || convert_to(${c}, 'UTF8')`
+const nullable = (c: string) => `coalesce(${field(c)}, decode('ffffffff', 'hex'))`
+const int = (c: string) => field(`${c}::text`)
+/** A key column whose key form is itself: at most 256 bytes (so at most 256 UTF-16 units); text holds no U+0000. */
+const plain = (c: string) => `octet_length(${c}) <= 256`
+const plainNullable = (c: string) => `(${c} IS NULL OR octet_length(${c}) <= 256)`
+const safe = (c: string) => `${c} BETWEEN -9007199254740991 AND 9007199254740991`
+/**
+ * Each kind's leaf computed by the server (`sha256`), the bytes exactly as `LeafHasher` builds
+ * them, and whether the row's key columns are all plain (else the leaf is left to `LeafHasher`,
+ * which folds long values).
+ */
+const LEAF_SQL = {
+  event: {
+    table: 'events',
+    leaf: `sha256(decode('00', 'hex') || ${field(`'event'`)} || ${field('t.project')} || ${field('t.id')} || ${int('t.ts_ms')} || ${int('t.received_ms')}
+      || ${field('t.model')} || ${field('t.version')} || ${field('t.stage')} || ${field('t.status')} || ${nullable('t.session_id')}
+      || ${nullable('t.user_id')} || ${nullable('t.arm')} || ${nullable('t.shadow_of')} || ${field('t.body')})`,
+    plain: [
+      plain('t.project'),
+      plain('t.id'),
+      safe('t.ts_ms'),
+      safe('t.received_ms'),
+      plain('t.model'),
+      plain('t.version'),
+      plain('t.stage'),
+      plain('t.status'),
+      plainNullable('t.session_id'),
+      plainNullable('t.user_id'),
+      plainNullable('t.arm'),
+      plainNullable('t.shadow_of'),
+    ].join(' AND '),
+  },
+  feedback: {
+    table: 'feedback',
+    leaf: `sha256(decode('00', 'hex') || ${field(`'feedback'`)} || ${field('t.project')} || ${field('t.id')} || ${field('t.event_id')}
+      || ${field('t.name')} || ${int('t.ts_ms')} || ${int('t.received_ms')} || ${field('t.body')})`,
+    plain: [plain('t.project'), plain('t.id'), plain('t.event_id'), plain('t.name'), safe('t.ts_ms'), safe('t.received_ms')].join(' AND '),
+  },
+  audit: {
+    table: 'audit_records',
+    leaf: `sha256(decode('00', 'hex') || ${field(`'audit'`)} || ${field('t.project')} || ${field('t.id')} || ${int('t.ts_ms')} || ${field('t.body')})`,
+    plain: [plain('t.project'), plain('t.id'), safe('t.ts_ms')].join(' AND '),
+  },
+} as const
 
 /**
  * Administrative records and tombstones in PostgreSQL. A record is a batch of its own: the same
@@ -176,5 +223,106 @@ export class PostgresAuditLog {
       for (const x of r.rows) stray.push({ kind, project: x.project, id: x.id, seq: Number(x.seq), claims: Number(x.batch) })
     }
     if (stray.length > 0) yield { batches: [], stray }
+  }
+
+  async rowsBySeq(
+    kind: 'event' | 'feedback' | 'audit',
+    seqs: readonly number[],
+  ): Promise<(LoggedEvent | LoggedFeedback | LoggedAuditRecord)[]> {
+    if (seqs.length === 0) return []
+    const text =
+      kind === 'event'
+        ? `SELECT ${EVENT_COLUMNS}, b.commit_seq AS batch FROM unnest($1::int8[]) AS q(seq) JOIN events e ON e.seq = q.seq
+             LEFT JOIN batches b ON b.seq = e.batch ORDER BY e.seq`
+        : kind === 'feedback'
+          ? `SELECT ${FEEDBACK_COLUMNS}, b.commit_seq AS batch FROM unnest($1::int8[]) AS q(seq) JOIN feedback f ON f.seq = q.seq
+               LEFT JOIN batches b ON b.seq = f.batch ORDER BY f.seq`
+          : `SELECT ${RECORD_COLUMNS} FROM unnest($1::int8[]) AS q(seq) JOIN audit_records r ON r.seq = q.seq
+               LEFT JOIN batches b ON b.seq = r.batch ORDER BY r.seq`
+    const r = await this.pool.query<LoggedEvent | LoggedFeedback | LoggedAuditRecord>({ text, values: [seqs] })
+    return r.rows.map((row) => ({ ...row, batch: Number(row.batch) }))
+  }
+
+  /**
+   * {@link scanForVerify} with every row's leaf hashed by the server (`sha256()` over the leaf's
+   * bytes, built in SQL exactly as `LeafHasher` builds them): one row per batch and kind comes
+   * back (the leaves in row order, the row numbers), not the rows. A batch with a key column longer
+   * than 256 bytes comes without leaves (`LeafScanBatch.leaves`): `verify` reads its rows.
+   */
+  async *scanLeafRows(after: number, upTo: number, chunkRows = 20_000, strays: 'end' | 'range' = 'end'): AsyncIterable<LeafScanChunk> {
+    let position = after
+    for (;;) {
+      const list = (
+        await this.pool.query<{ internal: number; position: number; committedMs: number; rows: number }>({
+          name: 'inferlog_verify_batches',
+          text: `SELECT seq AS internal, commit_seq AS position, committed_ms AS "committedMs", events + feedback AS rows
+                   FROM batches WHERE commit_seq > $1 AND commit_seq <= $2 ORDER BY commit_seq LIMIT 500`,
+          values: [position, upTo],
+        })
+      ).rows
+      if (list.length === 0) break
+      const picked: typeof list = []
+      let held = 0
+      for (const b of list) {
+        if (picked.length > 0 && held + Number(b.rows) > chunkRows) break
+        picked.push(b)
+        held += Number(b.rows)
+      }
+      const internal = picked.map((b) => Number(b.internal))
+      const kinds = ['event', 'feedback', 'audit'] as const
+      const found = await Promise.all(
+        kinds.map(async (kind) => {
+          const q = LEAF_SQL[kind]
+          const r = await this.pool.query<{ internal: number; leaves: Buffer | null; seqs: number[]; plain: boolean }>({
+            name: `inferlog_verify_leaves_${kind}`,
+            text: `SELECT t.batch AS internal, string_agg(CASE WHEN ${q.plain} THEN ${q.leaf} END, ''::bytea ORDER BY t.seq) AS leaves,
+                          array_agg(t.seq::float8 ORDER BY t.seq) AS seqs, bool_and(${q.plain}) AS plain
+                     FROM ${q.table} t WHERE t.batch = ANY($1::int8[]) GROUP BY t.batch`,
+            values: [internal],
+          })
+          return new Map(r.rows.map((x) => [Number(x.internal), x]))
+        }),
+      )
+      const batches = picked.map((b): LeafScanBatch => {
+        const pos = Number(b.position)
+        const lb: LeafScanBatch = { position: pos, committedMs: Number(b.committedMs), events: [], feedback: [], audit: [] }
+        const parts: Buffer[] = []
+        let plainAll = true
+        kinds.forEach((kind, k) => {
+          const x = found[k]!.get(Number(b.internal))
+          if (!x) return
+          const rows: LeafScanRow[] = x.seqs.map((seq) => [seq, pos, '', null] as const)
+          if (kind === 'event') lb.events = rows
+          else if (kind === 'feedback') lb.feedback = rows
+          else lb.audit = rows
+          if (x.plain && x.leaves) parts.push(x.leaves)
+          else plainAll = false
+        })
+        if (plainAll) lb.leaves = parts.length === 1 ? parts[0]! : Buffer.concat(parts)
+        return lb
+      })
+      position = batches[batches.length - 1]!.position
+      yield { batches, stray: [] }
+    }
+    // Rows claiming no batch are not in any range: looked for once, by the last range.
+    if (strays === 'range') return
+    const stray = await this.unbatched()
+    if (stray.length > 0) yield { batches: [], stray }
+  }
+
+  /** Rows that claim no batch at all (a batch never committed, or whose row was removed). */
+  private async unbatched(): Promise<StrayRow[]> {
+    const stray: StrayRow[] = []
+    for (const [kind, table] of [
+      ['event', 'events'],
+      ['feedback', 'feedback'],
+      ['audit', 'audit_records'],
+    ] as const) {
+      const r = await this.pool.query<{ project: string; id: string; seq: number; batch: number }>(
+        `SELECT project, id, seq, batch FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM batches b WHERE b.seq = t.batch) LIMIT 100`,
+      )
+      for (const x of r.rows) stray.push({ kind, project: x.project, id: x.id, seq: Number(x.seq), claims: Number(x.batch) })
+    }
+    return stray
   }
 }

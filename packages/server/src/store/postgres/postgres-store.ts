@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
-import type { VerifyChunk } from '../ports/audit-log-scan.js'
+import type { LeafScanChunk, VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { ErasedRow, RowRef, TimePartition, TimePosition } from '../ports/erasure-log.js'
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
@@ -214,6 +214,12 @@ export class PostgresStore implements Store {
   }
   scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
     return this.audit.scanForVerify(after, upTo, chunkRows)
+  }
+  scanLeafRows(after: number, upTo: number, chunkRows?: number, strays?: 'end' | 'range'): AsyncIterable<LeafScanChunk> {
+    return this.audit.scanLeafRows(after, upTo, chunkRows, strays)
+  }
+  rowsBySeq(kind: 'event' | 'feedback' | 'audit', seqs: readonly number[]): Promise<(LoggedEvent | LoggedFeedback | LoggedAuditRecord)[]> {
+    return this.audit.rowsBySeq(kind, seqs)
   }
   erasureWrites(project: string, rows: readonly RowRef[]): CompiledWrite[] {
     return postgresErasureWrites(project, rows)

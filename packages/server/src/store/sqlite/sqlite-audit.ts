@@ -180,6 +180,11 @@ export class SqliteAuditReader {
           .prepare(`SELECT ${RECORD_COLUMNS} FROM audit_records WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`)
           .raw(true),
       },
+      tailTo: {
+        event: db.prepare('SELECT project, id, seq, batch FROM events WHERE seq > ? AND seq <= ? AND batch <= ? LIMIT 100'),
+        feedback: db.prepare('SELECT project, id, seq, batch FROM feedback WHERE seq > ? AND seq <= ? AND batch <= ? LIMIT 100'),
+        audit: db.prepare('SELECT project, id, seq, batch FROM audit_records WHERE seq > ? AND seq <= ? AND batch <= ? LIMIT 100'),
+      },
       tail: {
         event: db.prepare('SELECT project, id, seq, batch FROM events WHERE seq > ? AND batch <= ? LIMIT 100'),
         feedback: db.prepare('SELECT project, id, seq, batch FROM feedback WHERE seq > ? AND batch <= ? LIMIT 100'),
@@ -277,8 +282,12 @@ export class SqliteAuditReader {
     return (this.st.bySeq[kind].all(JSON.stringify(seqs)) as Raw[]).map(ROWS[kind])
   }
 
-  /** {@link scanForVerify} as rows of leaf columns (`LeafScanRow`): same walk, no object per row. */
-  async *scanLeafRows(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<LeafScanChunk> {
+  /**
+   * {@link scanForVerify} as rows of leaf columns (`LeafScanRow`): same walk, no object per row.
+   * Steps of 2 000 rows by default: a step's rows (their ~1 KB bodies) are garbage before the
+   * young generation fills, instead of being promoted (20 000-row steps: ~15% more CPU in GC).
+   */
+  async *scanLeafRows(after: number, upTo: number, chunkRows = 2_000, strays: 'end' | 'range' = 'end'): AsyncIterable<LeafScanChunk> {
     const st = this.st
     this.mapForScan()
     const pages = st.leafPages
@@ -302,6 +311,7 @@ export class SqliteAuditReader {
         if (r) into.push({ kind, project: r.project, id: r.id, seq, claims: batch })
       }
     }
+    const ends = strays === 'range' ? (st.his.get(upTo) as { e: number | null; f: number | null } | undefined) : undefined
     let position = after
     for (;;) {
       const all = st.batches.all(position, upTo, 500) as { seq: number; committedMs: number; rows: number }[]
@@ -342,7 +352,10 @@ export class SqliteAuditReader {
         w.next()
       }
       await strayRows(found, stray)
-      for (const r of st.tail[kind].all(w.last, position) as { project: string; id: string; seq: number; batch: number }[]) {
+      // Up to the last row of the range when the next range's walk reads the rest.
+      const hi = strays === 'range' ? (kind === 'event' ? ends?.e : kind === 'feedback' ? ends?.f : (st.auditHi.get(upTo) as number)) : null
+      const tail = hi === null || hi === undefined ? st.tail[kind].all(w.last, position) : st.tailTo[kind].all(w.last, hi, position)
+      for (const r of tail as { project: string; id: string; seq: number; batch: number }[]) {
         stray.push({ kind, project: r.project, id: r.id, seq: r.seq, claims: r.batch })
       }
     }

@@ -265,8 +265,8 @@ export class SqliteStore implements Store, CommitTap {
   scanForVerify(after: number, upTo: number, chunkRows?: number): AsyncIterable<VerifyChunk> {
     return this.audit.scanForVerify(after, upTo, chunkRows)
   }
-  scanLeafRows(after: number, upTo: number, chunkRows?: number): AsyncIterable<LeafScanChunk> {
-    return this.audit.scanLeafRows(after, upTo, chunkRows)
+  scanLeafRows(after: number, upTo: number, chunkRows?: number, strays?: 'end' | 'range'): AsyncIterable<LeafScanChunk> {
+    return this.audit.scanLeafRows(after, upTo, chunkRows, strays)
   }
   rowsBySeq(kind: 'event' | 'feedback' | 'audit', seqs: readonly number[]): Promise<(LoggedEvent | LoggedFeedback | LoggedAuditRecord)[]> {
     return this.audit.rowsBySeq(kind, seqs)
