@@ -407,9 +407,9 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--expires <when>', 'RFC 3339 time, epoch ms, or a duration such as 30d, 12h (default never)'),
   ).action((o) => run(keysCreateCommand(o, io)))
   localOptions(keys.command('list').description('list keys (never the secrets)')).action((o) => run(keysListCommand(o, io)))
-  localOptions(keys.command('revoke').argument('<id>', 'key id (from keys list)').description('revoke a key; it stops working at once')).action(
-    (id, o) => run(keysRevokeCommand(id, o, io)),
-  )
+  localOptions(
+    keys.command('revoke').argument('<id>', 'key id (from keys list)').description('revoke a key; it stops working at once'),
+  ).action((id, o) => run(keysRevokeCommand(id, o, io)))
 
   localOptions(
     program
