@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// Peak RSS of a collector under concurrent gzip bodies that inflate a thousandfold (the attack of
+// test/http-hardening.int.test.ts), for one or more builds, runs interleaved so load hits them alike.
+//
+//   node bench/gzip-bombs.js [REPO_ROOT ...]     (default this checkout; each must be built)
+//
+// Each run starts `inferlog serve` on a fresh data directory, sends BENCH_CLIENTS simultaneous
+// `POST /v1/events` of a ~25 KB gzip body inflating to 5 MB of NDJSON (every item rejected, so
+// nothing is written) and prints the child's peak RSS (VmHWM), its idle RSS and the statuses. With
+// BENCH_SUSTAIN_S set, each client sends again as soon as it is answered, for that many seconds.
+//
+// Environment (all optional): BENCH_RUNS=5 BENCH_CLIENTS=100 BENCH_SUSTAIN_S=0
+
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import zlib from 'node:zlib'
+
+const roots = process.argv.length > 2 ? process.argv.slice(2) : [fileURLToPath(new URL('..', import.meta.url))]
+const runs = Number(process.env.BENCH_RUNS ?? 5)
+const clients = Number(process.env.BENCH_CLIENTS ?? 100)
+const sustainMs = Number(process.env.BENCH_SUSTAIN_S ?? 0) * 1000
+const MiB = 1048576
+
+const line = JSON.stringify({
+  model: { name: 'm', version: '1' },
+  status: 'bogus',
+  input: { a: [1, 2, 3], b: { c: 'x' }, features: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, i / 7])) },
+})
+const body = zlib.gzipSync(Buffer.from(`${Array.from({ length: Math.ceil(5e6 / (line.length + 1)) }, () => line).join('\n')}\n`), {
+  level: 9,
+})
+
+const statusKb = (pid, field) =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024
+
+async function run(root) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bombs-'))
+  const child = spawn(process.execPath, [path.join(root, 'packages/cli/bin/inferlog.js'), 'serve', '--port', '0', '--data', dir], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  try {
+    const url = await new Promise((resolve, reject) => {
+      let out = ''
+      child.on('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL`)))
+      child.stdout.on('data', (d) => {
+        out += d
+        const m = /^(http:\S+)$/m.exec(out)
+        if (m) resolve(m[1])
+      })
+    })
+    const { hostname, port } = new URL(url)
+    const idle = statusKb(child.pid, 'VmRSS')
+    const send = () =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: hostname,
+            port,
+            method: 'POST',
+            path: '/v1/events',
+            agent: false,
+            headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'content-length': body.length },
+          },
+          (res) => {
+            res.resume()
+            res.on('end', () => resolve(res.statusCode))
+          },
+        )
+        req.on('error', reject)
+        req.end(body)
+      })
+    const t0 = Date.now()
+    const client = async () => {
+      const got = [await send()]
+      while (Date.now() - t0 < sustainMs) got.push(await send())
+      return got
+    }
+    const statuses = (await Promise.all(Array.from({ length: clients }, client))).flat()
+    const counts = {}
+    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1
+    return { peak: statusKb(child.pid, 'VmHWM'), idle, counts, ms: Date.now() - t0 }
+  } finally {
+    child.kill('SIGTERM')
+    await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r()))
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+console.log(
+  `gzip bombs: ${clients} clients, body ${body.length} B gzip, ${runs} runs, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+)
+const peaks = new Map(roots.map((r) => [r, []]))
+for (let i = 0; i < runs; i++) {
+  for (const root of roots) {
+    const r = await run(root)
+    peaks.get(root).push(r.peak)
+    console.log(
+      `${root}  run ${i + 1}: peak RSS ${Math.round(r.peak / MiB)} MiB, idle ${Math.round(r.idle / MiB)} MiB, ${JSON.stringify(r.counts)}, ${r.ms} ms`,
+    )
+  }
+}
+for (const [root, p] of peaks) {
+  const sorted = [...p].sort((a, b) => a - b)
+  console.log(
+    `${root}  peak RSS MiB: ${p.map((x) => Math.round(x / MiB)).join(' ')}  median ${Math.round(sorted[sorted.length >> 1] / MiB)}`,
+  )
+}
+console.log(
+  `load at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+)
