@@ -18,6 +18,7 @@ import {
 } from '@inferlog/analysis'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
+import { WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
 import { configKey, type ModelConfigs } from './model-config.js'
 import {
@@ -60,6 +61,9 @@ interface RowKey {
   field: string
 }
 
+const PROFILE_FIELDS = ['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field', 'n', 'profile'] as const
+const CHUNK_FIELDS = ['project', 'model', 'hour_ms', 'version', 'stage', 'field', 'chunk', 'n', 'data'] as const
+
 const rowId = (k: RowKey) => [k.project, k.model, k.grain, k.startMs, k.version, k.stage, k.field].join('\u0000')
 
 /** The profiles one step adds to an (hour, version, stage) of a model: one per monitored field. */
@@ -96,6 +100,10 @@ export class ProfilesConsumer implements FeedConsumer {
   private readonly hot = new Map<string, FieldProfile>()
   private hotAt: number | undefined
   private readonly hotRows: number
+  /** The upsert of a profile row and the insert of a value chunk, compiled once for the store's dialect. */
+  private compiled:
+    | { db: unknown; profile: WriteTemplate<(typeof PROFILE_FIELDS)[number]>; chunk: WriteTemplate<(typeof CHUNK_FIELDS)[number]> }
+    | undefined
 
   constructor(
     private readonly configs: ModelConfigs,
@@ -113,6 +121,24 @@ export class ProfilesConsumer implements FeedConsumer {
 
   async prepare(ctx: FeedContext): Promise<void> {
     await migrateDerived(ctx.derived, 'hourly_profiles', PROFILE_SCHEMA)
+  }
+
+  private templates(ctx: FeedContext): NonNullable<ProfilesConsumer['compiled']> {
+    const db = ctx.derived.db
+    if (this.compiled?.db === db) return this.compiled
+    const profile = new WriteTemplate(PROFILE_FIELDS, (v) =>
+      db
+        .insertInto('profile_rows')
+        .values(v)
+        .onConflict((oc) =>
+          oc
+            .columns(['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field'])
+            .doUpdateSet((eb) => ({ n: eb.ref('excluded.n'), profile: eb.ref('excluded.profile') })),
+        ),
+    )
+    const chunk = new WriteTemplate(CHUNK_FIELDS, (v) => db.insertInto('value_chunks').values(v))
+    this.compiled = { db, profile, chunk }
+    return this.compiled
   }
 
   private getter(path: string): FieldGetter {
@@ -280,13 +306,9 @@ export class ProfilesConsumer implements FeedConsumer {
               .compile(),
           )
         }
+        const t = this.templates(ctx).chunk
         for (const [field, col] of rows) {
-          writes.push(
-            db
-              .insertInto('value_chunks')
-              .values({ ...key, field, chunk: id, n: col.length, data: Buffer.from(encodeColumnChunk(col)) })
-              .compile(),
-          )
+          writes.push(t.bind({ ...key, field, chunk: id, n: col.length, data: Buffer.from(encodeColumnChunk(col)) }))
         }
       }
     }
@@ -411,6 +433,7 @@ export class ProfilesConsumer implements FeedConsumer {
       }
     }
     const writes: CompiledWrite[] = []
+    const upsert = this.templates(ctx).profile
     for (const [id, t] of targets) {
       const kept = this.hot.get(id)
       const bytesIn = kept ? undefined : stored.get(id)
@@ -422,25 +445,17 @@ export class ProfilesConsumer implements FeedConsumer {
       const bytes = Buffer.from(encodeProfile(merged))
       const k = t.key
       writes.push(
-        db
-          .insertInto('profile_rows')
-          .values({
-            project: k.project,
-            model: k.model,
-            grain: k.grain,
-            start_ms: k.startMs,
-            version: k.version,
-            stage: k.stage,
-            field: k.field,
-            n: merged.count,
-            profile: bytes,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field'])
-              .doUpdateSet({ n: merged.count, profile: bytes }),
-          )
-          .compile(),
+        upsert.bind({
+          project: k.project,
+          model: k.model,
+          grain: k.grain,
+          start_ms: k.startMs,
+          version: k.version,
+          stage: k.stage,
+          field: k.field,
+          n: merged.count,
+          profile: bytes,
+        }),
       )
     }
     for (const id of this.hot.keys()) {
