@@ -24,6 +24,7 @@ import type { Cursor, EventFilter, FeedbackFilter, Page, StoredRow } from '../po
 import type { Store } from '../store.js'
 import { isSqliteDataError, openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
 import { SqliteAuditReader } from './sqlite-audit.js'
+import { SqliteCheckpointer } from './sqlite-checkpointer.js'
 import { SqliteCommitTap } from './sqlite-commit-tap.js'
 import { SqliteDerivedStore } from './sqlite-derived.js'
 import { SqliteErasureReader, sqliteErasureWrites } from './sqlite-erasure.js'
@@ -73,7 +74,7 @@ export class SqliteStore implements Store, CommitTap {
   private readonly retention: SqliteRetention
   private readonly erasure: SqliteErasureReader
   private timer: NodeJS.Timeout | undefined
-  private checkpointTimer: NodeJS.Timeout | undefined
+  private checkpointer: SqliteCheckpointer | undefined
   private indexing = false
   private readonly tap: SqliteCommitTap
 
@@ -88,12 +89,11 @@ export class SqliteStore implements Store, CommitTap {
     const conn = openSqliteConnection(options)
     this.db = conn.db
     if (threaded) {
-      // The writer thread commits and indexes look-ups; this connection reads, writes keys and
-      // checkpoints the WAL (PASSIVE checkpoints never block the writer).
+      // The writer thread commits and indexes look-ups; this connection reads and writes keys; a
+      // third thread checkpoints the WAL (PASSIVE checkpoints never block the writer).
       const { writer: _w, writerScript: _s, ...data } = options
       this.writerClient = new SqliteWriterClient({ ...data, autoCheckpoint: false }, script)
-      this.checkpointTimer = setInterval(() => this.checkpoint(), 250)
-      this.checkpointTimer.unref()
+      this.checkpointer = new SqliteCheckpointer(data, new URL('./sqlite-checkpoint-thread.js', script), () => this.checkpoint())
     } else if (!this.readonly) {
       this.inline = new SqliteWriter(this.db, conn.limitWal)
       const every = options.lookupIndexIntervalMs ?? 1000
@@ -315,7 +315,7 @@ export class SqliteStore implements Store, CommitTap {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
-    if (this.checkpointTimer) clearInterval(this.checkpointTimer)
+    await this.checkpointer?.close()
     await this.writerClient?.close()
     if (!this.db.open) return
     if (!this.readonly) {
