@@ -239,4 +239,47 @@ describe('FeedRunner', () => {
     expect(report.ok).toBe(true)
     expect(report.rows).toBe(24)
   })
+
+  it('bounds its shared batch cache by bytes as well as rows, and reads back what it dropped', async () => {
+    // Six batches of two events with 40 KB bodies: about 80 KB each, a handful of rows.
+    const big = (i: number) =>
+      store.writeBatch({
+        events: [0, 1].map((k) => eventRecord({ id: `b${i}-${k}` }, { input: { pad: 'x'.repeat(40_000) } })),
+        feedback: [],
+      })
+    for (let i = 0; i < 6; i++) await big(i)
+    const fromStore: number[] = []
+    const view = {
+      derived: store.derived,
+      commitHead: () => store.commitHead(),
+      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
+        const got = await store.readBatches(after, o)
+        fromStore.push(...got.map((b) => b.position))
+        return got
+      },
+    }
+    const seenBytes: number[] = []
+    const watcher = (name: string, runner: () => FeedRunner): FeedConsumer => ({
+      name,
+      async apply() {
+        seenBytes.push(runner().cached().bytes)
+        return []
+      },
+    })
+    // Rows alone would keep all six batches (12 rows); 200 000 bytes keep about two.
+    let runner!: FeedRunner
+    runner = new FeedRunner(view, [watcher('one', () => runner), watcher('two', () => runner)], { maxBatches: 6, sharedBytes: 200_000 })
+    await runner.catchUp()
+    expect(Math.max(...seenBytes)).toBeLessThanOrEqual(200_000)
+    expect(runner.cached().bytes).toBeLessThanOrEqual(200_000)
+    expect(runner.cached().batches).toBeLessThanOrEqual(2)
+    // The oldest batches were dropped, so the second consumer read them back (and the rest with them).
+    expect(fromStore).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
+    for (const name of ['one', 'two']) expect(await store.derived.watermark(name)).toBe(6)
+    // With the default bound (32 MiB) every batch is read once for both consumers.
+    fromStore.length = 0
+    for (let i = 6; i < 12; i++) await big(i)
+    await new FeedRunner(view, [watcher('three', () => runner), watcher('four', () => runner)], { maxBatches: 12 }).catchUp()
+    expect(fromStore).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
+  })
 })

@@ -33,6 +33,14 @@ export interface FeedRunnerOptions {
    */
   sharedRows?: number
   /**
+   * Most bytes of recent batches kept in the same cache, whichever of this and `sharedRows` is
+   * reached first: a row counts its stored JSON text (one byte per UTF-16 unit, as V8 keeps ASCII)
+   * plus {@link ROW_OVERHEAD_BYTES} for its object and short fields, a batch its Merkle leaves.
+   * Rows of large bodies fill it long before the row bound (20 000 rows of 64 KB would be 1.3 GB).
+   * A batch over the bound is not kept; consumers read it back from the store. Default 32 MiB.
+   */
+  sharedBytes?: number
+  /**
    * How long this runner's lease on a consumer lasts, ms; renewed at a third of it while working.
    * Another process takes the consumer over when a lease runs out (its holder died). Default 15 000.
    */
@@ -88,8 +96,9 @@ export class FeedRunner {
    * before it in the log), oldest first: the consumers of one process read the same batches one
    * after another, and each read past the cache goes to the store once for all of them.
    */
-  private readonly shared = new Map<number, CommittedBatch>()
+  private readonly shared = new Map<number, { batch: CommittedBatch; rows: number; bytes: number }>()
   private sharedHeld = 0
+  private sharedBytesHeld = 0
   /** Where each consumer's last step started: cached batches before all of them are dropped. */
   private readonly froms = new Map<string, number>()
   /** Each consumer's step in flight: steps of one consumer never overlap (a loop and `catchUp`). */
@@ -109,6 +118,7 @@ export class FeedRunner {
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
       sharedRows: options.sharedRows ?? 20_000,
+      sharedBytes: options.sharedBytes ?? 32 * 1024 * 1024,
       pollMs: options.pollMs ?? 200,
       stepIntervalMs: options.stepIntervalMs ?? 250,
       maxBatches: options.maxBatches ?? 100,
@@ -146,6 +156,11 @@ export class FeedRunner {
     }
   }
 
+  /** What the shared batch cache holds now: batches, their rows and their estimated bytes. */
+  cached(): { batches: number; rows: number; bytes: number } {
+    return { batches: this.shared.size, rows: this.sharedHeld, bytes: this.sharedBytesHeld }
+  }
+
   /** Where each consumer stands (after its first step). */
   status(): ReadonlyMap<string, FeedProgress> {
     return this.progress
@@ -174,10 +189,28 @@ export class FeedRunner {
 
   /** A batch the store just committed, under the position before it: kept for the consumers' next steps. */
   private offer(b: CommittedBatch, after: number): void {
+    this.keep(after, b)
+    if (this.overBudget()) this.prune()
+  }
+
+  private keep(after: number, batch: CommittedBatch): void {
     if (this.shared.has(after)) return
-    this.shared.set(after, b)
-    this.sharedHeld += rowsIn(b)
-    if (this.sharedHeld > this.o.sharedRows) this.prune()
+    const entry = { batch, rows: rowsIn(batch), bytes: bytesIn(batch) }
+    this.shared.set(after, entry)
+    this.sharedHeld += entry.rows
+    this.sharedBytesHeld += entry.bytes
+  }
+
+  private drop(after: number): void {
+    const entry = this.shared.get(after)
+    if (!entry) return
+    this.shared.delete(after)
+    this.sharedHeld -= entry.rows
+    this.sharedBytesHeld -= entry.bytes
+  }
+
+  private overBudget(): boolean {
+    return this.sharedHeld > this.o.sharedRows || this.sharedBytesHeld > this.o.sharedBytes
   }
 
   /** One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit. */
@@ -213,7 +246,7 @@ export class FeedRunner {
     const out: CommittedBatch[] = []
     let rows = 0
     let at = from
-    for (let b = this.shared.get(at); b; b = this.shared.get(at)) {
+    for (let b = this.shared.get(at)?.batch; b; b = this.shared.get(at)?.batch) {
       const n = rowsIn(b)
       if (out.length >= this.o.maxBatches || (out.length > 0 && rows + n > this.o.maxRows)) return out
       out.push(b)
@@ -227,36 +260,29 @@ export class FeedRunner {
     })
     for (const b of more) {
       const n = rowsIn(b)
-      if (!this.shared.has(at)) {
-        this.shared.set(at, b)
-        this.sharedHeld += n
-      }
+      this.keep(at, b)
       at = b.position
       // The store always returns at least one batch; past the first, keep to the row limit.
       if (out.length > 0 && rows + n > this.o.maxRows) continue
       out.push(b)
       rows += n
     }
+    if (this.overBudget()) this.prune()
     return out
   }
 
-  /** Drops cached batches every consumer is past, then the lowest positions beyond the row budget. */
+  /** Drops cached batches every consumer is past, then the lowest positions beyond the row and byte bounds. */
   private prune(): void {
     // Until every consumer has stepped, one that has not may still need the oldest batches.
     let low = this.froms.size < this.consumers.length ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
     for (const f of this.froms.values()) low = Math.min(low, f)
-    for (const [at, b] of this.shared) {
-      if (at >= low) continue
-      this.shared.delete(at)
-      this.sharedHeld -= rowsIn(b)
-    }
-    if (this.sharedHeld <= this.o.sharedRows) return
+    for (const at of [...this.shared.keys()]) if (at < low) this.drop(at)
+    if (!this.overBudget()) return
     // Entries arrive mostly in position order (a read-back of older batches may come later).
     const order = [...this.shared.keys()].sort((x, y) => x - y)
     for (const at of order) {
-      if (this.sharedHeld <= this.o.sharedRows) break
-      this.sharedHeld -= rowsIn(this.shared.get(at)!)
-      this.shared.delete(at)
+      if (!this.overBudget()) break
+      this.drop(at)
     }
   }
 
@@ -305,4 +331,16 @@ export class FeedRunner {
 
 function rowsIn(b: CommittedBatch): number {
   return b.events.length + b.feedback.length + (b.audit?.length ?? 0)
+}
+
+/** Bytes a cached row counts for its object and short fields (ids, names, numbers) beside its body. */
+export const ROW_OVERHEAD_BYTES = 256
+
+/** Estimated bytes a batch holds: its rows' stored texts, their objects and its Merkle leaves. */
+function bytesIn(b: CommittedBatch): number {
+  let n = (b.merkle?.leaves.byteLength ?? 0) + (b.merkle?.root.byteLength ?? 0)
+  for (const e of b.events) n += ROW_OVERHEAD_BYTES + e.body.length
+  for (const f of b.feedback) n += ROW_OVERHEAD_BYTES + f.body.length
+  for (const a of b.audit ?? []) n += ROW_OVERHEAD_BYTES + a.body.length
+  return n
 }
