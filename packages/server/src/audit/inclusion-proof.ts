@@ -3,8 +3,9 @@ import type { LoggedEvent, Store } from '../store/store.js'
 import { AUDIT_CONSUMER, ensureAuditTables } from './audit-chain-consumer.js'
 import type { Checkpoint } from './checkpoint.js'
 import { LeafHasher } from './leaf-hash.js'
-import { GENESIS_HEAD, inclusionPath } from './merkle.js'
+import { GENESIS_HEAD } from './merkle.js'
 import { sealedBatch, toCheckpoint } from './sealed-batches.js'
+import { inclusionPathOfBytes } from './sorted-leaves.js'
 
 /** The stored columns of an event, as its leaf hashes them (names as in docs/audit.md). */
 export interface EventLeafFields {
@@ -130,8 +131,6 @@ export async function buildInclusionProof(store: Store, project: string, id: str
   const index = findLeaf(sealed.leafHashes, leaf)
   if (index < 0)
     throw new InferlogError('conflict', `event ${JSON.stringify(id)} does not match what batch ${e.batch} sealed; run inferlog verify`)
-  const leaves: Buffer[] = []
-  for (let i = 0; i < sealed.leafHashes.length; i += 32) leaves.push(sealed.leafHashes.subarray(i, i + 32))
   const db = store.derived.db
   const [prev, cp] = await Promise.all([
     sealed.n > 1
@@ -163,7 +162,7 @@ export async function buildInclusionProof(store: Store, project: string, id: str
       leaves: sealed.leaves,
       root: sealed.root.toString('hex'),
       leaf_index: index,
-      path: inclusionPath(leaves, index).map((p) => p.toString('hex')),
+      path: inclusionPathOfBytes(sealed.leafHashes, index).map((p) => p.toString('hex')),
       prev_head: (prev ? Buffer.from((prev as { head: Uint8Array }).head) : GENESIS_HEAD).toString('hex'),
     },
     chain: rows.map(link),

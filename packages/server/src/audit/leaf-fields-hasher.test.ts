@@ -8,8 +8,8 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { sealAll } from './audit-conformance.test-suite.js'
 import { LeafHasher, type LeafKind } from './leaf-hash.js'
 import { LeafFieldsHasher } from './leaf-fields-hasher.js'
-import { merkleRoot, sortLeaves } from './merkle.js'
-import { merkleRootOfBytes, sortedLeafBytes } from './sorted-leaves.js'
+import { inclusionPath, merkleRoot, sortLeaves } from './merkle.js'
+import { inclusionPathOfBytes, merkleRootOfBytes, sortedLeafBytes } from './sorted-leaves.js'
 import { verifyChain } from './verify-chain.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-leaf-fields-'))
@@ -81,8 +81,8 @@ describe('LeafFieldsHasher over the SQLite leaf scan', () => {
   })
 })
 
-describe('sorted leaf bytes and their root', () => {
-  it('order and hash as sortLeaves and merkleRoot do, ties on the first bytes included', () => {
+describe('sorted leaf bytes, their root and audit paths', () => {
+  it('order and hash as sortLeaves, merkleRoot and inclusionPath do, ties on the first bytes included', () => {
     for (const n of [0, 1, 2, 3, 5, 8, 13, 100, 1000]) {
       const leaves = Array.from({ length: n }, (_, i) => {
         const b = Buffer.alloc(32)
@@ -96,6 +96,10 @@ describe('sorted leaf bytes and their root', () => {
       const reference = sortLeaves(leaves.slice())
       expect(sorted.equals(Buffer.concat([Buffer.alloc(0), ...reference]))).toBe(true)
       expect(merkleRootOfBytes(sorted).equals(merkleRoot(reference))).toBe(true)
+      for (const i of [0, 1, n >> 1, n - 2, n - 1].filter((i) => i >= 0 && i < n))
+        expect(inclusionPathOfBytes(sorted, i).map((p) => p.toString('hex'))).toEqual(
+          inclusionPath(reference, i).map((p) => p.toString('hex')),
+        )
     }
   })
 })

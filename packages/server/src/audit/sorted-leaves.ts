@@ -62,3 +62,35 @@ export function merkleRootOfBytes(sorted: Buffer): Buffer {
   }
   return Buffer.from(level.subarray(0, 32))
 }
+
+/**
+ * The audit path of leaf `index` among `sorted` (32-byte leaf hashes, in order, one buffer), as
+ * `inclusionPath` computes it (RFC 6962 §2.1.1), bottom-up; each level is built in one working
+ * buffer with one scratch input per node, not an array of buffers and a concatenation per node.
+ */
+export function inclusionPathOfBytes(sorted: Buffer, index: number): Buffer[] {
+  let m = sorted.length / 32
+  if (!Number.isInteger(index) || index < 0 || index >= m) throw new RangeError(`leaf ${index} is not in a tree of ${m}`)
+  const path: Buffer[] = []
+  const level = Buffer.from(sorted)
+  const scratch = Buffer.allocUnsafe(65)
+  scratch[0] = 0x01
+  let i = index
+  while (m > 1) {
+    const sibling = i % 2 === 1 ? i - 1 : i + 1 < m ? i + 1 : -1
+    if (sibling >= 0) path.push(Buffer.from(level.subarray(sibling * 32, sibling * 32 + 32)))
+    let w = 0
+    for (let k = 0; k + 1 < m; k += 2) {
+      level.copy(scratch, 1, k * 32, k * 32 + 64)
+      sha256(scratch).copy(level, w * 32)
+      w++
+    }
+    if (m % 2 === 1) {
+      level.copy(level, w * 32, (m - 1) * 32, m * 32)
+      w++
+    }
+    m = w
+    i >>= 1
+  }
+  return path
+}
