@@ -285,6 +285,7 @@ async function overviewPhase(browser) {
                   charts,
                   bytes: entries[0]?.decodedBodySize,
                   sent: entries[0]?.encodedBodySize,
+                  url: entries[0]?.name,
                 })
               } else requestAnimationFrame(check)
             }
@@ -297,12 +298,13 @@ async function overviewPhase(browser) {
         render.push(m.render)
       }
       points = m.charts
-      reply = { bytes: m.bytes, sent: m.sent }
+      reply = { bytes: m.bytes, sent: m.sent, url: m.url }
     }
     const metricsUrl = `/v1/metrics?model=month&bucket=hour&group_by=version&from=${new Date(now - 30 * 86_400_000).toISOString()}`
     const series = await (await fetch(`${s.url}${metricsUrl}`)).json()
     // The peer, in the same page and run: bare uPlot (no app) drawing six charts of the same
-    // series from the same reply, timed from the reply text in hand (JSON.parse included).
+    // series from the same reply (the app's own hourly request, its fields= included), timed from
+    // the reply text in hand (JSON.parse included).
     await page.goto('/events?model=nothing')
     await page.addScriptTag({ path: path.join(ROOT, 'node_modules', 'uplot', 'dist', 'uPlot.iife.min.js') })
     const peer = []
@@ -325,8 +327,8 @@ async function overviewPhase(browser) {
         const figs = [
           (p) => p.count,
           (p) => p.error_rate,
-          (p) => p.latency_ms.total?.p50,
-          (p) => p.usage.cost_usd,
+          (p) => p.latency_ms?.total?.p50,
+          (p) => p.usage?.cost_usd,
           (p) => p.quality?.label?.accuracy?.value,
           (p) => p.quality?.label?.coverage,
         ]
@@ -337,7 +339,7 @@ async function overviewPhase(browser) {
         const dt = performance.now() - t0
         box.remove()
         return dt
-      }, metricsUrl)
+      }, reply.url ?? metricsUrl)
       if (i >= 2) peer.push(t)
     }
     await ctx.close()

@@ -23,6 +23,8 @@ describe.skipIf(!browserAvailable)('dashboard: overview, explorer and event page
 
   it('renders the overview: models in the window, tiles, charts, firing alerts', async () => {
     const { page, errors } = await watchedPage(context)
+    // The charts read their buckets with only the figures they draw (fields=).
+    const buckets = page.waitForResponse((r) => /\/v1\/metrics\?model=churn-clf&.*fields=/.test(r.url()))
     await page.goto('/')
     await page.getByTestId('models-table').waitFor()
     await settled(page)
@@ -33,6 +35,10 @@ describe.skipIf(!browserAvailable)('dashboard: overview, explorer and event page
     const titles = await page.locator('figure.chart figcaption').allTextContents()
     expect(titles.join('|')).toMatch(/label: accuracy \(95% band\)/)
     expect(titles.join('|')).toMatch(/label coverage/)
+    const reply = (await (await buckets).json()) as { series: { points: { quality?: Record<string, Record<string, unknown>> }[] }[] }
+    const labelled = reply.series.flatMap((s) => s.points).find((p) => p.quality?.label)
+    expect(labelled?.quality?.label).toMatchObject({ coverage: expect.any(Number), accuracy: { value: expect.any(Number) } })
+    expect(labelled?.quality?.label?.per_class).toBeUndefined()
     expect(await page.locator('.tile').first().textContent()).toContain('Requests')
     // The label-free estimate beside the realized accuracy, on request.
     await page.goto('/?model=churn-clf')

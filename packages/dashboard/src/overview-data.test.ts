@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest'
 import type { MetricPoint, MetricsReply } from './api/types.js'
-import { align, estimatedLines, headlineMetric, lines, metricsQuery, qualityLines, qualityNames, scorePath } from './overview-data.js'
+import {
+  align,
+  chartFields,
+  estimatedLines,
+  headlineMetric,
+  lines,
+  metricsQuery,
+  qualityLines,
+  qualityNames,
+  scorePath,
+} from './overview-data.js'
 
 const point = (start: string, count: number, extra: Partial<MetricPoint> = {}): MetricPoint => ({
   start,
@@ -50,6 +60,22 @@ describe('overview data', () => {
     const est = estimatedLines(a, 'label', 'accuracy')
     expect(est.map((s) => s.label)).toEqual(['2 realized', '2 estimated'])
     expect(est[1]!.values).toEqual([null, 0.8, null])
+  })
+
+  it('asks only for the figures the charts draw, with each feedback name found in the window', () => {
+    expect(chartFields(reply, ['total', 'ttft'])).toBe(
+      'count,error_rate,usage.cost_usd,latency_ms.total.p50,latency_ms.total.p99,latency_ms.ttft.p50,latency_ms.ttft.p99,' +
+        'quality.label.coverage,quality.label.accuracy',
+    )
+    const mae = point('2026-01-01T00:00:00Z', 1, {
+      quality: { 'score-err': { n_labeled: 1, coverage: 1, mae: { value: 2, ci_low: 1, ci_high: 3 } } },
+    })
+    expect(chartFields({ bucket: 'all', series: [{ group: {}, points: [mae] }] }, [])).toBe(
+      'count,error_rate,usage.cost_usd,quality.score-err.coverage,quality.score-err.mae',
+    )
+    // A name that is no path segment: every figure.
+    const dotted = point('2026-01-01T00:00:00Z', 1, { quality: { 'a.b': { n_labeled: 1, coverage: 1 } } })
+    expect(chartFields({ bucket: 'all', series: [{ group: {}, points: [dotted] }] }, ['total'])).toBeUndefined()
   })
 
   it('handles an empty reply', () => {

@@ -71,15 +71,38 @@ export function qualityNames(reply: MetricsReply): string[] {
   return [...names].sort()
 }
 
-/** The headline quality metric of a label: accuracy, else MAE, else mean, else the first interval found. */
+/** Quality metrics a chart headlines, best first. */
+const HEADLINE_METRICS = ['accuracy', 'f1_macro', 'mae', 'rmse', 'mean', 'conversion_rate']
+
+/** The headline quality metric of a label: accuracy, else F1, else MAE, RMSE, mean, conversion rate. */
 export function headlineMetric(reply: MetricsReply, label: string): string | undefined {
   for (const s of reply.series)
     for (const p of s.points) {
       const q = p.quality?.[label]
       if (!q) continue
-      for (const m of ['accuracy', 'f1_macro', 'mae', 'rmse', 'mean', 'conversion_rate']) if (q[m] && typeof q[m] === 'object') return m
+      for (const m of HEADLINE_METRICS) if (q[m] && typeof q[m] === 'object') return m
     }
   return undefined
+}
+
+/** Most paths `GET /v1/metrics` takes in one `fields=`. */
+const MAX_FIELDS = 64
+
+/**
+ * The `fields=` of the overview's buckets: only the figures its charts draw (count, error rate,
+ * cost, p50 and p99 of every latency phase in `phases`, and per feedback name with quality in
+ * `all`, the window read as one point per group: coverage and the headline metric with its
+ * interval). A month of hourly points for 5 versions is about a third of the full reply.
+ * Undefined (every figure) when a feedback name cannot be a path segment or the list is too long.
+ */
+export function chartFields(all: MetricsReply, phases: readonly string[]): string | undefined {
+  const out = ['count', 'error_rate', 'usage.cost_usd']
+  for (const ph of phases) out.push(`latency_ms.${ph}.p50`, `latency_ms.${ph}.p99`)
+  for (const name of qualityNames(all)) {
+    if (/[.,\s]/.test(name) || name === '') return undefined
+    out.push(`quality.${name}.coverage`, `quality.${name}.${headlineMetric(all, name) ?? 'accuracy'}`)
+  }
+  return out.length <= MAX_FIELDS ? out.join(',') : undefined
 }
 
 /** Quality `metric` of `label` per group with its confidence band. */

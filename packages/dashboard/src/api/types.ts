@@ -109,15 +109,19 @@ export interface QualityFigures {
   [k: string]: unknown
 }
 
+/**
+ * One bucket of `GET /v1/metrics`. A reply read with `fields=` carries `start` and the figures
+ * named only, so everything else may be absent (an object left empty is dropped whole).
+ */
 export interface MetricPoint {
   start: string
   count: number
-  n: number
-  n_eff: number
-  errors: number
+  n?: number
+  n_eff?: number
+  errors?: number
   error_rate: number | null
-  latency_ms: Partial<Record<string, Quantiles>>
-  usage: { input_tokens: number; output_tokens: number; cost_usd: number }
+  latency_ms?: Partial<Record<string, Quantiles>>
+  usage?: { input_tokens?: number; output_tokens?: number; cost_usd?: number }
   quality?: Record<string, QualityFigures>
   estimated?: Record<string, Record<string, number | null>>
 }

@@ -6,6 +6,7 @@ import { TimeChart } from '../charts/time-chart.js'
 import { fmtMs, fmtNum, fmtPct, fmtUsd } from '../format.js'
 import {
   align,
+  chartFields,
   estimatedLines,
   headlineMetric,
   lines,
@@ -27,6 +28,15 @@ const PHASES = ['total', 'pre', 'inference', 'post', 'ttft']
 type EarlyReads = Map<string, Promise<MetricsReply>>
 
 /**
+ * Reads a model's window in buckets with only the figures the charts draw ({@link chartFields});
+ * `all` (the same window as one point per version) names the feedback with quality figures.
+ */
+function readBuckets(api: ApiClient, model: string, win: WindowName, all: MetricsReply, signal: AbortSignal): Promise<MetricsReply> {
+  const fields = chartFields(all, PHASES)
+  return api.get<MetricsReply>('/v1/metrics', { ...metricsQuery(model, win, Date.now()), ...(fields ? { fields } : {}) }, signal)
+}
+
+/**
  * Starts the metrics reads of `model` (the one the URL names) beside the model list instead of
  * after it; {@link ModelCharts} takes them when it mounts. Aborted when the page leaves. Call it
  * after the page's other reads: effects run in order, and the server answers the short model list
@@ -37,9 +47,12 @@ function useEarlyReads(api: ApiClient, model: string | null, win: WindowName): E
   useEffect(() => {
     if (!model) return
     const ctl = new AbortController()
-    const now = Date.now()
-    for (const bucket of [WINDOWS[win].bucket, 'all']) {
-      const p = api.get<MetricsReply>('/v1/metrics', metricsQuery(model, win, now, bucket), ctl.signal)
+    const all = api.get<MetricsReply>('/v1/metrics', metricsQuery(model, win, Date.now(), 'all'), ctl.signal)
+    const buckets = all.then((a) => readBuckets(api, model, win, a, ctl.signal))
+    for (const [bucket, p] of [
+      ['all', all],
+      [WINDOWS[win].bucket, buckets],
+    ] as const) {
       // Nobody may take it (the model has no traffic): its failure is not an unhandled rejection.
       p.catch(() => undefined)
       early.set(`${model} ${win} ${bucket}`, p)
@@ -137,15 +150,34 @@ function ModelCharts({
     const { from, to } = metricsQuery(model.name, win, Date.now())
     return { from, to }
   }
-  /** The early read of `bucket` if one is waiting (first load only), else a new one. */
-  const read = (bucket: string, signal: AbortSignal) => {
+  /** The early read of `bucket` if one is waiting (first load only). */
+  const take = (bucket: string) => {
     const key = `${model.name} ${win} ${bucket}`
     const p = early?.get(key)
     early?.delete(key)
-    return p ?? api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), bucket), signal)
+    return p
   }
-  const series = useApi((signal) => read(w.bucket, signal), [api, model.name, win])
-  const all = useApi((signal) => read('all', signal), [api, model.name, win])
+  // The window as one point per version (tiles, the versions table), then its buckets (charts),
+  // which read only the figures drawn, named after the feedback found in the first. Effects run
+  // in order: each load of `all` sets its promise before the buckets' load reads it.
+  const lastAll = useRef<Promise<MetricsReply> | undefined>(undefined)
+  const all = useApi(
+    (signal) => {
+      const p = take('all') ?? api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), 'all'), signal)
+      lastAll.current = p
+      return p
+    },
+    [api, model.name, win],
+  )
+  const series = useApi(
+    (signal) =>
+      take(w.bucket) ??
+      (lastAll.current ?? Promise.reject(new Error('no read of the window')))
+        // A failed read of the window is read again here rather than failing the charts too.
+        .catch(() => api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), 'all'), signal))
+        .then((a) => readBuckets(api, model.name, win, a, signal)),
+    [api, model.name, win],
+  )
   const reload = useMemo(
     () => () => {
       series.reload()
@@ -164,12 +196,12 @@ function ModelCharts({
       latency: [
         ...lines(
           aligned,
-          (p) => p.latency_ms[phase]?.p50,
+          (p) => p.latency_ms?.[phase]?.p50,
           (g) => `${g} p50`,
         ),
         ...lines(
           aligned,
-          (p) => p.latency_ms[phase]?.p99,
+          (p) => p.latency_ms?.[phase]?.p99,
           (g) => `${g} p99`,
         ).map((s) => ({ ...s, dash: true })),
       ],
@@ -201,7 +233,7 @@ function ModelCharts({
   for (const s of tiles)
     for (const p of s.points) {
       count += p.count
-      errors += p.errors
+      errors += p.errors ?? 0
       cost += p.usage?.cost_usd ?? 0
     }
   const err = series.error ?? all.error
@@ -222,7 +254,7 @@ function ModelCharts({
         if (!p) return null
         const v = s.group.version ?? ''
         return html`<tr><td><a href=${href('/events', { model: model.name, version: v })}>${v}</a></td><td class="num">${fmtNum(p.count)}</td>
-          <td class="num">${fmtPct(p.error_rate, 2)}</td><td class="num">${fmtMs(p.latency_ms.total?.p50)}</td><td class="num">${fmtMs(p.latency_ms.total?.p99)}</td>
+          <td class="num">${fmtPct(p.error_rate, 2)}</td><td class="num">${fmtMs(p.latency_ms?.total?.p50)}</td><td class="num">${fmtMs(p.latency_ms?.total?.p99)}</td>
           <td class="num">${fmtUsd(p.usage?.cost_usd)}</td>
           <td>${Object.entries(p.quality ?? {}).map(([k, q]) => html`<span class="chip">${k} ${fmtPct(q.coverage, 0)}</span>`)}</td></tr>`
       })}</tbody>
