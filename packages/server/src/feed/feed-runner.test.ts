@@ -282,4 +282,15 @@ describe('FeedRunner', () => {
     await new FeedRunner(view, [watcher('three', () => runner), watcher('four', () => runner)], { maxBatches: 12 }).catchUp()
     expect(fromStore).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
   })
+
+  it('commits a consumer step without fsync and leaves ingest commits at synchronous FULL', async () => {
+    const db = (store as unknown as { db: { pragma(p: string, o: { simple: true }): unknown } }).db
+    expect(db.pragma('synchronous', { simple: true })).toBe(2)
+    const rec = new Recorder()
+    for (let i = 0; i < 3; i++) await write(i)
+    await new FeedRunner(store, [rec], { maxBatches: 1 }).catchUp()
+    expect(rec.seen).toEqual([1, 2, 3])
+    expect(await store.derived.watermark('recorder')).toBe(3)
+    expect(db.pragma('synchronous', { simple: true })).toBe(2)
+  })
 })

@@ -130,6 +130,7 @@ export class SqliteWriter {
   private s: ReturnType<typeof statements> | undefined
   private readonly compiled = new Map<string, Database.Statement>()
   private tap: CommitTapOptions | undefined
+  private full: boolean | undefined
   private hasher: LeafHasher | undefined
 
   constructor(
@@ -329,20 +330,43 @@ export class SqliteWriter {
     this.afterCommit()
   }
 
-  /** A consumer's writes and its watermark, in one transaction; false when the watermark moved. */
+  /**
+   * A consumer's writes and its watermark, in one transaction; false when the watermark moved.
+   *
+   * Committed without waiting for fsync (`synchronous = NORMAL` for this transaction when the
+   * connection runs `FULL`): a consumer's step is derived state, and the WAL is replayed only as a
+   * prefix after a power loss, so losing a step loses its writes and its watermark together (the
+   * step is applied again: still exactly once), while every later `FULL` commit (an acknowledged
+   * ingest batch) fsyncs the WAL up to itself, steps before it included. The writer then spends no
+   * fsync per consumer step between group commits.
+   */
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): boolean {
     const s = this.st
-    const ok = this.db
-      .transaction((): boolean => {
-        const at = (s.position.get(consumer) as number | undefined) ?? 0
-        if (at !== from) return false
-        for (const w of writes) this.statement(w.sql).run(...bindable(w.parameters))
-        s.setPosition.run(consumer, to, nowMs)
-        return true
-      })
-      .immediate()
+    // (Inside another transaction, possible on a store writing inline, the level cannot change.)
+    const relax = !this.db.inTransaction && this.fullSync()
+    if (relax) this.db.exec('PRAGMA synchronous = NORMAL')
+    let ok: boolean
+    try {
+      ok = this.db
+        .transaction((): boolean => {
+          const at = (s.position.get(consumer) as number | undefined) ?? 0
+          if (at !== from) return false
+          for (const w of writes) this.statement(w.sql).run(...bindable(w.parameters))
+          s.setPosition.run(consumer, to, nowMs)
+          return true
+        })
+        .immediate()
+    } finally {
+      if (relax) this.db.exec('PRAGMA synchronous = FULL')
+    }
     this.afterCommit()
     return ok
+  }
+
+  /** Whether the connection runs `synchronous = FULL` (read once). */
+  private fullSync(): boolean {
+    this.full ??= (this.db.pragma('synchronous', { simple: true }) as number) === 2
+    return this.full
   }
 
   /** Takes or renews a consumer's lease; true when `holder` holds it. */
