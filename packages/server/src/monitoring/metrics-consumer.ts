@@ -113,7 +113,19 @@ interface Combined {
   retract: RowWork['retract']
 }
 
-const identity = (project: string, f: EventFacts, grain: Grain) => JSON.stringify([project, f.model, bucketStart(f.tsMs, grain), f.dims])
+/**
+ * The key of an event identity's piece of one bucket (per event: no JSON). Dimension values are
+ * JSON texts (no raw NUL), so NUL separates them; a project or model name holding one falls back
+ * to JSON.
+ */
+function identity(project: string, f: EventFacts, grain: Grain): string {
+  if (project.includes('\u0000') || f.model.includes('\u0000'))
+    return JSON.stringify([project, f.model, bucketStart(f.tsMs, grain), f.dims])
+  const d = f.dims
+  let k = `${project}\u0000${f.model}\u0000${bucketStart(f.tsMs, grain)}\u0000${d.version}\u0000${d.stage}\u0000${d.arm}\u0000${d.endpoint}`
+  for (const name in d.declared) k += `\u0000${name}\u0000${d.declared[name]}`
+  return k
+}
 
 /**
  * Keeps the metrics buckets (`metric_rows`) from the commit feed, exactly once: every event
