@@ -318,7 +318,7 @@ async function main() {
   const methods = []
   if (mode !== 'postgres') {
     methods.push({ key: 'sqlite-store', label: 'SQLite  store scan + feedback join', target: file })
-    if (base) methods.push({ key: 'sqlite-base', label: 'SQLite  store of BENCH_BASE_TREE (peer)', target: file, base: 'sqlite-store' })
+    if (base) methods.push({ key: 'sqlite-base', label: 'SQLite  base tree store (peer)', target: file, base: 'sqlite-store' })
     methods.push({ key: 'sqlite-bare', label: 'SQLite  bare iterate (ceiling)', target: file })
   }
   let pgs
@@ -326,7 +326,7 @@ async function main() {
     if (mode !== 'sqlite') {
       pgs = await filledPostgres(file)
       methods.push({ key: 'pg-store', label: 'PostgreSQL store scan + feedback join', target: pgs.url })
-      if (base) methods.push({ key: 'pg-base', label: 'PostgreSQL store of BENCH_BASE_TREE (peer)', target: pgs.url, base: 'pg-store' })
+      if (base) methods.push({ key: 'pg-base', label: 'PostgreSQL base tree store (peer)', target: pgs.url, base: 'pg-store' })
       methods.push({ key: 'pg-bare', label: 'PostgreSQL bare cursor (ceiling)', target: pgs.url })
     }
     const { processCpuMs } = await import('@inferlog/testkit')
@@ -380,9 +380,9 @@ async function main() {
     lines.push('')
     for (const [store, bare, name] of [
       ['sqlite-store', 'sqlite-bare', 'SQLite'],
-      ['sqlite-store', 'sqlite-base', 'SQLite: store / BENCH_BASE_TREE store'],
+      ['sqlite-store', 'sqlite-base', 'SQLite: store / base tree store'],
       ['pg-store', 'pg-bare', 'PostgreSQL'],
-      ['pg-store', 'pg-base', 'PostgreSQL: store / BENCH_BASE_TREE store'],
+      ['pg-store', 'pg-base', 'PostgreSQL: store / base tree store'],
     ]) {
       if (!out.methods[store] || !out.methods[bare]) continue
       const r = out.methods[store].eventsPerCpuS.median / out.methods[bare].eventsPerCpuS.median
