@@ -1,5 +1,5 @@
+import crypto from 'node:crypto'
 import type { LeafKind } from './leaf-hash.js'
-import { sha256 } from './leaf-hash.js'
 
 /** Marks a null column in the leaf encoding. */
 const NULL_LENGTH = 0xffffffff
@@ -30,13 +30,17 @@ const NULLABLE: Record<LeafKind, readonly boolean[]> = {
  * and the caller hashes it from its columns with `LeafHasher` (what `verify` does): a key column
  * longer than 256 UTF-16 units (its key form is folded) or holding U+0000, a column of an
  * unexpected type, an integer of more than 15 characters, a body that is not text.
+ *
+ * A leaf comes back as a 32-character latin1 string (`'binary'`: one character per byte): cheaper to make and
+ * to collect than a Buffer (measured 1.2 against 2.5 µs per 1.35 KB row, collection included),
+ * and the default string order sorts such strings as their bytes.
  * One instance per loop; not shared between concurrent callers.
  */
 export class LeafFieldsHasher {
   private buf = Buffer.allocUnsafe(16 * 1024)
 
-  /** The leaf hash (32 bytes) of a row of `kind` from its leaf scan text and body, or `undefined`. */
-  hash(kind: LeafKind, fields: string, body: unknown): Buffer | undefined {
+  /** The leaf hash of a row of `kind` from its leaf scan text and body (32 latin1 characters), or `undefined`. */
+  hash(kind: LeafKind, fields: string, body: unknown): string | undefined {
     if (typeof body !== 'string' || typeof fields !== 'string') return undefined
     const columns = COLUMNS[kind]
     const nullable = NULLABLE[kind]
@@ -86,7 +90,7 @@ export class LeafFieldsHasher {
     if (i !== n) return undefined
     const len = buf.write(body, at + 4, 'utf8')
     buf.writeUInt32BE(len, at)
-    return sha256(buf.subarray(0, at + 4 + len))
+    return crypto.hash('sha256', buf.subarray(0, at + 4 + len), 'binary')
   }
 
   /** Writes `field(s)` of an ASCII constant at `at`; returns the bytes written. */

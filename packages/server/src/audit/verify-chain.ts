@@ -204,12 +204,12 @@ export async function verifyChain(store: Store, o: VerifyOptions = {}): Promise<
   }
 
   const fieldsHasher = new LeafFieldsHasher()
-  const scannedLeaves = (lb: LeafScanBatch): Buffer[] | undefined => {
-    const leaves: Buffer[] = []
+  const scannedLeaves = (lb: LeafScanBatch): string[] | undefined => {
+    const leaves: string[] = []
     if (lb.leaves) {
       // Hashed by the store.
       if (lb.leaves.length !== (lb.events.length + lb.feedback.length + lb.audit.length) * 32) return undefined
-      for (let i = 0; i < lb.leaves.length; i += 32) leaves.push(lb.leaves.subarray(i, i + 32))
+      for (let i = 0; i < lb.leaves.length; i += 32) leaves.push(lb.leaves.toString('latin1', i, i + 32))
       return leaves
     }
     for (const [kind, list] of [
