@@ -12,7 +12,7 @@ import { ProfilesConsumer } from './profiles-consumer.js'
 let dir: string
 let stores: SqliteStore[]
 beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-profiles-hot-'))
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-profiles-faults-'))
   stores = []
 })
 afterEach(async () => {
@@ -74,34 +74,34 @@ async function cold(s: SqliteStore): Promise<void> {
   while ((await s.derived.watermark('profiles')) < head) await new FeedRunner(s, [consumer(s)], { maxBatches: 1 }).catchUp()
 }
 
-describe('ProfilesConsumer hot rows', () => {
-  it('write the bytes of a consumer that reads every row back, when steps lose their compare-and-set, fail, or commit without telling', async () => {
+describe('ProfilesConsumer under faults', () => {
+  it('writes the bytes of a fault-free run when steps lose their compare-and-set, fail, or commit without telling', async () => {
     const ref = await open('ref')
-    const hot = await open('hot')
+    const faults = await open('faults')
     for (let i = 0; i < 9; i++) {
       await write(ref, i)
-      await write(hot, i)
+      await write(faults, i)
     }
     await cold(ref)
     const fates = ['ok', 'lost', 'ok', 'fail', 'ok', 'committed-then-fail', 'ok', 'ok', 'fail'] as const
     const runner = new FeedRunner(
-      faulty(hot, (n) => fates[n - 1] ?? 'ok'),
-      [consumer(hot)],
+      faulty(faults, (n) => fates[n - 1] ?? 'ok'),
+      [consumer(faults)],
       { maxBatches: 1 },
     )
-    for (let tries = 0; tries < 30 && (await hot.derived.watermark('profiles')) < 9; tries++) await runner.catchUp().catch(() => {})
-    expect(await hot.derived.watermark('profiles')).toBe(9)
+    for (let tries = 0; tries < 30 && (await faults.derived.watermark('profiles')) < 9; tries++) await runner.catchUp().catch(() => {})
+    expect(await faults.derived.watermark('profiles')).toBe(9)
     const want = await rows(ref)
     // 2 fields × 2 versions × (2 hours + 1 day).
     expect(want.length).toBe(12)
-    expect(await rows(hot)).toEqual(want)
+    expect(await rows(faults)).toEqual(want)
   })
 
-  it('are read back when another process moved the watermark in between, and when they were dropped beyond the budget', async () => {
+  it('writes the bytes of a fault-free run when two processes take turns', async () => {
     const ref = await open('ref')
     const shared = await open('shared')
     const a = new FeedRunner(shared, [consumer(shared)], { maxBatches: 1 })
-    const b = new FeedRunner(shared, [new ProfilesConsumer(new ModelConfigs(shared.derived), shared, { hotRows: 3 })], { maxBatches: 1 })
+    const b = new FeedRunner(shared, [consumer(shared)], { maxBatches: 1 })
     for (let i = 0; i < 8; i++) {
       await write(ref, i)
       await write(shared, i)

@@ -42,12 +42,6 @@ export interface ProfilesConsumerOptions {
    * rows it touches, so live traffic is gathered into about one step a second. Default 1000.
    */
   minStepIntervalMs?: number
-  /**
-   * Most stored hour and day profiles kept decoded between steps (least recently written dropped
-   * first): a step merges its adds into them instead of reading and decoding the rows again.
-   * Default 400 (20 fields of 10 (hour, version, stage) keys and their days).
-   */
-  hotRows?: number
 }
 
 /** One stored row's identity. */
@@ -92,14 +86,6 @@ export class ProfilesConsumer implements FeedConsumer {
   readonly minStepIntervalMs: number
   private readonly options: ProfileOptions
   private readonly getters = new Map<string, FieldGetter>()
-  /**
-   * Stored profile rows as of watermark {@link hotAt}, decoded, by row id, least recently written
-   * first. Valid only while each step starts where the last committed one ended (see
-   * `FeedConsumer.committed`); otherwise dropped and read back.
-   */
-  private readonly hot = new Map<string, FieldProfile>()
-  private hotAt: number | undefined
-  private readonly hotRows: number
   /** The upsert of a profile row and the insert of a value chunk, compiled once for the store's dialect. */
   private compiled:
     | { db: unknown; profile: WriteTemplate<(typeof PROFILE_FIELDS)[number]>; chunk: WriteTemplate<(typeof CHUNK_FIELDS)[number]> }
@@ -112,11 +98,6 @@ export class ProfilesConsumer implements FeedConsumer {
   ) {
     this.options = o.profile ?? {}
     this.minStepIntervalMs = o.minStepIntervalMs ?? 1000
-    this.hotRows = o.hotRows ?? 400
-  }
-
-  committed(position: number): void {
-    this.hotAt = position
   }
 
   async prepare(ctx: FeedContext): Promise<void> {
@@ -148,10 +129,6 @@ export class ProfilesConsumer implements FeedConsumer {
   }
 
   async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {
-    // The kept rows hold what the last committed step wrote: valid only if this step starts there.
-    // Until this step's writes are reported committed, they count as unknown.
-    if (ctx.from === undefined || ctx.from !== this.hotAt) this.hot.clear()
-    this.hotAt = undefined
     const projects = new Set<string>()
     for (const b of batches) for (const e of b.events) projects.add(e.project)
     if (projects.size === 0) return []
@@ -404,11 +381,6 @@ export class ProfilesConsumer implements FeedConsumer {
     }
     const stored = new Map<string, Uint8Array>()
     for (const g of groups.values()) {
-      // Rows kept decoded from the last step need no read; the group is read when any is missing.
-      const missing = [...targets.entries()].some(
-        ([id, t]) => t.key.project === g.project && t.key.model === g.model && t.key.grain === g.grain && !this.hot.has(id),
-      )
-      if (!missing) continue
       const starts = [...g.starts]
       const rows = (await db
         .selectFrom('profile_rows')
@@ -435,13 +407,8 @@ export class ProfilesConsumer implements FeedConsumer {
     const writes: CompiledWrite[] = []
     const upsert = this.templates(ctx).profile
     for (const [id, t] of targets) {
-      const kept = this.hot.get(id)
-      const bytesIn = kept ? undefined : stored.get(id)
-      const prev = kept ?? (bytesIn ? decodeProfile(bytesIn) : undefined)
-      const merged = mergeProfiles(...(prev ? [prev] : []), ...t.adds)
-      // Most recently written last; the oldest go beyond the budget.
-      this.hot.delete(id)
-      this.hot.set(id, merged)
+      const prev = stored.get(id)
+      const merged = mergeProfiles(...(prev ? [decodeProfile(prev)] : []), ...t.adds)
       const bytes = Buffer.from(encodeProfile(merged))
       const k = t.key
       writes.push(
@@ -457,10 +424,6 @@ export class ProfilesConsumer implements FeedConsumer {
           profile: bytes,
         }),
       )
-    }
-    for (const id of this.hot.keys()) {
-      if (this.hot.size <= this.hotRows) break
-      this.hot.delete(id)
     }
     return writes
   }
