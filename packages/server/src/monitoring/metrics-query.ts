@@ -2,6 +2,7 @@ import { createMetricsFinalizer, decodeAggregate, type MetricsAggregate, type Me
 import { sql } from 'kysely'
 import { InferlogError } from '../errors.js'
 import { migrateDerived } from '../feed/derived-schema.js'
+import { WriteTemplate } from '../feed/write-template.js'
 import type { DerivedStore } from '../store/store.js'
 import {
   ALL,
@@ -24,6 +25,23 @@ import {
   project as projectFields,
   SerializedReply,
 } from './metrics-reply.js'
+
+const POINT_FIELDS = [
+  'point',
+  'point_rev',
+  'project',
+  'model',
+  'grain',
+  'version',
+  'stage',
+  'arm',
+  'endpoint',
+  'dim_key',
+  'dim_value',
+  'start_ms',
+  'rev',
+] as const
+type PointField = (typeof POINT_FIELDS)[number]
 
 /** Options of {@link MetricsReader}. */
 export interface MetricsReaderOptions {
@@ -97,6 +115,7 @@ export class MetricsReader {
   private readonly reading = new Map<string, Promise<SerializedReply>>()
   /** Replies read whole from the buckets, and replies brought up to date from the rows changed since. */
   readonly stats = { built: 0, patched: 0 }
+  private pointTemplate?: { db: unknown; t: WriteTemplate<PointField> }
 
   constructor(
     private readonly derived: DerivedStore,
@@ -466,25 +485,50 @@ export class MetricsReader {
   /** Caches freshly finalized points in their rows, unless the row changed meanwhile (best effort, off the reply). */
   private writeBack(project: string, rows: Row[]): void {
     if (rows.length === 0) return
-    const db = this.derived.db
+    const t = this.pointWrite()
     const writes = rows.map((r) =>
-      db
-        .updateTable('metric_rows')
-        .set({ point: r.point, point_rev: r.rev })
-        .where('project', '=', project)
-        .where('model', '=', r.model)
-        .where('grain', '=', r.grain)
-        .where('version', '=', r.version)
-        .where('stage', '=', r.stage)
-        .where('arm', '=', r.arm)
-        .where('endpoint', '=', r.endpoint)
-        .where('dim_key', '=', r.dim_key)
-        .where('dim_value', '=', r.dim_value)
-        .where('start_ms', '=', r.start_ms)
-        .where('rev', '=', r.rev)
-        .compile(),
+      t.bind({
+        point: r.point,
+        point_rev: r.rev,
+        project,
+        model: r.model,
+        grain: r.grain,
+        version: r.version,
+        stage: r.stage,
+        arm: r.arm,
+        endpoint: r.endpoint,
+        dim_key: r.dim_key,
+        dim_value: r.dim_value,
+        start_ms: r.start_ms,
+        rev: r.rev,
+      }),
     )
     this.derived.write(writes).catch(() => undefined)
+  }
+
+  /** The point write-back, compiled once (one prepared statement for thousands of rows). */
+  private pointWrite(): WriteTemplate<PointField> {
+    const db = this.derived.db
+    if (this.pointTemplate?.db !== db) {
+      const t = new WriteTemplate(POINT_FIELDS, (v) =>
+        db
+          .updateTable('metric_rows')
+          .set({ point: v.point, point_rev: v.point_rev })
+          .where('project', '=', v.project)
+          .where('model', '=', v.model)
+          .where('grain', '=', v.grain)
+          .where('version', '=', v.version)
+          .where('stage', '=', v.stage)
+          .where('arm', '=', v.arm)
+          .where('endpoint', '=', v.endpoint)
+          .where('dim_key', '=', v.dim_key)
+          .where('dim_value', '=', v.dim_value)
+          .where('start_ms', '=', v.start_ms)
+          .where('rev', '=', v.rev),
+      )
+      this.pointTemplate = { db, t }
+    }
+    return this.pointTemplate.t
   }
 }
 
