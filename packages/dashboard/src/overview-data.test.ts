@@ -62,20 +62,15 @@ describe('overview data', () => {
     expect(est[1]!.values).toEqual([null, 0.8, null])
   })
 
-  it('asks only for the figures the charts draw, with each feedback name found in the window', () => {
-    expect(chartFields(reply, ['total', 'ttft'])).toBe(
-      'count,error_rate,usage.cost_usd,latency_ms.total.p50,latency_ms.total.p99,latency_ms.ttft.p50,latency_ms.ttft.p99,' +
-        'quality.label.coverage,quality.label.accuracy',
+  it('asks only for the figures the charts draw, for every feedback name without knowing it first', () => {
+    expect(chartFields(['total', 'ttft'])).toBe(
+      'count,error_rate,usage.cost_usd,quality.*.coverage,latency_ms.total.p50,latency_ms.total.p99,latency_ms.ttft.p50,' +
+        'latency_ms.ttft.p99,quality.*.accuracy,quality.*.f1_macro,quality.*.mae,quality.*.rmse,quality.*.mean,quality.*.conversion_rate',
     )
-    const mae = point('2026-01-01T00:00:00Z', 1, {
-      quality: { 'score-err': { n_labeled: 1, coverage: 1, mae: { value: 2, ci_low: 1, ci_high: 3 } } },
-    })
-    expect(chartFields({ bucket: 'all', series: [{ group: {}, points: [mae] }] }, [])).toBe(
-      'count,error_rate,usage.cost_usd,quality.score-err.coverage,quality.score-err.mae',
+    expect(chartFields([])).toBe(
+      'count,error_rate,usage.cost_usd,quality.*.coverage,quality.*.accuracy,quality.*.f1_macro,quality.*.mae,quality.*.rmse,' +
+        'quality.*.mean,quality.*.conversion_rate',
     )
-    // A name that is no path segment: every figure.
-    const dotted = point('2026-01-01T00:00:00Z', 1, { quality: { 'a.b': { n_labeled: 1, coverage: 1 } } })
-    expect(chartFields({ bucket: 'all', series: [{ group: {}, points: [dotted] }] }, ['total'])).toBeUndefined()
   })
 
   it('handles an empty reply', () => {

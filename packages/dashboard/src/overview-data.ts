@@ -90,18 +90,15 @@ const MAX_FIELDS = 64
 
 /**
  * The `fields=` of the overview's buckets: only the figures its charts draw (count, error rate,
- * cost, p50 and p99 of every latency phase in `phases`, and per feedback name with quality in
- * `all`, the window read as one point per group: coverage and the headline metric with its
- * interval). A month of hourly points for 5 versions is about a third of the full reply.
- * Undefined (every figure) when a feedback name cannot be a path segment or the list is too long.
+ * cost, p50 and p99 of every latency phase in `phases`, and for every feedback name its coverage
+ * and each figure that can be its headline metric, with the interval), named with `*` so the read
+ * needs no other reply first. A month of hourly points for 5 versions is about a third of the
+ * full reply. Undefined (every figure) when the list would be too long.
  */
-export function chartFields(all: MetricsReply, phases: readonly string[]): string | undefined {
-  const out = ['count', 'error_rate', 'usage.cost_usd']
+export function chartFields(phases: readonly string[]): string | undefined {
+  const out = ['count', 'error_rate', 'usage.cost_usd', 'quality.*.coverage']
   for (const ph of phases) out.push(`latency_ms.${ph}.p50`, `latency_ms.${ph}.p99`)
-  for (const name of qualityNames(all)) {
-    if (/[.,\s]/.test(name) || name === '') return undefined
-    out.push(`quality.${name}.coverage`, `quality.${name}.${headlineMetric(all, name) ?? 'accuracy'}`)
-  }
+  for (const m of HEADLINE_METRICS) out.push(`quality.*.${m}`)
   return out.length <= MAX_FIELDS ? out.join(',') : undefined
 }
 

@@ -27,12 +27,9 @@ const PHASES = ['total', 'pre', 'inference', 'post', 'ttft']
 /** Metrics reads started before the model list arrived, keyed `model window bucket`; each is taken once. */
 type EarlyReads = Map<string, Promise<MetricsReply>>
 
-/**
- * Reads a model's window in buckets with only the figures the charts draw ({@link chartFields});
- * `all` (the same window as one point per version) names the feedback with quality figures.
- */
-function readBuckets(api: ApiClient, model: string, win: WindowName, all: MetricsReply, signal: AbortSignal): Promise<MetricsReply> {
-  const fields = chartFields(all, PHASES)
+/** Reads a model's window in buckets with only the figures the charts draw ({@link chartFields}). */
+function readBuckets(api: ApiClient, model: string, win: WindowName, signal: AbortSignal): Promise<MetricsReply> {
+  const fields = chartFields(PHASES)
   return api.get<MetricsReply>('/v1/metrics', { ...metricsQuery(model, win, Date.now()), ...(fields ? { fields } : {}) }, signal)
 }
 
@@ -48,7 +45,7 @@ function useEarlyReads(api: ApiClient, model: string | null, win: WindowName): E
     if (!model) return
     const ctl = new AbortController()
     const all = api.get<MetricsReply>('/v1/metrics', metricsQuery(model, win, Date.now(), 'all'), ctl.signal)
-    const buckets = all.then((a) => readBuckets(api, model, win, a, ctl.signal))
+    const buckets = readBuckets(api, model, win, ctl.signal)
     for (const [bucket, p] of [
       ['all', all],
       [WINDOWS[win].bucket, buckets],
@@ -160,24 +157,12 @@ function ModelCharts({
   // The window as one point per version (tiles, the versions table), then its buckets (charts),
   // which read only the figures drawn, named after the feedback found in the first. Effects run
   // in order: each load of `all` sets its promise before the buckets' load reads it.
-  const lastAll = useRef<Promise<MetricsReply> | undefined>(undefined)
   const all = useApi(
-    (signal) => {
-      const p = take('all') ?? api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), 'all'), signal)
-      lastAll.current = p
-      return p
-    },
+    (signal) => take('all') ?? api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), 'all'), signal),
     [api, model.name, win],
   )
-  const series = useApi(
-    (signal) =>
-      take(w.bucket) ??
-      (lastAll.current ?? Promise.reject(new Error('no read of the window')))
-        // A failed read of the window is read again here rather than failing the charts too.
-        .catch(() => api.get<MetricsReply>('/v1/metrics', metricsQuery(model.name, win, Date.now(), 'all'), signal))
-        .then((a) => readBuckets(api, model.name, win, a, signal)),
-    [api, model.name, win],
-  )
+  // The buckets name their figures with `*` (chartFields), so they go out beside the window read.
+  const series = useApi((signal) => take(w.bucket) ?? readBuckets(api, model.name, win, signal), [api, model.name, win])
   const reload = useMemo(
     () => () => {
       series.reload()

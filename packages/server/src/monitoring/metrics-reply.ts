@@ -22,7 +22,9 @@ export type FieldSelection = { [key: string]: FieldSelection | true }
  * Parses `fields=` (a comma list of dotted paths into a point, e.g.
  * `count,error_rate,latency_ms.total.p99,quality.label.accuracy.value`). The first segment must be
  * a point field ({@link POINT_FIELDS}); deeper ones (phases, feedback names, figures) are free and
- * a path that names nothing in a point leaves nothing. Undefined for an absent or empty list.
+ * a path that names nothing in a point leaves nothing. A deeper segment `*` matches every key at
+ * its level (`quality.*.coverage`: the coverage of every feedback name), so a client need not know
+ * the names first. Undefined for an absent or empty list.
  *
  * @throws InferlogError `invalid_parameter` naming an unknown field, an empty segment, or more than {@link MAX_FIELDS} paths
  */
@@ -79,17 +81,29 @@ export function fieldsKey(sel: FieldSelection | undefined): string {
   return out.join(',')
 }
 
+/** Both selections' paths: what either keeps (a `true` keeps everything below it). */
+function union(a: FieldSelection | true, b: FieldSelection | true): FieldSelection | true {
+  if (a === true || b === true) return true
+  const out: FieldSelection = Object.create(null) as FieldSelection
+  for (const [k, v] of Object.entries(a)) out[k] = v
+  for (const [k, v] of Object.entries(b)) out[k] = Object.hasOwn(out, k) ? union(out[k] as FieldSelection | true, v) : v
+  return out
+}
+
 /**
  * The parts of `value` a selection keeps, in `value`'s own key order; an object left empty by
- * the selection is dropped (undefined at the top means nothing was kept).
+ * the selection is dropped (undefined at the top means nothing was kept). A `*` key of the
+ * selection applies to every key of `value` at its level, besides any that is named.
  */
 export function project(value: unknown, sel: FieldSelection): unknown {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined
   const out: Record<string, unknown> = {}
   let any = false
+  const wild = Object.hasOwn(sel, '*') ? (sel['*'] as FieldSelection | true) : undefined
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!Object.hasOwn(sel, k)) continue
-    const s = sel[k] as FieldSelection | true
+    const named = Object.hasOwn(sel, k) ? (sel[k] as FieldSelection | true) : undefined
+    const s = named === undefined ? wild : wild === undefined ? named : union(named, wild)
+    if (s === undefined) continue
     const kept = s === true ? v : project(v, s)
     if (kept === undefined) continue
     out[k] = kept
