@@ -1,6 +1,7 @@
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { LeafScanBatch, LeafScanChunk, LeafScanRow, StrayRow, VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
+import { verifyStep } from '../verify-step.js'
 import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './postgres-scans.js'
 import { pgText } from './pg-text.js'
 import type { PgPool } from './pg-types.js'
@@ -155,26 +156,24 @@ export class PostgresAuditLog {
     return r.rows
   }
 
+  /** Up to 500 committed batches after `position` (through `upTo`), in commit order: what verify walks. */
+  private async verifyBatches(position: number, upTo: number) {
+    return (
+      await this.pool.query<{ internal: number; position: number; committedMs: number; rows: number }>({
+        name: 'inferlog_verify_batches',
+        text: `SELECT seq AS internal, commit_seq AS position, committed_ms AS "committedMs", events + feedback AS rows
+                 FROM batches WHERE commit_seq > $1 AND commit_seq <= $2 ORDER BY commit_seq LIMIT 500`,
+        values: [position, upTo],
+      })
+    ).rows
+  }
+
   async *scanForVerify(after: number, upTo: number, chunkRows = 20_000): AsyncIterable<VerifyChunk> {
     let position = after
     for (;;) {
-      const list = (
-        await this.pool.query<{ internal: number; position: number; committedMs: number; rows: number }>({
-          name: 'inferlog_verify_batches',
-          text: `SELECT seq AS internal, commit_seq AS position, committed_ms AS "committedMs", events + feedback AS rows
-                   FROM batches WHERE commit_seq > $1 AND commit_seq <= $2 ORDER BY commit_seq LIMIT 500`,
-          values: [position, upTo],
-        })
-      ).rows
+      const list = await this.verifyBatches(position, upTo)
       if (list.length === 0) break
-      // Row counts in `batches` only size the chunk; the rows are found by the batch they claim.
-      const picked: typeof list = []
-      let held = 0
-      for (const b of list) {
-        if (picked.length > 0 && held + Number(b.rows) > chunkRows) break
-        picked.push(b)
-        held += Number(b.rows)
-      }
+      const picked = verifyStep(list, chunkRows)
       const byInternal = new Map<number, CommittedBatch>()
       const batches = picked.map((b) => {
         const cb: CommittedBatch = { position: Number(b.position), committedMs: Number(b.committedMs), events: [], feedback: [], audit: [] }
@@ -252,22 +251,9 @@ export class PostgresAuditLog {
   async *scanLeafRows(after: number, upTo: number, chunkRows = 20_000, strays: 'end' | 'range' = 'end'): AsyncIterable<LeafScanChunk> {
     let position = after
     for (;;) {
-      const list = (
-        await this.pool.query<{ internal: number; position: number; committedMs: number; rows: number }>({
-          name: 'inferlog_verify_batches',
-          text: `SELECT seq AS internal, commit_seq AS position, committed_ms AS "committedMs", events + feedback AS rows
-                   FROM batches WHERE commit_seq > $1 AND commit_seq <= $2 ORDER BY commit_seq LIMIT 500`,
-          values: [position, upTo],
-        })
-      ).rows
+      const list = await this.verifyBatches(position, upTo)
       if (list.length === 0) break
-      const picked: typeof list = []
-      let held = 0
-      for (const b of list) {
-        if (picked.length > 0 && held + Number(b.rows) > chunkRows) break
-        picked.push(b)
-        held += Number(b.rows)
-      }
+      const picked = verifyStep(list, chunkRows)
       const internal = picked.map((b) => Number(b.internal))
       const kinds = ['event', 'feedback', 'audit'] as const
       const found = await Promise.all(

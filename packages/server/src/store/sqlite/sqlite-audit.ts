@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3'
 import type { LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
 import type { LeafScanBatch, LeafScanChunk, LeafScanRow, StrayRow, VerifyChunk } from '../ports/audit-log-scan.js'
 import type { CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
+import { verifyStep } from '../verify-step.js'
 import { EVENT_COLUMNS, FEEDBACK_COLUMNS } from './sqlite-scans.js'
 
 const TOMBSTONE_COLUMNS = 'kind, project, id, batch, leaf, record'
@@ -231,15 +232,8 @@ export class SqliteAuditReader {
     for (;;) {
       const all = st.batches.all(position, upTo, 500) as { seq: number; committedMs: number; rows: number }[]
       if (all.length === 0) break
-      // About `chunkRows` rows per step (the counts only size the step; rows are found by the
-      // batch they claim): a step's rows stay young garbage instead of filling the heap.
-      const list: typeof all = []
-      let held = 0
-      for (const b of all) {
-        if (list.length > 0 && held + b.rows > chunkRows) break
-        list.push(b)
-        held += b.rows
-      }
+      // About `chunkRows` rows per step: a step's rows stay young garbage instead of filling the heap.
+      const list = verifyStep(all, chunkRows)
       const stray: StrayRow[] = []
       const batches: CommittedBatch[] = []
       for (const b of list) {
@@ -316,13 +310,7 @@ export class SqliteAuditReader {
     for (;;) {
       const all = st.batches.all(position, upTo, 500) as { seq: number; committedMs: number; rows: number }[]
       if (all.length === 0) break
-      const list: typeof all = []
-      let held = 0
-      for (const b of all) {
-        if (list.length > 0 && held + b.rows > chunkRows) break
-        list.push(b)
-        held += b.rows
-      }
+      const list = verifyStep(all, chunkRows)
       const out: [Kind, LeafScanRow][] = []
       const batches: LeafScanBatch[] = []
       for (const b of list) {
