@@ -13,11 +13,10 @@
 
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import zlib from 'node:zlib'
+import { gzipBomb, postGzipNdjson, procStatusBytes } from '@inferlog/testkit'
 
 const roots = process.argv.length > 2 ? process.argv.slice(2) : [fileURLToPath(new URL('..', import.meta.url))]
 const runs = Number(process.env.BENCH_RUNS ?? 5)
@@ -25,17 +24,8 @@ const clients = Number(process.env.BENCH_CLIENTS ?? 100)
 const sustainMs = Number(process.env.BENCH_SUSTAIN_S ?? 0) * 1000
 const MiB = 1048576
 
-const line = JSON.stringify({
-  model: { name: 'm', version: '1' },
-  status: 'bogus',
-  input: { a: [1, 2, 3], b: { c: 'x' }, features: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, i / 7])) },
-})
-const body = zlib.gzipSync(Buffer.from(`${Array.from({ length: Math.ceil(5e6 / (line.length + 1)) }, () => line).join('\n')}\n`), {
-  level: 9,
-})
-
-const statusKb = (pid, field) =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024
+// The test's attack body (this checkout's testkit, built), sent the test's way to every build.
+const { body } = gzipBomb()
 
 async function run(root) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-bombs-'))
@@ -52,27 +42,8 @@ async function run(root) {
         if (m) resolve(m[1])
       })
     })
-    const { hostname, port } = new URL(url)
-    const idle = statusKb(child.pid, 'VmRSS')
-    const send = () =>
-      new Promise((resolve, reject) => {
-        const req = http.request(
-          {
-            host: hostname,
-            port,
-            method: 'POST',
-            path: '/v1/events',
-            agent: false,
-            headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'content-length': body.length },
-          },
-          (res) => {
-            res.resume()
-            res.on('end', () => resolve(res.statusCode))
-          },
-        )
-        req.on('error', reject)
-        req.end(body)
-      })
+    const idle = procStatusBytes(child.pid, 'VmRSS')
+    const send = () => postGzipNdjson(url, body)
     const t0 = Date.now()
     const client = async () => {
       const got = [await send()]
@@ -82,7 +53,7 @@ async function run(root) {
     const statuses = (await Promise.all(Array.from({ length: clients }, client))).flat()
     const counts = {}
     for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1
-    return { peak: statusKb(child.pid, 'VmHWM'), idle, counts, ms: Date.now() - t0 }
+    return { peak: procStatusBytes(child.pid, 'VmHWM'), idle, counts, ms: Date.now() - t0 }
   } finally {
     child.kill('SIGTERM')
     await new Promise((r) => (child.exitCode === null ? child.on('exit', r) : r()))

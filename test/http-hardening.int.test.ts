@@ -1,11 +1,9 @@
 import fs from 'node:fs'
-import http from 'node:http'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import zlib from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type ServerProcess, spawnServer } from '@inferlog/testkit'
+import { gzipBomb, postGzipNdjson, procStatusBytes, type ServerProcess, spawnServer } from '@inferlog/testkit'
 
 // The collector as a separate process, attacked over real sockets: slow and vanishing clients and
 // compressed bodies that inflate a thousandfold. Each check reads the server's own accounts
@@ -21,11 +19,6 @@ async function stop(s: ServerProcess) {
   return s.exited
 }
 
-function procStatus(pid: number, field: string): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`)
-  return Number(m[1]) * 1024
-}
 const openFds = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length
 
 function metricValue(text: string, name: string, labels: string): number {
@@ -166,38 +159,12 @@ describe('compressed bodies that inflate a thousandfold', () => {
     try {
       const pid = s.child.pid!
       // About 5 MB of NDJSON items once inflated (rejected per item, so nothing is written).
-      const line = JSON.stringify({
-        model: { name: 'm', version: '1' },
-        status: 'bogus',
-        input: { a: [1, 2, 3], b: { c: 'x' }, features: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f${i}`, i / 7])) },
-      })
-      const inflated = Buffer.from(`${Array.from({ length: Math.ceil(5e6 / (line.length + 1)) }, () => line).join('\n')}\n`)
-      const body = zlib.gzipSync(inflated, { level: 9 })
-      expect(inflated.length).toBeGreaterThan(4.9e6)
+      const { body, inflatedBytes } = gzipBomb()
+      expect(inflatedBytes).toBeGreaterThan(4.9e6)
       expect(body.length).toBeLessThan(30_000)
-      const { port, hostname } = new URL(s.url)
-      const idle = procStatus(pid, 'VmRSS')
-      const send = () =>
-        new Promise<number>((resolve, reject) => {
-          const req = http.request(
-            {
-              host: hostname,
-              port,
-              method: 'POST',
-              path: '/v1/events',
-              agent: false,
-              headers: { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip', 'content-length': body.length },
-            },
-            (res) => {
-              res.resume()
-              res.on('end', () => resolve(res.statusCode ?? 0))
-            },
-          )
-          req.on('error', reject)
-          req.end(body)
-        })
-      const statuses = await Promise.all(Array.from({ length: 100 }, send))
-      const peak = procStatus(pid, 'VmHWM')
+      const idle = procStatusBytes(pid, 'VmRSS')
+      const statuses = await Promise.all(Array.from({ length: 100 }, () => postGzipNdjson(s.url, body)))
+      const peak = procStatusBytes(pid, 'VmHWM')
       const counts = statuses.reduce<Record<number, number>>((m, st) => ({ ...m, [st]: (m[st] ?? 0) + 1 }), {})
       // Idle RSS and load beside the peak: what the budget does not count (code, caches, garbage).
       console.log(

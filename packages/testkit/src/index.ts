@@ -13,6 +13,7 @@ export {
 export { freePort, portOpen, waitPort } from './free-port.js'
 export { listAll } from './list-all.js'
 export { driveLoad, type LoadOptions, type LoadResult } from './load/drive-load.js'
+export { type GzipBomb, gzipBomb, postGzipNdjson, procStatusBytes } from './load/gzip-bomb.js'
 export { makeEvent, makeEventLine } from './load/scale-event.js'
 export { countStored, type VerifyResult, verifyStored, waitStored } from './load/verify-stored.js'
 export { NATS_SERVER, OwnNats } from './own-nats.js'
