@@ -30,6 +30,12 @@ export function readDimValue(stored: string): string | null {
   return stored === 'null' ? null : (JSON.parse(stored) as string)
 }
 
+/**
+ * The columns of a bucket row's key (`metric_rows`' primary key), for statements that write rows
+ * by key. The migrations below keep their own literal copy: a migration never changes.
+ */
+export const ROW_KEY_COLUMNS = ['project', 'model', 'grain', ...FIXED_DIMS, 'dim_key', 'dim_value', 'start_ms'] as const
+
 /** The identity of one bucket row. */
 export interface RowKey {
   project: string

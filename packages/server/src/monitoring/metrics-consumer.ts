@@ -32,6 +32,7 @@ import {
   type Grain,
   METRICS_SCHEMA,
   MINUTE_RETENTION_MS,
+  ROW_KEY_COLUMNS,
   type RowKey,
   rowId,
   rowsOfGrain,
@@ -41,21 +42,7 @@ import { loadLabelStates, type LabelState, labelStateWrite } from './metric-labe
 
 type Json = InferenceEvent['output']
 
-const UPSERT_FIELDS = [
-  'project',
-  'model',
-  'grain',
-  'version',
-  'stage',
-  'arm',
-  'endpoint',
-  'dim_key',
-  'dim_value',
-  'start_ms',
-  'n',
-  'agg',
-  'wm',
-] as const
+const UPSERT_FIELDS = [...ROW_KEY_COLUMNS, 'n', 'agg', 'wm'] as const
 type UpsertField = (typeof UPSERT_FIELDS)[number]
 
 /** Options of {@link MetricsConsumer}. */

@@ -13,6 +13,7 @@ import {
   type Grain,
   METRICS_SCHEMA,
   MINUTE_RETENTION_MS,
+  ROW_KEY_COLUMNS,
   readDimValue,
   dimValue,
 } from './metric-rows.js'
@@ -26,21 +27,7 @@ import {
   SerializedReply,
 } from './metrics-reply.js'
 
-const POINT_FIELDS = [
-  'point',
-  'point_rev',
-  'project',
-  'model',
-  'grain',
-  'version',
-  'stage',
-  'arm',
-  'endpoint',
-  'dim_key',
-  'dim_value',
-  'start_ms',
-  'rev',
-] as const
+const POINT_FIELDS = ['point', 'point_rev', ...ROW_KEY_COLUMNS, 'rev'] as const
 type PointField = (typeof POINT_FIELDS)[number]
 
 /** Options of {@link MetricsReader}. */
