@@ -172,6 +172,7 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     let restarted = false
     let ackedAfterRestart = 0
     let stopLoad = false
+    let refusedWhileDown = 0
     const load = driveLoad({
       urls: [c1!.first, c2!.first],
       events: 400_000,
@@ -180,6 +181,7 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
       pauseMs: 10,
       stop: () => stopLoad,
       onAck: () => void (restarted && ackedAfterRestart++),
+      onUnavailable: () => void refusedWhileDown++,
     })
     // And a model server using the SDK, logging all along: it retries and spools while NATS is down.
     const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-scale-spool-'))
@@ -211,6 +213,9 @@ describe.skipIf(!available)('scale-out: collectors → JetStream → workers →
     expect(res.status).toBe(503)
     expect(res.headers.get('retry-after')).toBeTruthy()
     await new Promise((r) => setTimeout(r, 1500))
+    // A load request sent just before the kill can wait out a short outage and then succeed;
+    // keep NATS down until the load clients too have been refused (at most 20 s more).
+    for (let i = 0; i < 400 && refusedWhileDown === 0; i++) await new Promise((r) => setTimeout(r, 50))
     await nats.start()
     restarted = true
     for (let i = 0; i < 600 && ackedAfterRestart < 5; i++) await new Promise((r) => setTimeout(r, 50))

@@ -57,6 +57,8 @@ export interface LoadOptions {
   recordAcks?: boolean
   /** Told about each acknowledged event request: its first id and the ack time. */
   onAck?: (firstId: string, ackMs: number) => void
+  /** Told about each 503 a request got (before it is retried). */
+  onUnavailable?: () => void
 }
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex')
@@ -124,8 +126,10 @@ export async function driveLoad(o: LoadOptions): Promise<LoadResult> {
       try {
         const res = await post(agent, url, body)
         if (res.status === 200) return true
-        if (res.status === 503) result.unavailable++
-        else if (o.retryAnyStatus) result.refused++
+        if (res.status === 503) {
+          result.unavailable++
+          o.onUnavailable?.()
+        } else if (o.retryAnyStatus) result.refused++
         else throw new UnexpectedStatus(`unexpected ${res.status} from ${url}: ${res.text.slice(0, 300)}`)
       } catch (e) {
         if (e instanceof UnexpectedStatus) throw e
