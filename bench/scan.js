@@ -24,7 +24,7 @@
 // from that file through PostgresStore.writeBatch, batch for batch, on every run.
 //
 // Each measurement runs in its own child process (`node bench/scan.js --child METHOD ...`), so its
-// peak RSS (getrusage maxrss: the whole process, Node itself included) belongs to that scan alone.
+// peak RSS (VmHWM: the whole process, Node itself included) belongs to that scan alone.
 
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -160,8 +160,23 @@ async function childMain(method, target, chunk) {
       await client.end()
     }
   } else throw new Error(`unknown method ${method}`)
-  const rssMb = process.resourceUsage().maxRSS / 1024
+  const rssMb = peakRssMb()
   process.stdout.write(`${JSON.stringify({ ...r, peakRssMb: rssMb, totalSeconds: (performance.now() - t0) / 1000 })}\n`)
+}
+
+/**
+ * This process's peak resident size, MB: `VmHWM` of /proc/self/status, which starts anew at exec.
+ * (getrusage's maxrss does not on Linux: a child inherits the spawning parent's peak, so every
+ * child reported at least the parent's size, e.g. 127 MB after the parent generated the data.)
+ */
+function peakRssMb() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
+    if (m) return Number(m[1]) / 1024
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024
 }
 
 /** Runs the scan: wall time, this process's CPU time, and its resident memory before it started. */

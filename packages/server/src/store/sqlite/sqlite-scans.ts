@@ -13,11 +13,12 @@ import type {
 import type { EventFilter } from '../ports/record-reader.js'
 import { idSpan, spanLimit } from '../id-span.js'
 import { eventWhere } from '../sql-filters.js'
+import { PACKED_EVENT, PACKED_EVENT_BODY, PACKED_FEEDBACK, PACKED_FEEDBACK_BODY, PackedRowReader } from './packed-rows.js'
 
-// Rows are read as arrays (`raw`) in this column order (the aliases serve readers that take
-// objects, e.g. the audit scan) and made objects in `toEvent`/`toFeedback`: measured about 30%
-// less CPU per 1.2 KB event than letting better-sqlite3 build each object (`npm run bench:scan`),
-// on the feed's and every scan's path.
+// The scanner reads rows packed into one string each (see packed-rows.ts). Rows it cannot cut,
+// and other readers (the aliases serve those that take objects, e.g. the audit scan), read these
+// columns: as arrays (`raw`) made objects in `toEvent`/`toFeedback`, about 30% less CPU per
+// 1.2 KB event than letting better-sqlite3 build each object.
 export const EVENT_COLUMNS = `e.project, e.id, e.seq, e.batch, e.ts_ms AS tsMs, e.received_ms AS receivedMs, e.model, e.version, e.stage, e.status,
   e.session_id AS sessionId, e.user_id AS userId, e.arm, e.shadow_of AS shadowOf, e.body`
 export const FEEDBACK_COLUMNS = `f.project, f.id, f.seq, f.batch, f.event_id AS eventId, f.name, f.ts_ms AS tsMs, f.received_ms AS receivedMs, f.body`
@@ -58,9 +59,6 @@ function toFeedback(r: Raw): LoggedFeedback {
   }
 }
 
-const events = (rows: unknown[]): LoggedEvent[] => (rows as Raw[]).map(toEvent)
-const feedbackRows = (rows: unknown[]): LoggedFeedback[] => (rows as Raw[]).map(toFeedback)
-
 interface BatchRow {
   seq: number
   committedMs: number
@@ -79,6 +77,10 @@ interface BatchRow {
  */
 export class SqliteLogScanner implements LogScanner {
   private s: ReturnType<SqliteLogScanner['prepare']> | undefined
+  private readonly packed = new PackedRowReader(
+    (seq) => toEvent(this.st.eventAt.get(seq) as Raw),
+    (seq) => toFeedback(this.st.feedbackAt.get(seq) as Raw),
+  )
 
   constructor(
     private readonly db: Database.Database,
@@ -94,41 +96,41 @@ export class SqliteLogScanner implements LogScanner {
            FROM batches WHERE seq > ? ORDER BY seq LIMIT ?`,
       ),
       his: db.prepare('SELECT events_hi AS eventsHi, feedback_hi AS feedbackHi FROM batches WHERE seq <= ? ORDER BY seq DESC LIMIT 1'),
-      eventRange: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`).raw(true),
-      feedbackRange: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`).raw(true),
+      eventRange: db.prepare(`SELECT ${PACKED_EVENT} FROM events e WHERE e.seq > ? AND e.seq <= ? ORDER BY e.seq`).pluck(),
+      feedbackRange: db.prepare(`SELECT ${PACKED_FEEDBACK} FROM feedback f WHERE f.seq > ? AND f.seq <= ? ORDER BY f.seq`).pluck(),
+      eventAt: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.seq = ?`).raw(true),
+      feedbackAt: db.prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.seq = ?`).raw(true),
       shadowsOf: db
         .prepare(
-          `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.shadow_of IN (SELECT value FROM json_each(?)) AND e.seq <= ?`,
+          `SELECT ${PACKED_EVENT} FROM events e WHERE e.project = ? AND e.shadow_of IN (SELECT value FROM json_each(?)) AND e.seq <= ?`,
         )
-        .raw(true),
-      eventsOf: db
-        .prepare(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.project = ? AND e.id IN (SELECT value FROM json_each(?))`)
-        .raw(true),
+        .pluck(),
+      eventsOf: db.prepare(`SELECT ${PACKED_EVENT} FROM events e WHERE e.project = ? AND e.id IN (SELECT value FROM json_each(?))`).pluck(),
       feedbackOf: db
         .prepare(
-          `SELECT ${FEEDBACK_COLUMNS} FROM feedback f
+          `SELECT ${PACKED_FEEDBACK} FROM feedback f
             WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
         )
-        .raw(true),
+        .pluck(),
       feedbackBodies: db
         .prepare(
-          `SELECT f.id, f.event_id, f.name, f.ts_ms, f.batch, f.seq, f.body FROM feedback f
+          `SELECT ${PACKED_FEEDBACK_BODY} FROM feedback f
             WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
         )
-        .raw(true),
+        .pluck(),
       // By id range (see id-span.ts): the events in it, counted from the index alone, then the
       // feedback of the range in one walk of the (project, event_id) index. `+f.seq` keeps the
       // planner off a rowid range.
       eventsInSpan: db.prepare('SELECT count(*) FROM (SELECT 1 FROM events WHERE project = ? AND id >= ? AND id <= ? LIMIT ?)').pluck(),
       feedbackOfSpan: db
-        .prepare(`SELECT ${FEEDBACK_COLUMNS} FROM feedback f WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`)
-        .raw(true),
+        .prepare(`SELECT ${PACKED_FEEDBACK} FROM feedback f WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`)
+        .pluck(),
       feedbackBodiesOfSpan: db
         .prepare(
-          `SELECT f.id, f.event_id, f.name, f.ts_ms, f.batch, f.seq, f.body FROM feedback f
+          `SELECT ${PACKED_FEEDBACK_BODY} FROM feedback f
             WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`,
         )
-        .raw(true),
+        .pluck(),
     }
   }
 
@@ -160,8 +162,8 @@ export class SqliteLogScanner implements LogScanner {
     const last = picked[picked.length - 1]
     if (!last) return []
     const lo = this.his(after)
-    const evs = events(this.st.eventRange.all(lo.eventsHi, last.eventsHi))
-    const fbs = feedbackRows(this.st.feedbackRange.all(lo.feedbackHi, last.feedbackHi))
+    const evs = this.packed.events(this.st.eventRange.all(lo.eventsHi, last.eventsHi) as string[])
+    const fbs = this.packed.feedback(this.st.feedbackRange.all(lo.feedbackHi, last.feedbackHi) as string[])
     const byPosition = new Map<number, CommittedBatch>()
     const out = picked.map((b) => {
       const c: CommittedBatch = { position: b.seq, committedMs: b.committedMs, events: [], feedback: [] }
@@ -181,10 +183,10 @@ export class SqliteLogScanner implements LogScanner {
   }
 
   async *scanEvents(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<LoggedEvent[]> {
-    const pages = this.pages(project, filter, bounds, EVENT_COLUMNS)
+    const pages = this.pages(project, filter, bounds, PACKED_EVENT)
     if (!pages) return
     for (;;) {
-      const rows = events(pages.next(chunkSize))
+      const rows = this.packed.events(pages.next(chunkSize))
       if (rows.length === 0) return
       pages.lo = rows[rows.length - 1]!.seq
       yield rows
@@ -193,18 +195,12 @@ export class SqliteLogScanner implements LogScanner {
   }
 
   async *scanEventBodies(project: string, filter: EventFilter, bounds: ScanBounds, chunkSize = 1000): AsyncIterable<EventBody[]> {
-    // Raw rows (arrays) and five columns: the driver builds no object per row and decodes no
-    // indexed column; the objects below are plain literals of one shape.
-    const pages = this.pages(project, filter, bounds, 'e.id, e.batch, e.seq, e.ts_ms, e.body')
+    // Five columns: no indexed column decoded, one string per row.
+    const pages = this.pages(project, filter, bounds, PACKED_EVENT_BODY)
     if (!pages) return
     for (;;) {
-      const raw = pages.next(chunkSize) as [string, number, number, number, string][]
-      if (raw.length === 0) return
-      const rows = new Array<EventBody>(raw.length)
-      for (let i = 0; i < raw.length; i++) {
-        const r = raw[i]!
-        rows[i] = { id: r[0], batch: r[1], seq: r[2], tsMs: r[3], body: r[4] }
-      }
+      const rows: EventBody[] = this.packed.eventBodies(pages.next(chunkSize))
+      if (rows.length === 0) return
       pages.lo = rows[rows.length - 1]!.seq
       yield rows
       if (rows.length < chunkSize) return
@@ -216,7 +212,7 @@ export class SqliteLogScanner implements LogScanner {
    * roughly in time order, so a model or time filter usually covers a short range); then rowids
    * are walked, every predicate rechecked, in pages whose queries hold no cursor open between them.
    */
-  private pages(project: string, filter: EventFilter, bounds: ScanBounds, columns: string) {
+  private pages(project: string, filter: EventFilter, bounds: ScanBounds, packed: string) {
     const lo = this.his(bounds.after ?? 0).eventsHi
     const hi = this.his(bounds.upTo).eventsHi
     if (hi <= lo) return undefined
@@ -233,29 +229,30 @@ export class SqliteLogScanner implements LogScanner {
     if (span.lo === null || span.hi === null) return undefined
     const w = eventWhere(project, filter, undefined, () => '?', true)
     const page = this.db
-      .prepare(`SELECT ${columns} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
-      .raw(true)
+      .prepare(`SELECT ${packed} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
+      .pluck()
     const top = span.hi
     const state = {
       lo: span.lo - 1,
-      next: (n: number): unknown[] => page.all(state.lo, top, ...w.params, n),
+      next: (n: number): string[] => page.all(state.lo, top, ...w.params, n) as string[],
     }
     return state
   }
 
   async shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
     if (primaryIds.length === 0) return []
-    return events(this.st.shadowsOf.all(project, JSON.stringify(primaryIds), this.his(upTo).eventsHi))
+    return this.packed.events(this.st.shadowsOf.all(project, JSON.stringify(primaryIds), this.his(upTo).eventsHi) as string[])
   }
 
   async eventsByIds(project: string, ids: readonly string[]): Promise<LoggedEvent[]> {
     if (ids.length === 0) return []
-    return events(this.st.eventsOf.all(project, JSON.stringify(ids)))
+    return this.packed.events(this.st.eventsOf.all(project, JSON.stringify(ids)) as string[])
   }
 
   /**
-   * Feedback rows (raw, event id in column `idAt`) of these events up to row `hi`: one walk of
-   * their id range when the range is dense (see id-span.ts), else one index probe per id.
+   * Packed feedback rows of these events up to row `hi`: one walk of their id range when the range
+   * is dense (see id-span.ts; rows of other events in it are dropped by the caller), else one index
+   * probe per id.
    */
   private feedbackOfIds(
     project: string,
@@ -263,46 +260,42 @@ export class SqliteLogScanner implements LogScanner {
     hi: number,
     byList: Database.Statement,
     bySpan: Database.Statement,
-    idAt: number,
-  ): Raw[] {
+  ): { rows: string[]; spanned: boolean } {
     const span = idSpan(eventIds)
     if (span !== undefined) {
       const limit = spanLimit(eventIds.length)
-      if ((this.st.eventsInSpan.get(project, span.lo, span.hi, limit + 1) as number) <= limit) {
-        const wanted = new Set(eventIds)
-        const rows = bySpan.all(project, span.lo, span.hi, hi) as Raw[]
-        const out: Raw[] = []
-        for (const r of rows) if (wanted.has(r[idAt] as string)) out.push(r)
-        return out
-      }
+      if ((this.st.eventsInSpan.get(project, span.lo, span.hi, limit + 1) as number) <= limit)
+        return { rows: bySpan.all(project, span.lo, span.hi, hi) as string[], spanned: true }
     }
-    return byList.all(project, JSON.stringify(eventIds), hi) as Raw[]
+    return { rows: byList.all(project, JSON.stringify(eventIds), hi) as string[], spanned: false }
   }
 
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
     if (eventIds.length === 0) return []
     const st = this.st
-    return feedbackRows(this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackOf, st.feedbackOfSpan, 4))
+    const { rows, spanned } = this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackOf, st.feedbackOfSpan)
+    const out = this.packed.feedback(rows)
+    return spanned ? only(out, new Set(eventIds)) : out
   }
 
   async feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
     if (eventIds.length === 0) return []
     const st = this.st
-    const raw = this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackBodies, st.feedbackBodiesOfSpan, 1) as [
-      string,
-      string,
-      string,
-      number,
-      number,
-      number,
-      string,
-    ][]
+    const { rows, spanned } = this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackBodies, st.feedbackBodiesOfSpan)
+    const all: FeedbackBody[] = this.packed.feedbackBodies(rows)
+    const ids = spanned ? new Set(eventIds) : undefined
     const wanted = names === undefined ? undefined : new Set(names)
+    if (ids === undefined && wanted === undefined) return all
     const out: FeedbackBody[] = []
-    for (const r of raw) {
-      if (wanted !== undefined && !wanted.has(r[2])) continue
-      out.push({ id: r[0], eventId: r[1], name: r[2], tsMs: r[3], batch: r[4], seq: r[5], body: r[6] })
-    }
+    for (const f of all) if ((ids === undefined || ids.has(f.eventId)) && (wanted === undefined || wanted.has(f.name))) out.push(f)
     return out
   }
+}
+
+/** The feedback of the events in `ids` (a span's walk also finds that of events between them). */
+function only(rows: LoggedFeedback[], ids: ReadonlySet<string>): LoggedFeedback[] {
+  let kept = 0
+  for (const f of rows) if (ids.has(f.eventId)) rows[kept++] = f
+  rows.length = kept
+  return rows
 }
