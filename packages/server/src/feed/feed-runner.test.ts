@@ -266,7 +266,8 @@ describe('FeedRunner', () => {
         return []
       },
     })
-    // Rows alone would keep all six batches (12 rows); 200 000 bytes keep about two.
+    // Rows alone would keep all six batches (12 rows); 200 000 bytes keep one (a row counts its
+    // body twice, text and parsed form: about 160 KB a batch).
     let runner!: FeedRunner
     runner = new FeedRunner(view, [watcher('one', () => runner), watcher('two', () => runner)], { maxBatches: 6, sharedBytes: 200_000 })
     await runner.catchUp()
@@ -276,7 +277,7 @@ describe('FeedRunner', () => {
     // The oldest batches were dropped, so the second consumer read them back (and the rest with them).
     expect(fromStore).toEqual([1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6])
     for (const name of ['one', 'two']) expect(await store.derived.watermark(name)).toBe(6)
-    // With the default bound (32 MiB) every batch is read once for both consumers.
+    // With the default bound (64 MiB) every batch is read once for both consumers.
     fromStore.length = 0
     for (let i = 6; i < 12; i++) await big(i)
     await new FeedRunner(view, [watcher('three', () => runner), watcher('four', () => runner)], { maxBatches: 12 }).catchUp()

@@ -34,10 +34,12 @@ export interface FeedRunnerOptions {
   sharedRows?: number
   /**
    * Most bytes of recent batches kept in the same cache, whichever of this and `sharedRows` is
-   * reached first: a row counts its stored JSON text (one byte per UTF-16 unit, as V8 keeps ASCII)
-   * plus {@link ROW_OVERHEAD_BYTES} for its object and short fields, a batch its Merkle leaves.
-   * Rows of large bodies fill it long before the row bound (20 000 rows of 64 KB would be 1.3 GB).
-   * A batch over the bound is not kept; consumers read it back from the store. Default 32 MiB.
+   * reached first: a row counts its stored JSON text twice (one byte per UTF-16 unit, as V8 keeps
+   * ASCII; once more for its parsed form, which ingest hands over or the first consumer to read it
+   * keeps for the others, about as large on the heap as the text) plus {@link ROW_OVERHEAD_BYTES}
+   * for its object and short fields, a batch its Merkle leaves. Rows of large bodies fill it long
+   * before the row bound (20 000 rows of 64 KB would be 2.6 GB). A batch over the bound is not
+   * kept; consumers read it back from the store. Default 64 MiB.
    */
   sharedBytes?: number
   /**
@@ -118,7 +120,7 @@ export class FeedRunner {
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
       sharedRows: options.sharedRows ?? 20_000,
-      sharedBytes: options.sharedBytes ?? 32 * 1024 * 1024,
+      sharedBytes: options.sharedBytes ?? 64 * 1024 * 1024,
       pollMs: options.pollMs ?? 200,
       stepIntervalMs: options.stepIntervalMs ?? 250,
       maxBatches: options.maxBatches ?? 100,
@@ -336,11 +338,14 @@ function rowsIn(b: CommittedBatch): number {
 /** Bytes a cached row counts for its object and short fields (ids, names, numbers) beside its body. */
 export const ROW_OVERHEAD_BYTES = 256
 
-/** Estimated bytes a batch holds: its rows' stored texts, their objects and its Merkle leaves. */
+/**
+ * Estimated bytes a batch holds: its rows' stored texts and their parsed forms (counted whether or
+ * not a consumer has parsed them yet: one will), their objects and its Merkle leaves.
+ */
 function bytesIn(b: CommittedBatch): number {
   let n = (b.merkle?.leaves.byteLength ?? 0) + (b.merkle?.root.byteLength ?? 0)
-  for (const e of b.events) n += ROW_OVERHEAD_BYTES + e.body.length
-  for (const f of b.feedback) n += ROW_OVERHEAD_BYTES + f.body.length
+  for (const e of b.events) n += ROW_OVERHEAD_BYTES + 2 * e.body.length
+  for (const f of b.feedback) n += ROW_OVERHEAD_BYTES + 2 * f.body.length
   for (const a of b.audit ?? []) n += ROW_OVERHEAD_BYTES + a.body.length
   return n
 }

@@ -1,5 +1,6 @@
 import { type ErrorCode, type ItemRejection, type Redactor, uuidv7 } from '@inferlog/schema'
 import type { Validator } from '@inferlog/schema/validate'
+import { PARSED_BODY } from '../store/ports/parsed-body.js'
 import { sentDigestOf } from '../store/same-content.js'
 import type { EventRecord, FeedbackRecord } from '../store/store.js'
 import type { ParsedItem } from './parse-items.js'
@@ -158,6 +159,9 @@ export function prepareEvents(items: ParsedItem[], ctx: PrepareContext): Prepare
         shadowOf: str(e.shadow_of),
         body,
         ...(digest ? { sentDigest: digest } : {}),
+        // The item `body` is the JSON of (nothing changes it after this): the commit feed's
+        // consumers read it instead of parsing the stored text again.
+        [PARSED_BODY]: e,
       }
     },
     ctx,
@@ -179,6 +183,7 @@ export function prepareFeedback(items: ParsedItem[], ctx: PrepareContext): Prepa
       receivedMs: ctx.receivedMs,
       body,
       ...(digest ? { sentDigest: digest } : {}),
+      [PARSED_BODY]: f,
     }),
     ctx,
   )

@@ -1,6 +1,7 @@
 import type { LabelContribution } from '@inferlog/analysis'
 import type { InferenceEvent } from '@inferlog/schema'
 import type { CompiledWrite, DerivedStore, LoggedEvent } from '../store/store.js'
+import { WriteTemplate } from '../feed/write-template.js'
 import type { EventFacts } from './metrics-consumer.js'
 
 type Json = InferenceEvent['output']
@@ -134,9 +135,25 @@ export async function loadLabelStates(
   }
 }
 
-/** The upsert that stores a state. */
-export function labelStateWrite(derived: DerivedStore, s: LabelState): CompiledWrite {
-  const row = {
+const LABEL_FIELDS = ['project', 'event_id', 'name', 'fb_ts_ms', 'fb_order', 'kind', 'value', 'pending', 'event', 'contribution'] as const
+
+/** The upsert of one label state, compiled once for a store's dialect (see {@link labelStateWrite}). */
+export type LabelStateTemplate = WriteTemplate<(typeof LABEL_FIELDS)[number]>
+
+/** Compiles the label-state upsert for `derived`'s dialect; bind it with {@link labelStateWrite}. */
+export function labelStateTemplate(derived: DerivedStore): LabelStateTemplate {
+  return new WriteTemplate(LABEL_FIELDS, (row) => {
+    const { project: _p, event_id: _e, name: _n, ...update } = row
+    return derived.db
+      .insertInto('metric_labels')
+      .values(row)
+      .onConflict((oc) => oc.columns(['project', 'event_id', 'name']).doUpdateSet(update))
+  })
+}
+
+/** The write that stores a label state (insert or replace), bound from a compiled template. */
+export function labelStateWrite(template: LabelStateTemplate, s: LabelState): CompiledWrite {
+  return template.bind({
     project: s.project,
     event_id: s.eventId,
     name: s.name,
@@ -147,11 +164,5 @@ export function labelStateWrite(derived: DerivedStore, s: LabelState): CompiledW
     pending: s.pending ? 1 : 0,
     event: s.facts ? JSON.stringify(s.facts) : null,
     contribution: s.contribution && s.contributedTo ? JSON.stringify({ c: s.contribution, to: s.contributedTo }) : null,
-  }
-  const { project: _p, event_id: _e, name: _n, ...update } = row
-  return derived.db
-    .insertInto('metric_labels')
-    .values(row)
-    .onConflict((oc) => oc.columns(['project', 'event_id', 'name']).doUpdateSet(update))
-    .compile()
+  })
 }

@@ -24,6 +24,7 @@ import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
 import { WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
+import { parsedBody } from '../store/ports/parsed-body.js'
 import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
 import {
   bucketStart,
@@ -38,7 +39,7 @@ import {
   rowsOfGrain,
 } from './metric-rows.js'
 import { type PriceTables } from './price-tables.js'
-import { loadLabelStates, type LabelState, labelStateWrite } from './metric-labels.js'
+import { type LabelState, type LabelStateTemplate, labelStateTemplate, labelStateWrite, loadLabelStates } from './metric-labels.js'
 
 type Json = InferenceEvent['output']
 
@@ -139,6 +140,7 @@ export class MetricsConsumer implements FeedConsumer {
   private readonly hot = new Map<string, MetricsAggregate>()
   private hotAt: number | undefined
   private upsert?: { db: unknown; t: WriteTemplate<UpsertField> }
+  private labelUpsert?: { db: unknown; t: LabelStateTemplate }
 
   constructor(
     private readonly configs: ModelConfigs,
@@ -235,7 +237,7 @@ export class MetricsConsumer implements FeedConsumer {
     }
 
     for (const f of feedback) {
-      const body = JSON.parse(f.body) as { value: Json; kind?: string }
+      const body = parsedBody<{ value: Json; kind?: string }>(f)
       const e = eventOf(f.project, f.eventId)
       const s =
         states.get(f.project, f.eventId, f.name) ??
@@ -266,7 +268,7 @@ export class MetricsConsumer implements FeedConsumer {
     )
     return [
       ...(await this.rowWrites(ctx, work.values(), batches[batches.length - 1]?.position ?? 0)),
-      ...[...changed].map((s) => labelStateWrite(ctx.derived, s)),
+      ...[...changed].map((s) => labelStateWrite(this.labelTemplate(ctx), s)),
       ...dimWrites,
       ...this.purge(ctx),
     ]
@@ -311,7 +313,7 @@ export class MetricsConsumer implements FeedConsumer {
   }
 
   private parse(row: LoggedEvent, configs: Map<string, ModelConfig>, dims: DimensionValues): ParsedEvent {
-    const body = JSON.parse(row.body) as InferenceEvent
+    const body = parsedBody<InferenceEvent>(row)
     const declared: Record<string, string> = {}
     for (const d of configs.get(configKey(row.project, row.model))?.dimensions ?? []) {
       const [scope, key] = [d.slice(0, d.indexOf('.')), d.slice(d.indexOf('.') + 1)]
@@ -494,6 +496,12 @@ export class MetricsConsumer implements FeedConsumer {
       this.hot.delete(id)
     }
     return writes
+  }
+
+  /** The label state upsert, compiled once for the store's dialect. */
+  private labelTemplate(ctx: FeedContext): LabelStateTemplate {
+    if (this.labelUpsert?.db !== ctx.derived.db) this.labelUpsert = { db: ctx.derived.db, t: labelStateTemplate(ctx.derived) }
+    return this.labelUpsert.t
   }
 
   /** The bucket row upsert, compiled once for the store's dialect. */

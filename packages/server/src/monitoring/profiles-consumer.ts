@@ -20,6 +20,7 @@ import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
 import { WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
+import { parsedBody } from '../store/ports/parsed-body.js'
 import { configKey, type ModelConfigs } from './model-config.js'
 import {
   blobBytes,
@@ -159,7 +160,7 @@ export class ProfilesConsumer implements FeedConsumer {
           }
           work.set(id, w)
         }
-        const body = JSON.parse(e.body) as unknown
+        const body = parsedBody(e)
         for (let i = 0; i < fields.length; i++) {
           const v = this.getter(fields[i]!)(body)
           addValue(w.profiles[i]!, v)

@@ -22,6 +22,7 @@ export type * from './ports/event-log.js'
 export type * from './ports/key-store.js'
 export type * from './ports/log-import.js'
 export type * from './ports/log-scanner.js'
+export { PARSED_BODY, parsedBody, type WithParsedBody } from './ports/parsed-body.js'
 export type * from './ports/record-reader.js'
 
 /** Opening, upgrading and closing a store. */

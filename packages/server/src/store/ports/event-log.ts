@@ -1,3 +1,5 @@
+import type { PARSED_BODY } from './parsed-body.js'
+
 /**
  * The event log: what ingest writes. Bodies are the client's JSON text of one item (or its
  * re-serialization when the collector had to add an id). Whether a re-send is a duplicate or a
@@ -27,6 +29,8 @@ export interface EventRecord {
    * conflict by what the client sent. Absent when the body is the client's.
    */
   sentDigest?: string
+  /** `body` parsed, when the maker has it (never sent to another thread; see `parsed-body.ts`). */
+  [PARSED_BODY]?: unknown
 }
 
 /** One feedback item ready to write. */
@@ -40,6 +44,8 @@ export interface FeedbackRecord {
   body: string
   /** As {@link EventRecord.sentDigest}. */
   sentDigest?: string
+  /** As on {@link EventRecord}. */
+  [PARSED_BODY]?: unknown
 }
 
 /** Items of many requests, written in one transaction. */

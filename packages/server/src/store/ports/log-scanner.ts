@@ -1,4 +1,5 @@
 import type { LoggedAuditRecord } from './audit-log.js'
+import type { PARSED_BODY } from './parsed-body.js'
 import type { EventFilter } from './record-reader.js'
 
 /**
@@ -32,6 +33,8 @@ export interface LoggedEvent {
   shadowOf: string | null
   /** The stored JSON text. */
   body: string
+  /** `body` parsed, when this process has it (read it with `parsedBody`, never mutate it). */
+  [PARSED_BODY]?: unknown
 }
 
 /** A feedback row as the log holds it. */
@@ -46,6 +49,8 @@ export interface LoggedFeedback {
   tsMs: number
   receivedMs: number
   body: string
+  /** As on {@link LoggedEvent}. */
+  [PARSED_BODY]?: unknown
 }
 
 /** An event's stored text and its place in the log: all a dataset build reads of it. */

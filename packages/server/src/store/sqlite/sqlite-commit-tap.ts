@@ -1,5 +1,6 @@
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
 import type { CommitListener, CommitTapOptions, CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
+import { PARSED_BODY } from '../ports/parsed-body.js'
 import type { CommitDetails } from './sqlite-writer.js'
 
 /**
@@ -59,6 +60,8 @@ export class SqliteCommitTap {
         arm: e.arm ?? null,
         shadowOf: e.shadowOf ?? null,
         body: e.body,
+        // Ingest's parsed item, when it kept one: consumers need not parse the text again.
+        [PARSED_BODY]: e[PARSED_BODY],
       })
     }
     const feedback: LoggedFeedback[] = []
@@ -76,6 +79,7 @@ export class SqliteCommitTap {
         tsMs: f.tsMs,
         receivedMs: f.receivedMs,
         body: f.body,
+        [PARSED_BODY]: f[PARSED_BODY],
       })
     }
     const base: CommittedBatch = { position, committedMs: d.committedMs, events, feedback }

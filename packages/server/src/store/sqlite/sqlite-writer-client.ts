@@ -108,7 +108,7 @@ export class SqliteWriterClient {
   }
 
   advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[], nowMs: number): Promise<boolean> {
-    return this.call<boolean>({ op: 'advance', consumer, from, to, writes, nowMs })
+    return this.call<boolean>({ op: 'advance', consumer, from, to, writes: plain(writes), nowMs })
   }
 
   claim(consumer: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean> {
@@ -116,7 +116,7 @@ export class SqliteWriterClient {
   }
 
   exec(writes: readonly CompiledWrite[]): Promise<void> {
-    return this.call<void>({ op: 'exec', writes })
+    return this.call<void>({ op: 'exec', writes: plain(writes) })
   }
 
   /** Closes the writer's connection and ends the thread. Idempotent. */
@@ -131,4 +131,12 @@ export class SqliteWriterClient {
     this.worker = undefined
     await w.terminate()
   }
+}
+
+/**
+ * The writes as the thread needs them: SQL and parameters only. A Kysely `CompiledQuery` also
+ * carries the statement's whole operation tree, which `postMessage` would otherwise clone.
+ */
+function plain(writes: readonly CompiledWrite[]): CompiledWrite[] {
+  return writes.map((w) => ({ sql: w.sql, parameters: w.parameters }))
 }

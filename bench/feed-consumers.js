@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// What each commit-feed consumer costs ingest, in CPU per event, in one process: the embedded app
+// (`createApp` on the store the server opens: writer thread, commit tap) takes NDJSON batches
+// through `app.fetch` (three requests in flight, as bench/ingest.js's clients; no sockets), with
+// one consumer set running, until every consumer has applied the last batch. Process CPU (every
+// thread: main, SQLite writer, checkpointer) per event is what other work on a shared box hardly
+// changes, so settings are compared by it, and by the throughput ratio it implies on a CPU-bound
+// box: ratio = CPU(none) / CPU(setting). Rounds alternate the settings' order.
+//
+//   npm run build && node bench/feed-consumers.js
+//   ROOT=/path/to/other/checkout node bench/feed-consumers.js     (that tree's packages/server/dist)
+//
+//   BENCH_CONSUMERS=none,metrics,profiles,audit,all   settings (consumer names, `none`, `all`; `+` joins names)
+//   BENCH_EVENTS=60000        events per setting and round (1000 per request)
+//   BENCH_FEEDBACK=0.3        share of events that get a label (sent after their batch)
+//   BENCH_ROUNDS=3            rounds; the median is reported
+//
+// Events: a classifier with 10 numerical and 10 categorical input fields (all 20 monitored, so the
+// profiles consumer works), an A/B arm, latency phases, tokens, ~1 KB each.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = process.env.ROOT || fileURLToPath(new URL('..', import.meta.url))
+const s = await import(path.join(root, 'packages/server/dist/index.js'))
+const envInt = (k, d) => (process.env[k] ? Number(process.env[k]) : d)
+const N = Math.max(1000, Math.floor(envInt('BENCH_EVENTS', 60_000) / 1000) * 1000)
+const ROUNDS = envInt('BENCH_ROUNDS', 3)
+const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
+const SETTINGS = (process.env.BENCH_CONSUMERS || 'none,metrics,profiles,audit,all').split(',').map((x) => x.trim())
+const MODEL = 'bench-clf'
+const NUM = Array.from({ length: 10 }, (_, i) => `n${i}`)
+const CAT = Array.from({ length: 10 }, (_, i) => `c${i}`)
+const FIELDS = [...NUM, ...CAT].map((f) => `input.${f}`)
+
+function prng(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Request bodies (NDJSON) of one setting's run: event batches, each followed by its labels. */
+function makeBodies(tag) {
+  const rng = prng(11)
+  const t0 = Date.now() - N - 120_000
+  const out = []
+  for (let b = 0; b < N / 1000 + 2; b++) {
+    const events = []
+    const labels = []
+    for (let j = 0; j < 1000; j++) {
+      const n = b * 1000 + j
+      const id = `${tag}-${n.toString(36)}`
+      const input = {}
+      NUM.forEach((f, i) => {
+        input[f] = Math.round((rng() * 2 - 1) * 1000 + i * 100) / 100
+      })
+      CAT.forEach((c, i) => {
+        input[c] = `v${i}_${Math.floor(rng() * [3, 5, 8, 12, 20, 30, 50, 4, 6, 100][i])}`
+      })
+      const score = Math.round(rng() * 1e4) / 1e4
+      const pre = Math.round(rng() * 2e3) / 1e3
+      const inference = Math.round((5 + rng() * 20) * 1e3) / 1e3
+      events.push(
+        JSON.stringify({
+          id,
+          ts: new Date(t0 + n).toISOString(),
+          model: { name: MODEL, version: `1.${n % 3}.0`, stage: 'primary' },
+          input,
+          output: { label: score > 0.5 ? 'yes' : 'no', score },
+          latency_ms: { total: pre + inference + 0.3, pre, inference, post: 0.3 },
+          usage: { input_tokens: 40 + (n % 17), output_tokens: 3 },
+          trace: { session_id: `s${n % 5000}`, user_id: `u${n % 2000}` },
+          context: { experiment: { name: 'x', arm: rng() < 0.5 ? 'A' : 'B' }, tags: { region: rng() < 0.5 ? 'eu' : 'us' } },
+        }),
+      )
+      if (rng() < FEEDBACK) labels.push(JSON.stringify({ event_id: id, name: 'label', value: rng() < 0.5 ? 'yes' : 'no' }))
+    }
+    out.push({ events: Buffer.from(`${events.join('\n')}\n`), labels: labels.length ? Buffer.from(`${labels.join('\n')}\n`) : undefined })
+  }
+  return out
+}
+
+const NDJSON = { 'content-type': 'application/x-ndjson' }
+const quiet = { info() {}, warn() {}, error() {} }
+
+async function runOnce(setting, round) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-bench-feedc-'))
+  const store = s.openStore(`sqlite:${path.join(dir, 'app.db')}`)
+  await store.migrate()
+  await new s.ModelConfigs(store.derived).put('default', MODEL, {
+    monitored_fields: FIELDS,
+    labels: { label: { output: 'label', type: 'class' } },
+  })
+  const only = setting === 'all' ? 'all' : setting === 'none' ? 'none' : setting.split('+')
+  const consumers = s.defaultConsumers(store, only)
+  const feed = new s.FeedRunner(store, consumers, { logger: quiet })
+  const core = s.createApp({ store, logger: quiet, onCommit: () => feed.poke() })
+  const bodies = makeBodies(`r${round}`)
+  const post = async (body, kind) => {
+    for (;;) {
+      const res = await core.app.fetch(new Request(`http://bench/v1/${kind}`, { method: 'POST', headers: NDJSON, body }))
+      await res.arrayBuffer()
+      if (res.status === 200) return
+      if (res.status !== 503) throw new Error(`${kind}: HTTP ${res.status}`)
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+  feed.start()
+  try {
+    // Warm-up: two batches, not counted.
+    for (const b of bodies.slice(0, 2)) {
+      await post(b.events, 'events')
+      if (b.labels) await post(b.labels, 'feedback')
+    }
+    await feed.catchUp()
+    const work = bodies.slice(2)
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    let next = 0
+    await Promise.all(
+      [0, 1, 2].map(async () => {
+        while (next < work.length) {
+          const b = work[next++]
+          await post(b.events, 'events')
+          if (b.labels) await post(b.labels, 'feedback')
+        }
+      }),
+    )
+    const ackS = (performance.now() - t0) / 1000
+    const cAck = process.cpuUsage(c0)
+    const head = await store.commitHead()
+    for (;;) {
+      let behind = false
+      for (const c of consumers) if ((await store.derived.watermark(c.name)) < head) behind = true
+      if (!behind) break
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const doneS = (performance.now() - t0) / 1000
+    const c1 = process.cpuUsage(c0)
+    const cpuUs = c1.user + c1.system
+    return { setting, events: N, ackS, doneS, cpuUsPerEvent: cpuUs / N, ackCpuUsPerEvent: (cAck.user + cAck.system) / N }
+  } finally {
+    await feed.stop()
+    await core.close()
+    await store.close()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const median = (xs) => {
+  const a = [...xs].sort((x, y) => x - y)
+  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2
+}
+const load0 = os.loadavg()
+const results = Object.fromEntries(SETTINGS.map((x) => [x, []]))
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? SETTINGS : [...SETTINGS].reverse()
+  for (const setting of order) {
+    const x = await runOnce(setting, r)
+    results[setting].push(x)
+    console.error(
+      `round ${r + 1} ${setting.padEnd(24)} ${x.cpuUsPerEvent.toFixed(1)} µs CPU/event until applied (${x.ackCpuUsPerEvent.toFixed(1)} until acknowledged); acknowledged in ${x.ackS.toFixed(2)} s, applied ${(x.doneS - x.ackS).toFixed(2)} s later`,
+    )
+  }
+}
+const base = results.none ? median(results.none.map((x) => x.cpuUsPerEvent)) : undefined
+console.log(
+  `\nFEED CONSUMERS  ${N.toLocaleString('en-US')} events/setting/round, ${FEEDBACK * 100}% labelled, ${ROUNDS} rounds, tree ${root}`,
+)
+console.log(`${'setting'.padEnd(26)}${'CPU µs/ev'.padStart(11)}${'consumers µs/ev'.padStart(17)}${'implied ratio'.padStart(15)}`)
+for (const setting of SETTINGS) {
+  const cpu = median(results[setting].map((x) => x.cpuUsPerEvent))
+  const extra = base === undefined ? '' : (cpu - base).toFixed(1)
+  const ratio = base === undefined ? '' : (base / cpu).toFixed(2)
+  console.log(`${setting.padEnd(26)}${cpu.toFixed(1).padStart(11)}${extra.padStart(17)}${ratio.padStart(15)}`)
+}
+console.log(`\nimplied ratio = CPU per event without consumers / with them: the ingest throughput ratio on a box whose CPU is the limit.`)
+console.log(
+  `load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')} (2 CPUs shared)`,
+)
