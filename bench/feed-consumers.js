@@ -7,7 +7,7 @@
 // changes, so settings are compared by it, and by the throughput ratio it implies on a CPU-bound
 // box: ratio = CPU(none) / CPU(setting). Rounds alternate the settings' order.
 //
-//   npm run build && node bench/feed-consumers.js
+//   npm run bench:consumers            (= npm run build && node bench/feed-consumers.js)
 //   ROOT=/path/to/other/checkout node bench/feed-consumers.js     (that tree's packages/server/dist)
 //
 //   BENCH_CONSUMERS=none,metrics,profiles,audit,all   settings (consumer names, `none`, `all`; `+` joins names)
