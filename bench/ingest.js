@@ -622,7 +622,9 @@ async function ingestPhase() {
     const cpu = median(results[m.key].map((x) => x.serverCpuUsPerEvent ?? Number.NaN))
     const cores = median(results[m.key].map((x) => x.serverCores ?? Number.NaN))
     if (Number.isFinite(cpu))
-      lines.push(`server CPU, ${pad(`${m.key} (median)`, 20)} ${cpu.toFixed(1)} µs per event, ${cores.toFixed(2)} cores busy of ${os.cpus().length}`)
+      lines.push(
+        `server CPU, ${pad(`${m.key} (median)`, 20)} ${cpu.toFixed(1)} µs per event, ${cores.toFixed(2)} cores busy of ${os.cpus().length}`,
+      )
   }
   if (med.http && med.sqlite)
     lines.push(`ratio end-to-end / bare-sqlite   ${ratio.toFixed(2)}   (target >= 0.60: ${ratio >= 0.6 ? 'MET' : 'NOT MET'})`)
