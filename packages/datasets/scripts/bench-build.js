@@ -1,6 +1,7 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
 // `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
-//    [--format jsonl|jsonl-legacy|parquet|parquet-declared|scan|parse|fixture|all]`.
+//    [--format jsonl|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
+//    [--read-ahead] [--chunk N] [--young MB] [--row-group N]`.
 // sqlite (default) and postgres: N events (~1.2 KB of JSON each) and N feedback items stored through the
 // store's own writeBatch, as committed batches of 2 000 events plus the labels of the previous 2 000
 // (10% of events never labelled, 10% labelled twice: a later correction), then built from the store
@@ -9,7 +10,9 @@
 // bench_datasets_N at $INFERLOG_PG_URL or the test server). synthetic: a DatasetSource that generates the
 // same events chunk by chunk, to see the compiler without a store. Each format runs in its own child
 // process (clean peak RSS); `scan` measures the source alone (events and their feedback), `parse` adds a
-// JSON.parse of every body: a yardstick of this machine at the moment of the run.
+// JSON.parse of every body: a yardstick of this machine at the moment of the run. `*-read-ahead` (or
+// --read-ahead with any format) builds with `DatasetBuilds({ readAhead: true })`: the store read on a
+// second thread beside the compiler, the peer of the same format without it.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -227,6 +230,7 @@ async function runOne(kind) {
   const cpu0 = process.cpuUsage()
   let rows = 0
   let bytes = 0
+  let sha = ''
   if (kind === 'scan' || kind === 'parse') {
     // scan: the synthetic source alone. parse: plus JSON.parse of every event and feedback body, a
     // yardstick of what this machine does per stored row at the moment of the run.
@@ -244,8 +248,9 @@ async function runOne(kind) {
     const dir = mkdtempSync(join(tmpdir(), 'inferlog-bench-ds-'))
     try {
       const legacy = kind === 'jsonl-legacy'
+      const readAhead = kind.endsWith('-read-ahead') || args.includes('--read-ahead')
       const spec = { ...SPEC, format: kind.startsWith('jsonl') ? 'jsonl' : 'parquet' }
-      if (kind === 'parquet-declared') {
+      if (kind === 'parquet-declared' || kind === 'parquet-read-ahead') {
         spec.columns = Object.fromEntries(
           ['age', 'tenure_months', 'monthly_spend', 'logins_30d', 'support_tickets', 'score_a', 'score_b'].map((k) => [`input.${k}`, 'double'])
             .concat(['plan', 'region', 'device', 'segment', 'note'].map((k) => [`input.${k}`, 'string']))
@@ -253,10 +258,12 @@ async function runOne(kind) {
         )
       }
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
+      // First 12 hex digits of each file's SHA-256: equal across peers of one format = the same bytes.
+      sha = m.files.map((f) => `${f.name}:${f.sha256.slice(0, 12)}`).join(' ')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -266,14 +273,15 @@ async function runOne(kind) {
   await close()
   const cpuS = (cpu.user + cpu.system) / 1e6
   const rssMb = process.resourceUsage().maxRSS / 1024
-  console.log(JSON.stringify({ store: storeKind, format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb) }))
+  console.log(JSON.stringify({ store: storeKind, format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...(sha ? { sha256: sha } : {}) }))
 }
 
 if (format === 'all') {
   const self = fileURLToPath(import.meta.url)
   if (storeKind !== 'synthetic') await (await openBenchStore(storeKind, N, { create: true })).close()
   const kinds = ['scan', 'parse', 'jsonl', 'parquet-declared', 'parquet']
-  if (storeKind !== 'synthetic') kinds.splice(2, 0, 'jsonl-legacy')
+  if (storeKind !== 'synthetic') kinds.splice(2, 0, 'jsonl-legacy', 'jsonl-read-ahead')
+  if (storeKind !== 'synthetic') kinds.splice(kinds.indexOf('parquet-declared') + 1, 0, 'parquet-read-ahead')
   for (const kind of kinds) {
     const r = spawnSync(process.execPath, [self, '--store', storeKind, '--events', String(N), '--format', kind], { stdio: 'inherit' })
     if (r.status !== 0) process.exit(r.status ?? 1)

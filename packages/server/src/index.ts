@@ -64,6 +64,7 @@ export { ProfilesConsumer, type ProfilesConsumerOptions } from './monitoring/pro
 export { HourlyProfiles, coveredSpan, type CoveredSpan, type HourlyWindow } from './monitoring/hourly-profiles.js'
 export { feedMetrics } from './feed/feed-metrics.js'
 export { storeDatasetSource } from './datasets/store-dataset-source.js'
+export { readAheadDatasetSource, type ReadAheadOptions } from './datasets/read-ahead-source.js'
 export { DatasetBuilds, type BuiltDataset } from './datasets/dataset-builds.js'
 export {
   appendAuditRecord,

@@ -2,7 +2,7 @@ import canonicalize from 'canonicalize'
 import { DatasetError } from '../errors.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import type { JsonValue } from '../spec/dataset-spec.js'
-import type { DatasetSource, ScanBounds, SourceFeedback } from '../source/dataset-source.js'
+import type { DatasetSource, JoinedChunk, ScanBounds, SourceEvent, SourceFeedback } from '../source/dataset-source.js'
 import { EventView } from './event-view.js'
 import { DigestSet } from './hash-set.js'
 import { aggregateColumn } from './join-feedback.js'
@@ -90,7 +90,14 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
   const sampleRate = plan.weight === 'inverse_sample_rate'
   const splitOf = cachedSplitOf(plan.split)
   let done = false
-  for await (const chunk of source.scanEvents(project, plan.filter, bounds, chunkSize)) {
+  // With a joined scan the source reads each chunk's feedback along (ahead of the compiler); the
+  // items of events that `where` or `limit` leave out are simply never looked up.
+  const joined = plan.columns.length > 0 && source.scanJoined !== undefined
+  const chunks: AsyncIterable<JoinedChunk | SourceEvent[]> = joined
+    ? source.scanJoined!(project, plan.filter, bounds, chunkSize, plan.feedbackNames)
+    : source.scanEvents(project, plan.filter, bounds, chunkSize)
+  for await (const got of chunks) {
+    const chunk = joined ? (got as JoinedChunk).events : (got as SourceEvent[])
     if (signal?.aborted) throw new DatasetError('aborted', 'the build was aborted', { cause: signal.reason })
     counts.scanned += chunk.length
     const selected: EventView[] = []
@@ -107,12 +114,14 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
     let byEvent: Map<string, SourceFeedback[]> | undefined
     if (plan.columns.length > 0 && selected.length > 0) {
       byEvent = new Map()
-      const items = await source.feedbackFor(
-        project,
-        selected.map((v) => v.id),
-        bounds.upToBatch,
-        plan.feedbackNames,
-      )
+      const items = joined
+        ? (got as JoinedChunk).feedback
+        : await source.feedbackFor(
+            project,
+            selected.map((v) => v.id),
+            bounds.upToBatch,
+            plan.feedbackNames,
+          )
       for (const f of items) {
         if (!names.has(f.name) || f.batch > bounds.upToBatch) continue
         const list = byEvent.get(f.eventId)

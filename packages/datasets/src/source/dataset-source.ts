@@ -69,6 +69,13 @@ export interface ErasedRecord {
   batch: number
 }
 
+/** One chunk of a {@link DatasetSource.scanJoined} scan: events and the feedback of those events. */
+export interface JoinedChunk {
+  events: SourceEvent[]
+  /** What `feedbackFor(project, ids of events, upToBatch, names)` returns for these events, in any order. */
+  feedback: SourceFeedback[]
+}
+
 /** Read access to one store's log, as the dataset compiler needs it. */
 export interface DatasetSource {
   /** Highest committed batch of the project's log now: the watermark a build pins. 0 for an empty log. */
@@ -85,6 +92,13 @@ export interface DatasetSource {
    * items with one of these names and ignores the others, so a store may filter on it.
    */
   feedbackFor(project: string, eventIds: string[], upToBatch: number, names?: string[]): Promise<SourceFeedback[]>
+  /**
+   * Optional: `scanEvents` with each chunk's feedback (`names`, `batch <= bounds.upToBatch`) read
+   * along, so a source can read ahead of the compiler (e.g. on another thread). When present, the
+   * compiler uses it instead of `scanEvents` + `feedbackFor` whenever the spec joins feedback; it
+   * must yield the same events in the same chunks' order, and for every event the same items.
+   */
+  scanJoined?(project: string, filter: ScanFilter, bounds: ScanBounds, chunkSize: number, names: string[]): AsyncIterable<JoinedChunk>
   /**
    * Records committed at or below `upToBatch` that were erased or removed by retention since, so a
    * manifest can record what a rebuild left out, in chunks, ordered by batch then id (the manifest

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { createDatasetCatalog } from '@inferlog/datasets'
 import { openStore } from '../store/open-store.js'
+import { readAheadDatasetSource } from './read-ahead-source.js'
 import { storeDatasetSource } from './store-dataset-source.js'
 
 interface Job {
@@ -16,6 +17,7 @@ interface Job {
   sinceLast: boolean
   skipEmpty?: boolean
   chunkSize?: number
+  readAhead?: boolean
 }
 
 const port = parentPort
@@ -26,7 +28,8 @@ if (port) {
     try {
       await store.migrate()
       const result = await createDatasetCatalog({ dir: job.dir }).build({
-        source: storeDatasetSource(store),
+        // With readAhead the store is read on a second thread, beside the compiler (same rows, same order).
+        source: job.readAhead ? readAheadDatasetSource(job.storeUrl, storeDatasetSource(store)) : storeDatasetSource(store),
         project: job.project,
         spec: job.spec,
         sinceLast: job.sinceLast,

@@ -11,7 +11,7 @@ import {
   type PrivacyConfig,
   type WriteQueueConfig,
 } from '../config.js'
-import { DatasetBuilds } from '../datasets/dataset-builds.js'
+import { DatasetBuilds, type DatasetBuildsOptions } from '../datasets/dataset-builds.js'
 import { DatasetTriggers, type DatasetTriggersOptions } from '../datasets/dataset-triggers.js'
 import { ReviewQueues } from '../datasets/review-queues.js'
 import { IngestService } from '../ingest/ingest-service.js'
@@ -93,7 +93,7 @@ export interface AppOptions {
    * Where dataset versions are written (`<dir>/<project>/...`), and the store URL for building
    * them in a worker thread. Default: no dataset endpoints (404).
    */
-  datasets?: { dir: string; storeUrl?: string }
+  datasets?: DatasetBuildsOptions
   /** Retraining triggers (with `datasets` only); `start()` is called by the server. Default {@link DatasetTriggersOptions} defaults. */
   triggers?: DatasetTriggersOptions
   /**

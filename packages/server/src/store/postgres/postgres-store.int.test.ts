@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describeDatasetsConformance } from '../../datasets/datasets-conformance.test-suite.js'
 import { describeTriggerConformance } from '../../datasets/dataset-triggers.test-suite.js'
+import { describeReadAheadConformance } from '../../datasets/read-ahead-conformance.test-suite.js'
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
@@ -38,6 +39,12 @@ describe.skipIf(!reachable)('postgres', () => {
     dir: fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-pgds-')),
   }))
   describeTriggerConformance('postgres', async () => freshStore())
+  describeReadAheadConformance('postgres', async () => {
+    const schema = uniqueSchema()
+    schemas.push(schema)
+    const url = withSchema(PG_TEST_URL, schema)
+    return { store: openStore(url), url }
+  })
 
   describe('PostgresStore specifics', () => {
     it('partitions events and feedback by month, creating partitions on demand', async () => {
