@@ -22,6 +22,9 @@
 //
 // Environment (all optional):
 //   BENCH_EVENTS=200000 BENCH_ROUNDS=3 BENCH_CLIENTS=3 BENCH_BATCH=1000   ingest phase, as bench:ingest
+//   BENCH_PEER_SCRIPT=launcher.js   ingest phase: also the chain on with another server build (a
+//     launcher taking the CLI's `serve` arguments, as BENCH_SERVER_SCRIPT in bench:ingest), rotated
+//     with the others; reported as peer / off beside on / off
 //   BENCH_MAX_SECONDS=20 BENCH_LAG_SECONDS=30 BENCH_LAG_ROUNDS=2 BENCH_POLL_MS=10 BENCH_LAG_CONSUMERS=audit
 //   BENCH_VERIFY_EVENTS=1000000  BENCH_PROOFS=2000
 //   BENCH_TIMEOUT_S=3600 watchdog;  BENCH_JSON=1 also print one JSON line with every number
@@ -52,19 +55,25 @@ async function ingestPhase() {
   const rounds = envInt('BENCH_ROUNDS', 3)
   const data = buildBatches(nBatches, batchSize, 42)
   const warm = buildBatches(envInt('BENCH_WARMUP_BATCHES', 4, 0), batchSize, 7)
+  const peer = process.env.BENCH_PEER_SCRIPT
   const methods = [
     { key: 'off', env: { INFERLOG_CONSUMERS: 'none' } },
     { key: 'on', env: { INFERLOG_CONSUMERS: 'audit' } },
+    ...(peer ? [{ key: 'peer', env: { INFERLOG_CONSUMERS: 'audit' }, script: peer }] : []),
   ]
-  const evps = { off: [], on: [] }
+  const evps = { off: [], on: [], peer: [] }
+  const cpu = { off: [], on: [], peer: [] }
+  const writer = { off: [], on: [], peer: [] }
   const loads = []
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...methods].reverse() : methods
     for (const m of order) {
-      const res = await runHttp(data, warm, clients, m.env)
+      const res = await runHttp(data, warm, clients, m.env, m.script)
       evps[m.key].push(res.evps)
+      cpu[m.key].push(res.serverCpuUsPerEvent)
+      writer[m.key].push(res.busiestThreadUsPerEvent)
       loads.push(os.loadavg()[0])
-      log(`ingest round ${r + 1}/${rounds} chain ${m.key.padEnd(3)} ${fmtNum(res.evps)} ev/s (${res.extra})`)
+      log(`ingest round ${r + 1}/${rounds} chain ${m.key.padEnd(4)} ${fmtNum(res.evps)} ev/s (${res.extra})`)
     }
   }
   return {
@@ -73,6 +82,16 @@ async function ingestPhase() {
     off: summary(evps.off),
     on: summary(evps.on),
     ratio: summary(evps.on.map((x, i) => x / evps.off[i])),
+    cpuUsPerEvent: { off: summary(cpu.off), on: summary(cpu.on) },
+    writerUsPerEvent: { off: summary(writer.off), on: summary(writer.on) },
+    ...(peer
+      ? {
+          peer: summary(evps.peer),
+          peerRatio: summary(evps.peer.map((x, i) => x / evps.off[i])),
+          cpuUsPerEventPeer: summary(cpu.peer),
+          writerUsPerEventPeer: summary(writer.peer),
+        }
+      : {}),
     load: [Math.min(...loads), Math.max(...loads)],
   }
 }
@@ -390,7 +409,14 @@ function report(out) {
       `  chain off  ${fmtSummary(x.off)} ev/s`,
       `  chain on   ${fmtSummary(x.on)} ev/s`,
       `  on / off   ${fmtSummary(x.ratio, 3)}   (target ≥ 0.95)`,
+      `  server CPU per event: off ${fmtSummary(x.cpuUsPerEvent.off, 1)} µs, on ${fmtSummary(x.cpuUsPerEvent.on, 1)} µs`,
+      `  writer thread CPU per event: off ${fmtSummary(x.writerUsPerEvent.off, 1)} µs, on ${fmtSummary(x.writerUsPerEvent.on, 1)} µs`,
     )
+    if (x.peer)
+      lines.push(
+        `  peer on    ${fmtSummary(x.peer)} ev/s, ${fmtSummary(x.cpuUsPerEventPeer, 1)} µs server CPU per event, writer thread ${fmtSummary(x.writerUsPerEventPeer, 1)} µs (BENCH_PEER_SCRIPT)`,
+        `  peer / off ${fmtSummary(x.peerRatio, 3)}`,
+      )
   }
   if (out.lag) {
     const x = out.lag

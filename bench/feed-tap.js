@@ -1,5 +1,5 @@
-// What the commit tap costs the writer per event (plain, tap, tap with the audit leaves hashed in the
-// writer) against reading the same batches back (`readBatches`), in-process on an inline SQLite store
+// What the commit tap costs the writer per event (plain, tap) against reading the same batches back
+// (`readBatches`), in-process on an inline SQLite store
 // (1000 events of ~1.2 KB per batch, 40 batches, synchronous OFF so fsync does not blur it), two rounds.
 //   npm run build && node bench/feed-tap.js
 import fs from 'node:fs'
@@ -41,18 +41,15 @@ const cpu = () => {
   return u.user + u.system
 }
 for (const round of [1, 2])
-  for (const mode of ['plain', 'tap', 'tap+merkle']) {
+  for (const mode of ['plain', 'tap']) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tapbench-'))
     const store = new s.SqliteStore({ filename: path.join(dir, 't.db'), lookupIndexIntervalMs: 0, synchronous: 'OFF' })
     await store.migrate()
     let got = 0
     if (mode !== 'plain')
-      store.tapCommits(
-        (b) => {
-          got += b.events.length
-        },
-        { merkle: mode === 'tap+merkle' },
-      )
+      store.tapCommits((b) => {
+        got += b.events.length
+      })
     const batches = Array.from({ length: 40 }, batch)
     const c0 = cpu()
     for (const b of batches) await store.writeBatch(b)

@@ -352,6 +352,46 @@ function procCpuSeconds(pid) {
   return ms > 0 ? ms / 1000 : Number.NaN
 }
 
+/**
+ * CPU ms (user + system) of each thread of a process so far, by thread id (`/proc/PID/task`);
+ * empty off Linux. The main thread's id is the process id.
+ */
+function threadCpuMs(pid) {
+  const out = new Map()
+  let tids = []
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`)
+  } catch {
+    return out
+  }
+  const tick = 1000 / 100 // USER_HZ
+  for (const tid of tids) {
+    try {
+      const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) * tick)
+    } catch {
+      // the thread ended
+    }
+  }
+  return out
+}
+
+/**
+ * The server's main thread and its busiest other thread (the SQLite writer, during ingest), in
+ * CPU ms between two {@link threadCpuMs} snapshots.
+ */
+function threadSplit(pid, before, after) {
+  let main = 0
+  let other = 0
+  for (const [tid, ms] of after) {
+    const d = ms - (before.get(tid) ?? 0)
+    if (tid === pid) main = d
+    else other = Math.max(other, d)
+  }
+  return { main, busiest: other }
+}
+
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
 async function runHttp(data, warm, clients, env = {}, script = undefined) {
   const dir = tmpDir('http')
@@ -384,12 +424,14 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
     }
     await Promise.all(msgs.map((m) => m.ready))
     const serverCpu0 = procCpuSeconds(srv.child.pid)
+    const threads0 = threadCpuMs(srv.child.pid)
     const benchCpu0 = process.cpuUsage()
     const t0 = performance.now()
     for (const w of workers) w.postMessage('go')
     const stats = await Promise.all(msgs.map((m) => m.done))
     const seconds = (performance.now() - t0) / 1000
     const serverCpu = procCpuSeconds(srv.child.pid) - serverCpu0
+    const threads = threadSplit(srv.child.pid, threads0, threadCpuMs(srv.child.pid))
     const bc = process.cpuUsage(benchCpu0)
     const benchCpu = (bc.user + bc.system) / 1e6
 
@@ -414,11 +456,14 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
       seconds,
       evps: acked / seconds,
       serverCpuUsPerEvent: (serverCpu * 1e6) / acked,
+      // The main thread, and the busiest other one (the SQLite writer thread, embedded).
+      mainThreadUsPerEvent: (threads.main * 1e3) / acked,
+      busiestThreadUsPerEvent: (threads.busiest * 1e3) / acked,
       serverCores: serverCpu / seconds,
       clientCpuUsPerEvent: (benchCpu * 1e6) / acked,
       extra:
         `retries=${retries} failed_batches=${failed} req p50=${pct(reqMs, 0.5).toFixed(0)}ms p99=${pct(reqMs, 0.99).toFixed(0)}ms ` +
-        `cpu: server ${((serverCpu * 1e6) / acked).toFixed(1)} µs/ev (${(serverCpu / seconds).toFixed(2)} cores), clients ${((benchCpu * 1e6) / acked).toFixed(1)} µs/ev (${(benchCpu / seconds).toFixed(2)} cores)`,
+        `cpu: server ${((serverCpu * 1e6) / acked).toFixed(1)} µs/ev (${(serverCpu / seconds).toFixed(2)} cores; main thread ${((threads.main * 1e3) / acked).toFixed(1)}, busiest other ${((threads.busiest * 1e3) / acked).toFixed(1)}), clients ${((benchCpu * 1e6) / acked).toFixed(1)} µs/ev (${(benchCpu / seconds).toFixed(2)} cores)`,
     }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))

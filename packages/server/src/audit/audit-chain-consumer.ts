@@ -3,7 +3,8 @@ import { type DerivedMigration, migrateDerived } from '../feed/derived-schema.js
 import type { AuditLog, StoredTombstone } from '../store/ports/audit-log.js'
 import type { CommittedBatch, CompiledWrite, DerivedStore } from '../store/store.js'
 import { LeafHasher } from './leaf-hash.js'
-import { chainHead, GENESIS_HEAD, merkleRoot, sortLeaves } from './merkle.js'
+import { chainHead, GENESIS_HEAD, sortLeaves } from './merkle.js'
+import { merkleRootOfBytes, sortedLeafBytes } from './sorted-leaves.js'
 
 const SCHEMA: readonly DerivedMigration[] = [
   async (db, dialect) => {
@@ -63,9 +64,6 @@ export async function sealedHead(derived: DerivedStore): Promise<SealedHead | un
   return { n: Number(r.n), position: Number(r.position), rowsTotal: Number(r.rows_total), head: Buffer.from(r.head) }
 }
 
-/** A Buffer over the same bytes (a Buffer that crossed from the writer thread arrives as a plain Uint8Array). */
-const asBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength))
-
 const rowKey = (kind: string, project: string, id: string) => `${kind}\u0000${project}\u0000${id}`
 
 /** The leaves of one committed batch: its rows' leaf hashes, a tombstone's leaf in place of a deleted or blanked row; sorted. */
@@ -83,6 +81,26 @@ export function batchLeaves(b: CommittedBatch, tombstones: readonly StoredTombst
 }
 
 /**
+ * {@link batchLeaves} as the chain stores them: the sorted leaf hashes in one buffer, 32 bytes
+ * each. Hashes to latin1 strings and sorts those (`sortedLeafBytes`): no Buffer per leaf.
+ */
+export function batchLeafBytes(b: CommittedBatch, tombstones: readonly StoredTombstone[], hasher: LeafHasher): Buffer {
+  const leaves: string[] = []
+  let gone: Set<string> | undefined
+  if (tombstones.length > 0) {
+    gone = new Set<string>()
+    for (const t of tombstones) {
+      gone.add(rowKey(t.kind, t.project, t.id))
+      leaves.push(Buffer.from(t.leaf, 'hex').toString('latin1'))
+    }
+  }
+  for (const e of b.events) if (!gone?.has(rowKey('event', e.project, e.id))) leaves.push(hasher.hashBinary('event', e))
+  for (const f of b.feedback) if (!gone?.has(rowKey('feedback', f.project, f.id))) leaves.push(hasher.hashBinary('feedback', f))
+  for (const r of b.audit ?? []) leaves.push(hasher.hashBinary('audit', r))
+  return sortedLeafBytes(leaves)
+}
+
+/**
  * The audit chain: for every committed batch, in commit order, the Merkle root of its rows'
  * leaves, chained to the previous batch's head (see `merkle.ts`), written with the consumer's
  * watermark in one transaction. Runs off the ingest path like every feed consumer, embedded and
@@ -96,8 +114,6 @@ export class AuditChainConsumer implements FeedConsumer {
    * commits by well under a second. Default 100 ms.
    */
   readonly minStepIntervalMs: number
-  /** The writer hashes the leaves of the batches it hands over (`CommitTap`): no hashing here for those. */
-  readonly wants = { merkle: true }
   private readonly hasher = new LeafHasher()
   private readonly now: () => number
 
@@ -139,21 +155,11 @@ export class AuditChainConsumer implements FeedConsumer {
     const sealedMs = this.now()
     const values: Record<string, unknown>[] = []
     for (const b of batches) {
-      const tombstones = byBatch.get(b.position)
-      let root: Buffer
-      let leafHashes: Buffer
-      let count: number
-      if (b.merkle && !tombstones && !b.audit?.length) {
-        // Hashed by the writer from the rows as it inserted them (the same leaves as below).
-        root = asBuffer(b.merkle.root)
-        leafHashes = asBuffer(b.merkle.leaves)
-        count = leafHashes.length / 32
-      } else {
-        const leaves = batchLeaves(b, tombstones ?? [], this.hasher)
-        root = merkleRoot(leaves)
-        leafHashes = Buffer.concat(leaves)
-        count = leaves.length
-      }
+      // Hashed here, in the step, off the ingest path: the store's writer (the bottleneck of
+      // ingest) only inserts.
+      const leafHashes = batchLeafBytes(b, byBatch.get(b.position) ?? [], this.hasher)
+      const root = merkleRootOfBytes(leafHashes)
+      const count = leafHashes.length / 32
       n++
       head = chainHead(head, { index: n, position: b.position, committedMs: b.committedMs, leaves: count, root })
       total += count

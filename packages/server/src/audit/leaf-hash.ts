@@ -81,6 +81,20 @@ export class LeafHasher {
   hash(kind: 'audit', row: AuditLeafRow): Buffer
   hash(kind: LeafKind, row: EventLeafRow | FeedbackLeafRow | AuditLeafRow): Buffer
   hash(kind: LeafKind, row: EventLeafRow | FeedbackLeafRow | AuditLeafRow): Buffer {
+    return sha256(this.encode(kind, row))
+  }
+
+  /**
+   * {@link hash} as a 32-character latin1 string (one character per byte, `'binary'`): cheaper to
+   * make and to collect than a Buffer, and the default string order sorts such strings as their
+   * bytes (`sortedLeafBytes` takes them).
+   */
+  hashBinary(kind: LeafKind, row: EventLeafRow | FeedbackLeafRow | AuditLeafRow): string {
+    return crypto.hash('sha256', this.encode(kind, row), 'binary')
+  }
+
+  /** The leaf's input bytes (`0x00 || fields`), in the scratch buffer: valid until the next call. */
+  private encode(kind: LeafKind, row: EventLeafRow | FeedbackLeafRow | AuditLeafRow): Buffer {
     this.at = 0
     this.ensure(1)
     this.buf[this.at++] = 0x00
@@ -109,7 +123,7 @@ export class LeafHasher {
       this.int((row as AuditLeafRow).tsMs)
     }
     this.text(row.body)
-    return sha256(this.buf.subarray(0, this.at))
+    return this.buf.subarray(0, this.at)
   }
 
   private ensure(n: number): void {

@@ -28,12 +28,6 @@ export interface FeedConsumer {
    * rewriting them after every commit. Default 0 (step after every commit).
    */
   readonly minStepIntervalMs?: number
-  /**
-   * What the consumer would like a batch to carry when the store's writer can compute it beside
-   * the insert (see `CommitTap`): `merkle`, the audit chain's leaves and root. A batch read back
-   * from the store carries none of it, so `apply` must work without. Default nothing.
-   */
-  readonly wants?: { merkle?: boolean }
   /** Creates or upgrades the consumer's tables (see `migrateDerived`); run before the first step. */
   prepare?(ctx: FeedContext): Promise<void>
   /** Writes that bring the derived state past `batches` (compiled with `ctx.derived.db`). */

@@ -205,7 +205,7 @@ describe('FeedRunner', () => {
     for (const name of ['one', 'two', 'three']) expect(await store.derived.watermark(name)).toBe(12)
   })
 
-  it('hands consumers the batches the store commits (nothing read back while they keep up), and the chain sealed from leaves the writer hashed verifies', async () => {
+  it('hands consumers the batches the store commits (nothing read back while they keep up), and the chain sealed from the handed rows verifies', async () => {
     const fromStore: number[] = []
     const view = {
       derived: store.derived,

@@ -140,8 +140,7 @@ export class FeedRunner {
     if (this.started) return
     this.started = true
     if (this.store.tapCommits && this.consumers.length > 0) {
-      const merkle = this.consumers.some((c) => c.wants?.merkle === true)
-      this.untap = this.store.tapCommits((b, after) => this.offer(b, after), { merkle })
+      this.untap = this.store.tapCommits((b, after) => this.offer(b, after))
     }
     for (const c of this.consumers) {
       const waker: Waker = {}
@@ -340,10 +339,10 @@ export const ROW_OVERHEAD_BYTES = 256
 
 /**
  * Estimated bytes a batch holds: its rows' stored texts and their parsed forms (counted whether or
- * not a consumer has parsed them yet: one will), their objects and its Merkle leaves.
+ * not a consumer has parsed them yet: one will), and their objects.
  */
 function bytesIn(b: CommittedBatch): number {
-  let n = (b.merkle?.leaves.byteLength ?? 0) + (b.merkle?.root.byteLength ?? 0)
+  let n = 0
   for (const e of b.events) n += ROW_OVERHEAD_BYTES + 2 * e.body.length
   for (const f of b.feedback) n += ROW_OVERHEAD_BYTES + 2 * f.body.length
   for (const a of b.audit ?? []) n += ROW_OVERHEAD_BYTES + a.body.length

@@ -84,28 +84,10 @@ export interface CommittedBatch {
   feedback: LoggedFeedback[]
   /** Administrative records it inserted (`appendAudit`); absent or empty for ingest batches. */
   audit?: LoggedAuditRecord[]
-  /**
-   * The batch's Merkle leaves and root as the audit chain defines them (`audit/merkle.ts`),
-   * computed by the writer while it held the rows: present only on a batch handed over by
-   * {@link CommitTap} with `merkle` asked for. Readers of the store never get it.
-   */
-  merkle?: BatchMerkle
-}
-
-/** A batch's sorted leaf hashes (32 bytes each, concatenated) and their RFC 6962 root. */
-export interface BatchMerkle {
-  leaves: Uint8Array
-  root: Uint8Array
 }
 
 /** Told of a batch this process just committed, and of the commit position of the batch before it. */
 export type CommitListener = (batch: CommittedBatch, after: number) => void
-
-/** What a {@link CommitTap} listener wants its batches to carry. */
-export interface CommitTapOptions {
-  /** Compute {@link CommittedBatch.merkle} in the writer. Default false. */
-  merkle?: boolean
-}
 
 /**
  * Optional capability of a store whose writer runs in this process (the embedded SQLite store):
@@ -117,7 +99,7 @@ export interface CommitTapOptions {
  */
 export interface CommitTap {
   /** Starts handing committed batches to `listener`; returns the function that stops it. */
-  tapCommits(listener: CommitListener, options?: CommitTapOptions): () => void
+  tapCommits(listener: CommitListener): () => void
 }
 
 /** Limits of one {@link LogScanner.readBatches} call. */

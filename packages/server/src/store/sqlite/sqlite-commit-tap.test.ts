@@ -2,9 +2,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { batchLeaves } from '../../audit/audit-chain-consumer.js'
-import { LeafHasher } from '../../audit/leaf-hash.js'
-import { merkleRoot } from '../../audit/merkle.js'
 import { eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
 import { PARSED_BODY } from '../ports/parsed-body.js'
 import type { CommittedBatch } from '../store.js'
@@ -24,7 +21,7 @@ afterEach(() => {
  * The batch without the parsed forms its rows may carry, after checking that each one is exactly
  * what parsing the row's stored text gives.
  */
-function withoutParsed(b: Omit<CommittedBatch, 'merkle'>): Omit<CommittedBatch, 'merkle'> {
+function withoutParsed(b: CommittedBatch): CommittedBatch {
   const strip = <R extends { body: string; [PARSED_BODY]?: unknown }>(r: R): R => {
     const { [PARSED_BODY]: parsed, ...rest } = r
     if (parsed !== undefined) expect(parsed).toStrictEqual(JSON.parse(r.body))
@@ -39,11 +36,11 @@ const modes: [string, Partial<SqliteStoreOptions>][] = [
 ]
 
 describe.each(modes)('SqliteStore.tapCommits (%s)', (_mode, options) => {
-  it('hands over each committed batch exactly as readBatches reads it back, with the audit leaves', async () => {
+  it('hands over each committed batch exactly as readBatches reads it back', async () => {
     const store = new SqliteStore({ filename: path.join(dir, 't.db'), ...options })
     await store.migrate()
     const handed: { b: CommittedBatch; after: number }[] = []
-    const untap = store.tapCommits((b, after) => handed.push({ b, after }), { merkle: true })
+    const untap = store.tapCommits((b, after) => handed.push({ b, after }))
     try {
       await store.writeBatch({
         events: [eventRecord({ id: 'a' }), eventRecord({ id: 'b', sessionId: 's1', userId: 'u1', arm: 'x' })],
@@ -71,14 +68,7 @@ describe.each(modes)('SqliteStore.tapCommits (%s)', (_mode, options) => {
         [2, 3],
         [3, 4],
       ])
-      const hasher = new LeafHasher()
-      for (const [i, h] of handed.entries()) {
-        const { merkle, ...rows } = h.b
-        expect(withoutParsed(rows)).toStrictEqual(read[i])
-        const leaves = batchLeaves(read[i]!, [], hasher)
-        expect(Buffer.from(merkle!.root).equals(merkleRoot(leaves))).toBe(true)
-        expect(Buffer.from(merkle!.leaves).equals(Buffer.concat(leaves))).toBe(true)
-      }
+      for (const [i, h] of handed.entries()) expect(withoutParsed(h.b)).toStrictEqual(read[i])
       expect(read[1]!.events.map((e) => e.id)).toEqual(['c'])
     } finally {
       untap()

@@ -1,5 +1,5 @@
 import type { WriteBatch, WriteResult } from '../ports/event-log.js'
-import type { CommitListener, CommitTapOptions, CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
+import type { CommitListener, CommittedBatch, LoggedEvent, LoggedFeedback } from '../ports/log-scanner.js'
 import { PARSED_BODY } from '../ports/parsed-body.js'
 import type { CommitDetails } from './sqlite-writer.js'
 
@@ -8,12 +8,12 @@ import type { CommitDetails } from './sqlite-writer.js'
  * of the `WriteBatch`, their outcomes and the commit's details) into the `CommittedBatch` that
  * `readBatches` would return for it, row for row, without reading it back.
  *
- * @param configure tells the writer what to compute for each commit (`undefined`: nothing).
+ * @param configure tells the writer whether to tell each commit's details.
  */
 export class SqliteCommitTap {
-  private readonly listeners = new Map<CommitListener, CommitTapOptions>()
+  private readonly listeners = new Set<CommitListener>()
 
-  constructor(private readonly configure: (tap: CommitTapOptions | undefined) => void) {}
+  constructor(private readonly configure: (on: boolean) => void) {}
 
   /** True while someone listens: `writeBatch` then asks the writer for commit details. */
   get active(): boolean {
@@ -21,17 +21,13 @@ export class SqliteCommitTap {
   }
 
   /** Adds a listener; returns the function that removes it. */
-  add(listener: CommitListener, options: CommitTapOptions = {}): () => void {
-    this.listeners.set(listener, options)
-    this.reconfigure()
+  add(listener: CommitListener): () => void {
+    const first = this.listeners.size === 0
+    this.listeners.add(listener)
+    if (first) this.configure(true)
     return () => {
-      if (this.listeners.delete(listener)) this.reconfigure()
+      if (this.listeners.delete(listener) && this.listeners.size === 0) this.configure(false)
     }
-  }
-
-  private reconfigure(): void {
-    if (this.listeners.size === 0) return this.configure(undefined)
-    this.configure({ merkle: [...this.listeners.values()].some((o) => o.merkle === true) })
   }
 
   /** Hands a committed ingest batch to every listener (nothing when the writer could not vouch for it). */
@@ -82,9 +78,8 @@ export class SqliteCommitTap {
         [PARSED_BODY]: f[PARSED_BODY],
       })
     }
-    const base: CommittedBatch = { position, committedMs: d.committedMs, events, feedback }
-    for (const [listener, o] of this.listeners) {
-      const b = o.merkle && d.merkle ? { ...base, merkle: d.merkle } : base
+    const b: CommittedBatch = { position, committedMs: d.committedMs, events, feedback }
+    for (const listener of this.listeners) {
       try {
         listener(b, d.after)
       } catch {

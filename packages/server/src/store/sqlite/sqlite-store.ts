@@ -11,7 +11,6 @@ import type { ApiKeyRecord } from '../ports/key-store.js'
 import type {
   CommitListener,
   CommitTap,
-  CommitTapOptions,
   CommittedBatch,
   EventBody,
   FeedbackBody,
@@ -102,9 +101,9 @@ export class SqliteStore implements Store, CommitTap {
         this.timer.unref()
       }
     }
-    this.tap = new SqliteCommitTap((t) => {
-      if (this.writerClient) this.writerClient.setTap(t).catch(() => undefined)
-      else this.inline?.setTap(t)
+    this.tap = new SqliteCommitTap((on) => {
+      if (this.writerClient) this.writerClient.setTap(on).catch(() => undefined)
+      else this.inline?.setTap(on)
     })
     this.reads = new SqliteRecordReader(this.db)
     this.audit = new SqliteAuditReader(this.db)
@@ -196,8 +195,8 @@ export class SqliteStore implements Store, CommitTap {
    * Hands every ingest batch this store commits to `listener`, rows as stored (see `CommitTap`):
    * the commit feed's consumers then read none of them back.
    */
-  tapCommits(listener: CommitListener, options?: CommitTapOptions): () => void {
-    return this.tap.add(listener, options)
+  tapCommits(listener: CommitListener): () => void {
+    return this.tap.add(listener)
   }
 
   isDataError(error: unknown): boolean {

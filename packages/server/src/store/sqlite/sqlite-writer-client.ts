@@ -3,7 +3,6 @@ import type { AuditAppend } from '../ports/audit-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { WriteBatch } from '../ports/event-log.js'
-import type { CommitTapOptions } from '../ports/log-scanner.js'
 import type { SqliteConnectionOptions } from './sqlite-connection.js'
 import type { SqliteWriteResult } from './sqlite-writer.js'
 
@@ -15,7 +14,7 @@ export type WriterRequest =
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
   | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
-  | { id: number; op: 'tap'; tap: CommitTapOptions | undefined }
+  | { id: number; op: 'tap'; on: boolean }
   | { id: number; op: 'close' }
 
 /** A request before it gets its id (distributed over the union). */
@@ -47,8 +46,8 @@ export class SqliteWriterClient {
   private worker: Worker | undefined
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
-  /** What `writeBatch` is asked to tell (see `SqliteWriter.setTap`); told again to a restarted thread. */
-  private tapOptions: CommitTapOptions | undefined
+  /** Whether `writeBatch` is asked for its commit's details (see `SqliteWriter.setTap`); told again to a restarted thread. */
+  private tapOn = false
 
   constructor(
     private readonly options: SqliteConnectionOptions & { lookupIndexIntervalMs?: number },
@@ -72,7 +71,7 @@ export class SqliteWriterClient {
     w.on('error', fail)
     w.on('exit', (code) => fail(new Error(`SQLite writer thread exited (${code})`)))
     this.worker = w
-    if (this.tapOptions) this.send(w, { op: 'tap', tap: this.tapOptions }).catch(() => undefined)
+    if (this.tapOn) this.send(w, { op: 'tap', on: true }).catch(() => undefined)
     return w
   }
 
@@ -92,11 +91,11 @@ export class SqliteWriterClient {
     return this.call<SqliteWriteResult>({ op: 'write', batch })
   }
 
-  /** Sets what the thread's `writeBatch` tells about its commits (`undefined`: nothing more). */
-  async setTap(tap: CommitTapOptions | undefined): Promise<void> {
-    this.tapOptions = tap
+  /** Whether the thread's `writeBatch` tells its commit's details (default false). */
+  async setTap(on: boolean): Promise<void> {
+    this.tapOn = on
     // A thread not started yet is told when it starts.
-    if (this.worker) await this.call<void>({ op: 'tap', tap })
+    if (this.worker) await this.call<void>({ op: 'tap', on })
   }
 
   importBatch(batch: ImportedBatch): Promise<void> {

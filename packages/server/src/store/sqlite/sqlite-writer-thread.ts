@@ -33,7 +33,7 @@ if (port) {
         conn.db.close()
         port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'tap') {
-        writer.setTap(m.tap)
+        writer.setTap(m.on)
         port.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'write') {
         port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })

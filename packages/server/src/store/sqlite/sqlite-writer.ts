@@ -1,11 +1,8 @@
 import type Database from 'better-sqlite3'
-import { batchMerkle } from '../../audit/batch-merkle.js'
-import { LeafHasher } from '../../audit/leaf-hash.js'
 import type { AuditAppend } from '../ports/audit-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
 import type { EventRecord, FeedbackRecord, WriteBatch, WriteOutcome, WriteResult } from '../ports/event-log.js'
-import type { BatchMerkle, CommitTapOptions } from '../ports/log-scanner.js'
 import { sameSentContent } from '../same-content.js'
 import { LOOKUP_CHUNK, LOOKUP_KINDS } from './sqlite-lookups.js'
 
@@ -88,8 +85,6 @@ export interface CommitDetails {
    * SQLite stores it differently from the string, so only a read-back shows the stored row.
    */
   exact: boolean
-  /** The batch's audit leaves and root (`tap.merkle`, exact batches only). */
-  merkle?: BatchMerkle
 }
 
 /** {@link SqliteWriter.writeBatch}'s result: the port's, and the commit's details when tapped. */
@@ -129,9 +124,8 @@ export function wellFormedFeedback(f: FeedbackRecord): boolean {
 export class SqliteWriter {
   private s: ReturnType<typeof statements> | undefined
   private readonly compiled = new Map<string, Database.Statement>()
-  private tap: CommitTapOptions | undefined
+  private tap = false
   private full: boolean | undefined
-  private hasher: LeafHasher | undefined
 
   constructor(
     private readonly db: Database.Database,
@@ -144,11 +138,11 @@ export class SqliteWriter {
   }
 
   /**
-   * Asks {@link writeBatch} for its commit's details (`undefined`: stop): the store hands the rows
-   * to the commit feed. With `merkle`, the batch's audit leaves are hashed here, beside the insert.
+   * Asks {@link writeBatch} for its commit's details (false: stop): the store hands the rows to the
+   * commit feed. Nothing is hashed here (the audit chain hashes in its own step, off this thread).
    */
-  setTap(tap: CommitTapOptions | undefined): void {
-    this.tap = tap
+  setTap(on: boolean): void {
+    this.tap = on
   }
 
   /** One group commit: a new batch, every item inserted or told duplicate/conflict/erased. */
@@ -233,37 +227,23 @@ export class SqliteWriter {
       })
       .immediate()
     this.afterCommit()
-    if (commit) this.describe(batch, result, commit, tap?.merkle === true)
+    if (commit) this.describe(batch, result, commit)
     return commit ? { ...result, commit } : result
   }
 
-  /** Checks the inserted rows' text and, when asked, hashes their audit leaves (after the commit). */
-  private describe(batch: WriteBatch, result: WriteResult, commit: CommitDetails, merkle: boolean): void {
-    const events: EventRecord[] = []
-    const feedback: FeedbackRecord[] = []
+  /** Checks the inserted rows' text (after the commit). */
+  private describe(batch: WriteBatch, result: WriteResult, commit: CommitDetails): void {
     for (let i = 0; i < batch.events.length; i++) {
-      if (result.events[i] !== 'inserted') continue
-      const e = batch.events[i]!
-      if (!wellFormedEvent(e)) {
+      if (result.events[i] === 'inserted' && !wellFormedEvent(batch.events[i]!)) {
         commit.exact = false
         return
       }
-      events.push(e)
     }
     for (let i = 0; i < batch.feedback.length; i++) {
-      if (result.feedback[i] !== 'inserted') continue
-      const f = batch.feedback[i]!
-      if (!wellFormedFeedback(f)) {
+      if (result.feedback[i] === 'inserted' && !wellFormedFeedback(batch.feedback[i]!)) {
         commit.exact = false
         return
       }
-      feedback.push(f)
-    }
-    if (!merkle) return
-    try {
-      commit.merkle = batchMerkle(events, feedback, (this.hasher ??= new LeafHasher()))
-    } catch {
-      // A row the chain cannot hash (it says why when it reads the batch back); the batch is committed.
     }
   }
 
