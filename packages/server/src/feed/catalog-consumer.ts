@@ -52,6 +52,11 @@ export function ensureCatalog(derived: DerivedStore): Promise<void> {
  */
 export class CatalogConsumer implements FeedConsumer {
   readonly name = 'catalog'
+  /**
+   * A step folds counts into a handful of rows: cheap enough to take commits every 50 ms instead
+   * of the runner's 250, which keeps the catalog within a few hundred ms of the commits.
+   */
+  readonly minStepIntervalMs = 50
 
   private compiled?: { db: unknown; model: WriteTemplate<ModelField>; feedback: WriteTemplate<'project' | 'name' | 'items'> }
 

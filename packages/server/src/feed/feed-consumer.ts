@@ -25,7 +25,8 @@ export interface FeedConsumer {
   /**
    * Least time between the starts of two steps that are not catching up, ms: a consumer whose
    * step rewrites large rows (profiles) gathers a second of commits into one step instead of
-   * rewriting them after every commit. Default 0 (step after every commit).
+   * rewriting them after every commit, and one whose steps are cheap (the catalog) steps more
+   * often than the runner's default. Default: the runner's `stepIntervalMs` (250).
    */
   readonly minStepIntervalMs?: number
   /** Creates or upgrades the consumer's tables (see `migrateDerived`); run before the first step. */

@@ -8,7 +8,8 @@ export interface FeedRunnerOptions {
   /** How often an idle consumer looks for new batches without being poked, ms. Default 200. */
   pollMs?: number
   /**
-   * Least time between the starts of two steps of one consumer, ms, unless it is behind by more
+   * Least time between the starts of two steps of a consumer that sets no interval of its own
+   * ({@link FeedConsumer.minStepIntervalMs}, which wins when set), ms, unless it is behind by more
    * than one step can take. Commits arriving meanwhile are applied together in the next step, so
    * a consumer's cost follows time, not the commit rate: at steady ingest a step per group commit
    * would rewrite the same aggregate rows and re-read the same batches hundreds of times a second.
@@ -312,9 +313,9 @@ export class FeedRunner {
         if (failures > 0) this.o.logger?.info(`feed: consumer ${c.name} recovered after ${failures} failures`)
         failures = 0
         if (done === 'full') continue // behind: no pause
-        // Let commits gather (not wakeable), then wait for one if there was none.
-        // A consumer may ask for a longer interval (its steps rewrite large rows).
-        const rest = started + Math.max(this.o.stepIntervalMs, c.minStepIntervalMs ?? 0) - this.o.now()
+        // Let commits gather (not wakeable), then wait for one if there was none. A consumer may
+        // ask for a longer interval (its steps rewrite large rows) or a shorter one (cheap steps).
+        const rest = started + (c.minStepIntervalMs ?? this.o.stepIntervalMs) - this.o.now()
         if (rest > 0 && !this.stopping) await sleep(rest, {})
         if (done === 'idle') await sleep(this.o.pollMs, waker)
       } catch (e) {

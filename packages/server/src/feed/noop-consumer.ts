@@ -9,6 +9,8 @@ import type { FeedConsumer } from './feed-consumer.js'
  */
 export class NoopConsumer implements FeedConsumer {
   readonly name = 'noop'
+  /** Steps as often as the lightest real consumer (the catalog), so the bench measures that pace's cost. */
+  readonly minStepIntervalMs = 50
 
   async apply(_batches: readonly CommittedBatch[]): Promise<readonly CompiledWrite[]> {
     return []
