@@ -12,6 +12,12 @@ export interface ParallelVerifyOptions extends VerifyOptions {
   jobs?: number
   /** Worker script. Default the compiled `verify-worker.js` beside this file. */
   script?: URL
+  /**
+   * Young generation of each worker, MiB. Default 64: every row's ~1 KB body is read as a string
+   * and dropped at once, and a larger nursery collects that garbage less often (V8's default
+   * young generation is about a quarter of this).
+   */
+  youngGenerationMb?: number
 }
 
 /**
@@ -53,6 +59,7 @@ export async function verifyChainParallel(store: Store, storeUrl: string, o: Par
         // Every part but the last leaves the rows past it to the next part's scan.
         const strays = k < ranges.length - 1 ? 'range' : (o.strays ?? 'end')
         const w = new Worker(script, {
+          resourceLimits: { maxYoungGenerationSizeMb: o.youngGenerationMb ?? 64 },
           workerData: { url: storeUrl, ...r, strays, ...(o.chunkRows ? { chunkRows: o.chunkRows } : {}) },
         })
         w.once('message', (m: { ok: true; report: VerifyReport } | { ok: false; message: string }) => {
