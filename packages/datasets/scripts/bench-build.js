@@ -1,7 +1,8 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
 // `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
 //    [--format jsonl|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
-//    [--read-ahead] [--chunk N] [--young MB] [--row-group N]`.
+//    [--read-ahead] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
+// worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk.
 // sqlite (default) and postgres: N events (~1.2 KB of JSON each) and N feedback items stored through the
 // store's own writeBatch, as committed batches of 2 000 events plus the labels of the previous 2 000
 // (10% of events never labelled, 10% labelled twice: a later correction), then built from the store
@@ -258,7 +259,7 @@ async function runOne(kind) {
         )
       }
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)

@@ -42,6 +42,8 @@ export interface DatasetBuildsOptions {
    * row groups that outlive any nursery, so a large one only adds to the peak RSS.
    */
   youngGenerationMb?: number
+  /** Old-generation limit of the build worker's heap, MiB. Default {@link BUILD_OLD_GENERATION_MB} (1024). */
+  oldGenerationMb?: number
   /** Events per scan chunk and feedback look-up. Default the compiler's (500). */
   chunkSize?: number
   /**
@@ -83,6 +85,14 @@ function selects(m: DatasetManifest, e: EventKey): boolean {
   if (Array.isArray(sel.version) && !sel.version.includes(e.version)) return false
   return true
 }
+
+/**
+ * Default old-generation limit of a build worker, MiB. With V8's own limit (a share of the
+ * machine's memory, 4 GiB here) the heap of a parquet build grew to ~200 MiB of mostly dead row
+ * groups between full collections (peak RSS 350-390 MB on the 1M-event bench); with an explicit
+ * 1 GiB V8 collects sooner: ~210 MB peak RSS for the same CPU (live data stays under 60 MiB).
+ */
+export const BUILD_OLD_GENERATION_MB = 1024
 
 /** Default young-generation size of a build worker, MiB (semi-spaces of 32 MiB). */
 export const BUILD_YOUNG_GENERATION_MB = 96
@@ -223,7 +233,10 @@ export class DatasetBuilds {
     this.catalog(project)
     return new Promise<BuiltDataset>((resolve, reject) => {
       const w = new Worker(this.script, {
-        resourceLimits: { maxYoungGenerationSizeMb: this.o.youngGenerationMb ?? buildYoungGenerationMb(spec) },
+        resourceLimits: {
+          maxYoungGenerationSizeMb: this.o.youngGenerationMb ?? buildYoungGenerationMb(spec),
+          maxOldGenerationSizeMb: this.o.oldGenerationMb ?? BUILD_OLD_GENERATION_MB,
+        },
         workerData: {
           storeUrl: this.o.storeUrl,
           dir: path.join(this.o.dir, project),
