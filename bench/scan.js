@@ -201,8 +201,32 @@ const hygiene = process.argv[2] === '--child' ? undefined : createHygiene()
  * (`label`: the predicted class 90% of the time) of a `ratio` share of the previous batch's events.
  */
 async function cachedSqlite(n, ratio) {
-  const name = `scan-d${DATA_VERSION}-s${await sqliteSchemaVersion()}-${n}-${ratio}.db`
+  // The store's page size (a file keeps the one it was made with) is part of the name: a file made
+  // by an older store is not measured as if this one had made it.
+  const name = `${dataName(n, ratio, await sqliteSchemaVersion())}-page${await storePageSize()}.db`
   return cachedFile(name, (tmp) => generate(tmp, n, ratio), hygiene)
+}
+
+/** What the generated log is, whatever holds it. */
+function dataName(n, ratio, schema) {
+  return `scan-d${DATA_VERSION}-s${schema}-${n}-${ratio}`
+}
+
+/** The page size of a file the store creates now. */
+async function storePageSize() {
+  const { SqliteStore } = await serverDist()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-bench-page-'))
+  try {
+    const store = new SqliteStore({ filename: path.join(dir, 'p.db') })
+    await store.close()
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(path.join(dir, 'p.db'), { readonly: true })
+    const size = db.pragma('page_size', { simple: true })
+    db.close()
+    return size
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 async function generate(file, n, ratio) {
@@ -278,9 +302,9 @@ async function generate(file, n, ratio) {
  * A PostgreSQL cluster holding the same log, filled from the SQLite file through the store's writer
  * once (fsync off: only reads are measured) and cached beside it.
  */
-async function filledPostgres(sqliteFile) {
+async function filledPostgres(sqliteFile, n, ratio) {
   return cachedPostgres(
-    `${path.basename(sqliteFile, '.db')}-p${await postgresSchemaVersion()}.pgdata`,
+    `${dataName(n, ratio, await sqliteSchemaVersion())}-p${await postgresSchemaVersion()}.pgdata`,
     (url) => fillPostgresFrom(sqliteFile, url),
     hygiene,
     { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } },
@@ -339,7 +363,7 @@ async function main() {
   let pgs
   try {
     if (mode !== 'sqlite') {
-      pgs = await filledPostgres(file)
+      pgs = await filledPostgres(file, n, ratio)
       methods.push({ key: 'pg-store', label: 'PostgreSQL store scan + feedback join', target: pgs.url })
       if (base) methods.push({ key: 'pg-base', label: 'PostgreSQL base tree store (peer)', target: pgs.url, base: 'pg-store' })
       methods.push({ key: 'pg-bare', label: 'PostgreSQL bare cursor (ceiling)', target: pgs.url })

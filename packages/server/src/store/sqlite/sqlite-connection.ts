@@ -27,6 +27,13 @@ export interface SqliteConnectionOptions {
    * itself. Default 64 MiB.
    */
   maxWalBytes?: number
+  /**
+   * Page size of a database file this connection creates, bytes (a power of two, 512–65536); an
+   * existing file keeps the size it was made with. Default 16384 (SQLite's own is 4096): a scan
+   * reads a page per system call, so four times fewer calls per row of ~1.2 KB events
+   * (`npm run bench:scan`).
+   */
+  pageSize?: number
 }
 
 /**
@@ -61,6 +68,8 @@ export function openSqliteConnection(o: SqliteConnectionOptions): SqliteConnecti
   db.pragma(`busy_timeout = ${o.busyTimeoutMs ?? 5000}`)
   let guard: { file: string; max: number } | undefined
   if (!o.readonly) {
+    // Takes effect only on a file that has no page yet: before WAL mode writes the first one.
+    db.pragma(`page_size = ${o.pageSize ?? 16384}`)
     db.pragma('journal_mode = WAL')
     db.pragma(`synchronous = ${o.synchronous ?? 'FULL'}`)
     if (o.autoCheckpoint === false && o.filename !== ':memory:') {
