@@ -14,7 +14,8 @@
 //   BENCH_METHODS=http,http-off,file,sqlite  which ingest methods to run (e.g. only `http` while profiling);
 //                                `http-off` is the same server with no commit-feed consumer (INFERLOG_CONSUMERS=none),
 //                                `http-noop` with only the no-op consumer (INFERLOG_CONSUMERS=noop; not in the default set),
-//                                `http-metrics` with only the metrics consumer (INFERLOG_CONSUMERS=metrics; not in the default set)
+//                                `http-metrics` with only the metrics consumer (INFERLOG_CONSUMERS=metrics; not in the default set),
+//                                `http-inline` with the default consumers on the event loop instead of their thread (INFERLOG_FEED_THREAD=false)
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
 //   BENCH_SKIP_LOOKUP=1          skip the lookup phase in the default run
 //   BENCH_LOOKUP_EVENTS=1000000  events in the lookup store
@@ -617,6 +618,11 @@ async function ingestPhase() {
       run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'metrics' }),
     },
     {
+      key: 'http-inline',
+      label: '  same, consumers on the event loop',
+      run: () => runHttp(data, warm, clients, { INFERLOG_FEED_THREAD: 'false' }),
+    },
+    {
       // Another checkout's CLI (BENCH_BASE_SCRIPT=/path/to/old/packages/cli/bin/inferlog.js, built),
       // run the same way: "did this tree regress ingest?" answered in one run, on the same load.
       key: 'http-base',
@@ -632,7 +638,8 @@ async function ingestPhase() {
   ]
   const only = (process.env.BENCH_METHODS ?? 'http,http-off,file,sqlite').split(',').map((x) => x.trim())
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
-  if (methods.length === 0) throw new Error('BENCH_METHODS names none of http, http-off, http-noop, http-metrics, file, sqlite')
+  if (methods.length === 0)
+    throw new Error('BENCH_METHODS names none of http, http-off, http-noop, http-metrics, http-inline, http-base, file, sqlite')
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
     // Rotate the order each round so slow drift on a shared box hits every method alike.
@@ -686,6 +693,7 @@ async function ingestPhase() {
     ['http', 'http-off', 'ratio aggregation on / off      ', 0.85],
     ['http-noop', 'http-off', 'ratio one no-op consumer / none ', 0.9],
     ['http-metrics', 'http-off', 'ratio metrics consumer / none   ', 0.85],
+    ['http-inline', 'http-off', 'ratio consumers inline / none   ', 0.85],
     ['http-off', 'http-base', 'ratio this tree / baseline tree  ', 0.95],
   ]) {
     if (!med[a] || !med[b]) continue

@@ -87,6 +87,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--memory-budget-bytes <n>', 'bytes request bodies may hold at once before 503 (default 268435456)')
 
   feedOptions(serve, '$INFERLOG_AUDIT_KEY; none: no checkpoints')
+    .option('--no-feed-thread', 'run the consumers on the event loop instead of their own thread (embedded SQLite)')
+    .option('--feed-nice <n>', "nice value of the consumers' thread, 0-19 (default 10)")
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 

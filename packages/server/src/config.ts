@@ -110,10 +110,24 @@ export interface ServerConfig {
    * derives nothing) measures what the feed itself costs.
    */
   consumers: ConsumerSelection
+  /**
+   * Where the embedded SQLite collector runs those consumers: in a thread of their own (`thread`,
+   * default `true`; `INFERLOG_FEED_THREAD`), at nice value `nice` (0–19, default 10;
+   * `INFERLOG_FEED_NICE`), so their CPU never delays a request and, when the CPU is the limit,
+   * ingest comes first. `thread: false` runs them on the event loop. PostgreSQL and queue
+   * workers always run them on the event loop.
+   */
+  feed: FeedConfig
   /** Signed checkpoints of the audit chain (`--audit-key`, `--checkpoint-interval-ms`). */
   audit: AuditConfig
   /** How often dataset triggers are looked at, ms (`INFERLOG_TRIGGER_TICK_MS`). Default 10 000. */
   triggerTickMs: number
+}
+
+/** See {@link ServerConfig.feed}. */
+export interface FeedConfig {
+  thread: boolean
+  nice: number
 }
 
 /** Defaults of {@link LimitsConfig}. */
@@ -164,6 +178,10 @@ export interface ServerConfigInput {
   privacy?: Partial<PrivacyConfig>
   /** `all`, `none` or a comma list of consumer names. */
   consumers?: string
+  /** Run the consumers in a thread of their own (embedded SQLite). */
+  feedThread?: boolean | string
+  /** Nice value of that thread, 0–19. */
+  feedNice?: number | string
   /** PEM file of the Ed25519 checkpoint key. */
   auditKey?: string
   /** Checkpoint interval, ms. */
@@ -175,6 +193,14 @@ function positiveInt(name: string, v: unknown): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n <= 0) {
     throw new InferlogError('invalid_parameter', `${name} must be a positive integer, got ${JSON.stringify(v)}`)
+  }
+  return n
+}
+
+function niceValue(v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 19) {
+    throw new InferlogError('invalid_parameter', `feed nice value must be an integer from 0 to 19, got ${JSON.stringify(v)}`)
   }
   return n
 }
@@ -257,6 +283,12 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     requireKeys: requireKeys || !isLoopbackHost(host),
   }
   const consumers = parseConsumerSelection(input.consumers ?? env.INFERLOG_CONSUMERS ?? 'all')
+  const feedThread = input.feedThread ?? env.INFERLOG_FEED_THREAD
+  const feedNice = input.feedNice ?? env.INFERLOG_FEED_NICE
+  const feed: FeedConfig = {
+    thread: feedThread === undefined ? true : typeof feedThread === 'boolean' ? feedThread : bool('INFERLOG_FEED_THREAD', feedThread),
+    nice: feedNice === undefined || feedNice === '' ? 10 : niceValue(feedNice),
+  }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
   const secret = input.privacy?.pseudonymizeSecret ?? env.INFERLOG_PSEUDONYMIZE_SECRET
@@ -286,6 +318,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     auth,
     privacy,
     consumers,
+    feed,
     triggerTickMs,
     audit,
   }

@@ -53,6 +53,8 @@ export { Worker, type WorkerOptions, type WorkerStats } from './worker/worker.js
 export { createWorkerMetrics, type WorkerMetrics } from './worker/worker-metrics.js'
 export { startWorker, type WorkerConfig, type RunningWorker } from './worker/start-worker.js'
 export { FeedRunner, type FeedRunnerOptions, type FeedProgress } from './feed/feed-runner.js'
+export type { CommitFeed } from './feed/commit-feed.js'
+export { FeedThread, feedThreadScript, type FeedThreadOptions } from './feed/feed-thread.js'
 export type { FeedConsumer, FeedContext } from './feed/feed-consumer.js'
 export { CatalogConsumer, type CatalogModel } from './feed/catalog-consumer.js'
 export { migrateDerived, type DerivedMigration } from './feed/derived-schema.js'

@@ -10,7 +10,9 @@ import { AuditCheckpointer } from './audit/audit-checkpointer.js'
 import { auditMetrics } from './audit/audit-metrics.js'
 import { loadAuditKey } from './audit/checkpoint.js'
 import { feedMetrics } from './feed/feed-metrics.js'
-import { FeedRunner } from './feed/feed-runner.js'
+import type { CommitFeed } from './feed/commit-feed.js'
+import { FeedRunner, type FeedRunnerOptions } from './feed/feed-runner.js'
+import { FeedThread, feedThreadScript } from './feed/feed-thread.js'
 import { createApp, type InferlogApp } from './http/create-app.js'
 import { type Logger, stderrLogger } from './logging/logger.js'
 import { createMetrics } from './metrics.js'
@@ -18,6 +20,7 @@ import { openQueue } from './queue/open-queue.js'
 import type { Queue } from './queue/queue.js'
 import { QueueWriter } from './queue/queue-writer.js'
 import { openStore } from './store/open-store.js'
+import { SqliteStore } from './store/sqlite/sqlite-store.js'
 import type { Store } from './store/store.js'
 
 /** A listening collector. */
@@ -28,8 +31,12 @@ export interface RunningServer {
   open: boolean
   core: InferlogApp
   store: Store
-  /** The commit feed's consumers, when this process commits to the log itself (not in queue mode). */
-  feed: FeedRunner | undefined
+  /**
+   * The commit feed's consumers, when this process commits to the log itself (not in queue mode):
+   * in a thread of their own on an embedded SQLite store (see `ServerConfig.feed`), else on this
+   * event loop.
+   */
+  feed: CommitFeed | undefined
   /** The scale-out queue accepted items are published to, when `queueUrl` is set. */
   queue: Queue | undefined
   /** Stops listening, commits (or publishes) what is queued, closes queue and store. Idempotent. */
@@ -105,9 +112,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     await store.close()
     throw e
   }
-  const feed = queue
-    ? undefined
-    : new FeedRunner(store, defaultConsumers(store, config.consumers), { logger, onProgress: feedMetrics(metrics.registry) })
+  const feed = queue ? undefined : openCommitFeed(store, config, logger, feedMetrics(metrics.registry))
   const core = createApp({
     store,
     metrics,
@@ -208,4 +213,16 @@ function removeServerInfo(file: string): void {
   } catch {
     // Already gone or replaced by another server: nothing to do.
   }
+}
+
+/**
+ * The consumers of an embedded collector: in their own thread when the store is SQLite with a
+ * writer thread and the compiled thread script is there (see `ServerConfig.feed`), else on this
+ * event loop (PostgreSQL, `feed.thread: false`, running from TypeScript sources).
+ */
+function openCommitFeed(store: Store, config: ServerConfig, logger: Logger, onProgress: FeedRunnerOptions['onProgress']): CommitFeed {
+  if (config.feed.thread && store instanceof SqliteStore && store.hasWriterThread && feedThreadScript()) {
+    return new FeedThread(store, { consumers: config.consumers, nice: config.feed.nice, logger, onProgress })
+  }
+  return new FeedRunner(store, defaultConsumers(store, config.consumers), { logger, onProgress })
 }

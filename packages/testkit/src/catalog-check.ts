@@ -40,12 +40,21 @@ export async function compareCatalogPostgres(url: string, schema: string): Promi
   }
 }
 
-/** Polls until the catalog has caught up with the rows (the feed lags a little), or `ms` (default 30 000) passed; resolves with the last comparison. */
+/**
+ * Polls until the catalog has caught up with the rows (the feed lags a little), or `ms` (default
+ * 30 000) passed; resolves with the last comparison. A read that fails (the consumer has not
+ * created its tables yet) counts as not caught up; at the deadline its error is thrown.
+ */
 export async function waitCatalog(read: () => CatalogComparison | Promise<CatalogComparison>, ms = 30_000): Promise<CatalogComparison> {
   const end = Date.now() + ms
   for (;;) {
-    const c = await read()
-    if (JSON.stringify(c.catalog) === JSON.stringify(c.recount) || Date.now() > end) return c
+    let c: CatalogComparison | undefined
+    try {
+      c = await read()
+    } catch (e) {
+      if (Date.now() > end) throw e
+    }
+    if (c && (JSON.stringify(c.catalog) === JSON.stringify(c.recount) || Date.now() > end)) return c
     await new Promise((r) => setTimeout(r, 200))
   }
 }

@@ -18,6 +18,9 @@ export interface ServeFlags {
   maxConnections?: string
   memoryBudgetBytes?: string
   consumers?: string
+  /** `false` with `--no-feed-thread` (commander sets `true` otherwise). */
+  feedThread?: boolean
+  feedNice?: string
   auditKey?: string
   checkpointIntervalMs?: string
   json?: boolean
@@ -47,10 +50,13 @@ export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
       store: f.store,
       queue: f.queue,
       consumers: f.consumers,
+      feedNice: f.feedNice,
       auditKey: f.auditKey,
       checkpointIntervalMs: f.checkpointIntervalMs,
     }),
     ...(f.requireKeys ? { requireKeys: true } : {}),
+    // Only the flag's "off" overrides $INFERLOG_FEED_THREAD (its default is commander's).
+    ...(f.feedThread === false ? { feedThread: false } : {}),
     limits: given({ maxBodyBytes: f.maxBodyBytes, maxEventBytes: f.maxEventBytes, maxFutureSkewMs: f.maxFutureSkewMs }) as never,
     http: given({
       headersTimeoutMs: f.headersTimeoutMs,

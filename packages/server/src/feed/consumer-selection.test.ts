@@ -31,6 +31,18 @@ describe('consumer selection', () => {
     expect(codeOf(() => parseConsumerSelection('ALL'))).toBe('invalid_parameter')
   })
 
+  it('runs in a thread at nice 10 unless told otherwise; bad values are invalid_parameter', () => {
+    expect(resolveServerConfig({}, {}).feed).toEqual({ thread: true, nice: 10 })
+    expect(resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'false', INFERLOG_FEED_NICE: '0' }).feed).toEqual({ thread: false, nice: 0 })
+    expect(resolveServerConfig({ feedThread: true, feedNice: '19' }, { INFERLOG_FEED_THREAD: 'false' }).feed).toEqual({
+      thread: true,
+      nice: 19,
+    })
+    for (const nice of ['20', '-1', '1.5', 'high'])
+      expect(codeOf(() => resolveServerConfig({ feedNice: nice }, {}))).toBe('invalid_parameter')
+    expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'maybe' }))).toBe('invalid_parameter')
+  })
+
   it('comes from the flag first, then INFERLOG_CONSUMERS, default all', () => {
     expect(resolveServerConfig({}, {}).consumers).toBe('all')
     expect(resolveServerConfig({}, { INFERLOG_CONSUMERS: 'noop' }).consumers).toEqual(['noop'])

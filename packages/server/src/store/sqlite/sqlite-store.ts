@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import type { MessagePort } from 'node:worker_threads'
 import { fileURLToPath } from 'node:url'
 import type Database from 'better-sqlite3'
 import type { AuditAppend, LoggedAuditRecord, StoredTombstone } from '../ports/audit-log.js'
@@ -45,9 +46,11 @@ export interface SqliteStoreOptions extends SqliteConnectionOptions {
   /**
    * Where commits run. `thread` (what `openStore` uses): a worker thread with its own
    * connection, so request parsing goes on while a commit waits for fsync. `inline`: on the
-   * calling thread. Default `inline`.
+   * calling thread. `{port}`: the writer thread of another store on the same file, reached over
+   * a port its {@link SqliteStore.connectWriter} made (the commit feed's thread); this store then
+   * runs no timers or checkpoints of its own. Default `inline`.
    */
-  writer?: 'inline' | 'thread'
+  writer?: 'inline' | 'thread' | { port: MessagePort }
   /** Worker script for `writer: 'thread'`. Default: the compiled `sqlite-writer-thread.js` beside this file. */
   writerScript?: URL
 }
@@ -76,10 +79,17 @@ export class SqliteStore implements Store, CommitTap {
   private checkpointer: SqliteCheckpointer | undefined
   private indexing = false
   private readonly tap: SqliteCommitTap
+  /** Commits run in another store's writer thread (`writer: {port}`). */
+  private readonly remoteWriter: boolean
+
+  /** What the store was opened with, less the writer (for another thread opening the same file). */
+  readonly connection: SqliteConnectionOptions & { lookupIndexIntervalMs?: number }
 
   constructor(options: SqliteStoreOptions) {
     this.filename = options.filename
     this.readonly = options.readonly ?? false
+    const { writer: _writer, writerScript: _script, ...connection } = options
+    this.connection = connection
     // Worker threads load compiled JS only: run from TypeScript sources (tests, tsx), the script
     // is absent and commits stay inline rather than failing every write.
     const script = options.writerScript ?? new URL('./sqlite-writer-thread.js', import.meta.url)
@@ -87,7 +97,11 @@ export class SqliteStore implements Store, CommitTap {
       options.writer === 'thread' && !this.readonly && options.filename !== ':memory:' && fs.existsSync(fileURLToPath(script))
     const conn = openSqliteConnection(options)
     this.db = conn.db
-    if (threaded) {
+    this.remoteWriter = typeof options.writer === 'object'
+    if (typeof options.writer === 'object') {
+      // Someone else's writer thread: it commits, indexes and is checkpointed by its owner.
+      this.writerClient = SqliteWriterClient.overPort(options.writer.port)
+    } else if (threaded) {
       // The writer thread commits and indexes look-ups; this connection reads and writes keys; a
       // third thread checkpoints the WAL (PASSIVE checkpoints never block the writer).
       const { writer: _w, writerScript: _s, ...data } = options
@@ -122,6 +136,20 @@ export class SqliteStore implements Store, CommitTap {
           ? this.writerClient.claim(consumer, holder, Date.now(), ttlMs)
           : this.writer().claim(consumer, holder, Date.now(), ttlMs),
     })
+  }
+
+  /**
+   * A port to this store's writer thread, for a store opened on the same file in another thread
+   * with `writer: {port}`; `undefined` when commits do not run in a thread of this store's.
+   */
+  async connectWriter(): Promise<MessagePort | undefined> {
+    if (!this.hasWriterThread) return undefined
+    return this.writerClient!.connect()
+  }
+
+  /** True when commits run in a writer thread this store started (`writer: 'thread'`). */
+  get hasWriterThread(): boolean {
+    return this.writerClient !== undefined && !this.remoteWriter
   }
 
   private checkpoint(): void {
@@ -196,6 +224,8 @@ export class SqliteStore implements Store, CommitTap {
    * the commit feed's consumers then read none of them back.
    */
   tapCommits(listener: CommitListener): () => void {
+    // Over another store's writer the commits are that store's: nothing to hand over here.
+    if (this.remoteWriter) return () => undefined
     return this.tap.add(listener)
   }
 
@@ -317,7 +347,8 @@ export class SqliteStore implements Store, CommitTap {
     await this.checkpointer?.close()
     await this.writerClient?.close()
     if (!this.db.open) return
-    if (!this.readonly) {
+    // Statistics are the writing owner's to refresh (PRAGMA optimize may write).
+    if (!this.readonly && !this.remoteWriter) {
       try {
         this.db.pragma('optimize')
       } catch {

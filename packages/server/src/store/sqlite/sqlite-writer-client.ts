@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, type MessagePort, type Transferable, Worker } from 'node:worker_threads'
 import type { AuditAppend } from '../ports/audit-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
@@ -15,6 +15,7 @@ export type WriterRequest =
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
   | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
   | { id: number; op: 'tap'; on: boolean }
+  | { id: number; op: 'attach'; port: MessagePort }
   | { id: number; op: 'close' }
 
 /** A request before it gets its id (distributed over the union). */
@@ -39,34 +40,84 @@ export class SqliteWriterError extends Error {
 }
 
 /**
- * Main-thread side of the writer thread. Requests run one after another there; a dead thread
- * fails what it held (those items were not acknowledged) and is restarted on next use.
+ * A client of the writer thread. The one that starts the thread (the store's, on the main thread)
+ * restarts it on next use when it died, failing what it held (those items were not acknowledged).
+ * Others talk to the same thread over a port ({@link connect}, {@link overPort}): the commit feed's
+ * thread sends its consumers' writes that way, so one connection still does every write.
+ * Requests run one after another in the thread, whoever sent them.
  */
 export class SqliteWriterClient {
-  private worker: Worker | undefined
+  private worker: Worker | MessagePort | undefined
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
   /** Whether `writeBatch` is asked for its commit's details (see `SqliteWriter.setTap`); told again to a restarted thread. */
   private tapOn = false
+  /** Set for a client over a port: the thread is someone else's, and a closed port stays closed. */
+  private port: MessagePort | undefined
+  private portClosed = false
 
   constructor(
     private readonly options: SqliteConnectionOptions & { lookupIndexIntervalMs?: number },
     private readonly script: URL,
   ) {}
 
-  private start(): Worker {
-    const w = new Worker(this.script, { workerData: this.options })
-    w.on('message', (m: Reply) => {
+  /**
+   * A client over a port that {@link connect} made (possibly in another thread). Its requests fail
+   * with `writer_disconnected` once the writer thread behind the port has gone (its owner restarts
+   * it, with new ports); {@link close} closes only the port.
+   */
+  static overPort(port: MessagePort): SqliteWriterClient {
+    const c = new SqliteWriterClient({ filename: '' }, new URL('about:blank'))
+    c.port = port
+    c.listen(port)
+    port.on('close', () => {
+      c.portClosed = true
+      c.failAll(new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected'))
+    })
+    c.worker = port
+    return c
+  }
+
+  /** True once a client over a port has lost its writer (see {@link overPort}). */
+  get disconnected(): boolean {
+    return this.portClosed
+  }
+
+  /**
+   * A new port to this client's writer thread (started if it is not running), for
+   * {@link overPort} on any thread. The port dies with the thread.
+   */
+  async connect(): Promise<MessagePort> {
+    const { port1, port2 } = new MessageChannel()
+    await this.call<void>({ op: 'attach', port: port2 }, [port2])
+    return port1
+  }
+
+  private listen(endpoint: Worker | MessagePort): void {
+    endpoint.on('message', (m: Reply) => {
       const p = this.pending.get(m.id)
       if (!p) return
       this.pending.delete(m.id)
       if (m.ok) p.resolve(m.result)
       else p.reject(new SqliteWriterError(m.error.message, m.error.code))
     })
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e)
+    this.pending.clear()
+  }
+
+  private start(): Worker | MessagePort {
+    if (this.port) {
+      if (this.portClosed) throw new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected')
+      return this.port
+    }
+    const w = new Worker(this.script, { workerData: this.options })
+    this.listen(w)
     const fail = (e: Error) => {
       if (this.worker === w) this.worker = undefined
-      for (const p of this.pending.values()) p.reject(e)
-      this.pending.clear()
+      this.failAll(e)
     }
     w.on('error', fail)
     w.on('exit', (code) => fail(new Error(`SQLite writer thread exited (${code})`)))
@@ -75,15 +126,21 @@ export class SqliteWriterClient {
     return w
   }
 
-  private call<T>(request: WithoutId<WriterRequest>): Promise<T> {
-    return this.send<T>(this.worker ?? this.start(), request)
+  private call<T>(request: WithoutId<WriterRequest>, transfer?: Transferable[]): Promise<T> {
+    try {
+      return this.send<T>(this.worker ?? this.start(), request, transfer)
+    } catch (e) {
+      return Promise.reject(e)
+    }
   }
 
-  private send<T>(w: Worker, request: WithoutId<WriterRequest>): Promise<T> {
+  private send<T>(w: Worker | MessagePort, request: WithoutId<WriterRequest>, transfer?: Transferable[]): Promise<T> {
+    if (this.port && this.portClosed)
+      return Promise.reject(new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected'))
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject })
-      w.postMessage({ ...request, id })
+      w.postMessage({ ...request, id }, transfer)
     })
   }
 
@@ -118,10 +175,16 @@ export class SqliteWriterClient {
     return this.call<void>({ op: 'exec', writes: plain(writes) })
   }
 
-  /** Closes the writer's connection and ends the thread. Idempotent. */
+  /** Closes the writer's connection and ends the thread (over a port: closes the port). Idempotent. */
   async close(): Promise<void> {
+    if (this.port) {
+      this.worker = undefined
+      this.port.close()
+      this.failAll(new SqliteWriterError('the writer client was closed', 'writer_disconnected'))
+      return
+    }
     const w = this.worker
-    if (!w) return
+    if (!w || !(w instanceof Worker)) return
     try {
       await this.call({ op: 'close' })
     } catch {

@@ -3,7 +3,7 @@
  * consumer writes and the background look-up indexing, so that the collector's event loop keeps
  * parsing requests while a commit waits for fsync.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
 import { openSqliteConnection, type SqliteConnectionOptions } from './sqlite-connection.js'
 import type { WriterRequest } from './sqlite-writer-client.js'
 import { LOOKUP_CHUNK } from './sqlite-lookups.js'
@@ -26,33 +26,38 @@ if (port) {
       }
     }, every)
   }
-  port.on('message', (m: WriterRequest) => {
+  const handle = (reply: MessagePort | typeof port, m: WriterRequest) => {
     try {
       if (m.op === 'close') {
         if (timer) clearInterval(timer)
         conn.db.close()
-        port.postMessage({ id: m.id, ok: true })
+        reply.postMessage({ id: m.id, ok: true })
+      } else if (m.op === 'attach') {
+        // Another thread's client (the commit feed's): same connection, requests in arrival order.
+        m.port.on('message', (r: WriterRequest) => handle(m.port, r))
+        reply.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'tap') {
         writer.setTap(m.on)
-        port.postMessage({ id: m.id, ok: true })
+        reply.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'write') {
-        port.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
+        reply.postMessage({ id: m.id, ok: true, result: writer.writeBatch(m.batch) })
       } else if (m.op === 'import') {
         writer.importBatch(m.batch)
-        port.postMessage({ id: m.id, ok: true })
+        reply.postMessage({ id: m.id, ok: true })
       } else if (m.op === 'audit') {
-        port.postMessage({ id: m.id, ok: true, result: writer.appendAudit(m.entry) })
+        reply.postMessage({ id: m.id, ok: true, result: writer.appendAudit(m.entry) })
       } else if (m.op === 'claim') {
-        port.postMessage({ id: m.id, ok: true, result: writer.claim(m.consumer, m.holder, m.nowMs, m.ttlMs) })
+        reply.postMessage({ id: m.id, ok: true, result: writer.claim(m.consumer, m.holder, m.nowMs, m.ttlMs) })
       } else if (m.op === 'exec') {
         writer.exec(m.writes)
-        port.postMessage({ id: m.id, ok: true })
+        reply.postMessage({ id: m.id, ok: true })
       } else {
-        port.postMessage({ id: m.id, ok: true, result: writer.advance(m.consumer, m.from, m.to, m.writes, m.nowMs) })
+        reply.postMessage({ id: m.id, ok: true, result: writer.advance(m.consumer, m.from, m.to, m.writes, m.nowMs) })
       }
     } catch (e) {
       const err = e as { message?: string; code?: string }
-      port.postMessage({ id: m.id, ok: false, error: { message: err?.message ?? String(e), code: err?.code } })
+      reply.postMessage({ id: m.id, ok: false, error: { message: err?.message ?? String(e), code: err?.code } })
     }
-  })
+  }
+  port.on('message', (m: WriterRequest) => handle(port, m))
 }

@@ -1,0 +1,159 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Worker } from 'node:worker_threads'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { verifyChain } from '../audit/verify-chain.js'
+import { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
+import { FeedThread } from './feed-thread.js'
+
+// Threads run compiled code: the writer and the feed thread come from dist (built before tests).
+const writerScript = new URL('../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url)
+const script = new URL('../../dist/feed/feed-thread-entry.js', import.meta.url)
+
+let dir: string
+let store: SqliteStore
+beforeEach(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-feedthread-'))
+  store = new SqliteStore({ filename: path.join(dir, 't.db'), writer: 'thread', writerScript, lookupIndexIntervalMs: 0 })
+  await store.migrate()
+})
+afterEach(async () => {
+  await store.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+const write = (i: number) =>
+  store.writeBatch({
+    events: [eventRecord({ id: `e${i}`, model: i % 2 ? 'a' : 'b' }), eventRecord({ id: `x${i}`, model: 'a', version: '2' })],
+    feedback: [feedbackRecord({ id: `f${i}`, eventId: `e${i}`, name: i % 3 ? 'thumbs' : 'label' })],
+  })
+
+/** The catalog's counts beside a recount of the rows. */
+async function catalogAndRecount() {
+  const db = store.derived.db
+  const models = (
+    await db.selectFrom('catalog_models').select(['model', 'version', 'events']).orderBy('model').orderBy('version').execute()
+  ).map((m) => `${m.model}@${m.version}=${Number(m.events)}`)
+  const recount = (
+    (await db
+      .selectFrom('events')
+      .select(['model', 'version', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['model', 'version'])
+      .orderBy('model')
+      .orderBy('version')
+      .execute()) as { model: string; version: string; n: number }[]
+  ).map((r) => `${r.model}@${r.version}=${Number(r.n)}`)
+  return { models, recount }
+}
+
+async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+const caughtUp = (names: string[]) => async () => {
+  const head = await store.commitHead()
+  for (const n of names) if ((await store.derived.watermark(n)) < head) return false
+  return true
+}
+
+/** Threads of this process at nice value `nice` (Linux: field 19 of /proc/self/task/TID/stat). */
+function threadsAtNice(nice: number): number {
+  let n = 0
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[16]) === nice) n++
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return n
+}
+
+describe('FeedThread', () => {
+  it('applies every committed batch exactly once from its own thread, writing through the store writer', async () => {
+    const progress: string[] = []
+    const feed = new FeedThread(store, { consumers: ['catalog', 'audit'], script, onProgress: (c) => progress.push(c) })
+    feed.start()
+    try {
+      for (let i = 0; i < 30; i++) {
+        await write(i)
+        feed.poke()
+      }
+      await until(caughtUp(['catalog', 'audit']))
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(c.recount).toEqual(['a@1=15', 'a@2=30', 'b@1=15'])
+      // The chain the thread sealed verifies against the rows.
+      const report = await verifyChain(store)
+      expect(report.ok).toBe(true)
+      expect(report.rows).toBe(90)
+      expect(new Set(progress)).toEqual(new Set(['catalog', 'audit']))
+      expect(feed.status().get('catalog')?.position).toBe(await store.commitHead())
+    } finally {
+      await feed.stop()
+    }
+    // Stopped: no thread left behind, and the store still commits.
+    await write(99)
+    expect((await store.readBatches(0)).length).toBe(31)
+  })
+
+  it.runIf(process.platform === 'linux')('runs its thread alone at the nice value it is given', async () => {
+    const before = threadsAtNice(13)
+    const feed = new FeedThread(store, { consumers: ['noop'], nice: 13, script })
+    feed.start()
+    try {
+      await write(1)
+      feed.poke()
+      await until(caughtUp(['noop']))
+      expect(threadsAtNice(13)).toBe(before + 1)
+      // The process's own priority is untouched.
+      expect(os.getPriority()).toBe(0)
+    } finally {
+      await feed.stop()
+    }
+    expect(threadsAtNice(13)).toBe(before)
+  })
+
+  it('restarts a thread that died mid-stream, and the counts stay exact', async () => {
+    const warned: string[] = []
+    const logger = { info() {}, warn: (m: string) => warned.push(m), error() {} }
+    const feed = new FeedThread(store, { consumers: ['catalog'], script, restartMs: 20, logger })
+    feed.start()
+    try {
+      for (let i = 0; i < 40; i++) {
+        await write(i)
+        feed.poke()
+        // Kill the thread twice while batches keep coming, as a crash would (no clean-up).
+        if (i === 10 || i === 25) {
+          const w = (feed as unknown as { worker?: Worker }).worker
+          await w?.terminate()
+        }
+      }
+      await until(caughtUp(['catalog']))
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(c.recount).toEqual(['a@1=20', 'a@2=40', 'b@1=20'])
+      expect(warned.some((m) => m.includes('feed thread exited'))).toBe(true)
+    } finally {
+      await feed.stop()
+    }
+  })
+
+  it('refuses a store whose commits do not run in a thread of its own', () => {
+    const inline = new SqliteStore({ filename: path.join(dir, 'inline.db') })
+    try {
+      expect(inline.hasWriterThread).toBe(false)
+      expect(() => new FeedThread(inline, { script: new URL('file:///nonexistent/feed-thread-entry.js') })).toThrow(/script is missing/)
+    } finally {
+      void inline.close()
+    }
+  })
+})

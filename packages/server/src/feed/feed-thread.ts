@@ -1,0 +1,169 @@
+import fs from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import { nextBackoffMs } from '@inferlog/schema'
+import type { Logger } from '../logging/logger.js'
+import type { SqliteStore } from '../store/sqlite/sqlite-store.js'
+import type { CommitFeed } from './commit-feed.js'
+import type { ConsumerSelection } from './consumer-selection.js'
+import type { FeedProgress, FeedRunnerOptions } from './feed-runner.js'
+
+/** Options of {@link FeedThread}. */
+export interface FeedThreadOptions {
+  /** Which consumers run (see `defaultConsumers`). Default `all`. */
+  consumers?: ConsumerSelection
+  /**
+   * Nice value of the thread (Linux schedules threads, and so niceness, one by one): 0 to 19,
+   * higher yields more. At 10, when the CPU is the limit, ingest (main and writer threads, nice 0)
+   * gets about nine tenths of it and the consumers catch up when it is idle; with spare CPU it
+   * changes nothing. Where the system refuses it the thread runs at normal priority. Default 10.
+   */
+  nice?: number
+  /** Runner settings handed to the thread's `FeedRunner` (plain data only). Default its defaults. */
+  runner?: Pick<
+    FeedRunnerOptions,
+    'pollMs' | 'stepIntervalMs' | 'maxBatches' | 'maxRows' | 'retryMs' | 'sharedRows' | 'sharedBytes' | 'leaseMs'
+  >
+  /** Where the thread's log lines go (it forwards them). Default nowhere. */
+  logger?: Logger
+  /** Told after each step a consumer applied in the thread. */
+  onProgress?: (consumer: string, p: FeedProgress) => void
+  /** First wait before a thread that died is started again; doubles up to 30 s. Default 1000 ms. */
+  restartMs?: number
+  /** The thread's script. Default the compiled `feed-thread-entry.js` beside this file. */
+  script?: URL
+}
+
+/** Data the thread starts with. */
+export interface FeedThreadData {
+  connection: SqliteStore['connection']
+  consumers: ConsumerSelection
+  nice: number
+  runner: FeedThreadOptions['runner']
+}
+
+/** A message from the thread. */
+export type FeedThreadMessage =
+  | { type: 'progress'; consumer: string; progress: FeedProgress }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { type: 'stopped' }
+
+/** The compiled thread script beside this module, if there is one (there is none when run from TypeScript sources). */
+export function feedThreadScript(script = new URL('./feed-thread-entry.js', import.meta.url)): URL | undefined {
+  return script.protocol === 'file:' && fs.existsSync(fileURLToPath(script)) ? script : undefined
+}
+
+/**
+ * The commit feed's consumers of an embedded SQLite store, run in a worker thread of their own
+ * instead of on the collector's event loop: their CPU never delays a request, and at a lower
+ * priority (`nice`) they yield the CPU to ingest when it is the limit, catching up when it is
+ * idle. The thread reads the log on its own connection and sends its writes (with the watermark,
+ * in one transaction, as always) to the store's writer thread, so there is still one writer.
+ * Exactly-once does not depend on the thread: a thread that dies is started again (with back-off)
+ * and resumes from the watermarks.
+ *
+ * The store's commit tap is not used: the thread reads each batch back (and parses it) itself.
+ */
+export class FeedThread implements CommitFeed {
+  private worker: Worker | undefined
+  private starting: Promise<void> | undefined
+  private stopping = false
+  private started = false
+  private failures = 0
+  private restartTimer: NodeJS.Timeout | undefined
+  private readonly progress = new Map<string, FeedProgress>()
+  private stopped: (() => void) | undefined
+  private readonly script: URL
+
+  constructor(
+    private readonly store: SqliteStore,
+    private readonly o: FeedThreadOptions = {},
+  ) {
+    const script = feedThreadScript(o.script)
+    if (!script) throw new Error('the feed thread script is missing (run the compiled server: npm run build)')
+    this.script = script
+  }
+
+  start(): void {
+    if (this.started) return
+    this.started = true
+    this.spawn()
+  }
+
+  poke(): void {
+    this.worker?.postMessage({ type: 'poke' })
+  }
+
+  status(): ReadonlyMap<string, FeedProgress> {
+    return this.progress
+  }
+
+  /** Asks the thread to stop after its consumers' current steps; ends it after 10 s regardless. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    if (this.restartTimer) clearTimeout(this.restartTimer)
+    await this.starting
+    const w = this.worker
+    if (!w) return
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()))
+    const done = new Promise<void>((resolve) => {
+      this.stopped = resolve
+    })
+    w.postMessage({ type: 'stop' })
+    const t = setTimeout(() => void w.terminate(), 10_000)
+    await Promise.race([done, exited])
+    clearTimeout(t)
+    await w.terminate()
+    this.worker = undefined
+  }
+
+  private spawn(): void {
+    this.starting = this.open().catch((e: unknown) => {
+      this.o.logger?.warn(`feed thread: could not start: ${(e as Error).message}`)
+      this.scheduleRestart()
+    })
+  }
+
+  private async open(): Promise<void> {
+    const port = await this.store.connectWriter()
+    if (!port) throw new Error('the store has no writer thread to share')
+    if (this.stopping) {
+      port.close()
+      return
+    }
+    const data: FeedThreadData & { port: typeof port } = {
+      connection: this.store.connection,
+      consumers: this.o.consumers ?? 'all',
+      nice: this.o.nice ?? 10,
+      runner: this.o.runner,
+      port,
+    }
+    const w = new Worker(this.script, { workerData: data, transferList: [port] })
+    this.worker = w
+    w.on('message', (m: FeedThreadMessage) => {
+      if (m.type === 'progress') {
+        this.failures = 0
+        this.progress.set(m.consumer, m.progress)
+        this.o.onProgress?.(m.consumer, m.progress)
+      } else if (m.type === 'log') {
+        this.o.logger?.[m.level === 'error' ? 'warn' : m.level](`feed thread: ${m.message}`)
+      } else if (m.type === 'stopped') {
+        this.stopped?.()
+      }
+    })
+    w.on('error', (e) => this.o.logger?.warn(`feed thread failed: ${e.message}`))
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined
+      if (this.stopping) return
+      this.o.logger?.warn(`feed thread exited (${code}); consumers resume from their watermarks when it restarts`)
+      this.scheduleRestart()
+    })
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopping) return
+    const wait = nextBackoffMs(this.failures++, { baseMs: this.o.restartMs ?? 1000, maxMs: 30_000 })
+    this.restartTimer = setTimeout(() => this.spawn(), wait)
+    this.restartTimer.unref()
+  }
+}
