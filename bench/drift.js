@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { processCpuMs, spawnServer } from '@inferlog/testkit'
 import Database from 'better-sqlite3'
+import { prng } from './lib/bench-util.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SERVER_DIST = path.join(ROOT, 'packages', 'server', 'dist', 'index.js')
@@ -57,17 +58,6 @@ const log = (s) => process.stderr.write(`bench: ${s}\n`)
 // Events: 10 numerical and 10 categorical inputs; the current window (second half) drifts on
 // some fields and not on others.
 // ---------------------------------------------------------------------------------------------
-
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const NUM = Array.from({ length: 10 }, (_, i) => `n${i}`)
 const CAT = Array.from({ length: 10 }, (_, i) => `c${i}`)

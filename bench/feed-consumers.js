@@ -21,10 +21,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { envInt, median, prng } from './lib/bench-util.js'
 
 const root = process.env.ROOT || fileURLToPath(new URL('..', import.meta.url))
 const s = await import(path.join(root, 'packages/server/dist/index.js'))
-const envInt = (k, d) => (process.env[k] ? Number(process.env[k]) : d)
 const N = Math.max(1000, Math.floor(envInt('BENCH_EVENTS', 60_000) / 1000) * 1000)
 const ROUNDS = envInt('BENCH_ROUNDS', 3)
 const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
@@ -33,17 +33,6 @@ const MODEL = 'bench-clf'
 const NUM = Array.from({ length: 10 }, (_, i) => `n${i}`)
 const CAT = Array.from({ length: 10 }, (_, i) => `c${i}`)
 const FIELDS = [...NUM, ...CAT].map((f) => `input.${f}`)
-
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Request bodies (NDJSON) of one setting's run: event batches, each followed by its labels. */
 function makeBodies(tag) {
@@ -153,10 +142,6 @@ async function runOnce(setting, round) {
   }
 }
 
-const median = (xs) => {
-  const a = [...xs].sort((x, y) => x - y)
-  return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2
-}
 const load0 = os.loadavg()
 const results = Object.fromEntries(SETTINGS.map((x) => [x, []]))
 for (let r = 0; r < ROUNDS; r++) {

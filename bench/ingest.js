@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url'
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { processCpuMs, spawnServer } from '@inferlog/testkit'
 import Database from 'better-sqlite3'
+import { prng } from './lib/bench-util.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SERVER_DIST = path.join(ROOT, 'packages', 'server', 'dist', 'index.js')
@@ -138,18 +139,6 @@ if (!isMainThread && workerData?.role === 'ingest-client') {
 // ---------------------------------------------------------------------------------------------
 // Realistic events (~1.2 KB of JSON each)
 // ---------------------------------------------------------------------------------------------
-
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const MODELS = [
   { name: 'fraud-scorer', versions: ['2026.03.1', '2026.03.2'], labels: ['legit', 'fraud'] },

@@ -40,7 +40,7 @@ import { performance } from 'node:perf_hooks'
 import zlib from 'node:zlib'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { spawnServer } from '@inferlog/testkit'
-import { createHygiene, envInt, fmtNum, fmtSummary, loadavg, machineLine, pct, summary, watchdog } from './lib/bench-util.js'
+import { createHygiene, envInt, fmtNum, fmtSummary, loadavg, machineLine, pct, prng, summary, watchdog } from './lib/bench-util.js'
 import {
   cachedFile,
   cachedPostgres,
@@ -68,17 +68,6 @@ const log = (s) => process.stderr.write(`bench:monitoring ${s}\n`)
 // ---------------------------------------------------------------------------------------------
 // Data
 // ---------------------------------------------------------------------------------------------
-
-function prng(seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const hex = (rng, n) => {
   let s = ''

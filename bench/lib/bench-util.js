@@ -137,3 +137,15 @@ export function watchdog(seconds, hygiene) {
     process.exit(1)
   }, seconds * 1000).unref()
 }
+
+/** Deterministic PRNG (mulberry32) in [0, 1), so that runs and trees get the same data. */
+export function prng(seed) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
