@@ -346,11 +346,12 @@ async function ingestOnce(bodies, on, tag) {
     const db = new Database(path.join(dir, 'inferlog.db'), { readonly: true })
     const head = db.prepare('SELECT max(seq) FROM batches').pluck()
     // The default feed consumers (feed_consumers also holds leases of other loops, which never advance).
-    const behind = db
-      .prepare("SELECT count(*) FROM feed_consumers WHERE name IN ('catalog', 'metrics', 'audit', 'profiles') AND position < ?")
+    // A consumer that has not stepped yet has no row: wait for all four at the head.
+    const atHead = db
+      .prepare("SELECT count(*) FROM feed_consumers WHERE name IN ('catalog', 'metrics', 'audit', 'profiles') AND position >= ?")
       .pluck()
     const h = head.get()
-    while (behind.get(h) > 0) await new Promise((r) => setTimeout(r, 50))
+    while (atHead.get(h) < 4) await new Promise((r) => setTimeout(r, 50))
     const settledS = (performance.now() - t0) / 1000
     const cpuSettled = processCpuMs(srv.pid) - cpu0
     const profiles = db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'profile_rows'").pluck().get()
