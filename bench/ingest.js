@@ -374,12 +374,14 @@ function threadCpuMs(pid) {
 function threadSplit(pid, before, after) {
   let main = 0
   let other = 0
+  let all = 0
   for (const [tid, ms] of after) {
     const d = ms - (before.get(tid) ?? 0)
+    all += d
     if (tid === pid) main = d
     else other = Math.max(other, d)
   }
-  return { main, busiest: other }
+  return { main, busiest: other, rest: all - main - other }
 }
 
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
@@ -453,7 +455,7 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
       clientCpuUsPerEvent: (benchCpu * 1e6) / acked,
       extra:
         `retries=${retries} failed_batches=${failed} req p50=${pct(reqMs, 0.5).toFixed(0)}ms p99=${pct(reqMs, 0.99).toFixed(0)}ms ` +
-        `cpu: server ${((serverCpu * 1e6) / acked).toFixed(1)} µs/ev (${(serverCpu / seconds).toFixed(2)} cores; main thread ${((threads.main * 1e3) / acked).toFixed(1)}, busiest other ${((threads.busiest * 1e3) / acked).toFixed(1)}), clients ${((benchCpu * 1e6) / acked).toFixed(1)} µs/ev (${(benchCpu / seconds).toFixed(2)} cores)`,
+        `cpu: server ${((serverCpu * 1e6) / acked).toFixed(1)} µs/ev (${(serverCpu / seconds).toFixed(2)} cores; main thread ${((threads.main * 1e3) / acked).toFixed(1)}, busiest other ${((threads.busiest * 1e3) / acked).toFixed(1)}, the rest ${((threads.rest * 1e3) / acked).toFixed(1)}), clients ${((benchCpu * 1e6) / acked).toFixed(1)} µs/ev (${(benchCpu / seconds).toFixed(2)} cores)`,
     }
   } finally {
     await Promise.all(workers.map((w) => w.terminate()))
