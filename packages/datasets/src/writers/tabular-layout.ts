@@ -17,10 +17,43 @@ export type Cell = number | bigint | boolean | string | null
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
+/**
+ * Dotted names (`input.address` + `city`) made once and reused: rows repeat the same keys, and a
+ * remembered name is one lookup instead of a new string to build and hash per key and row.
+ * Bounded (forgets everything past `size` names).
+ */
+export class DottedNames {
+  readonly #byPrefix = new Map<string, Map<string, string>>()
+  #size = 0
+
+  constructor(private readonly size = 10_000) {}
+
+  join(prefix: string, key: string): string {
+    let names = this.#byPrefix.get(prefix)
+    if (names === undefined) {
+      if (this.#size >= this.size) {
+        this.#byPrefix.clear()
+        this.#size = 0
+      }
+      names = new Map()
+      this.#byPrefix.set(prefix, names)
+    }
+    let name = names.get(key)
+    if (name === undefined) {
+      name = `${prefix}.${key}`
+      if (this.#size < this.size) {
+        names.set(key, name)
+        this.#size++
+      }
+    }
+    return name
+  }
+}
+
 /** Leaf values of the input: nested objects flattened with dots (`input.address.city`), arrays kept whole. */
-export function flattenInput(value: unknown, prefix: string, out: Map<string, unknown>): void {
+export function flattenInput(value: unknown, prefix: string, out: Map<string, unknown>, names?: DottedNames): void {
   if (isObj(value)) {
-    for (const key of Object.keys(value)) flattenInput(value[key], `${prefix}.${key}`, out)
+    for (const key of Object.keys(value)) flattenInput(value[key], names ? names.join(prefix, key) : `${prefix}.${key}`, out, names)
     return
   }
   out.set(prefix, value)
@@ -42,6 +75,7 @@ function kindOf(v: unknown): TabularType | undefined {
 export class TypeInference {
   readonly #kinds = new Map<string, TabularType | undefined>()
   readonly #plan: DatasetPlan
+  readonly #names = new DottedNames()
 
   constructor(plan: DatasetPlan) {
     this.#plan = plan
@@ -59,7 +93,7 @@ export class TypeInference {
 
   observe(row: PipelineRow): void {
     const flat = new Map<string, unknown>()
-    flattenInput(row.event.get('input'), 'input', flat)
+    flattenInput(row.event.get('input'), 'input', flat, this.#names)
     for (const [name, v] of flat) this.#see(name, v)
     this.#plan.columns.forEach((c, i) => {
       if (!c.implicit) this.#see(`feedback.${c.column}`, JSON.parse(row.values[i]!))
@@ -103,6 +137,7 @@ export class TabularLayout {
   readonly #feedback: { column: TabularColumn; index: number }[]
   readonly #label: TabularColumn | undefined
   readonly #models = new Map<string, [string | null, string | null]>()
+  readonly #names = new DottedNames()
 
   constructor(plan: DatasetPlan, types: Map<string, TabularType>) {
     const typeOf = (name: string): TabularType => types.get(name) ?? 'json'
@@ -147,7 +182,7 @@ export class TabularLayout {
     const out: Cell[] = [e.id, e.tsMs, model, version]
     if (this.#features.length > 0) {
       const flat = new Map<string, unknown>()
-      flattenInput(e.get('input'), 'input', flat)
+      flattenInput(e.get('input'), 'input', flat, this.#names)
       for (const f of this.#features) out.push(convert(f.type, flat.get(f.name)))
     }
     for (const f of this.#feedback) out.push(convert(f.column.type, JSON.parse(row.values[f.index]!)))
