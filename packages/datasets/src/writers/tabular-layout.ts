@@ -138,6 +138,8 @@ export class TabularLayout {
   readonly #label: TabularColumn | undefined
   readonly #models = new Map<string, [string | null, string | null]>()
   readonly #names = new DottedNames()
+  /** Feature column name → its index among the features. */
+  readonly #featureIndex: Map<string, number>
 
   constructor(plan: DatasetPlan, types: Map<string, TabularType>) {
     const typeOf = (name: string): TabularType => types.get(name) ?? 'json'
@@ -145,6 +147,7 @@ export class TabularLayout {
       .filter((n) => n === 'input' || n.startsWith('input.'))
       .sort()
       .map((name) => ({ name, type: typeOf(name) }))
+    this.#featureIndex = new Map(this.#features.map((f, i) => [f.name, i]))
     this.#feedback = plan.columns
       .map((c, index) => ({ c, index }))
       .filter(({ c }) => !c.implicit)
@@ -175,15 +178,27 @@ export class TabularLayout {
     return m
   }
 
+  #leaves(value: unknown, prefix: string, leaves: unknown[]): void {
+    if (isObj(value)) {
+      for (const key of Object.keys(value)) this.#leaves(value[key], this.#names.join(prefix, key), leaves)
+      return
+    }
+    const i = this.#featureIndex.get(prefix)
+    if (i !== undefined) leaves[i] = value
+  }
+
   /** The row's cells in column order. */
   cells(row: PipelineRow): Cell[] {
     const e = row.event
     const [model, version] = this.#model(e.raw('model'))
     const out: Cell[] = [e.id, e.tsMs, model, version]
-    if (this.#features.length > 0) {
-      const flat = new Map<string, unknown>()
-      flattenInput(e.get('input'), 'input', flat, this.#names)
-      for (const f of this.#features) out.push(convert(f.type, flat.get(f.name)))
+    const features = this.#features
+    if (features.length > 0) {
+      // flattenInput straight into the feature slots: the same leaves in the same order, a later
+      // leaf of the same name overwriting an earlier one as in its map, and undeclared ones skipped.
+      const leaves = new Array<unknown>(features.length)
+      this.#leaves(e.get('input'), 'input', leaves)
+      for (let i = 0; i < features.length; i++) out.push(convert(features[i]!.type, leaves[i]))
     }
     for (const f of this.#feedback) out.push(convert(f.column.type, JSON.parse(row.values[f.index]!)))
     if (this.#label) out.push(convert(this.#label.type, JSON.parse(row.label!)))
