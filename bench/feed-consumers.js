@@ -14,6 +14,8 @@
 //   BENCH_EVENTS=60000        events per setting and round (1000 per request)
 //   BENCH_FEEDBACK=0.3        share of events that get a label (sent after their batch)
 //   BENCH_ROUNDS=3            rounds; the median is reported
+//   BENCH_FEED=thread         where the consumers run: `thread` (FeedThread, as the embedded server runs
+//                             them, at nice 0 here) or `inline` (FeedRunner on this event loop, with the commit tap)
 //
 // Events: a classifier with 10 numerical and 10 categorical input fields (all 20 monitored, so the
 // profiles consumer works), an A/B arm, latency phases, tokens, ~1 KB each.
@@ -28,6 +30,7 @@ const s = await import(path.join(root, 'packages/server/dist/index.js'))
 const N = Math.max(1000, Math.floor(envInt('BENCH_EVENTS', 60_000) / 1000) * 1000)
 const ROUNDS = envInt('BENCH_ROUNDS', 3)
 const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
+const FEED = process.env.BENCH_FEED || 'thread'
 const SETTINGS = (process.env.BENCH_CONSUMERS || 'none,metrics,profiles,audit,all').split(',').map((x) => x.trim())
 const MODEL = 'bench-clf'
 const NUM = Array.from({ length: 10 }, (_, i) => `n${i}`)
@@ -88,7 +91,11 @@ async function runOnce(setting, round) {
   })
   const only = setting === 'all' ? 'all' : setting === 'none' ? 'none' : setting.split('+')
   const consumers = s.defaultConsumers(store, only)
-  const feed = new s.FeedRunner(store, consumers, { logger: quiet })
+  // As the server runs them: in their own thread (nice 0 here: CPU is what is measured), or inline.
+  const threaded = FEED === 'thread' && consumers.length > 0
+  const feed = threaded
+    ? new s.FeedThread(store, { consumers: only, nice: 0, logger: quiet })
+    : new s.FeedRunner(store, consumers, { logger: quiet })
   const core = s.createApp({ store, logger: quiet, onCommit: () => feed.poke() })
   const bodies = makeBodies(`r${round}`)
   const post = async (body, kind) => {
@@ -100,6 +107,16 @@ async function runOnce(setting, round) {
       await new Promise((r) => setTimeout(r, 5))
     }
   }
+  const caughtUp = async () => {
+    const head = await store.commitHead()
+    for (;;) {
+      let behind = false
+      for (const c of consumers) if ((await store.derived.watermark(c.name)) < head) behind = true
+      if (!behind) return
+      feed.poke()
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
   feed.start()
   try {
     // Warm-up: two batches, not counted.
@@ -107,7 +124,7 @@ async function runOnce(setting, round) {
       await post(b.events, 'events')
       if (b.labels) await post(b.labels, 'feedback')
     }
-    await feed.catchUp()
+    await caughtUp()
     const work = bodies.slice(2)
     const c0 = process.cpuUsage()
     const t0 = performance.now()
@@ -123,13 +140,7 @@ async function runOnce(setting, round) {
     )
     const ackS = (performance.now() - t0) / 1000
     const cAck = process.cpuUsage(c0)
-    const head = await store.commitHead()
-    for (;;) {
-      let behind = false
-      for (const c of consumers) if ((await store.derived.watermark(c.name)) < head) behind = true
-      if (!behind) break
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    await caughtUp()
     const doneS = (performance.now() - t0) / 1000
     const c1 = process.cpuUsage(c0)
     const cpuUs = c1.user + c1.system
@@ -156,7 +167,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const base = results.none ? median(results.none.map((x) => x.cpuUsPerEvent)) : undefined
 console.log(
-  `\nFEED CONSUMERS  ${N.toLocaleString('en-US')} events/setting/round, ${FEEDBACK * 100}% labelled, ${ROUNDS} rounds, tree ${root}`,
+  `\nFEED CONSUMERS  ${N.toLocaleString('en-US')} events/setting/round, ${FEEDBACK * 100}% labelled, ${ROUNDS} rounds, consumers ${FEED}, tree ${root}`,
 )
 console.log(`${'setting'.padEnd(26)}${'CPU µs/ev'.padStart(11)}${'consumers µs/ev'.padStart(17)}${'implied ratio'.padStart(15)}`)
 for (const setting of SETTINGS) {
