@@ -64,6 +64,7 @@ async function ingestPhase() {
   const evps = { off: [], on: [], peer: [] }
   const cpu = { off: [], on: [], peer: [] }
   const writer = { off: [], on: [], peer: [] }
+  const feed = { off: [], on: [], peer: [] }
   const loads = []
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...methods].reverse() : methods
@@ -72,6 +73,7 @@ async function ingestPhase() {
       evps[m.key].push(res.evps)
       cpu[m.key].push(res.serverCpuUsPerEvent)
       writer[m.key].push(res.busiestThreadUsPerEvent)
+      feed[m.key].push(res.nicedThreadsUsPerEvent)
       loads.push(os.loadavg()[0])
       log(`ingest round ${r + 1}/${rounds} chain ${m.key.padEnd(4)} ${fmtNum(res.evps)} ev/s (${res.extra})`)
     }
@@ -84,6 +86,7 @@ async function ingestPhase() {
     ratio: summary(evps.on.map((x, i) => x / evps.off[i])),
     cpuUsPerEvent: { off: summary(cpu.off), on: summary(cpu.on) },
     writerUsPerEvent: { off: summary(writer.off), on: summary(writer.on) },
+    feedThreadUsPerEvent: { on: summary(feed.on) },
     ...(peer
       ? {
           peer: summary(evps.peer),
@@ -426,7 +429,7 @@ function report(out) {
       `  chain on   ${fmtSummary(x.on)} ev/s`,
       `  on / off   ${fmtSummary(x.ratio, 3)}   (target ≥ 0.95)`,
       `  server CPU per event: off ${fmtSummary(x.cpuUsPerEvent.off, 1)} µs, on ${fmtSummary(x.cpuUsPerEvent.on, 1)} µs`,
-      `  writer thread CPU per event: off ${fmtSummary(x.writerUsPerEvent.off, 1)} µs, on ${fmtSummary(x.writerUsPerEvent.on, 1)} µs`,
+      `  writer thread CPU per event: off ${fmtSummary(x.writerUsPerEvent.off, 1)} µs, on ${fmtSummary(x.writerUsPerEvent.on, 1)} µs; feed thread (nice > 0) on ${fmtSummary(x.feedThreadUsPerEvent.on, 1)} µs`,
     )
     if (x.peer)
       lines.push(
