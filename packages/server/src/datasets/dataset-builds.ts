@@ -44,7 +44,7 @@ export interface DatasetBuildsOptions {
   youngGenerationMb?: number
   /** Old-generation limit of the build worker's heap, MiB. Default {@link BUILD_OLD_GENERATION_MB} (1024). */
   oldGenerationMb?: number
-  /** Events per scan chunk and feedback look-up. Default {@link buildChunkSize} of `storeUrl` (PostgreSQL 2000, else 500). */
+  /** Events per scan chunk and feedback look-up. Default the compiler's (500). */
   chunkSize?: number
   /**
    * Read the store on a second thread, beside the compiler (`readAheadDatasetSource`); only
@@ -93,17 +93,6 @@ function selects(m: DatasetManifest, e: EventKey): boolean {
  * 1 GiB V8 collects sooner: ~210 MB peak RSS for the same CPU (live data stays under 60 MiB).
  */
 export const BUILD_OLD_GENERATION_MB = 1024
-
-/**
- * Default events per scan chunk (and per feedback look-up) of a build from the store at `url`:
- * 2 000 on PostgreSQL, where each chunk costs a cursor round trip and two feedback queries
- * (measured on the 1M-event bench: 17-25 s instead of 29-30 s wall for the same client CPU), else
- * undefined: the compiler's 500, which SQLite prefers (2 000 cost it ~20% more CPU, more bodies
- * surviving young-generation collections, and 300+ MB peak RSS).
- */
-export function buildChunkSize(url: string | undefined): number | undefined {
-  return url !== undefined && (url.startsWith('postgres://') || url.startsWith('postgresql://')) ? 2000 : undefined
-}
 
 /** Default young-generation size of a build worker, MiB (semi-spaces of 32 MiB). */
 export const BUILD_YOUNG_GENERATION_MB = 96
@@ -226,7 +215,6 @@ export class DatasetBuilds {
    */
   async build(project: string, name: string | undefined, spec: unknown, sinceLast: boolean, skipEmpty = false): Promise<BuiltDataset> {
     const threaded = this.o.storeUrl !== undefined && fs.existsSync(fileURLToPath(this.script))
-    const chunkSize = this.o.chunkSize ?? buildChunkSize(this.o.storeUrl)
     if (!threaded) {
       try {
         return await this.catalog(project).build({
@@ -235,7 +223,7 @@ export class DatasetBuilds {
           spec,
           sinceLast,
           skipEmpty,
-          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          ...(this.o.chunkSize !== undefined ? { chunkSize: this.o.chunkSize } : {}),
           ...(name !== undefined ? { name } : {}),
         })
       } catch (e) {
@@ -257,7 +245,7 @@ export class DatasetBuilds {
           spec,
           sinceLast,
           skipEmpty,
-          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          ...(this.o.chunkSize !== undefined ? { chunkSize: this.o.chunkSize } : {}),
           ...(this.o.readAhead ? { readAhead: true } : {}),
         },
       })
