@@ -17,7 +17,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { envInt, fmtNum, loadavg, machineLine, median } from './lib/bench-util.js'
-import { cacheDir, SERVER_DIST } from './lib/log-fixtures.js'
+import { cacheDir, SERVER_DIST, sqliteSchemaVersion, storePageSize } from './lib/log-fixtures.js'
 
 const peer = process.env.BENCH_PEER_DIST
 if (!peer) {
@@ -25,7 +25,7 @@ if (!peer) {
   process.exit(2)
 }
 const dists = { peer: path.resolve(peer), this: SERVER_DIST }
-const file = process.env.BENCH_SEALED ?? path.join(os.tmpdir(), 'inferlog-audit-sealed-1000000.db')
+const file = process.env.BENCH_SEALED ?? path.join(os.tmpdir(), `inferlog-audit-sealed-1000000-page${await storePageSize()}.db`)
 const rounds = envInt('BENCH_ROUNDS', 2)
 const modes = (process.env.BENCH_MODES ?? 'one,jobs').split(',')
 const jobs = envInt('BENCH_JOBS', 2)
@@ -33,7 +33,8 @@ const mod = {}
 for (const [k, d] of Object.entries(dists)) mod[k] = await import(pathToFileURL(path.join(d, 'index.js')).href)
 
 if (!fs.existsSync(file)) {
-  const src = path.join(cacheDir(), fs.readdirSync(cacheDir()).find((f) => /^audit-d1-s\d+-1000000\.db$/.test(f)) ?? 'missing')
+  // bench:audit's cached store (its name as bench/audit.js makes it).
+  const src = path.join(cacheDir(), `audit-d1-s${await sqliteSchemaVersion()}-1000000-page${await storePageSize()}.db`)
   if (!fs.existsSync(src))
     throw new Error(`no sealed store at ${file} and no cached store to seal: run npm run bench:audit -- verify first`)
   const tmp = `${file}.${process.pid}.tmp`

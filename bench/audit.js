@@ -38,7 +38,7 @@ import { driveLoad, runCli, spawnServer } from '@inferlog/testkit'
 import Database from 'better-sqlite3'
 import { buildBatches, cleanupSync as ingestCleanup, makeEvent, prng, runHttp } from './ingest.js'
 import { createHygiene, envInt, fmtNum, fmtSummary, loadavg, machineLine, pct, sleep, summary, watchdog } from './lib/bench-util.js'
-import { cachedFile, serverDist, sqliteSchemaVersion } from './lib/log-fixtures.js'
+import { cachedFile, serverDist, sqliteSchemaVersion, storePageSize } from './lib/log-fixtures.js'
 
 const hygiene = createHygiene()
 hygiene.atExit(ingestCleanup)
@@ -211,9 +211,9 @@ async function lagPhase() {
 const DATA_VERSION = 1
 const PROJECT = 'default'
 
-/** The cached, unsealed store: `n` events of 1.2 KB in batches of 1000. */
+/** The cached, unsealed store: `n` events of 1.2 KB in batches of 1000, in the store's current page size. */
 async function cachedStore(n) {
-  const name = `audit-d${DATA_VERSION}-s${await sqliteSchemaVersion()}-${n}.db`
+  const name = `audit-d${DATA_VERSION}-s${await sqliteSchemaVersion()}-${n}-page${await storePageSize()}.db`
   return cachedFile(
     name,
     async (file) => {

@@ -41,6 +41,7 @@ import {
   SERVER_DIST,
   serverDist,
   sqliteSchemaVersion,
+  storePageSize,
 } from './lib/log-fixtures.js'
 
 /** Bump when the generated data changes shape: cached files of another version are not reused. */
@@ -210,23 +211,6 @@ async function cachedSqlite(n, ratio) {
 /** What the generated log is, whatever holds it. */
 function dataName(n, ratio, schema) {
   return `scan-d${DATA_VERSION}-s${schema}-${n}-${ratio}`
-}
-
-/** The page size of a file the store creates now. */
-async function storePageSize() {
-  const { SqliteStore } = await serverDist()
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-bench-page-'))
-  try {
-    const store = new SqliteStore({ filename: path.join(dir, 'p.db') })
-    await store.close()
-    const { default: Database } = await import('better-sqlite3')
-    const db = new Database(path.join(dir, 'p.db'), { readonly: true })
-    const size = db.pragma('page_size', { simple: true })
-    db.close()
-    return size
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true })
-  }
 }
 
 async function generate(file, n, ratio) {

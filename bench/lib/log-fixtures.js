@@ -22,6 +22,23 @@ export async function sqliteSchemaVersion() {
   return SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version
 }
 
+/** The page size of a SQLite file the store creates now (a file keeps the one it was made with). */
+export async function storePageSize() {
+  const { SqliteStore } = await serverDist()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-bench-page-'))
+  try {
+    const store = new SqliteStore({ filename: path.join(dir, 'p.db') })
+    await store.close()
+    const { default: Database } = await import('better-sqlite3')
+    const db = new Database(path.join(dir, 'p.db'), { readonly: true })
+    const size = db.pragma('page_size', { simple: true })
+    db.close()
+    return size
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 /** Latest schema version of the PostgreSQL store (part of every cache key of a cluster). */
 export async function postgresSchemaVersion() {
   const { POSTGRES_MIGRATIONS } = await import(pathToFileURL(path.join(SERVER_DIST, 'store/postgres/postgres-migrations.js')).href)
