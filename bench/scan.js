@@ -17,6 +17,8 @@
 //   BENCH_JSON=1                also print one JSON line with every number
 //   BENCH_BASE_TREE=<dir>       another built checkout (e.g. `git worktree add DIR COMMIT`, npm run build):
 //                               its store's scan is measured too, as a peer in the same run (`*-base`)
+//   BENCH_BASE_PAGE_SIZE=4096   with BENCH_BASE_TREE: the base peer reads a SQLite file of the same data made
+//                               with this page size (as an older store made it), beside this store's own file
 //
 // The SQLite file is generated once through SqliteStore.writeBatch (synchronous=OFF, 10 000 events
 // per batch) and cached under BENCH_CACHE_DIR, keyed by the store's schema version, the data
@@ -201,11 +203,12 @@ const hygiene = process.argv[2] === '--child' ? undefined : createHygiene()
  * generator with time-ordered UUIDv7 ids, 10 000 per batch; each batch also carries the feedback
  * (`label`: the predicted class 90% of the time) of a `ratio` share of the previous batch's events.
  */
-async function cachedSqlite(n, ratio) {
-  // The store's page size (a file keeps the one it was made with) is part of the name: a file made
-  // by an older store is not measured as if this one had made it.
-  const name = `${dataName(n, ratio, await sqliteSchemaVersion())}-page${await storePageSize()}.db`
-  return cachedFile(name, (tmp) => generate(tmp, n, ratio), hygiene)
+async function cachedSqlite(n, ratio, pageSize) {
+  // The page size (a file keeps the one it was made with) is part of the name: a file made by an
+  // older store is not measured as if this one had made it.
+  const page = pageSize ?? (await storePageSize())
+  const name = `${dataName(n, ratio, await sqliteSchemaVersion())}-page${page}.db`
+  return cachedFile(name, (tmp) => generate(tmp, n, ratio, pageSize), hygiene)
 }
 
 /** What the generated log is, whatever holds it. */
@@ -213,11 +216,11 @@ function dataName(n, ratio, schema) {
   return `scan-d${DATA_VERSION}-s${schema}-${n}-${ratio}`
 }
 
-async function generate(file, n, ratio) {
+async function generate(file, n, ratio, pageSize) {
   const { SqliteStore } = await serverDist()
   const { createUuidV7 } = await import('@inferlog/schema')
   const { makeEvent, prng } = await import('./ingest.js')
-  const store = new SqliteStore({ filename: file, synchronous: 'OFF', lookupIndexIntervalMs: 0 })
+  const store = new SqliteStore({ filename: file, synchronous: 'OFF', lookupIndexIntervalMs: 0, ...(pageSize ? { pageSize } : {}) })
   await store.migrate()
   const rng = prng(2026)
   const fbRng = prng(7)
@@ -338,10 +341,19 @@ async function main() {
   console.log(machineLine('scan'))
   const startLoad = loadavg()
   const file = await cachedSqlite(n, ratio)
+  // The base tree's store as it would have made the file (e.g. 4096 before stores made 16 KiB pages).
+  const basePage = envInt('BENCH_BASE_PAGE_SIZE', 0, 0)
+  const baseFile = base && basePage > 0 && mode !== 'postgres' ? await cachedSqlite(n, ratio, basePage) : file
   const methods = []
   if (mode !== 'postgres') {
     methods.push({ key: 'sqlite-store', label: 'SQLite  store scan + feedback join', target: file })
-    if (base) methods.push({ key: 'sqlite-base', label: 'SQLite  base tree store (peer)', target: file, base: 'sqlite-store' })
+    if (base)
+      methods.push({
+        key: 'sqlite-base',
+        label: `SQLite  base tree store (peer)${baseFile === file ? '' : `, ${basePage} B pages`}`,
+        target: baseFile,
+        base: 'sqlite-store',
+      })
     methods.push({ key: 'sqlite-bare', label: 'SQLite  bare iterate (ceiling)', target: file })
   }
   let pgs
