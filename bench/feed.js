@@ -23,6 +23,7 @@
 //   BENCH_LAG_SECONDS=30      each paced phase
 //   BENCH_LAG_ROUNDS=3        paced phases per mode
 //   BENCH_POLL_MS=10          watermark polling interval
+//   BENCH_LAG_RATE=N          pace the lag phases at N ev/s instead of half the measured maximum
 //   BENCH_COLLECTORS=1 BENCH_WORKERS=2   scale-out processes
 //   BENCH_TIMEOUT_S=3600      watchdog
 //   BENCH_JSON=1              also print one JSON line with every number
@@ -224,7 +225,8 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
     `${name}: max ${fmtNum(maxRate)} ev/s (acked ${fmtNum(ackedRate)}/s, ${headAfter - headBefore} batches); consumers at the end ${JSON.stringify(positionsAfter)} of ${headAfter}, caught up ${catchUpMs} ms later`,
   )
 
-  const rate = Math.round(maxRate / 2)
+  // BENCH_LAG_RATE paces at a given rate instead (e.g. another setting's half maximum, to compare at one rate).
+  const rate = envInt('BENCH_LAG_RATE', Math.round(maxRate / 2))
   const batch = Math.max(20, Math.min(1000, Math.round(rate / 20)))
   const rounds = []
   for (let r = 0; r < lagRounds; r++) {
