@@ -1,7 +1,7 @@
 import type { CompiledWrite, CommittedBatch, DerivedStore } from '../store/store.js'
 import type { FeedConsumer, FeedContext } from './feed-consumer.js'
 import { type DerivedMigration, migrateDerived } from './derived-schema.js'
-import { WriteTemplate } from './write-template.js'
+import { CompiledFor, WriteTemplate } from './write-template.js'
 
 const MODEL_FIELDS = ['project', 'model', 'version', 'events', 'errors', 'first_ts_ms', 'last_ts_ms'] as const
 type ModelField = (typeof MODEL_FIELDS)[number]
@@ -58,16 +58,8 @@ export class CatalogConsumer implements FeedConsumer {
    */
   readonly minStepIntervalMs = 50
 
-  private compiled?: { db: unknown; model: WriteTemplate<ModelField>; feedback: WriteTemplate<'project' | 'name' | 'items'> }
-
-  async prepare(ctx: FeedContext): Promise<void> {
-    await ensureCatalog(ctx.derived)
-  }
-
   /** The two upserts, compiled once for the store's dialect. */
-  private templates(ctx: FeedContext): NonNullable<CatalogConsumer['compiled']> {
-    const db = ctx.derived.db
-    if (this.compiled?.db === db) return this.compiled
+  private readonly compiled = new CompiledFor((db) => {
     const model = new WriteTemplate(MODEL_FIELDS, (v) =>
       db
         .insertInto('catalog_models')
@@ -99,8 +91,11 @@ export class CatalogConsumer implements FeedConsumer {
           oc.columns(['project', 'name']).doUpdateSet((eb) => ({ items: eb('catalog_feedback.items', '+', eb.ref('excluded.items')) })),
         ),
     )
-    this.compiled = { db, model, feedback }
-    return this.compiled
+    return { model, feedback }
+  })
+
+  async prepare(ctx: FeedContext): Promise<void> {
+    await ensureCatalog(ctx.derived)
   }
 
   async apply(batches: readonly CommittedBatch[], ctx: FeedContext): Promise<readonly CompiledWrite[]> {
@@ -127,7 +122,7 @@ export class CatalogConsumer implements FeedConsumer {
         else names.set(k, { project: f.project, name: f.name, items: 1 })
       }
     }
-    const t = this.templates(ctx)
+    const t = this.compiled.get(ctx.derived.db)
     const writes: CompiledWrite[] = []
     for (const m of models.values()) {
       writes.push(

@@ -1,4 +1,4 @@
-import type { CompiledQuery } from 'kysely'
+import type { CompiledQuery, Kysely } from 'kysely'
 import type { CompiledWrite } from '../store/store.js'
 
 const SENTINEL = '\u0001inferlog-template:'
@@ -33,5 +33,22 @@ export class WriteTemplate<K extends string> {
       parameters[i] = 'name' in s ? values[s.name] : s.value
     }
     return { sql: this.sql, parameters }
+  }
+}
+
+/**
+ * Statements compiled once for the query builder (the store's dialect) they are first asked for,
+ * and again only when asked for another one: a consumer or reader keeps one of these per set of
+ * templates instead of comparing builders itself.
+ */
+export class CompiledFor<T> {
+  private last: { db: Kysely<any>; value: T } | undefined
+
+  constructor(private readonly compile: (db: Kysely<any>) => T) {}
+
+  /** The statements for `db`, compiled now if `db` is not the builder they were compiled for. */
+  get(db: Kysely<any>): T {
+    if (this.last?.db !== db) this.last = { db, value: this.compile(db) }
+    return this.last.value
   }
 }

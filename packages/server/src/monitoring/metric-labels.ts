@@ -140,11 +140,11 @@ const LABEL_FIELDS = ['project', 'event_id', 'name', 'fb_ts_ms', 'fb_order', 'ki
 /** The upsert of one label state, compiled once for a store's dialect (see {@link labelStateWrite}). */
 export type LabelStateTemplate = WriteTemplate<(typeof LABEL_FIELDS)[number]>
 
-/** Compiles the label-state upsert for `derived`'s dialect; bind it with {@link labelStateWrite}. */
-export function labelStateTemplate(derived: DerivedStore): LabelStateTemplate {
+/** Compiles the label-state upsert for `db`'s dialect; bind it with {@link labelStateWrite}. */
+export function labelStateTemplate(db: DerivedStore['db']): LabelStateTemplate {
   return new WriteTemplate(LABEL_FIELDS, (row) => {
     const { project: _p, event_id: _e, name: _n, ...update } = row
-    return derived.db
+    return db
       .insertInto('metric_labels')
       .values(row)
       .onConflict((oc) => oc.columns(['project', 'event_id', 'name']).doUpdateSet(update))

@@ -22,7 +22,7 @@ import {
 import type { InferenceEvent } from '@inferlog/schema'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
-import { WriteTemplate } from '../feed/write-template.js'
+import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
 import { parsedBody } from '../store/ports/parsed-body.js'
 import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
@@ -39,7 +39,7 @@ import {
   rowsOfGrain,
 } from './metric-rows.js'
 import { type PriceTables } from './price-tables.js'
-import { type LabelState, type LabelStateTemplate, labelStateTemplate, labelStateWrite, loadLabelStates } from './metric-labels.js'
+import { type LabelState, labelStateTemplate, labelStateWrite, loadLabelStates } from './metric-labels.js'
 
 type Json = InferenceEvent['output']
 
@@ -139,8 +139,26 @@ export class MetricsConsumer implements FeedConsumer {
    */
   private readonly hot = new Map<string, MetricsAggregate>()
   private hotAt: number | undefined
-  private upsert?: { db: unknown; t: WriteTemplate<UpsertField> }
-  private labelUpsert?: { db: unknown; t: LabelStateTemplate }
+  /** The bucket row upsert, compiled once for the store's dialect. */
+  private readonly upserts = new CompiledFor(
+    (db): WriteTemplate<UpsertField> =>
+      new WriteTemplate(UPSERT_FIELDS, (v) =>
+        db
+          .insertInto('metric_rows')
+          .values({ ...v, rev: 1, point: null, point_rev: null })
+          .onConflict((oc) =>
+            oc.columns([...ROW_KEY_COLUMNS]).doUpdateSet((eb) => ({
+              n: eb.ref('excluded.n'),
+              agg: eb.ref('excluded.agg'),
+              wm: eb.ref('excluded.wm'),
+              rev: eb('metric_rows.rev', '+', 1),
+              point: null,
+            })),
+          ),
+      ),
+  )
+  /** The label state upsert, compiled once for the store's dialect. */
+  private readonly labelUpserts = new CompiledFor(labelStateTemplate)
 
   constructor(
     private readonly configs: ModelConfigs,
@@ -268,7 +286,7 @@ export class MetricsConsumer implements FeedConsumer {
     )
     return [
       ...(await this.rowWrites(ctx, work.values(), batches[batches.length - 1]?.position ?? 0)),
-      ...[...changed].map((s) => labelStateWrite(this.labelTemplate(ctx), s)),
+      ...[...changed].map((s) => labelStateWrite(this.labelUpserts.get(ctx.derived.db), s)),
       ...dimWrites,
       ...this.purge(ctx),
     ]
@@ -459,7 +477,7 @@ export class MetricsConsumer implements FeedConsumer {
         current.set(rowId(key), r.agg as string)
       }
     }
-    const upsert = this.upsertTemplate(ctx)
+    const upsert = this.upserts.get(ctx.derived.db)
     const writes: CompiledWrite[] = []
     for (const [id, t] of targets) {
       let agg = this.hot.get(id)
@@ -496,37 +514,6 @@ export class MetricsConsumer implements FeedConsumer {
       this.hot.delete(id)
     }
     return writes
-  }
-
-  /** The label state upsert, compiled once for the store's dialect. */
-  private labelTemplate(ctx: FeedContext): LabelStateTemplate {
-    if (this.labelUpsert?.db !== ctx.derived.db) this.labelUpsert = { db: ctx.derived.db, t: labelStateTemplate(ctx.derived) }
-    return this.labelUpsert.t
-  }
-
-  /** The bucket row upsert, compiled once for the store's dialect. */
-  private upsertTemplate(ctx: FeedContext): WriteTemplate<UpsertField> {
-    const db = ctx.derived.db
-    if (this.upsert?.db !== db) {
-      const t = new WriteTemplate(UPSERT_FIELDS, (v) =>
-        db
-          .insertInto('metric_rows')
-          .values({ ...v, rev: 1, point: null, point_rev: null })
-          .onConflict((oc) =>
-            oc
-              .columns(['project', 'model', 'grain', 'version', 'stage', 'arm', 'endpoint', 'dim_key', 'dim_value', 'start_ms'])
-              .doUpdateSet((eb) => ({
-                n: eb.ref('excluded.n'),
-                agg: eb.ref('excluded.agg'),
-                wm: eb.ref('excluded.wm'),
-                rev: eb('metric_rows.rev', '+', 1),
-                point: null,
-              })),
-          ),
-      )
-      this.upsert = { db, t }
-    }
-    return this.upsert.t
   }
 
   /** Minute buckets past their retention, dropped at most once an hour. */

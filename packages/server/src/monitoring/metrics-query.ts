@@ -2,7 +2,7 @@ import { createMetricsFinalizer, decodeAggregate, type MetricsAggregate, type Me
 import { sql } from 'kysely'
 import { InferlogError } from '../errors.js'
 import { migrateDerived } from '../feed/derived-schema.js'
-import { WriteTemplate } from '../feed/write-template.js'
+import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
 import type { DerivedStore } from '../store/store.js'
 import {
   ALL,
@@ -102,7 +102,26 @@ export class MetricsReader {
   private readonly reading = new Map<string, Promise<SerializedReply>>()
   /** Replies read whole from the buckets, and replies brought up to date from the rows changed since. */
   readonly stats = { built: 0, patched: 0 }
-  private pointTemplate?: { db: unknown; t: WriteTemplate<PointField> }
+  /** The point write-back, compiled once (one prepared statement for thousands of rows). */
+  private readonly pointWrites = new CompiledFor(
+    (db): WriteTemplate<PointField> =>
+      new WriteTemplate(POINT_FIELDS, (v) =>
+        db
+          .updateTable('metric_rows')
+          .set({ point: v.point, point_rev: v.point_rev })
+          .where('project', '=', v.project)
+          .where('model', '=', v.model)
+          .where('grain', '=', v.grain)
+          .where('version', '=', v.version)
+          .where('stage', '=', v.stage)
+          .where('arm', '=', v.arm)
+          .where('endpoint', '=', v.endpoint)
+          .where('dim_key', '=', v.dim_key)
+          .where('dim_value', '=', v.dim_value)
+          .where('start_ms', '=', v.start_ms)
+          .where('rev', '=', v.rev),
+      ),
+  )
 
   constructor(
     private readonly derived: DerivedStore,
@@ -472,7 +491,7 @@ export class MetricsReader {
   /** Caches freshly finalized points in their rows, unless the row changed meanwhile (best effort, off the reply). */
   private writeBack(project: string, rows: Row[]): void {
     if (rows.length === 0) return
-    const t = this.pointWrite()
+    const t = this.pointWrites.get(this.derived.db)
     const writes = rows.map((r) =>
       t.bind({
         point: r.point,
@@ -491,31 +510,6 @@ export class MetricsReader {
       }),
     )
     this.derived.write(writes).catch(() => undefined)
-  }
-
-  /** The point write-back, compiled once (one prepared statement for thousands of rows). */
-  private pointWrite(): WriteTemplate<PointField> {
-    const db = this.derived.db
-    if (this.pointTemplate?.db !== db) {
-      const t = new WriteTemplate(POINT_FIELDS, (v) =>
-        db
-          .updateTable('metric_rows')
-          .set({ point: v.point, point_rev: v.point_rev })
-          .where('project', '=', v.project)
-          .where('model', '=', v.model)
-          .where('grain', '=', v.grain)
-          .where('version', '=', v.version)
-          .where('stage', '=', v.stage)
-          .where('arm', '=', v.arm)
-          .where('endpoint', '=', v.endpoint)
-          .where('dim_key', '=', v.dim_key)
-          .where('dim_value', '=', v.dim_value)
-          .where('start_ms', '=', v.start_ms)
-          .where('rev', '=', v.rev),
-      )
-      this.pointTemplate = { db, t }
-    }
-    return this.pointTemplate.t
   }
 }
 

@@ -18,7 +18,7 @@ import {
 } from '@inferlog/analysis'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
-import { WriteTemplate } from '../feed/write-template.js'
+import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
 import { parsedBody } from '../store/ports/parsed-body.js'
 import { configKey, type ModelConfigs } from './model-config.js'
@@ -88,9 +88,20 @@ export class ProfilesConsumer implements FeedConsumer {
   private readonly options: ProfileOptions
   private readonly getters = new Map<string, FieldGetter>()
   /** The upsert of a profile row and the insert of a value chunk, compiled once for the store's dialect. */
-  private compiled:
-    | { db: unknown; profile: WriteTemplate<(typeof PROFILE_FIELDS)[number]>; chunk: WriteTemplate<(typeof CHUNK_FIELDS)[number]> }
-    | undefined
+  private readonly compiled = new CompiledFor((db) => {
+    const profile = new WriteTemplate(PROFILE_FIELDS, (v) =>
+      db
+        .insertInto('profile_rows')
+        .values(v)
+        .onConflict((oc) =>
+          oc
+            .columns(['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field'])
+            .doUpdateSet((eb) => ({ n: eb.ref('excluded.n'), profile: eb.ref('excluded.profile') })),
+        ),
+    )
+    const chunk = new WriteTemplate(CHUNK_FIELDS, (v) => db.insertInto('value_chunks').values(v))
+    return { profile, chunk }
+  })
 
   constructor(
     private readonly configs: ModelConfigs,
@@ -103,24 +114,6 @@ export class ProfilesConsumer implements FeedConsumer {
 
   async prepare(ctx: FeedContext): Promise<void> {
     await migrateDerived(ctx.derived, 'hourly_profiles', PROFILE_SCHEMA)
-  }
-
-  private templates(ctx: FeedContext): NonNullable<ProfilesConsumer['compiled']> {
-    const db = ctx.derived.db
-    if (this.compiled?.db === db) return this.compiled
-    const profile = new WriteTemplate(PROFILE_FIELDS, (v) =>
-      db
-        .insertInto('profile_rows')
-        .values(v)
-        .onConflict((oc) =>
-          oc
-            .columns(['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field'])
-            .doUpdateSet((eb) => ({ n: eb.ref('excluded.n'), profile: eb.ref('excluded.profile') })),
-        ),
-    )
-    const chunk = new WriteTemplate(CHUNK_FIELDS, (v) => db.insertInto('value_chunks').values(v))
-    this.compiled = { db, profile, chunk }
-    return this.compiled
   }
 
   private getter(path: string): FieldGetter {
@@ -284,7 +277,7 @@ export class ProfilesConsumer implements FeedConsumer {
               .compile(),
           )
         }
-        const t = this.templates(ctx).chunk
+        const t = this.compiled.get(ctx.derived.db).chunk
         for (const [field, col] of rows) {
           writes.push(t.bind({ ...key, field, chunk: id, n: col.length, data: Buffer.from(encodeColumnChunk(col)) }))
         }
@@ -406,7 +399,7 @@ export class ProfilesConsumer implements FeedConsumer {
       }
     }
     const writes: CompiledWrite[] = []
-    const upsert = this.templates(ctx).profile
+    const upsert = this.compiled.get(ctx.derived.db).profile
     for (const [id, t] of targets) {
       const prev = stored.get(id)
       const merged = mergeProfiles(...(prev ? [decodeProfile(prev)] : []), ...t.adds)
