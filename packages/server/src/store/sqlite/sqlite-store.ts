@@ -100,13 +100,12 @@ export class SqliteStore implements Store, CommitTap {
     this.remoteWriter = typeof options.writer === 'object'
     if (typeof options.writer === 'object') {
       // Someone else's writer thread: it commits, indexes and is checkpointed by its owner.
-      this.writerClient = SqliteWriterClient.overPort(options.writer.port)
+      this.writerClient = new SqliteWriterClient(options.writer.port)
     } else if (threaded) {
       // The writer thread commits and indexes look-ups; this connection reads and writes keys; a
       // third thread checkpoints the WAL (PASSIVE checkpoints never block the writer).
-      const { writer: _w, writerScript: _s, ...data } = options
-      this.writerClient = new SqliteWriterClient({ ...data, autoCheckpoint: false }, script)
-      this.checkpointer = new SqliteCheckpointer(data, new URL('./sqlite-checkpoint-thread.js', script), () => this.checkpoint())
+      this.writerClient = new SqliteWriterClient({ options: { ...connection, autoCheckpoint: false }, script })
+      this.checkpointer = new SqliteCheckpointer(connection, new URL('./sqlite-checkpoint-thread.js', script), () => this.checkpoint())
     } else if (!this.readonly) {
       this.inline = new SqliteWriter(this.db, conn.limitWal)
       const every = options.lookupIndexIntervalMs ?? 1000

@@ -1,4 +1,4 @@
-import { MessageChannel, type MessagePort, type Transferable, Worker } from 'node:worker_threads'
+import { MessageChannel, MessagePort, type Transferable, Worker } from 'node:worker_threads'
 import type { AuditAppend } from '../ports/audit-log.js'
 import type { ImportedBatch } from '../ports/log-import.js'
 import type { CompiledWrite } from '../ports/derived-store.js'
@@ -42,7 +42,7 @@ export class SqliteWriterError extends Error {
 /**
  * A client of the writer thread. The one that starts the thread (the store's, on the main thread)
  * restarts it on next use when it died, failing what it held (those items were not acknowledged).
- * Others talk to the same thread over a port ({@link connect}, {@link overPort}): the commit feed's
+ * Others talk to the same thread over a port ({@link connect}; a client constructed with it): the commit feed's
  * thread sends its consumers' writes that way, so one connection still does every write.
  * Requests run one after another in the thread, whoever sent them.
  */
@@ -53,39 +53,31 @@ export class SqliteWriterClient {
   /** Whether `writeBatch` is asked for its commit's details (see `SqliteWriter.setTap`); told again to a restarted thread. */
   private tapOn = false
   /** Set for a client over a port: the thread is someone else's, and a closed port stays closed. */
-  private port: MessagePort | undefined
+  private readonly port: MessagePort | undefined
   private portClosed = false
 
-  constructor(
-    private readonly options: SqliteConnectionOptions & { lookupIndexIntervalMs?: number },
-    private readonly script: URL,
-  ) {}
-
   /**
-   * A client over a port that {@link connect} made (possibly in another thread). Its requests fail
-   * with `writer_disconnected` once the writer thread behind the port has gone (its owner restarts
-   * it, with new ports); {@link close} closes only the port.
+   * @param thread the thread's connection options and script: this client starts the thread (and
+   *   restarts it); or a port {@link connect} made, possibly in another thread, to talk to a thread
+   *   someone else owns. Requests over a port fail with `writer_disconnected` once the thread
+   *   behind it has gone (its owner restarts it, with new ports); {@link close} closes the port only.
    */
-  static overPort(port: MessagePort): SqliteWriterClient {
-    const c = new SqliteWriterClient({ filename: '' }, new URL('about:blank'))
-    c.port = port
-    c.listen(port)
-    port.on('close', () => {
-      c.portClosed = true
-      c.failAll(new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected'))
+  constructor(
+    private readonly thread: { options: SqliteConnectionOptions & { lookupIndexIntervalMs?: number }; script: URL } | MessagePort,
+  ) {
+    if (!(thread instanceof MessagePort)) return
+    this.port = thread
+    this.worker = thread
+    this.listen(thread)
+    thread.on('close', () => {
+      this.portClosed = true
+      this.failAll(gone())
     })
-    c.worker = port
-    return c
-  }
-
-  /** True once a client over a port has lost its writer (see {@link overPort}). */
-  get disconnected(): boolean {
-    return this.portClosed
   }
 
   /**
    * A new port to this client's writer thread (started if it is not running), for
-   * {@link overPort} on any thread. The port dies with the thread.
+   * a client on any thread (`new SqliteWriterClient(port)`). The port dies with the thread.
    */
   async connect(): Promise<MessagePort> {
     const { port1, port2 } = new MessageChannel()
@@ -109,11 +101,10 @@ export class SqliteWriterClient {
   }
 
   private start(): Worker | MessagePort {
-    if (this.port) {
-      if (this.portClosed) throw new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected')
-      return this.port
-    }
-    const w = new Worker(this.script, { workerData: this.options })
+    // A closed port stays closed (`send` refuses); only a thread of our own is started again.
+    if (this.port) return this.port
+    const { options, script } = this.thread as Exclude<typeof this.thread, MessagePort>
+    const w = new Worker(script, { workerData: options })
     this.listen(w)
     const fail = (e: Error) => {
       if (this.worker === w) this.worker = undefined
@@ -127,16 +118,11 @@ export class SqliteWriterClient {
   }
 
   private call<T>(request: WithoutId<WriterRequest>, transfer?: Transferable[]): Promise<T> {
-    try {
-      return this.send<T>(this.worker ?? this.start(), request, transfer)
-    } catch (e) {
-      return Promise.reject(e)
-    }
+    return this.send<T>(this.worker ?? this.start(), request, transfer)
   }
 
   private send<T>(w: Worker | MessagePort, request: WithoutId<WriterRequest>, transfer?: Transferable[]): Promise<T> {
-    if (this.port && this.portClosed)
-      return Promise.reject(new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected'))
+    if (this.portClosed) return Promise.reject(gone())
     const id = this.nextId++
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (r: unknown) => void, reject })
@@ -178,9 +164,9 @@ export class SqliteWriterClient {
   /** Closes the writer's connection and ends the thread (over a port: closes the port). Idempotent. */
   async close(): Promise<void> {
     if (this.port) {
-      this.worker = undefined
+      this.portClosed = true
       this.port.close()
-      this.failAll(new SqliteWriterError('the writer client was closed', 'writer_disconnected'))
+      this.failAll(gone())
       return
     }
     const w = this.worker
@@ -193,6 +179,11 @@ export class SqliteWriterClient {
     this.worker = undefined
     await w.terminate()
   }
+}
+
+/** The error of a request over a port whose writer thread has gone (or that was closed). */
+function gone(): SqliteWriterError {
+  return new SqliteWriterError('the SQLite writer thread behind this port has gone', 'writer_disconnected')
 }
 
 /**
