@@ -5,18 +5,20 @@ import { DatasetError } from '../errors.js'
 import { compilePlan, type DatasetPlan } from '../spec/compile-plan.js'
 import { parseDatasetSpec, type SpecValidator } from '../spec/parse-spec.js'
 import type { DatasetSource, ScanBounds } from '../source/dataset-source.js'
-import { banditPriority, createBanditWriter } from '../writers/bandit-writer.js'
-import { createChatWriter } from '../writers/chat-writer.js'
-import { createCsvWriter } from '../writers/csv-writer.js'
+import type { TabularType } from '../spec/dataset-spec.js'
+import { banditPriority } from '../writers/bandit-writer.js'
 import type { FormatWriter } from '../writers/format-writer.js'
-import { createJsonlWriter } from '../writers/jsonl-writer.js'
 import { createParquetWriter } from '../writers/parquet-writer.js'
-import { createPreferenceWriter } from '../writers/preference-writer.js'
+import { SplitFiles, type SplitTarget } from '../writers/split-files.js'
+import { createLineWriter, modelKeyOf, type RangeCompiler } from './compile-range.js'
+import { compileInRanges } from './compile-in-ranges.js'
 import { TabularLayout, TypeInference } from '../writers/tabular-layout.js'
-import { type DatasetManifest, IdDigest, type ManifestSplit, Tally } from './manifest.js'
+import type { WrittenFile } from '../writers/file-sink.js'
+import { BuildTally } from './build-tally.js'
+import { type DatasetManifest, type ManifestSplit, Tally } from './manifest.js'
 import { type PipelineCounts, runPipeline } from './pipeline.js'
 import { collectErased } from './collect-erased.js'
-import { MEMBERS_FILE, MembersFile } from './members-file.js'
+import { MEMBERS_FILE } from './members-file.js'
 
 /** Options of {@link buildDataset}. */
 export interface BuildDatasetOptions {
@@ -46,7 +48,24 @@ export interface BuildDatasetOptions {
   signal?: AbortSignal
   /** A spec validator to reuse; default one compiled per build. */
   validator?: SpecValidator
+  /**
+   * Compiles ranges of the log in parallel (e.g. worker threads, each with its own store
+   * connection; the server's `DatasetBuilds({ workers })` makes one). Default none: the whole log
+   * is compiled on this thread. Used when it has more than one worker and the format is a line
+   * format (jsonl, openai-chat, preference, bandit, csv); parquet is always compiled here (its row
+   * groups span ranges). The pinned log is cut into consecutive batch ranges; this thread takes
+   * their pieces in commit order, applies `limit` and `dedupe: input` (first occurrence in commit
+   * order), writes the bytes, hashes and counts: the files and manifest are the same bytes as a
+   * build without it. The counting pass (`weight: balanced`, inferred csv columns, prioritized
+   * bandit sampling) still runs on this thread. Its lifetime is the caller's.
+   */
+  ranges?: RangeCompiler
+  /** Ranges the log is cut into for {@link ranges}; default at most {@link DEFAULT_RANGES} (never more than its batches). */
+  rangeCount?: number
 }
+
+/** Default number of ranges a parallel build cuts its log into (see {@link BuildDatasetOptions.ranges}). */
+export const DEFAULT_RANGES = 256
 
 /** What the counting pass learned. */
 interface FirstPass {
@@ -54,6 +73,8 @@ interface FirstPass {
   layout?: TabularLayout
   totalPriority?: number
   classWeightsJson?: Record<string, number>
+  /** Inferred column types (tabular formats without declared columns). */
+  types?: Map<string, TabularType>
 }
 
 function needsFirstPass(plan: DatasetPlan): boolean {
@@ -87,27 +108,24 @@ async function firstPass(
     out.classWeights = new Map(classes.entries().map(([k, n]) => [k, rows / (classes.size * n)]))
     out.classWeightsJson = Object.fromEntries(out.classWeights)
   }
-  if (inference) out.layout = new TabularLayout(plan, inference.types())
+  if (inference) {
+    out.types = inference.types()
+    out.layout = new TabularLayout(plan, out.types)
+  }
   if (plan.bandit?.prioritized) out.totalPriority = totalPriority
   return out
 }
 
-function createWriter(plan: DatasetPlan, dir: string, pass: FirstPass, options: BuildDatasetOptions): FormatWriter {
+function createWriter(plan: DatasetPlan, dir: SplitTarget, pass: FirstPass, options: BuildDatasetOptions): FormatWriter {
   const layout = () => pass.layout ?? new TabularLayout(plan, plan.declared!)
-  switch (plan.format) {
-    case 'jsonl':
-      return createJsonlWriter(plan, dir)
-    case 'openai-chat':
-      return createChatWriter(plan, dir)
-    case 'preference':
-      return createPreferenceWriter(plan, dir)
-    case 'bandit':
-      return createBanditWriter(plan, dir, pass.totalPriority)
-    case 'csv':
-      return createCsvWriter(plan, dir, layout())
-    case 'parquet':
-      return createParquetWriter(plan, dir, layout(), options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize })
-  }
+  if (plan.format === 'parquet')
+    return createParquetWriter(
+      plan,
+      dir as string,
+      layout(),
+      options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize },
+    )
+  return createLineWriter(plan, dir, layout, pass.totalPriority)
 }
 
 function fsyncDir(dir: string): void {
@@ -150,38 +168,62 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
   let writer: FormatWriter | undefined
   try {
     const pass = needsFirstPass(plan) ? await firstPass(plan, (onRow) => runPipeline(base, onRow)) : {}
-    writer = createWriter(plan, tmp, pass, options)
-    const w = writer
-    const splits = new Map(plan.split.names.map((s) => [s, { rows: 0, labels: new Tally(), ids: new IdDigest() }]))
-    const members = new MembersFile(join(tmp, MEMBERS_FILE))
-    const labels = new Tally()
-    const models = new Tally()
-    const modelKeys = new Map<string, string>()
-    let written = 0
-    const counts = await runPipeline({ ...base, ...(pass.classWeights ? { classWeights: pass.classWeights } : {}) }, (row) => {
-      const n = w.write(row)
-      if (n === 0) return
-      written += n
-      const s = splits.get(row.split)!
-      s.rows += n
-      s.ids.add(row.event.id, row.event.batch)
-      members.add(row.event.id, row.split)
-      if (row.labelKey !== undefined) {
-        s.labels.add(row.labelKey, n)
-        labels.add(row.labelKey, n)
-      }
-      const raw = row.event.raw('model') ?? ''
-      let key = modelKeys.get(raw)
-      if (key === undefined) {
-        const m = JSON.parse(raw || 'null') as { name?: unknown; version?: unknown } | null
-        key = `${String(m?.name)}@${String(m?.version)}`
-        if (modelKeys.size < 10_000) modelKeys.set(raw, key)
-      }
-      models.add(key, n)
-    })
-    const files = w.close()
+    const tally = new BuildTally(plan.split.names, join(tmp, MEMBERS_FILE))
+    let counts: PipelineCounts
+    let files: WrittenFile[]
+    let skipped: Record<string, number>
+    if (options.ranges !== undefined && options.ranges.workers > 1 && plan.format !== 'parquet') {
+      // The writer is made only for its split files (with the format's extension and header).
+      let out: SplitFiles | undefined
+      writer = createWriter(
+        plan,
+        (splits, extension, header) => {
+          out = new SplitFiles(tmp, splits, extension, header)
+          return out
+        },
+        pass,
+        options,
+      )
+      const got = await compileInRanges({
+        plan,
+        spec,
+        project,
+        bounds,
+        chunkSize: base.chunkSize,
+        compiler: options.ranges,
+        rangeCount: options.rangeCount ?? DEFAULT_RANGES,
+        out: out!,
+        tally,
+        pass: {
+          ...(pass.classWeights ? { classWeights: [...pass.classWeights] } : {}),
+          ...(pass.types ? { columnTypes: [...pass.types] } : {}),
+          ...(pass.totalPriority !== undefined ? { totalPriority: pass.totalPriority } : {}),
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+      counts = got.counts
+      skipped = got.skipped
+    } else {
+      writer = createWriter(plan, tmp, pass, options)
+      const w = writer
+      const modelKeys = new Map<string, string>()
+      counts = await runPipeline({ ...base, ...(pass.classWeights ? { classWeights: pass.classWeights } : {}) }, (row) => {
+        const n = w.write(row)
+        if (n === 0) return
+        const raw = row.event.raw('model') ?? ''
+        let key = modelKeys.get(raw)
+        if (key === undefined) {
+          key = modelKeyOf(raw)
+          if (modelKeys.size < 10_000) modelKeys.set(raw, key)
+        }
+        tally.add(row.event.id, row.event.batch, row.split, row.labelKey, key, n)
+      })
+      skipped = writer.skipped
+    }
+    files = writer.close()
     writer = undefined
-    members.close()
+    const { splits, labels, models, written } = tally
+    tally.close()
     const erased = source.erased ? await collectErased(source.erased(project, watermark)) : undefined
     const splitJson: Record<string, ManifestSplit> = {}
     for (const [name, s] of splits) splitJson[name] = { rows: s.rows, labels: s.labels.toJSON(), ids: s.ids.result() }
@@ -198,7 +240,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
       after_batch: afterBatch ?? null,
       parent: parent ? { id: parent.id, version: parent.version, watermark: parent.watermark } : null,
       built_at: new Date((options.clock ?? Date.now)()).toISOString(),
-      counts: { ...counts, written, skipped: sortKeys(w.skipped) },
+      counts: { ...counts, written, skipped: sortKeys(skipped) },
       splits: splitJson,
       labels: labels.toJSON(),
       models: models.toJSON(),

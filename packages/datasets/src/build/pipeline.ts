@@ -46,11 +46,39 @@ export interface PipelineOptions {
   source: DatasetSource
   project: string
   bounds: ScanBounds
+  /** Feedback is joined up to this batch; default `bounds.upToBatch` (a range of a build: the build's watermark). */
+  feedbackUpTo?: number
   /** Events per scan chunk and per feedback look-up; default 500. */
   chunkSize?: number
   /** Class → weight for `weight: balanced` (from the counting pass). */
   classWeights?: Map<string, number>
   signal?: AbortSignal
+  /**
+   * Set when this run compiles one range of the log for a coordinator (`compileRange`): `limit` is
+   * not applied (every event passing `where` is selected) and duplicates are not dropped (each
+   * row's input digest goes to `inputDigest`), because both depend on the rows before the range;
+   * the coordinator applies them in commit order.
+   */
+  hooks?: PipelineHooks
+}
+
+/** What a range compiled apart reports besides its rows (see {@link PipelineOptions.hooks}). */
+export interface PipelineHooks {
+  /** Each event passing `where`, by its index in the scanned chunk, before its row or drop. */
+  select(index: number): void
+  /** A selected event that became no row: -1 an unmapped label, -2 - c a missing column c. */
+  drop(reason: number): void
+  /** With `dedupe: input`, each row's input digest (SHA-256 of its canonical JSON), before `onRow`. */
+  inputDigest(digest: Uint8Array): void
+  /** After each chunk's rows, with the events it scanned; awaited (the coordinator's backpressure). */
+  chunkEnd(scanned: number): void | Promise<void>
+}
+
+/** Drop codes of {@link PipelineHooks.drop}. */
+export const DROP_UNMAPPED = -1
+/** {@link PipelineHooks.drop} code of a missing column `c`. */
+export function dropMissing(c: number): number {
+  return -2 - c
 }
 
 function labelKeyOf(json: string): string {
@@ -81,10 +109,12 @@ function matches(event: EventView, where: DatasetPlan['where']): boolean {
  * a missing column first, then an unmapped label, then a duplicate input.
  */
 export async function runPipeline(options: PipelineOptions, onRow: (row: PipelineRow) => void): Promise<PipelineCounts> {
-  const { plan, source, project, bounds, signal } = options
+  const { plan, source, project, bounds, signal, hooks } = options
   const chunkSize = options.chunkSize ?? 500
   const counts: PipelineCounts = { scanned: 0, selected: 0, rows: 0, dropped: { missing: {}, unmapped_label: 0, duplicate_input: 0 } }
-  const seen = plan.dedupe ? new DigestSet() : undefined
+  const seen = plan.dedupe && !hooks ? new DigestSet() : undefined
+  const digests = plan.dedupe && hooks !== undefined
+  const limit = hooks ? undefined : plan.limit
   const names = new Set(plan.feedbackNames)
   const labelIndex = plan.label ? plan.columns.findIndex((c) => c.column === plan.label!.from) : -1
   const sampleRate = plan.weight === 'inverse_sample_rate'
@@ -92,7 +122,8 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
   let done = false
   // With a joined scan the source reads each chunk's feedback along (ahead of the compiler); the
   // items of events that `where` or `limit` leave out are simply never looked up.
-  const joined = plan.columns.length > 0 && source.scanJoined !== undefined
+  const upTo = options.feedbackUpTo ?? bounds.upToBatch
+  const joined = plan.columns.length > 0 && source.scanJoined !== undefined && upTo === bounds.upToBatch
   const chunks: AsyncIterable<JoinedChunk | SourceEvent[]> = joined
     ? source.scanJoined!(project, plan.filter, bounds, chunkSize, plan.feedbackNames)
     : source.scanEvents(project, plan.filter, bounds, chunkSize)
@@ -101,11 +132,13 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
     if (signal?.aborted) throw new DatasetError('aborted', 'the build was aborted', { cause: signal.reason })
     counts.scanned += chunk.length
     const selected: EventView[] = []
-    for (const e of chunk) {
-      const view = new EventView(e)
+    const at: number[] | undefined = hooks ? [] : undefined
+    for (let i = 0; i < chunk.length; i++) {
+      const view = new EventView(chunk[i]!)
       if (plan.where.length > 0 && !matches(view, plan.where)) continue
       selected.push(view)
-      if (plan.limit !== undefined && counts.selected + selected.length >= plan.limit) {
+      at?.push(i)
+      if (limit !== undefined && counts.selected + selected.length >= limit) {
         done = true
         break
       }
@@ -119,17 +152,19 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
         : await source.feedbackFor(
             project,
             selected.map((v) => v.id),
-            bounds.upToBatch,
+            upTo,
             plan.feedbackNames,
           )
       for (const f of items) {
-        if (!names.has(f.name) || f.batch > bounds.upToBatch) continue
+        if (!names.has(f.name) || f.batch > upTo) continue
         const list = byEvent.get(f.eventId)
         if (list) list.push(f)
         else byEvent.set(f.eventId, [f])
       }
     }
-    for (const event of selected) {
+    for (let k = 0; k < selected.length; k++) {
+      const event = selected[k]!
+      hooks?.select(at![k]!)
       const values: string[] = []
       let dropped = false
       const items = byEvent?.get(event.id)
@@ -138,6 +173,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
         if (v !== undefined) values.push(v)
         else if (column.missing === 'drop') {
           counts.dropped.missing[column.column] = (counts.dropped.missing[column.column] ?? 0) + 1
+          hooks?.drop(dropMissing(plan.columns.indexOf(column)))
           dropped = true
           break
         } else values.push(column.missing.json)
@@ -152,6 +188,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
           const mapped: JsonValue | undefined = map.get(mapKeyOf(label))
           if (mapped === undefined) {
             counts.dropped.unmapped_label++
+            hooks?.drop(DROP_UNMAPPED)
             continue
           }
           label = JSON.stringify(mapped)
@@ -164,7 +201,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
           counts.dropped.duplicate_input++
           continue
         }
-      }
+      } else if (digests) hooks!.inputDigest(sha256Bytes(canonicalize(event.get('input') ?? null) as string))
       const splitKey = splitKeyOf(event, plan.split.by)
       let weight = 1
       if (sampleRate) {
@@ -176,6 +213,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
       counts.rows++
       onRow({ event, values, label, labelKey, weight, split: splitOf(splitKey), splitKey })
     }
+    if (hooks) await hooks.chunkEnd(chunk.length)
     if (done) break
   }
   return counts

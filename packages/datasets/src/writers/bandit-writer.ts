@@ -3,7 +3,7 @@ import type { PipelineRow } from '../build/pipeline.js'
 import { sha256Bytes } from '../build/split-assigner.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import { type FormatWriter, skip } from './format-writer.js'
-import { SplitFiles } from './split-files.js'
+import { openSplits, type SplitTarget } from './split-files.js'
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -49,8 +49,8 @@ function uniform(seed: string, id: string): number {
  * event's output (RFC 8785). Prioritized sampling keeps a row with probability
  * min(1, size × priority / Σ priority), decided by a seeded hash of the event id.
  */
-export function createBanditWriter(plan: DatasetPlan, dir: string, totalPriority: number | undefined): FormatWriter {
-  const files = new SplitFiles(dir, plan.split.names, 'dsjson')
+export function createBanditWriter(plan: DatasetPlan, out: SplitTarget, totalPriority: number | undefined): FormatWriter {
+  const files = openSplits(out, plan.split.names, 'dsjson')
   const bandit = plan.bandit!
   const skipped: Record<string, number> = {}
   return {

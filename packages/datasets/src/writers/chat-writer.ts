@@ -2,7 +2,7 @@ import type { PipelineRow } from '../build/pipeline.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import { assistantMessage, inputMessages } from './chat-messages.js'
 import { type FormatWriter, skip } from './format-writer.js'
-import { SplitFiles } from './split-files.js'
+import { openSplits, type SplitTarget } from './split-files.js'
 
 /**
  * OpenAI chat fine-tuning rows `{"messages": [...]}`: the conversation from `input.messages` (or a
@@ -10,8 +10,8 @@ import { SplitFiles } from './split-files.js'
  * there is one, else the output. `input.tools`, when a list, is kept as `tools`. Events with no
  * conversation (`no_messages`) or no answer (`no_output`) are skipped and counted.
  */
-export function createChatWriter(plan: DatasetPlan, dir: string): FormatWriter {
-  const files = new SplitFiles(dir, plan.split.names, 'jsonl')
+export function createChatWriter(plan: DatasetPlan, out: SplitTarget): FormatWriter {
+  const files = openSplits(out, plan.split.names, 'jsonl')
   const correction = plan.columns.findIndex((c) => c.column === 'correction')
   const skipped: Record<string, number> = {}
   return {

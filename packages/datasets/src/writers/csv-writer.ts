@@ -1,7 +1,7 @@
 import type { PipelineRow } from '../build/pipeline.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import type { FormatWriter } from './format-writer.js'
-import { SplitFiles } from './split-files.js'
+import { openSplits, type SplitTarget } from './split-files.js'
 import type { Cell, TabularLayout } from './tabular-layout.js'
 
 const NEEDS_QUOTES = /[",\r\n]/
@@ -19,9 +19,9 @@ function field(v: Cell, timestamp: boolean): string {
  * quote or line break), one file per split with a header row; the same columns as parquet. Null is
  * an empty field; ts is RFC 3339; json columns hold JSON text.
  */
-export function createCsvWriter(plan: DatasetPlan, dir: string, layout: TabularLayout): FormatWriter {
+export function createCsvWriter(plan: DatasetPlan, out: SplitTarget, layout: TabularLayout): FormatWriter {
   const header = `${layout.columns.map((c) => field(c.name, false)).join(',')}\n`
-  const files = new SplitFiles(dir, plan.split.names, 'csv', header)
+  const files = openSplits(out, plan.split.names, 'csv', header)
   const ts = layout.columns.map((c) => c.type === 'timestamp')
   return {
     skipped: {},

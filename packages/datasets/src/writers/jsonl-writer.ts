@@ -1,7 +1,7 @@
 import type { PipelineRow } from '../build/pipeline.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import type { FormatWriter } from './format-writer.js'
-import { SplitFiles } from './split-files.js'
+import { openSplits, type SplitTarget } from './split-files.js'
 
 /**
  * The generic row `{"id","ts","model","input","output","feedback":{COLUMN: VALUE},"label"?,"weight","split"}`,
@@ -9,8 +9,8 @@ import { SplitFiles } from './split-files.js'
  * stored JSON text (compacted onto one line when it was pretty-printed), never re-serialized, so
  * values keep their exact spelling. Feedback columns are in column-name order.
  */
-export function createJsonlWriter(plan: DatasetPlan, dir: string): FormatWriter {
-  const files = new SplitFiles(dir, plan.split.names, 'jsonl')
+export function createJsonlWriter(plan: DatasetPlan, out: SplitTarget): FormatWriter {
+  const files = openSplits(out, plan.split.names, 'jsonl')
   const keys = plan.columns.map((c, i) => ({ i, prefix: `${JSON.stringify(c.column)}:`, implicit: c.implicit })).filter((c) => !c.implicit)
   const splitJson = new Map(plan.split.names.map((s) => [s, `,"split":${JSON.stringify(s)}}\n`]))
   const hasLabel = plan.label !== undefined

@@ -3,7 +3,7 @@ import type { PipelineRow } from '../build/pipeline.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import { assistantMessage, assistantText, inputMessages } from './chat-messages.js'
 import { type FormatWriter, skip } from './format-writer.js'
-import { SplitFiles } from './split-files.js'
+import { openSplits, type SplitTarget } from './split-files.js'
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -16,8 +16,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
  * chosen/rejected are one-message assistant lists; otherwise prompt is the text prompt (or the
  * input) and chosen/rejected are the answers' text.
  */
-export function createPreferenceWriter(plan: DatasetPlan, dir: string): FormatWriter {
-  const files = new SplitFiles(dir, plan.split.names, 'jsonl')
+export function createPreferenceWriter(plan: DatasetPlan, out: SplitTarget): FormatWriter {
+  const files = openSplits(out, plan.split.names, 'jsonl')
   const prefIndex = plan.columns.findIndex((c) => c.column === 'preference')
   const corrIndex = plan.columns.findIndex((c) => c.column === 'correction')
   const skipped: Record<string, number> = {}
