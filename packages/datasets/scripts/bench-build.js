@@ -1,8 +1,10 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
 // `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
 //    [--format jsonl|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
-//    [--read-ahead] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
-// worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk.
+//    [--read-ahead] [--workers N] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
+// worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk;
+// --workers: threads compiling ranges of the log (DatasetBuilds workers; default its default,
+// min(2, cores); 1 = the whole build on the build worker's thread; parquet is always on it).
 // sqlite (default) and postgres: N events (~1.2 KB of JSON each) and N feedback items stored through the
 // store's own writeBatch, as committed batches of 2 000 events plus the labels of the previous 2 000
 // (10% of events never labelled, 10% labelled twice: a later correction), then built from the store
@@ -259,7 +261,7 @@ async function runOne(kind) {
         )
       }
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('workers') ? { workers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
@@ -274,7 +276,8 @@ async function runOne(kind) {
   await close()
   const cpuS = (cpu.user + cpu.system) / 1e6
   const rssMb = process.resourceUsage().maxRSS / 1024
-  console.log(JSON.stringify({ store: storeKind, format: kind, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...(sha ? { sha256: sha } : {}) }))
+  const workers = server && kind !== 'jsonl-legacy' ? Number(opt('workers', String(server.defaultDatasetWorkers()))) : 1
+  console.log(JSON.stringify({ store: storeKind, format: kind, workers, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...(sha ? { sha256: sha } : {}) }))
 }
 
 if (format === 'all') {
@@ -284,7 +287,8 @@ if (format === 'all') {
   if (storeKind !== 'synthetic') kinds.splice(2, 0, 'jsonl-legacy', 'jsonl-read-ahead')
   if (storeKind !== 'synthetic') kinds.splice(kinds.indexOf('parquet-declared') + 1, 0, 'parquet-read-ahead')
   for (const kind of kinds) {
-    const r = spawnSync(process.execPath, [self, '--store', storeKind, '--events', String(N), '--format', kind], { stdio: 'inherit' })
+    const pass = ['workers', 'range-young', 'chunk', 'young', 'old'].flatMap((k) => (opt(k) ? [`--${k}`, opt(k)] : []))
+    const r = spawnSync(process.execPath, [self, '--store', storeKind, '--events', String(N), '--format', kind, ...pass], { stdio: 'inherit' })
     if (r.status !== 0) process.exit(r.status ?? 1)
   }
 } else if (format === 'fixture') {

@@ -122,6 +122,12 @@ export interface ServerConfig {
   audit: AuditConfig
   /** How often dataset triggers are looked at, ms (`INFERLOG_TRIGGER_TICK_MS`). Default 10 000. */
   triggerTickMs: number
+  /**
+   * Threads compiling one dataset build, each over a range of the log (`INFERLOG_DATASET_WORKERS`,
+   * `DatasetBuilds({ workers })`); 1 compiles on the build's own thread. Default
+   * `min(2, os.availableParallelism())`.
+   */
+  datasetWorkers?: number
 }
 
 /** See {@link ServerConfig.feed}. */
@@ -187,6 +193,7 @@ export interface ServerConfigInput {
   /** Checkpoint interval, ms. */
   checkpointIntervalMs?: number | string
   triggerTickMs?: number | string
+  datasetWorkers?: number | string
 }
 
 function positiveInt(name: string, v: unknown): number {
@@ -253,7 +260,7 @@ function section<T extends { [K in keyof T]: number }>(
  * `INFERLOG_MAX_DEPTH`, `INFERLOG_MAX_FUTURE_SKEW_MS`, and the connection settings
  * `INFERLOG_HEADERS_TIMEOUT_MS`, `INFERLOG_BODY_TIMEOUT_MS`, `INFERLOG_IDLE_TIMEOUT_MS`,
  * `INFERLOG_MAX_CONNECTIONS`, `INFERLOG_MEMORY_BUDGET_BYTES`, `INFERLOG_CONSUMERS`,
- * `INFERLOG_TRIGGER_TICK_MS`, the privacy settings `INFERLOG_PSEUDONYMIZE_SECRET`,
+ * `INFERLOG_TRIGGER_TICK_MS`, `INFERLOG_DATASET_WORKERS`, the privacy settings `INFERLOG_PSEUDONYMIZE_SECRET`,
  * `INFERLOG_ERASURE_CONFIRM_THRESHOLD`, `INFERLOG_RETENTION_INTERVAL_MS`, and the audit chain's
  * `INFERLOG_AUDIT_KEY` and `INFERLOG_CHECKPOINT_INTERVAL_MS`), then defaults.
  */
@@ -291,6 +298,8 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
   }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
+  const workersRaw = input.datasetWorkers ?? env.INFERLOG_DATASET_WORKERS
+  const datasetWorkers = workersRaw === undefined ? undefined : positiveInt('INFERLOG_DATASET_WORKERS', workersRaw)
   const secret = input.privacy?.pseudonymizeSecret ?? env.INFERLOG_PSEUDONYMIZE_SECRET
   const threshold = input.privacy?.erasureConfirmThreshold ?? env.INFERLOG_ERASURE_CONFIRM_THRESHOLD
   const retentionEvery = input.privacy?.retentionIntervalMs ?? env.INFERLOG_RETENTION_INTERVAL_MS
@@ -320,6 +329,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     consumers,
     feed,
     triggerTickMs,
+    ...(datasetWorkers !== undefined ? { datasetWorkers } : {}),
     audit,
   }
 }

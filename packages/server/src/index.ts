@@ -69,6 +69,12 @@ export { storeDatasetSource } from './datasets/store-dataset-source.js'
 export { readAheadDatasetSource, type ReadAheadOptions } from './datasets/read-ahead-source.js'
 export { DatasetBuilds, type BuiltDataset } from './datasets/dataset-builds.js'
 export {
+  threadRangeCompiler,
+  defaultDatasetWorkers,
+  type ThreadRangeCompiler,
+  type ThreadRangeCompilerOptions,
+} from './datasets/thread-range-compiler.js'
+export {
   appendAuditRecord,
   type AuditRecordInput,
   type AuditActor,

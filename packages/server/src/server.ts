@@ -120,7 +120,11 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     limits,
     writeQueue: config.writeQueue,
     auth: config.auth,
-    datasets: { dir: path.join(config.dataDir, 'datasets'), storeUrl: config.storeUrl },
+    datasets: {
+      dir: path.join(config.dataDir, 'datasets'),
+      storeUrl: config.storeUrl,
+      ...(config.datasetWorkers !== undefined ? { workers: config.datasetWorkers } : {}),
+    },
     triggers: { tickMs: config.triggerTickMs },
     memoryBudgetBytes: config.http.memoryBudgetBytes,
     privacy: config.privacy,

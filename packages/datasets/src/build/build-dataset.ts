@@ -65,7 +65,7 @@ export interface BuildDatasetOptions {
 }
 
 /** Default number of ranges a parallel build cuts its log into (see {@link BuildDatasetOptions.ranges}). */
-export const DEFAULT_RANGES = 256
+export const DEFAULT_RANGES = 512
 
 /** What the counting pass learned. */
 interface FirstPass {

@@ -116,7 +116,7 @@ class SplitBytes implements SplitText {
 
   constructor(readonly splits: readonly string[]) {
     this.index = new Map(splits.map((s, i) => [s, i]))
-    this.bufs = splits.map(() => Buffer.allocUnsafeSlow(1 << 16))
+    this.bufs = splits.map(() => Buffer.allocUnsafe(1 << 16))
     this.pos = splits.map(() => 0)
   }
 
@@ -126,17 +126,23 @@ class SplitBytes implements SplitText {
     const pos = this.pos[i]!
     // A UTF-16 code unit is at most 3 UTF-8 bytes.
     if (pos + text.length * 3 > buf.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(buf.length * 2, pos + text.length * 3))
+      const grown = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + text.length * 3))
       buf.copy(grown, 0, 0, pos)
       this.bufs[i] = buf = grown
     }
     this.pos[i] = pos + buf.write(text, pos)
   }
 
-  /** The piece's bytes per split; starts fresh buffers of the same sizes for the next piece. */
+  /**
+   * The piece's bytes per split, each copied into a buffer of its exact size (its own, so it can
+   * be transferred and holds no spare capacity while it waits); the working buffers are reused.
+   */
   take(): Uint8Array[] {
-    const out = this.bufs.map((b, i) => new Uint8Array(b.buffer, b.byteOffset, this.pos[i]!))
-    this.bufs = this.bufs.map((b) => Buffer.allocUnsafeSlow(b.length))
+    const out = this.bufs.map((b, i) => {
+      const copy = new Uint8Array(this.pos[i]!)
+      copy.set(b.subarray(0, this.pos[i]!))
+      return copy
+    })
     this.pos = this.splits.map(() => 0)
     return out
   }

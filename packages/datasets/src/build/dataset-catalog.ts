@@ -16,7 +16,10 @@ export interface DatasetCatalogOptions {
 
 /** Options of {@link DatasetCatalog.build}. */
 export interface CatalogBuildOptions
-  extends Pick<BuildDatasetOptions, 'chunkSize' | 'rowGroupSize' | 'clock' | 'signal' | 'validator' | 'watermark'> {
+  extends Pick<
+    BuildDatasetOptions,
+    'chunkSize' | 'rowGroupSize' | 'clock' | 'signal' | 'validator' | 'watermark' | 'ranges' | 'rangeCount'
+  > {
   source: DatasetSource
   project: string
   /** Dataset name; wins over the spec's own `name`. Default: the spec's `name`. */

@@ -15,6 +15,8 @@ export class PieceChannel implements AsyncIterable<RangePiece> {
   #wakeProducer: (() => void) | undefined
   /** Called each time the consumer takes a piece (e.g. to grant a thread one more credit). */
   onTake: (() => void) | undefined
+  /** Called once when the consumer closes the channel (e.g. to stop a thread's range). */
+  onClose: (() => void) | undefined
 
   constructor(readonly ahead = 4) {}
 
@@ -71,6 +73,7 @@ export class PieceChannel implements AsyncIterable<RangePiece> {
         }
       },
       return: async () => {
+        if (!this.#closed) this.onClose?.()
         this.#closed = true
         this.#queue.length = 0
         const w = this.#wakeProducer

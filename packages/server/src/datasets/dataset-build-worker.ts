@@ -7,6 +7,7 @@ import { createDatasetCatalog } from '@inferlog/datasets'
 import { openStore } from '../store/open-store.js'
 import { readAheadDatasetSource } from './read-ahead-source.js'
 import { storeDatasetSource } from './store-dataset-source.js'
+import { rangeWorkerAvailable, sharableStore, threadRangeCompiler } from './thread-range-compiler.js'
 
 interface Job {
   storeUrl: string
@@ -18,6 +19,11 @@ interface Job {
   skipEmpty?: boolean
   chunkSize?: number
   readAhead?: boolean
+  /** Threads compiling ranges of the log; 1 or absent: this thread compiles it all. */
+  workers?: number
+  /** Heap of each range thread. */
+  youngGenerationMb?: number
+  oldGenerationMb?: number
 }
 
 const port = parentPort
@@ -25,6 +31,18 @@ if (port) {
   const job = workerData as Job
   void (async () => {
     const store = openStore(job.storeUrl, { readOnly: job.storeUrl.startsWith('sqlite:') })
+    // Ranges of the log compiled on threads of their own, each with its own connection (not for
+    // a store that cannot be opened twice, nor without the compiled thread script).
+    const ranges =
+      (job.workers ?? 1) > 1 && sharableStore(job.storeUrl) && rangeWorkerAvailable()
+        ? threadRangeCompiler(job.storeUrl, {
+            workers: job.workers!,
+            resourceLimits: {
+              ...(job.youngGenerationMb !== undefined ? { maxYoungGenerationSizeMb: job.youngGenerationMb } : {}),
+              ...(job.oldGenerationMb !== undefined ? { maxOldGenerationSizeMb: job.oldGenerationMb } : {}),
+            },
+          })
+        : undefined
     try {
       await store.migrate()
       const result = await createDatasetCatalog({ dir: job.dir }).build({
@@ -36,6 +54,7 @@ if (port) {
         skipEmpty: job.skipEmpty === true,
         ...(job.chunkSize !== undefined ? { chunkSize: job.chunkSize } : {}),
         ...(job.name !== undefined ? { name: job.name } : {}),
+        ...(ranges ? { ranges } : {}),
       })
       port.postMessage({ ok: true, result })
     } catch (e) {
@@ -51,6 +70,7 @@ if (port) {
         },
       })
     } finally {
+      await ranges?.close()
       await store.close().catch(() => undefined)
     }
   })()

@@ -13,6 +13,7 @@ import {
 } from '@inferlog/datasets'
 import { InferlogError } from '../errors.js'
 import { type DatasetLog, storeDatasetSource } from './store-dataset-source.js'
+import { defaultDatasetWorkers, sharableStore } from './thread-range-compiler.js'
 
 /** What a build returns (`POST /v1/datasets`). */
 export interface BuiltDataset {
@@ -53,6 +54,23 @@ export interface DatasetBuildsOptions {
    * (`npm run bench:datasets`, `jsonl-read-ahead` against `jsonl`). The files are the same.
    */
   readAhead?: boolean
+  /**
+   * Threads compiling one build's log, each over a range of it with its own store connection
+   * (`threadRangeCompiler`), beside the build's own thread, which takes their output in commit
+   * order and writes it: the files are the same bytes whatever the number. Only for threaded
+   * builds (`storeUrl`, not an in-memory store) and line formats (jsonl, openai-chat,
+   * preference, bandit, csv); parquet, and a spec's counting pass (`weight: balanced`, inferred
+   * csv columns, prioritized bandit sampling), run on the build's thread. 1 compiles everything
+   * on the build's thread (the path before this option). Default {@link defaultDatasetWorkers}
+   * (`min(2, os.availableParallelism())`); the server reads `INFERLOG_DATASET_WORKERS`.
+   */
+  workers?: number
+  /**
+   * Young-generation size of each range thread's heap ({@link workers}), MiB. Default
+   * {@link RANGE_YOUNG_GENERATION_MB} (32): several threads each with the single build's 96 MiB
+   * nursery would take the peak RSS of a build past 300 MB.
+   */
+  rangeYoungGenerationMb?: number
 }
 
 /** A dataset version that contains an event (`GET /v1/events/{id}/lineage`). */
@@ -97,13 +115,28 @@ export const BUILD_OLD_GENERATION_MB = 1024
 /** Default young-generation size of a build worker, MiB (semi-spaces of 32 MiB). */
 export const BUILD_YOUNG_GENERATION_MB = 96
 
-/** The worker's young generation for a spec: {@link BUILD_YOUNG_GENERATION_MB}, or 24 MiB for parquet and csv. */
-export function buildYoungGenerationMb(spec: unknown): number {
+/** The `format` of a spec object or JSON/YAML text, as far as it can be seen without parsing; default `jsonl`. */
+function specFormat(spec: unknown): unknown {
   let format: unknown
   if (typeof spec === 'object' && spec !== null) format = (spec as { format?: unknown }).format
   else if (typeof spec === 'string') format = /^format:\s*["']?(\w[\w-]*)/m.exec(spec)?.[1] ?? /"format"\s*:\s*"([\w-]+)"/.exec(spec)?.[1]
+  return format ?? 'jsonl'
+}
+
+/** The worker's young generation for a spec: {@link BUILD_YOUNG_GENERATION_MB}, or 24 MiB for parquet and csv. */
+export function buildYoungGenerationMb(spec: unknown): number {
+  const format = specFormat(spec)
   return format === 'parquet' || format === 'csv' ? 24 : BUILD_YOUNG_GENERATION_MB
 }
+
+/**
+ * Young generation of the build worker, MiB, when range threads compile the log
+ * ({@link DatasetBuildsOptions.workers}): it only takes their pieces and writes them.
+ */
+export const COORDINATOR_YOUNG_GENERATION_MB = 16
+
+/** Default young generation of each range thread, MiB (see {@link DatasetBuildsOptions.rangeYoungGenerationMb}). */
+export const RANGE_YOUNG_GENERATION_MB = 32
 
 /** Maps the compiler's errors to the server's: an invalid spec is a 400 with every issue. */
 export function toInferlogError(e: unknown): unknown {
@@ -231,11 +264,16 @@ export class DatasetBuilds {
       }
     }
     this.catalog(project)
+    const workers = this.o.workers ?? defaultDatasetWorkers()
+    // With range threads (a line format) this thread only merges their output: a small nursery.
+    const ranged = workers > 1 && specFormat(spec) !== 'parquet' && sharableStore(this.o.storeUrl!)
+    const young = this.o.youngGenerationMb ?? (ranged ? COORDINATOR_YOUNG_GENERATION_MB : buildYoungGenerationMb(spec))
+    const old = this.o.oldGenerationMb ?? BUILD_OLD_GENERATION_MB
     return new Promise<BuiltDataset>((resolve, reject) => {
       const w = new Worker(this.script, {
         resourceLimits: {
-          maxYoungGenerationSizeMb: this.o.youngGenerationMb ?? buildYoungGenerationMb(spec),
-          maxOldGenerationSizeMb: this.o.oldGenerationMb ?? BUILD_OLD_GENERATION_MB,
+          maxYoungGenerationSizeMb: young,
+          maxOldGenerationSizeMb: old,
         },
         workerData: {
           storeUrl: this.o.storeUrl,
@@ -247,6 +285,9 @@ export class DatasetBuilds {
           skipEmpty,
           ...(this.o.chunkSize !== undefined ? { chunkSize: this.o.chunkSize } : {}),
           ...(this.o.readAhead ? { readAhead: true } : {}),
+          workers,
+          youngGenerationMb: this.o.rangeYoungGenerationMb ?? RANGE_YOUNG_GENERATION_MB,
+          oldGenerationMb: old,
         },
       })
       w.once(

@@ -13,6 +13,8 @@ export interface OpenStoreOptions {
    * read). A missing SQLite file is `not_found`. Default false.
    */
   readOnly?: boolean
+  /** SQLite page cache of the connection, KiB; default the store's (16 MiB read-only, 64 MiB otherwise). */
+  cacheKiB?: number
 }
 
 /**
@@ -58,7 +60,12 @@ export function openStore(url: string, options: OpenStoreOptions = {}): Store {
       throw new InferlogError('not_found', `no store at ${filename} (start \`inferlog serve\` once, or pass --data / --store)`)
     }
     try {
-      return new SqliteStore({ filename, writer: 'thread', ...(options.readOnly ? { readonly: true } : {}) })
+      return new SqliteStore({
+        filename,
+        writer: 'thread',
+        ...(options.readOnly ? { readonly: true } : {}),
+        ...(options.cacheKiB !== undefined ? { cacheKiB: options.cacheKiB } : {}),
+      })
     } catch (e) {
       throw new InferlogError('invalid_parameter', `cannot open store ${url}: ${(e as Error).message}`, { cause: e })
     }

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { describeDatasetsConformance } from '../../datasets/datasets-conformance.test-suite.js'
 import { describeTriggerConformance } from '../../datasets/dataset-triggers.test-suite.js'
 import { describeReadAheadConformance } from '../../datasets/read-ahead-conformance.test-suite.js'
+import { describeParallelBuildConformance } from '../../datasets/parallel-build-conformance.test-suite.js'
 import { describeDriftConformance } from '../../monitoring/drift-conformance.test-suite.js'
 import { describeLineageConformance } from '../../lineage/lineage-conformance.test-suite.js'
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
@@ -40,6 +41,12 @@ describe.skipIf(!reachable)('postgres', () => {
   }))
   describeTriggerConformance('postgres', async () => freshStore())
   describeReadAheadConformance('postgres', async () => {
+    const schema = uniqueSchema()
+    schemas.push(schema)
+    const url = withSchema(PG_TEST_URL, schema)
+    return { store: openStore(url), url }
+  })
+  describeParallelBuildConformance('postgres', async () => {
     const schema = uniqueSchema()
     schemas.push(schema)
     const url = withSchema(PG_TEST_URL, schema)

@@ -15,6 +15,8 @@ export interface SqliteConnectionOptions {
   busyTimeoutMs?: number
   /** Open read-only (for tools inspecting a live store); nothing is created. Default false. */
   readonly?: boolean
+  /** Page cache, KiB. Default 16 384 for a read-only connection, 65 536 otherwise. */
+  cacheKiB?: number
   /**
    * Whether commits also checkpoint the WAL into the database file (SQLite's default). Default
    * true. The writer thread turns it off and the main connection checkpoints instead (PASSIVE
@@ -79,7 +81,7 @@ export function openSqliteConnection(o: SqliteConnectionOptions): SqliteConnecti
   }
   // Read-only connections (dataset builds, tools) mostly stream rowid ranges, which a large page
   // cache does not speed up; 16 MiB instead of 64 keeps a build's peak RSS down.
-  db.pragma(`cache_size = ${o.readonly ? -16384 : -65536}`)
+  db.pragma(`cache_size = ${-(o.cacheKiB ?? (o.readonly ? 16384 : 65536))}`)
   db.pragma('temp_store = MEMORY')
   const limitWal = () => {
     if (!guard) return
