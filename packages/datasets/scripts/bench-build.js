@@ -3,8 +3,8 @@
 //    [--format jsonl|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
 //    [--read-ahead] [--workers N] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
 // worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk;
-// --workers: threads compiling ranges of the log (DatasetBuilds workers; default its default,
-// min(2, cores); 1 = the whole build on the build worker's thread; parquet is always on it).
+// --workers: threads compiling ranges of the log (DatasetBuilds workers and parquetWorkers; default
+// theirs: min(2, cores), parquet 1; 1 = the whole build on the build worker's thread).
 // sqlite (default) and postgres: N events (~1.2 KB of JSON each) and N feedback items stored through the
 // store's own writeBatch, as committed batches of 2 000 events plus the labels of the previous 2 000
 // (10% of events never labelled, 10% labelled twice: a later correction), then built from the store
@@ -261,7 +261,7 @@ async function runOne(kind) {
         )
       }
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('workers') ? { workers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('workers') ? { workers: Number(opt('workers')), parquetWorkers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
@@ -276,7 +276,7 @@ async function runOne(kind) {
   await close()
   const cpuS = (cpu.user + cpu.system) / 1e6
   const rssMb = process.resourceUsage().maxRSS / 1024
-  const workers = server && kind !== 'jsonl-legacy' ? Number(opt('workers', String(server.defaultDatasetWorkers()))) : 1
+  const workers = server && kind !== 'jsonl-legacy' ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers()))) : 1
   console.log(JSON.stringify({ store: storeKind, format: kind, workers, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...(sha ? { sha256: sha } : {}) }))
 }
 

@@ -124,8 +124,8 @@ export interface ServerConfig {
   triggerTickMs: number
   /**
    * Threads compiling one dataset build, each over a range of the log (`INFERLOG_DATASET_WORKERS`,
-   * `DatasetBuilds({ workers })`); 1 compiles on the build's own thread. Default
-   * `min(2, os.availableParallelism())`.
+   * `DatasetBuilds({ workers })`; parquet builds have their own setting, default 1); 1 compiles
+   * on the build's own thread. Default `min(2, os.availableParallelism())`.
    */
   datasetWorkers?: number
 }

@@ -51,13 +51,13 @@ export interface BuildDatasetOptions {
   /**
    * Compiles ranges of the log in parallel (e.g. worker threads, each with its own store
    * connection; the server's `DatasetBuilds({ workers })` makes one). Default none: the whole log
-   * is compiled on this thread. Used when it has more than one worker and the format is a line
-   * format (jsonl, openai-chat, preference, bandit, csv); parquet is always compiled here (its row
-   * groups span ranges). The pinned log is cut into consecutive batch ranges; this thread takes
-   * their pieces in commit order, applies `limit` and `dedupe: input` (first occurrence in commit
-   * order), writes the bytes, hashes and counts: the files and manifest are the same bytes as a
-   * build without it. The counting pass (`weight: balanced`, inferred csv columns, prioritized
-   * bandit sampling) still runs on this thread. Its lifetime is the caller's.
+   * is compiled on this thread. Used when it has more than one worker. The pinned log is cut into
+   * consecutive batch ranges; each range comes back per scan chunk as output bytes (line formats)
+   * or cells (parquet, whose row groups span ranges: this thread encodes them, at the same row
+   * counts). This thread takes the pieces in commit order, applies `limit` and `dedupe: input`
+   * (first occurrence in commit order), writes, hashes and counts: the files and manifest are the
+   * same bytes as a build without it. The counting pass (`weight: balanced`, inferred columns,
+   * prioritized bandit sampling) still runs on this thread. Its lifetime is the caller's.
    */
   ranges?: RangeCompiler
   /** Ranges the log is cut into for {@link ranges}; default at most {@link DEFAULT_RANGES} (never more than its batches). */
@@ -172,15 +172,18 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
     let counts: PipelineCounts
     let files: WrittenFile[]
     let skipped: Record<string, number>
-    if (options.ranges !== undefined && options.ranges.workers > 1 && plan.format !== 'parquet') {
-      // The writer is made only for its split files (with the format's extension and header).
+    if (options.ranges !== undefined && options.ranges.workers > 1) {
+      // A line format's writer is made only for its split files (with the format's extension and
+      // header); parquet's encodes the cells the ranges made.
       let out: SplitFiles | undefined
       writer = createWriter(
         plan,
-        (splits, extension, header) => {
-          out = new SplitFiles(tmp, splits, extension, header)
-          return out
-        },
+        plan.format === 'parquet'
+          ? tmp
+          : (splits, extension, header) => {
+              out = new SplitFiles(tmp, splits, extension, header)
+              return out
+            },
         pass,
         options,
       )
@@ -192,7 +195,8 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
         chunkSize: base.chunkSize,
         compiler: options.ranges,
         rangeCount: options.rangeCount ?? DEFAULT_RANGES,
-        out: out!,
+        out,
+        writer,
         tally,
         pass: {
           ...(pass.classWeights ? { classWeights: [...pass.classWeights] } : {}),

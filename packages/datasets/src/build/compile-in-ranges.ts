@@ -2,6 +2,7 @@ import { DatasetError } from '../errors.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import type { DatasetSpec } from '../spec/dataset-spec.js'
 import type { ScanBounds } from '../source/dataset-source.js'
+import type { FormatWriter } from '../writers/format-writer.js'
 import type { SplitFiles } from '../writers/split-files.js'
 import type { BuildTally } from './build-tally.js'
 import type { RangeCompiler, RangeJob, RangePiece } from './compile-range.js'
@@ -18,8 +19,10 @@ export interface CompileInRangesOptions {
   compiler: RangeCompiler
   /** Ranges to cut the bounds into (fewer when there are fewer batches). */
   rangeCount: number
-  /** The format's split files. */
-  out: SplitFiles
+  /** The format's split files (line formats). */
+  out: SplitFiles | undefined
+  /** The format's writer: parquet's encodes the pieces' cells. */
+  writer: FormatWriter
   tally: BuildTally
   /** What the counting pass learned, as plain data. */
   pass: Pick<RangeJob, 'classWeights' | 'columnTypes' | 'totalPriority'>
@@ -59,7 +62,7 @@ export function cutBounds(bounds: ScanBounds, count: number): ScanBounds[] {
  * event. That relies on a source yielding full chunks (both stores do).
  */
 export async function compileInRanges(o: CompileInRangesOptions): Promise<{ counts: PipelineCounts; skipped: Record<string, number> }> {
-  const { plan, compiler, out, tally, signal } = o
+  const { plan, compiler, out, writer, tally, signal } = o
   const counts: PipelineCounts = { scanned: 0, selected: 0, rows: 0, dropped: { missing: {}, unmapped_label: 0, duplicate_input: 0 } }
   const skipped: Record<string, number> = {}
   const seen = plan.dedupe ? new DigestSet() : undefined
@@ -134,18 +137,28 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
         w,
       )
     }
+    if (p.cells !== undefined) {
+      // Parquet: the kept rows' cells, in row order, into the writer's row groups.
+      const at = names.map(() => 0)
+      for (let i = 0; i < n; i++) {
+        const s = r.splits[i]!
+        const k = at[s]!++
+        if (kept[i] === 1 && r.written[i]! > 0) writer.writePacked!(names[s]!, p.cells[s]!, k)
+      }
+      return
+    }
     if (all) {
       // Every row of the piece stays: each split's bytes as they came.
       const rows = names.map(() => 0)
       for (let i = 0; i < n; i++) rows[r.splits[i]!]! += r.written[i]!
-      for (let s = 0; s < names.length; s++) if (p.data[s]!.length > 0 || rows[s]! > 0) out.writeBytes(names[s]!, p.data[s]!, rows[s]!)
+      for (let s = 0; s < names.length; s++) if (p.data[s]!.length > 0 || rows[s]! > 0) out!.writeBytes(names[s]!, p.data[s]!, rows[s]!)
       return
     }
     const at = names.map(() => 0)
     for (let i = 0; i < n; i++) {
       const s = r.splits[i]!
       const len = r.bytes[i]!
-      if (kept[i] === 1 && len > 0) out.writeBytes(names[s]!, p.data[s]!.subarray(at[s]!, at[s]! + len), r.written[i]!)
+      if (kept[i] === 1 && len > 0) out!.writeBytes(names[s]!, p.data[s]!.subarray(at[s]!, at[s]! + len), r.written[i]!)
       at[s]! += len
     }
   }

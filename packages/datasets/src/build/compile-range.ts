@@ -9,6 +9,7 @@ import type { FormatWriter } from '../writers/format-writer.js'
 import { createJsonlWriter } from '../writers/jsonl-writer.js'
 import { createPreferenceWriter } from '../writers/preference-writer.js'
 import type { SplitTarget, SplitText } from '../writers/split-files.js'
+import { CellColumns, type PackedCells, packedBuffers } from '../writers/packed-cells.js'
 import { TabularLayout } from '../writers/tabular-layout.js'
 import { type PipelineRow, runPipeline } from './pipeline.js'
 
@@ -68,8 +69,10 @@ export interface RangePiece {
   /** `name@version` of the rows' models. */
   models: string[]
   skipReasons: string[]
-  /** Per split (plan order): the rows' output bytes, concatenated. */
+  /** Per split (plan order): the rows' output bytes, concatenated (line formats). */
   data: Uint8Array[]
+  /** Per split (plan order): the rows' cells (parquet), which the coordinator's writer encodes. */
+  cells?: PackedCells[]
 }
 
 /**
@@ -196,18 +199,38 @@ export async function compileRange(
 ): Promise<void> {
   const plan = compilePlan(job.spec)
   const layout = () => new TabularLayout(plan, job.columnTypes ? new Map(job.columnTypes) : plan.declared!)
-  let bytes: SplitBytes | undefined
-  const writer = createLineWriter(
-    plan,
-    (splits) => {
-      bytes = new SplitBytes(splits)
-      return bytes
-    },
-    layout,
-    job.totalPriority,
-  )
-  const out = bytes!
   const splitIndex = new Map(plan.split.names.map((s, i) => [s, i]))
+  let bytes: SplitBytes | undefined
+  let cells: CellColumns[] | undefined
+  let writer: FormatWriter
+  if (plan.format === 'parquet') {
+    // Parquet's row groups span ranges: the cells are made here, encoded by the coordinator.
+    const tabular = layout()
+    const types = tabular.columns.map((c) => c.type)
+    const bySplit = plan.split.names.map(() => new CellColumns(types))
+    cells = bySplit
+    writer = {
+      skipped: {},
+      write(row) {
+        bySplit[splitIndex.get(row.split)!]!.add(tabular.cells(row))
+        return 1
+      },
+      close: () => [],
+      abandon() {},
+    }
+  } else {
+    writer = createLineWriter(
+      plan,
+      (splits) => {
+        bytes = new SplitBytes(splits)
+        return bytes
+      },
+      layout,
+      job.totalPriority,
+    )
+  }
+  const out = bytes
+  const noBytes: Uint8Array[] = plan.split.names.map(() => new Uint8Array(0))
   const modelKeys = new Map<string, string>()
   // Per-piece state, reset by `chunkEnd`.
   let selectedAt = new Int32Array(1024)
@@ -228,14 +251,14 @@ export async function compileRange(
   const seenSkips: Record<string, number> = {}
   const onRow = (row: PipelineRow) => {
     const s = splitIndex.get(row.split)!
-    const before = out.pos[s]!
+    const before = out === undefined ? 0 : out.pos[s]!
     const n = writer.write(row)
     outcomes[nSelected - 1] = ids.length
     ids.push(row.event.id)
     batches.push(row.event.batch)
     splits.push(s)
     written.push(n)
-    rowBytes.push(out.pos[s]! - before)
+    rowBytes.push(out === undefined ? 0 : out.pos[s]! - before)
     labels.push(row.labelKey === undefined ? -1 : labelKeys.of(row.labelKey))
     const raw = row.event.raw('model') ?? ''
     let key = modelKeys.get(raw)
@@ -298,7 +321,8 @@ export async function compileRange(
             labelKeys: labelKeys.list,
             models: modelNames.list,
             skipReasons: skipNames.list,
-            data: out.take(),
+            data: out === undefined ? noBytes : out.take(),
+            ...(cells ? { cells: cells.map((c) => c.pack()) } : {}),
           }
           nSelected = 0
           ids = []
@@ -316,8 +340,9 @@ export async function compileRange(
           const r = piece.rows
           const transfer = [piece.selectedAt, piece.outcomes, r.batches, r.splits, r.written, r.bytes, r.labels, r.models, r.skips]
             .map((a) => a.buffer as ArrayBuffer)
-            .concat(piece.data.map((d) => d.buffer as ArrayBuffer))
+            .concat(out === undefined ? [] : piece.data.map((d) => d.buffer as ArrayBuffer))
           if (r.digests) transfer.push(r.digests.buffer as ArrayBuffer)
+          if (piece.cells) for (const c of piece.cells) transfer.push(...packedBuffers(c))
           return emit(piece, transfer)
         },
       },

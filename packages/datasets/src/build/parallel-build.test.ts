@@ -96,6 +96,22 @@ const specs: Record<string, DatasetSpec> = {
   'jsonl, limit, dedupe': { feedback: label, dedupe: 'input', select: { limit: 123 }, split: splits, weight: 'inverse_sample_rate' },
   'jsonl, limit on a chunk edge, where': { select: { limit: 40, where: { 'context.tags.region': 'eu' } }, split: splits },
   'csv, inferred columns, dedupe': { format: 'csv', feedback: label, dedupe: 'input', split: splits },
+  'parquet, inferred columns, dedupe, where': {
+    format: 'parquet',
+    feedback: label,
+    dedupe: 'input',
+    select: { where: { 'context.tags.region': 'eu' } },
+    split: splits,
+  },
+  'parquet, declared columns, limit, balanced': {
+    format: 'parquet',
+    feedback: label,
+    label: { from: 'label' },
+    weight: 'balanced',
+    select: { limit: 200 },
+    columns: { 'input.x': 'int64', 'input.plan': 'string', 'feedback.label': 'boolean', label: 'boolean' },
+    split: splits,
+  },
   'openai-chat (skips)': { format: 'openai-chat', split: splits, select: { limit: 300 } },
   'preference (skips)': { format: 'preference', dedupe: 'input', split: splits },
   'bandit, prioritized': {
@@ -110,7 +126,15 @@ describe('parallel builds (ranges compiled apart, same bytes)', () => {
   for (const [name, spec] of Object.entries(specs)) {
     it(`${name}: workers 1, 2, 3 give identical files and manifests`, async () => {
       const source = parallelSource()
-      const serial = await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'serial'), chunkSize: 8, clock: () => 0 })
+      const serial = await buildDataset({
+        source,
+        project: 'p',
+        spec,
+        outDir: join(dir, 'serial'),
+        chunkSize: 8,
+        rowGroupSize: 16,
+        clock: () => 0,
+      })
       expect(serial.counts.rows).toBeGreaterThan(0)
       for (const [workers, rangeCount] of [
         [1, 7],
@@ -125,6 +149,7 @@ describe('parallel builds (ranges compiled apart, same bytes)', () => {
           spec,
           outDir: out,
           chunkSize: 8,
+          rowGroupSize: 16,
           clock: () => 0,
           ranges: localRangeCompiler(source, { workers, ahead: 2 }),
           rangeCount,

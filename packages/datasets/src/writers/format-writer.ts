@@ -1,5 +1,6 @@
 import type { PipelineRow } from '../build/pipeline.js'
 import type { WrittenFile } from './file-sink.js'
+import type { PackedCells } from './packed-cells.js'
 
 /** Writes pipeline rows in one format, one file per split. */
 export interface FormatWriter {
@@ -11,6 +12,11 @@ export interface FormatWriter {
   abandon(): void
   /** Why rows were skipped by the format (e.g. `no_messages`), by reason. */
   readonly skipped: Record<string, number>
+  /**
+   * Tabular formats: writes row `row` of cells made elsewhere (a range compiled on another
+   * thread) as `write` would have written its row; returns the output rows (1).
+   */
+  writePacked?(split: string, cells: PackedCells, row: number): number
 }
 
 /** Counts one skip. */

@@ -4,6 +4,7 @@ import type { PipelineRow } from '../build/pipeline.js'
 import type { DatasetPlan } from '../spec/compile-plan.js'
 import { FileSink, type WrittenFile } from './file-sink.js'
 import type { FormatWriter } from './format-writer.js'
+import { cellAt, type PackedCells } from './packed-cells.js'
 import type { Cell, ColumnType, TabularLayout } from './tabular-layout.js'
 
 const FLUSH_BYTES = 1 << 20
@@ -93,6 +94,15 @@ export function createParquetWriter(
       const s = splits.get(row.split)!
       const cells = layout.cells(row)
       for (let i = 0; i < cells.length; i++) s.buffered[i]!.push(cells[i]!)
+      s.count++
+      s.rows++
+      if (s.count >= groupRows) flushGroup(s)
+      return 1
+    },
+    writePacked(split: string, packed: PackedCells, row: number) {
+      const s = splits.get(split)!
+      const columns = packed.columns
+      for (let i = 0; i < columns.length; i++) s.buffered[i]!.push(cellAt(columns[i]!, row))
       s.count++
       s.rows++
       if (s.count >= groupRows) flushGroup(s)

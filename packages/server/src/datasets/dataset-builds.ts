@@ -57,12 +57,12 @@ export interface DatasetBuildsOptions {
   /**
    * Threads compiling one build's log, each over a range of it with its own store connection
    * (`threadRangeCompiler`), beside the build's own thread, which takes their output in commit
-   * order and writes it: the files are the same bytes whatever the number. Only for threaded
-   * builds (`storeUrl`, not an in-memory store) and line formats (jsonl, openai-chat,
-   * preference, bandit, csv); parquet, and a spec's counting pass (`weight: balanced`, inferred
-   * csv columns, prioritized bandit sampling), run on the build's thread. 1 compiles everything
-   * on the build's thread (the path before this option). Default {@link defaultDatasetWorkers}
-   * (`min(2, os.availableParallelism())`); the server reads `INFERLOG_DATASET_WORKERS`.
+   * order and writes it: the files are the same bytes whatever the number. A spec's counting pass
+   * (`weight: balanced`, inferred columns, prioritized bandit sampling) runs on the build's
+   * thread. Only for threaded builds (`storeUrl`, not an in-memory store); parquet builds use
+   * {@link parquetWorkers}. 1 compiles everything on the build's thread (the path before this
+   * option). Default {@link defaultDatasetWorkers} (`min(2, os.availableParallelism())`); the
+   * server reads `INFERLOG_DATASET_WORKERS`.
    */
   workers?: number
   /**
@@ -71,6 +71,14 @@ export interface DatasetBuildsOptions {
    * nursery would take the peak RSS of a build past 300 MB.
    */
   rangeYoungGenerationMb?: number
+  /**
+   * {@link workers} for a parquet build. Default 1: the range threads make the cells and the
+   * build's thread encodes the row groups (the same bytes), but on the 1M-event bench (2 cores
+   * shared with other benchmarks) two threads were no faster (18.9 s against 17.1 s, 19.5 against
+   * 16.4 CPU s: the build's thread, encoding and collecting ~13 µs per row, is the bottleneck) and
+   * peaked at 320-335 MB RSS, past the 300 MB budget.
+   */
+  parquetWorkers?: number
 }
 
 /** A dataset version that contains an event (`GET /v1/events/{id}/lineage`). */
@@ -264,10 +272,14 @@ export class DatasetBuilds {
       }
     }
     this.catalog(project)
-    const workers = this.o.workers ?? defaultDatasetWorkers()
-    // With range threads (a line format) this thread only merges their output: a small nursery.
-    const ranged = workers > 1 && specFormat(spec) !== 'parquet' && sharableStore(this.o.storeUrl!)
-    const young = this.o.youngGenerationMb ?? (ranged ? COORDINATOR_YOUNG_GENERATION_MB : buildYoungGenerationMb(spec))
+    const parquet = specFormat(spec) === 'parquet'
+    const workers = parquet ? (this.o.parquetWorkers ?? 1) : (this.o.workers ?? defaultDatasetWorkers())
+    // With range threads this thread only merges their output (a line format: a small nursery;
+    // parquet: it still encodes the row groups, its usual one).
+    const ranged = workers > 1 && sharableStore(this.o.storeUrl!)
+    const young =
+      this.o.youngGenerationMb ??
+      (ranged && specFormat(spec) !== 'parquet' ? COORDINATOR_YOUNG_GENERATION_MB : buildYoungGenerationMb(spec))
     const old = this.o.oldGenerationMb ?? BUILD_OLD_GENERATION_MB
     return new Promise<BuiltDataset>((resolve, reject) => {
       const w = new Worker(this.script, {

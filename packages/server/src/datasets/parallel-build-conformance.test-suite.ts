@@ -58,6 +58,7 @@ const SPECS: Record<string, unknown> = {
     split,
   },
   'jsonl, limit, dedupe': { select: { model: 'm', limit: 150 }, feedback: label, dedupe: 'input', split },
+  'parquet, inferred columns, dedupe': { select: { model: 'm' }, feedback: label, dedupe: 'input', split, format: 'parquet' },
   'csv, declared columns': {
     select: { model: 'm' },
     feedback: label,
