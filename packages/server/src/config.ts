@@ -123,9 +123,10 @@ export interface ServerConfig {
   /** How often dataset triggers are looked at, ms (`INFERLOG_TRIGGER_TICK_MS`). Default 10 000. */
   triggerTickMs: number
   /**
-   * Threads compiling one dataset build, each over a range of the log (`INFERLOG_DATASET_WORKERS`,
-   * `DatasetBuilds({ workers })`; parquet builds have their own setting, default 1); 1 compiles
-   * on the build's own thread. Default `min(2, os.availableParallelism())`.
+   * Threads compiling one dataset build, its own included, each over ranges of the log
+   * (`INFERLOG_DATASET_WORKERS`, `DatasetBuilds({ workers })`; parquet builds have their own
+   * setting, default 1); 1 compiles on the build's own thread. Default
+   * `min(2, os.availableParallelism())`.
    */
   datasetWorkers?: number
 }

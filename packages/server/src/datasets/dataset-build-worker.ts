@@ -37,6 +37,8 @@ if (port) {
       (job.workers ?? 1) > 1 && sharableStore(job.storeUrl) && rangeWorkerAvailable()
         ? threadRangeCompiler(job.storeUrl, {
             workers: job.workers!,
+            // This thread compiles ranges too (one thread fewer: less memory, fewer hand-overs).
+            local: storeDatasetSource(store),
             resourceLimits: {
               ...(job.youngGenerationMb !== undefined ? { maxYoungGenerationSizeMb: job.youngGenerationMb } : {}),
               ...(job.oldGenerationMb !== undefined ? { maxOldGenerationSizeMb: job.oldGenerationMb } : {}),

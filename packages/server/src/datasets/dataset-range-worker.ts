@@ -13,7 +13,7 @@ import type { RangeReply, RangeRequest } from './thread-range-compiler.js'
 class Cancelled extends Error {}
 
 /** SQLite page cache of a range thread's connection, KiB. */
-const RANGE_CACHE_KIB = 4096
+const RANGE_CACHE_KIB = 2048
 
 const port = parentPort
 if (port) {

@@ -84,7 +84,16 @@ export function describeParallelBuildConformance(name: string, makeStore: () => 
     })
 
     const build = async (spec: unknown, workers: number, out: string, storeUrl = url): Promise<DatasetManifest> => {
-      const ranges = workers > 1 ? threadRangeCompiler(storeUrl, { workers, ahead: 2, script: RANGE_WORKER_SCRIPT }) : undefined
+      // 3 workers: two threads and this one (as a build worker runs them).
+      const ranges =
+        workers > 1
+          ? threadRangeCompiler(storeUrl, {
+              workers,
+              ahead: 2,
+              script: RANGE_WORKER_SCRIPT,
+              ...(workers === 3 ? { local: storeDatasetSource(store) } : {}),
+            })
+          : undefined
       try {
         return await buildDataset({
           source: storeDatasetSource(store),
@@ -119,6 +128,7 @@ export function describeParallelBuildConformance(name: string, makeStore: () => 
       await fill(store)
       const missing = `sqlite:${path.join(dir, 'missing.db')}`
       await expect(build(SPECS['jsonl, limit, dedupe'], 2, 'bad', missing)).rejects.toMatchObject({ code: 'not_found' })
+      await expect(build(SPECS['jsonl, limit, dedupe'], 3, 'bad3', missing)).rejects.toMatchObject({ code: 'not_found' })
       expect(fs.readdirSync(dir)).toEqual([])
     })
   })

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { PieceChannel, type RangeCompiler, type RangeJob, type RangePiece } from '@inferlog/datasets'
+import { compileRange, type DatasetSource, PieceChannel, type RangeCompiler, type RangeJob, type RangePiece } from '@inferlog/datasets'
 
 /** Options of {@link threadRangeCompiler}. */
 export interface ThreadRangeCompilerOptions {
@@ -12,6 +12,13 @@ export interface ThreadRangeCompilerOptions {
   ahead?: number
   /** Worker script. Default: the compiled `dataset-range-worker.js` beside this file. */
   script?: URL
+  /**
+   * Compile ranges on the calling thread too, reading this source: it is one of the `workers`
+   * (so `workers: 2` starts one thread). Saves a thread's heap and the hand-over of its pieces;
+   * the calling thread yields to its event loop after each chunk, so the threads' pieces keep
+   * flowing. Default none: every range on a thread.
+   */
+  local?: DatasetSource
   /** Heap limits of each thread, as `Worker`'s `resourceLimits`. */
   resourceLimits?: { maxYoungGenerationSizeMb?: number; maxOldGenerationSizeMb?: number }
 }
@@ -35,7 +42,7 @@ export interface ThreadRangeCompiler extends RangeCompiler {
 }
 
 /**
- * Default number of threads compiling a dataset build's ranges: `min(2, os.availableParallelism())`.
+ * Default number of compilers of a dataset build's ranges: `min(2, os.availableParallelism())`.
  * Two because one build should not take every core of a collector that is also ingesting; raise
  * it (`INFERLOG_DATASET_WORKERS`, `DatasetBuilds({ workers })`) on a machine with cores to spare.
  */
@@ -112,12 +119,38 @@ export function threadRangeCompiler(storeUrl: string, o: ThreadRangeCompilerOpti
     return t
   }
 
+  const local = o.local
+  const threadCount = local ? workers - 1 : workers
+  let localBusy = false
+  const runLocal = (job: RangeJob, channel: PieceChannel) => {
+    localBusy = true
+    void (async () => {
+      try {
+        await compileRange(local!, job, async (piece) => {
+          if (closed || broken) throw broken ?? new Error('the range compiler is closed')
+          await channel.push(piece)
+          // Let the threads' messages in between two chunks compiled here.
+          await new Promise<void>((resolve) => setImmediate(resolve))
+        })
+        channel.end()
+      } catch (e) {
+        channel.fail(e)
+      } finally {
+        localBusy = false
+        dispatch()
+      }
+    })()
+  }
+
   const dispatch = () => {
     while (queued.length > 0 && !broken && !closed) {
       let t = threads.find((x) => x.running === undefined)
+      if (!t && threads.length < threadCount) t = spawn()
       if (!t) {
-        if (threads.length >= workers) return
-        t = spawn()
+        if (!local || localBusy) return
+        const { job, channel } = queued.shift()!
+        if (!channel.closed) runLocal(job, channel)
+        continue
       }
       const { id, job, channel } = queued.shift()!
       if (channel.closed) continue
@@ -136,7 +169,8 @@ export function threadRangeCompiler(storeUrl: string, o: ThreadRangeCompilerOpti
   return {
     workers,
     compile(job: RangeJob): AsyncIterable<RangePiece> {
-      const channel = new PieceChannel(Number.POSITIVE_INFINITY)
+      // A thread's pieces are bounded by its credits; a range compiled here waits on the channel.
+      const channel = new PieceChannel(ahead)
       if (broken || closed) channel.fail(broken ?? new Error('the range compiler is closed'))
       else {
         queued.push({ id: nextId++, job, channel })
