@@ -17,8 +17,8 @@
 // --read-ahead with any format) builds with `DatasetBuilds({ readAhead: true })`: the store read on a
 // second thread beside the compiler, the peer of the same format without it.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildDataset } from '../dist/index.js'
@@ -223,6 +223,17 @@ function legacySource(store) {
   }
 }
 
+/** Busy and total jiffies of the whole machine (Linux /proc/stat), to tell how much CPU other processes took during a run. */
+function boxTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number)
+    const total = f.reduce((a, b) => a + b, 0)
+    return { busy: total - f[3] - f[4], total }
+  } catch {
+    return undefined
+  }
+}
+
 async function runOne(kind) {
   const { source, store, close } = await sourceFor(storeKind)
   // From a store, a build runs as the server runs it (POST /v1/datasets): DatasetBuilds, in a
@@ -231,6 +242,7 @@ async function runOne(kind) {
   const server = store ? await import('@inferlog/server') : undefined
   const t0 = process.hrtime.bigint()
   const cpu0 = process.cpuUsage()
+  const box0 = boxTicks()
   let rows = 0
   let bytes = 0
   let sha = ''
@@ -275,9 +287,13 @@ async function runOne(kind) {
   const cpu = process.cpuUsage(cpu0)
   await close()
   const cpuS = (cpu.user + cpu.system) / 1e6
+  const box1 = boxTicks()
+  // Cores the whole machine kept busy during the run, and the part of them that was not this process.
+  const boxCores = box0 && box1 ? ((box1.busy - box0.busy) / (box1.total - box0.total)) * cpus().length : undefined
+  const others = boxCores === undefined ? {} : { box_busy_cores: +boxCores.toFixed(2), others_cores: +(boxCores - cpuS / s).toFixed(2) }
   const rssMb = process.resourceUsage().maxRSS / 1024
   const workers = server && kind !== 'jsonl-legacy' ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers()))) : 1
-  console.log(JSON.stringify({ store: storeKind, format: kind, workers, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...(sha ? { sha256: sha } : {}) }))
+  console.log(JSON.stringify({ store: storeKind, format: kind, workers, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
 }
 
 if (format === 'all') {

@@ -30,6 +30,13 @@ export interface CompileInRangesOptions {
 }
 
 /**
+ * Ranges started per worker of the compiler: a worker that finishes a range starts the next while
+ * the build still takes an earlier one, up to this many ranges ahead (each holding at most the
+ * compiler's few pieces).
+ */
+export const RANGES_AHEAD_PER_WORKER = 4
+
+/**
  * Consecutive batch ranges covering `bounds`, `count` at most, of equal width (the last ones one
  * batch narrower). Widths are fixed by the bounds alone, so the cut never depends on timing.
  */
@@ -50,8 +57,8 @@ export function cutBounds(bounds: ScanBounds, count: number): ScanBounds[] {
 
 /**
  * The coordinating side of a parallel build: cuts the pinned log into ranges, has
- * `compiler.workers` of them compiled at once (twice as many started, so a worker that finishes
- * a range starts the next while this thread drains the one before), and takes the pieces strictly
+ * `compiler.workers` of them compiled at once ({@link RANGES_AHEAD_PER_WORKER} times as many
+ * started, so a worker that finishes a range starts the next while this thread drains earlier ones), and takes the pieces strictly
  * in commit order: `limit` (the first N events passing `where`), `dedupe: input` (the first
  * occurrence wins), counts and tallies exactly as the serial pipeline keeps them, then the rows'
  * bytes into the split files. Memory: the compiler's bound on pieces held per range, times the
@@ -69,7 +76,7 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
   const names = plan.split.names
   const limit = plan.limit
   const ranges = cutBounds(o.bounds, o.rangeCount)
-  const window = compiler.workers * 2
+  const window = compiler.workers * RANGES_AHEAD_PER_WORKER
   const started: AsyncIterator<RangePiece>[] = []
   let next = 0
   const start = () => {
