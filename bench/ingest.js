@@ -11,9 +11,12 @@
 //   BENCH_BATCH=1000             events per request / per fdatasync / per transaction
 //   BENCH_CLIENTS=3              concurrent HTTP clients (worker threads, one keep-alive connection each)
 //   BENCH_ROUNDS=3               rounds; each round runs all three methods, order rotated; median reported
+//   BENCH_SERVER_STDERR=1        print what the server wrote to stderr after each run
+//   BENCH_THREADS=1              print every server thread's CPU and run-queue wait per event
 //   BENCH_METHODS=http,http-off,file,sqlite  which ingest methods to run (e.g. only `http` while profiling);
 //                                `http-off` is the same server with no commit-feed consumer (INFERLOG_CONSUMERS=none),
 //                                `http-noop` with only the no-op consumer (INFERLOG_CONSUMERS=noop; not in the default set),
+//                                `http-base-on` the BENCH_BASE_SCRIPT tree with its default consumers (not in the default set),
 //                                `http-metrics` with only the metrics consumer (INFERLOG_CONSUMERS=metrics; not in the default set),
 //                                `http-inline` with the default consumers on the event loop instead of their thread (INFERLOG_FEED_THREAD=false)
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
@@ -359,7 +362,13 @@ function threadCpuMs(pid) {
     try {
       const st = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ')
-      out.set(Number(tid), { ms: (Number(f[11]) + Number(f[12])) * tick, nice: Number(f[16]) })
+      let waitMs = 0
+      try {
+        waitMs = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]) / 1e6
+      } catch {
+        // no schedstat on this kernel
+      }
+      out.set(Number(tid), { ms: (Number(f[11]) + Number(f[12])) * tick, nice: Number(f[16]), waitMs })
     } catch {
       // the thread ended
     }
@@ -386,6 +395,26 @@ function threadSplit(pid, before, after) {
     else other = Math.max(other, d)
   }
   return { main, busiest: other, niced, rest: all - main - other - niced }
+}
+
+/**
+ * BENCH_THREADS=1: each thread's CPU per event and its run-queue wait per event (time it was
+ * ready but another thread had the core, from /proc/PID/task/TID/schedstat), busiest first; a
+ * thread is named by its id minus the process id, with its nice value.
+ */
+function printThreads(pid, before, after, acked) {
+  const rows = []
+  for (const [tid, t] of after) {
+    const d = t.ms - (before.get(tid)?.ms ?? 0)
+    const w = t.waitMs - (before.get(tid)?.waitMs ?? 0)
+    if (d > 0)
+      rows.push({
+        d,
+        text: `+${tid - pid}${t.nice ? `(n${t.nice})` : ''} ${((d * 1e3) / acked).toFixed(1)} w${((w * 1e3) / acked).toFixed(1)}`,
+      })
+  }
+  rows.sort((a, b) => b.d - a.d)
+  process.stderr.write(`bench: threads, CPU and run-queue wait µs/ev: ${rows.map((r) => r.text).join(', ')}\n`)
 }
 
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
@@ -427,7 +456,15 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
     const stats = await Promise.all(msgs.map((m) => m.done))
     const seconds = (performance.now() - t0) / 1000
     const serverCpu = procCpuSeconds(srv.child.pid) - serverCpu0
-    const threads = threadSplit(srv.child.pid, threads0, threadCpuMs(srv.child.pid))
+    const threads1 = threadCpuMs(srv.child.pid)
+    const threads = threadSplit(srv.child.pid, threads0, threads1)
+    if (process.env.BENCH_THREADS === '1')
+      printThreads(
+        srv.child.pid,
+        threads0,
+        threads1,
+        stats.reduce((a, s) => a + s.acked, 0),
+      )
     const bc = process.cpuUsage(benchCpu0)
     const benchCpu = (bc.user + bc.system) / 1e6
 
@@ -440,6 +477,7 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
       process.stderr.write(`bench: ${failed} HTTP batches failed; last error: ${err}\n`)
     }
     const exit = await srv.stop()
+    if (process.env.BENCH_SERVER_STDERR === '1') process.stderr.write(`bench: server stderr: ${srv.stderr()}\n`)
     if (exit.code !== 0) process.stderr.write(`bench: server exited with ${exit.code ?? exit.signal}; stderr: ${srv.stderr()}\n`)
     // Cross-check: what the server acknowledged is what the file holds.
     const db = new Database(path.join(dir, 'inferlog.db'), { readonly: true })
@@ -629,13 +667,25 @@ async function ingestPhase() {
         return runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'none' }, process.env.BENCH_BASE_SCRIPT)
       },
     },
+    {
+      // The same baseline tree with its default consumers: compares two trees' aggregation cost.
+      key: 'http-base-on',
+      label: '  baseline tree, default consumers',
+      run: () => {
+        if (!process.env.BENCH_BASE_SCRIPT)
+          throw new Error("http-base-on needs BENCH_BASE_SCRIPT (the older tree's packages/cli/bin/inferlog.js)")
+        return runHttp(data, warm, clients, {}, process.env.BENCH_BASE_SCRIPT)
+      },
+    },
     { key: 'file', label: 'raw file, fdatasync per batch', run: async () => runFile(data, warm) },
     { key: 'sqlite', label: 'bare better-sqlite3, tx per batch', run: async () => runBareSqlite(data, warm) },
   ]
   const only = (process.env.BENCH_METHODS ?? 'http,http-off,file,sqlite').split(',').map((x) => x.trim())
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
   if (methods.length === 0)
-    throw new Error('BENCH_METHODS names none of http, http-off, http-noop, http-metrics, http-inline, http-base, file, sqlite')
+    throw new Error(
+      'BENCH_METHODS names none of http, http-off, http-noop, http-metrics, http-inline, http-base, http-base-on, file, sqlite',
+    )
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
     // Rotate the order each round so slow drift on a shared box hits every method alike.
@@ -691,6 +741,8 @@ async function ingestPhase() {
     ['http-metrics', 'http-off', 'ratio metrics consumer / none   ', 0.85],
     ['http-inline', 'http-off', 'ratio consumers inline / none   ', 0.85],
     ['http-off', 'http-base', 'ratio this tree / baseline tree  ', 0.95],
+    ['http-base-on', 'http-off', 'ratio baseline tree on / off   ', 0.85],
+    ['http', 'http-base-on', 'ratio on: this tree / baseline  ', 1],
   ]) {
     if (!med[a] || !med[b]) continue
     const r = paired(a, b)

@@ -102,6 +102,8 @@ export class FeedRunner {
   private readonly shared = new Map<number, { batch: CommittedBatch; rows: number; bytes: number }>()
   private sharedHeld = 0
   private sharedBytesHeld = 0
+  /** Rows read from the store (not found in the cache), since the start. */
+  private rowsReadBack = 0
   /** Where each consumer's last step started: cached batches before all of them are dropped. */
   private readonly froms = new Map<string, number>()
   /** Each consumer's step in flight: steps of one consumer never overlap (a loop and `catchUp`). */
@@ -161,6 +163,11 @@ export class FeedRunner {
   /** What the shared batch cache holds now: batches, their rows and their estimated bytes. */
   cached(): { batches: number; rows: number; bytes: number } {
     return { batches: this.shared.size, rows: this.sharedHeld, bytes: this.sharedBytesHeld }
+  }
+
+  /** Rows this runner read back from the store because its cache did not hold them, since it started. */
+  get readBack(): number {
+    return this.rowsReadBack
   }
 
   /** Where each consumer stands (after its first step). */
@@ -260,6 +267,7 @@ export class FeedRunner {
       maxBatches: this.o.maxBatches - out.length,
       maxRows: Math.max(1, this.o.maxRows - rows),
     })
+    this.rowsReadBack += more.reduce((n, b) => n + rowsIn(b), 0)
     for (const b of more) {
       const n = rowsIn(b)
       this.keep(at, b)
@@ -315,7 +323,11 @@ export class FeedRunner {
         if (done === 'full') continue // behind: no pause
         // Let commits gather (not wakeable), then wait for one if there was none. A consumer may
         // ask for a longer interval (its steps rewrite large rows) or a shorter one (cheap steps).
-        const rest = started + (c.minStepIntervalMs ?? this.o.stepIntervalMs) - this.o.now()
+        // Steps start on the clock's multiples of the interval, so consumers of one pace step
+        // together: a batch then leaves the cache (and its parsed bodies the heap) right after
+        // their steps instead of waiting for the last of them to come round.
+        const interval = c.minStepIntervalMs ?? this.o.stepIntervalMs
+        const rest = Math.ceil((started + interval / 2) / interval) * interval - this.o.now()
         if (rest > 0 && !this.stopping) await sleep(rest, {})
         if (done === 'idle') await sleep(this.o.pollMs, waker)
       } catch (e) {
@@ -342,7 +354,8 @@ export const ROW_OVERHEAD_BYTES = 256
  * Estimated bytes a batch holds: its rows' stored texts and their parsed forms (counted whether or
  * not a consumer has parsed them yet: one will), and their objects.
  */
-function bytesIn(b: CommittedBatch): number {
+/** Bytes a batch counts for in the shared cache (see `sharedBytes`). */
+export function bytesIn(b: CommittedBatch): number {
   let n = 0
   for (const e of b.events) n += ROW_OVERHEAD_BYTES + 2 * e.body.length
   for (const f of b.feedback) n += ROW_OVERHEAD_BYTES + 2 * f.body.length

@@ -5,10 +5,11 @@
  */
 import os from 'node:os'
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads'
+import type { CommitListener } from '../store/ports/log-scanner.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { defaultConsumers } from './default-consumers.js'
 import { FeedRunner } from './feed-runner.js'
-import type { FeedThreadData, FeedThreadMessage } from './feed-thread.js'
+import type { FeedThreadCommand, FeedThreadData, FeedThreadMessage } from './feed-thread.js'
 
 const parent = parentPort
 if (parent) {
@@ -31,14 +32,35 @@ if (parent) {
     (level: 'info' | 'warn' | 'error') =>
     (message: string): void =>
       send({ type: 'log', level, message })
-  const runner = new FeedRunner(store, defaultConsumers(store, d.consumers), {
+  // Batches the owner hands over as the store commits them: the runner's cache takes them as it
+  // would from a store's own commit tap.
+  let listener: CommitListener | undefined
+  const source = {
+    derived: store.derived,
+    readBatches: store.readBatches.bind(store),
+    commitHead: store.commitHead.bind(store),
+    tapCommits: (l: CommitListener) => {
+      listener = l
+      return () => {
+        listener = undefined
+      }
+    },
+  }
+  const runner = new FeedRunner(source, defaultConsumers(store, d.consumers), {
     ...d.runner,
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
-    onProgress: (consumer, progress) => send({ type: 'progress', consumer, progress }),
+    onProgress: (consumer, progress) => send({ type: 'progress', consumer, progress, readBack: runner.readBack }),
   })
   runner.start()
-  parent.on('message', (m: { type: 'poke' | 'stop' }) => {
-    if (m.type === 'poke') runner.poke()
+  parent.on('message', (m: FeedThreadCommand) => {
+    if (m.type === 'committed') {
+      try {
+        listener?.(m.batch, m.after)
+      } finally {
+        send({ type: 'taken', bytes: m.bytes })
+      }
+      runner.poke()
+    } else if (m.type === 'poke') runner.poke()
     else if (m.type === 'stop') {
       void runner
         .stop()

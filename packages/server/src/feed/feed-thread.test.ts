@@ -147,6 +147,48 @@ describe('FeedThread', () => {
     }
   })
 
+  it('takes the batches the store commits as they commit, reading back only what it was not handed', async () => {
+    const handed = new FeedThread(store, { consumers: ['catalog'], script, runner: { pollMs: 60_000 } })
+    handed.start()
+    await handed.ready()
+    try {
+      for (let i = 0; i < 20; i++) {
+        await write(i)
+        handed.poke()
+        await until(caughtUp(['catalog']))
+      }
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(handed.notHandedOver).toBe(0)
+      // 60 rows committed. A consumer step that a timer started between a commit and its hand-over
+      // reads that batch (3 rows) back; the rest came over.
+      expect(handed.rowsReadBack).toBeLessThan(30)
+    } finally {
+      await handed.stop()
+    }
+  })
+
+  it('reads back what it is not handed over when it is behind by more than the bound, and counts stay exact', async () => {
+    const behind = new FeedThread(store, { consumers: ['catalog'], script, handOverBytes: 1, runner: { pollMs: 60_000 } })
+    behind.start()
+    await behind.ready()
+    try {
+      for (let i = 0; i < 20; i++) {
+        await write(i)
+        behind.poke()
+      }
+      // Only pokes wake it (polling is off): a batch it was not handed must still wake it.
+      await until(caughtUp(['catalog']))
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(c.recount).toEqual(['a@1=10', 'a@2=20', 'b@1=10'])
+      expect(behind.notHandedOver).toBe(20)
+      expect(behind.rowsReadBack).toBe(60)
+    } finally {
+      await behind.stop()
+    }
+  })
+
   it('refuses a store whose commits do not run in a thread of its own', () => {
     const inline = new SqliteStore({ filename: path.join(dir, 'inline.db') })
     try {

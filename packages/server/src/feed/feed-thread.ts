@@ -3,10 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { nextBackoffMs } from '@inferlog/schema'
 import type { Logger } from '../logging/logger.js'
+import type { CommittedBatch } from '../store/ports/log-scanner.js'
 import type { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { CommitFeed } from './commit-feed.js'
 import type { ConsumerSelection } from './consumer-selection.js'
-import type { FeedProgress, FeedRunnerOptions } from './feed-runner.js'
+import { bytesIn, type FeedProgress, type FeedRunnerOptions } from './feed-runner.js'
 
 /** Options of {@link FeedThread}. */
 export interface FeedThreadOptions {
@@ -32,6 +33,14 @@ export interface FeedThreadOptions {
   restartMs?: number
   /** The thread's script. Default the compiled `feed-thread-entry.js` beside this file. */
   script?: URL
+  /**
+   * Most bytes (as the runner's cache counts them: see `FeedRunnerOptions.sharedBytes`) of
+   * committed batches handed to the thread that it has not taken yet. This thread hands each batch
+   * the store commits (its `CommitTap`) to the consumers' thread, so that they need not read it
+   * back; past this bound (a thread that is starved or behind) batches are not handed over and the
+   * thread reads them from the store when it gets there. 0 turns the hand-over off. Default 32 MiB.
+   */
+  handOverBytes?: number
 }
 
 /** Data the thread starts with. */
@@ -44,9 +53,19 @@ export interface FeedThreadData {
 
 /** A message from the thread. */
 export type FeedThreadMessage =
-  | { type: 'progress'; consumer: string; progress: FeedProgress }
+  /** `readBack`: rows the thread's runner read from the store so far (not handed over, or no longer cached). */
+  | { type: 'progress'; consumer: string; progress: FeedProgress; readBack: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'stopped' }
+  /** The thread took handed-over batches of this many bytes off its queue. */
+  | { type: 'taken'; bytes: number }
+
+/** A message to the thread. */
+export type FeedThreadCommand =
+  | { type: 'poke' }
+  | { type: 'stop' }
+  /** A batch the store committed, under the position before it, and its size as the cache counts it. */
+  | { type: 'committed'; batch: CommittedBatch; after: number; bytes: number }
 
 /** The compiled thread script beside this module, if there is one (there is none when run from TypeScript sources). */
 export function feedThreadScript(script = new URL('./feed-thread-entry.js', import.meta.url)): URL | undefined {
@@ -62,7 +81,9 @@ export function feedThreadScript(script = new URL('./feed-thread-entry.js', impo
  * Exactly-once does not depend on the thread: a thread that dies is started again (with back-off)
  * and resumes from the watermarks.
  *
- * The store's commit tap is not used: the thread reads each batch back (and parses it) itself.
+ * Each batch the store commits is handed to the thread as it commits (structured clone of its
+ * rows: the text, not the parsed form), so consumers that keep up read nothing back; a thread that
+ * is behind by more than `handOverBytes` reads the rest from the store, as after a restart.
  */
 export class FeedThread implements CommitFeed {
   private worker: Worker | undefined
@@ -74,6 +95,14 @@ export class FeedThread implements CommitFeed {
   private readonly progress = new Map<string, FeedProgress>()
   private stopped: (() => void) | undefined
   private readonly script: URL
+  /** Stops the store handing committed batches to this thread. */
+  private untap: (() => void) | undefined
+  /** Bytes handed to the thread that it has not taken yet. */
+  private pending = 0
+  /** Batches not handed over because the thread was behind (it read them back). */
+  private skipped = 0
+  /** Rows the current thread read back from the store, as of its last progress message. */
+  private readBackRows = 0
 
   constructor(
     private readonly store: SqliteStore,
@@ -90,8 +119,48 @@ export class FeedThread implements CommitFeed {
     this.spawn()
   }
 
+  /** Resolves once the thread is started (or its start failed and a restart is scheduled). */
+  async ready(): Promise<void> {
+    await this.starting
+  }
+
   poke(): void {
-    this.worker?.postMessage({ type: 'poke' })
+    // Handed-over batches wake the thread themselves.
+    if (!this.untap) this.send({ type: 'poke' })
+  }
+
+  /** Batches not handed to the thread because it was behind by more than `handOverBytes`. */
+  get notHandedOver(): number {
+    return this.skipped
+  }
+
+  /** Rows the current thread read from the store rather than taking them handed over (as of its last step). */
+  get rowsReadBack(): number {
+    return this.readBackRows
+  }
+
+  private send(m: FeedThreadCommand): void {
+    this.worker?.postMessage(m)
+  }
+
+  /** Hands a committed batch to the thread unless it is behind by more than the bound. */
+  private handOver(batch: CommittedBatch, after: number): void {
+    if (!this.worker) return
+    const bytes = bytesIn(batch)
+    if (this.pending + bytes > (this.o.handOverBytes ?? 32 * 1024 * 1024)) {
+      // Behind: the thread reads this one from the store; it still learns that there is one.
+      this.skipped++
+      this.send({ type: 'poke' })
+      return
+    }
+    this.pending += bytes
+    this.send({ type: 'committed', batch, after, bytes })
+  }
+
+  private stopHandOver(): void {
+    this.untap?.()
+    this.untap = undefined
+    this.pending = 0
   }
 
   status(): ReadonlyMap<string, FeedProgress> {
@@ -102,6 +171,7 @@ export class FeedThread implements CommitFeed {
   async stop(): Promise<void> {
     this.stopping = true
     if (this.restartTimer) clearTimeout(this.restartTimer)
+    this.stopHandOver()
     await this.starting
     const w = this.worker
     if (!w) return
@@ -109,7 +179,7 @@ export class FeedThread implements CommitFeed {
     const done = new Promise<void>((resolve) => {
       this.stopped = resolve
     })
-    w.postMessage({ type: 'stop' })
+    this.send({ type: 'stop' })
     const t = setTimeout(() => void w.terminate(), 10_000)
     await Promise.race([done, exited])
     clearTimeout(t)
@@ -135,7 +205,9 @@ export class FeedThread implements CommitFeed {
       connection: this.store.connection,
       consumers: this.o.consumers ?? 'all',
       nice: this.o.nice ?? 10,
-      runner: this.o.runner,
+      // A second of batches at a full ingest rate: the slowest consumers (one step a second) find
+      // the handed-over batches still cached.
+      runner: { sharedRows: 50_000, sharedBytes: 128 * 1024 * 1024, ...this.o.runner },
       port,
     }
     const w = new Worker(this.script, { workerData: data, transferList: [port] })
@@ -143,17 +215,25 @@ export class FeedThread implements CommitFeed {
     w.on('message', (m: FeedThreadMessage) => {
       if (m.type === 'progress') {
         this.failures = 0
+        this.readBackRows = m.readBack
         this.progress.set(m.consumer, m.progress)
         this.o.onProgress?.(m.consumer, m.progress)
       } else if (m.type === 'log') {
         this.o.logger?.[m.level === 'error' ? 'warn' : m.level](`feed thread: ${m.message}`)
       } else if (m.type === 'stopped') {
         this.stopped?.()
+      } else if (m.type === 'taken') {
+        this.pending = Math.max(0, this.pending - m.bytes)
       }
     })
     w.on('error', (e) => this.o.logger?.warn(`feed thread failed: ${e.message}`))
+    const none = this.o.consumers === 'none' || (Array.isArray(this.o.consumers) && this.o.consumers.length === 0)
+    if (!none && (this.o.handOverBytes ?? 1) > 0) this.untap = this.store.tapCommits((b, after) => this.handOver(b, after))
     w.on('exit', (code) => {
-      if (this.worker === w) this.worker = undefined
+      if (this.worker === w) {
+        this.worker = undefined
+        this.stopHandOver()
+      }
       if (this.stopping) return
       this.o.logger?.warn(`feed thread exited (${code}); consumers resume from their watermarks when it restarts`)
       this.scheduleRestart()
