@@ -1,6 +1,6 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
 // `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
-//    [--format jsonl|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
+//    [--format jsonl|jsonl-balanced|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
 //    [--read-ahead] [--workers N] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
 // worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk;
 // --workers: threads compiling ranges of the log (DatasetBuilds workers and parquetWorkers; default
@@ -265,6 +265,8 @@ async function runOne(kind) {
       const legacy = kind === 'jsonl-legacy'
       const readAhead = kind.endsWith('-read-ahead') || args.includes('--read-ahead')
       const spec = { ...SPEC, format: kind.startsWith('jsonl') ? 'jsonl' : 'parquet' }
+      // jsonl-balanced: class weights, so a counting pass reads the log first.
+      if (kind === 'jsonl-balanced') spec.weight = 'balanced'
       if (kind === 'parquet-declared' || kind === 'parquet-read-ahead') {
         spec.columns = Object.fromEntries(
           ['age', 'tenure_months', 'monthly_spend', 'logins_30d', 'support_tickets', 'score_a', 'score_b'].map((k) => [`input.${k}`, 'double'])

@@ -11,7 +11,7 @@ import type { FormatWriter } from '../writers/format-writer.js'
 import { createParquetWriter } from '../writers/parquet-writer.js'
 import { SplitFiles, type SplitTarget } from '../writers/split-files.js'
 import { createLineWriter, modelKeyOf, type RangeCompiler } from './compile-range.js'
-import { compileInRanges } from './compile-in-ranges.js'
+import { type CompileInRangesOptions, compileInRanges } from './compile-in-ranges.js'
 import { TabularLayout, TypeInference } from '../writers/tabular-layout.js'
 import type { WrittenFile } from '../writers/file-sink.js'
 import { BuildTally } from './build-tally.js'
@@ -56,8 +56,9 @@ export interface BuildDatasetOptions {
    * or cells (parquet, whose row groups span ranges: this thread encodes them, at the same row
    * counts). This thread takes the pieces in commit order, applies `limit` and `dedupe: input`
    * (first occurrence in commit order), writes, hashes and counts: the files and manifest are the
-   * same bytes as a build without it. The counting pass (`weight: balanced`, inferred columns,
-   * prioritized bandit sampling) still runs on this thread. Its lifetime is the caller's.
+   * same bytes as a build without it. The counting pass (`weight: balanced`, prioritized bandit
+   * sampling) runs over the ranges too, except when it infers column types (parquet/csv without
+   * `columns`: on this thread). Its lifetime is the caller's.
    */
   ranges?: RangeCompiler
   /** Ranges the log is cut into for {@link ranges}; default at most {@link DEFAULT_RANGES} (never more than its batches). */
@@ -82,6 +83,39 @@ function needsFirstPass(plan: DatasetPlan): boolean {
   return plan.weight === 'balanced' || (tabular && plan.declared === undefined) || plan.bandit?.prioritized !== undefined
 }
 
+function needsInference(plan: DatasetPlan): boolean {
+  return (plan.format === 'parquet' || plan.format === 'csv') && !plan.declared
+}
+
+/** Class weights from the counting pass's tallies. */
+function classWeightsOf(classes: Tally, rows: number): { classWeights: Map<string, number>; classWeightsJson: Record<string, number> } {
+  // As scikit-learn's compute_class_weight('balanced'): n_rows / (n_classes × n_class).
+  const classWeights = new Map(classes.entries().map(([k, n]) => [k, rows / (classes.size * n)]))
+  return { classWeights, classWeightsJson: Object.fromEntries(classWeights) }
+}
+
+/**
+ * The counting pass over ranges compiled in parallel (no column types to infer): the same rows in
+ * the same order as {@link firstPass}, so the same totals.
+ */
+async function countInRanges(plan: DatasetPlan, options: Omit<CompileInRangesOptions, 'count'>): Promise<FirstPass> {
+  const classes = new Tally()
+  let rows = 0
+  let totalPriority = 0
+  await compileInRanges({
+    ...options,
+    count(labelKey, priority) {
+      rows++
+      if (plan.weight === 'balanced') classes.add(labelKey!)
+      totalPriority += priority
+    },
+  })
+  return {
+    ...(plan.weight === 'balanced' ? classWeightsOf(classes, rows) : {}),
+    ...(plan.bandit?.prioritized ? { totalPriority } : {}),
+  }
+}
+
 /**
  * The counting pass, when the spec needs totals before the first row is written: class counts for
  * `weight: balanced`, column types for parquet/csv without declared `columns`, Σ priority for
@@ -103,11 +137,7 @@ async function firstPass(
     if (plan.bandit?.prioritized) totalPriority += banditPriority(plan, row) ?? 0
   })
   const out: FirstPass = {}
-  if (plan.weight === 'balanced') {
-    // As scikit-learn's compute_class_weight('balanced'): n_rows / (n_classes × n_class).
-    out.classWeights = new Map(classes.entries().map(([k, n]) => [k, rows / (classes.size * n)]))
-    out.classWeightsJson = Object.fromEntries(out.classWeights)
-  }
+  if (plan.weight === 'balanced') Object.assign(out, classWeightsOf(classes, rows))
   if (inference) {
     out.types = inference.types()
     out.layout = new TabularLayout(plan, out.types)
@@ -167,12 +197,28 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
   mkdirSync(tmp)
   let writer: FormatWriter | undefined
   try {
-    const pass = needsFirstPass(plan) ? await firstPass(plan, (onRow) => runPipeline(base, onRow)) : {}
+    const parallel = options.ranges !== undefined && options.ranges.workers > 1
+    const inRanges = {
+      plan,
+      spec,
+      project,
+      bounds,
+      chunkSize: base.chunkSize,
+      compiler: options.ranges!,
+      rangeCount: options.rangeCount ?? DEFAULT_RANGES,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }
+    // The counting pass runs over the ranges too, unless it infers column types (kept serial).
+    const pass = !needsFirstPass(plan)
+      ? {}
+      : parallel && !needsInference(plan)
+        ? await countInRanges(plan, { ...inRanges, pass: {} })
+        : await firstPass(plan, (onRow) => runPipeline(base, onRow))
     const tally = new BuildTally(plan.split.names, join(tmp, MEMBERS_FILE))
     let counts: PipelineCounts
     let files: WrittenFile[]
     let skipped: Record<string, number>
-    if (options.ranges !== undefined && options.ranges.workers > 1) {
+    if (parallel) {
       // A line format's writer is made only for its split files (with the format's extension and
       // header); parquet's encodes the cells the ranges made.
       let out: SplitFiles | undefined
@@ -188,13 +234,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
         options,
       )
       const got = await compileInRanges({
-        plan,
-        spec,
-        project,
-        bounds,
-        chunkSize: base.chunkSize,
-        compiler: options.ranges,
-        rangeCount: options.rangeCount ?? DEFAULT_RANGES,
+        ...inRanges,
         out,
         writer,
         tally,
@@ -203,7 +243,6 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
           ...(pass.types ? { columnTypes: [...pass.types] } : {}),
           ...(pass.totalPriority !== undefined ? { totalPriority: pass.totalPriority } : {}),
         },
-        ...(options.signal ? { signal: options.signal } : {}),
       })
       counts = got.counts
       skipped = got.skipped

@@ -20,12 +20,17 @@ export interface CompileInRangesOptions {
   /** Ranges to cut the bounds into (fewer when there are fewer batches). */
   rangeCount: number
   /** The format's split files (line formats). */
-  out: SplitFiles | undefined
+  out?: SplitFiles | undefined
   /** The format's writer: parquet's encodes the pieces' cells. */
-  writer: FormatWriter
-  tally: BuildTally
+  writer?: FormatWriter
+  tally?: BuildTally
   /** What the counting pass learned, as plain data. */
   pass: Pick<RangeJob, 'classWeights' | 'columnTypes' | 'totalPriority'>
+  /**
+   * Makes this the counting pass: called for each row a build would write, in commit order, with
+   * its label key and bandit priority (0 without); nothing is written or tallied.
+   */
+  count?: (labelKey: string | undefined, priority: number) => void
   signal?: AbortSignal
 }
 
@@ -69,7 +74,7 @@ export function cutBounds(bounds: ScanBounds, count: number): ScanBounds[] {
  * event. That relies on a source yielding full chunks (both stores do).
  */
 export async function compileInRanges(o: CompileInRangesOptions): Promise<{ counts: PipelineCounts; skipped: Record<string, number> }> {
-  const { plan, compiler, out, writer, tally, signal } = o
+  const { plan, compiler, out, writer, tally, signal, count } = o
   const counts: PipelineCounts = { scanned: 0, selected: 0, rows: 0, dropped: { missing: {}, unmapped_label: 0, duplicate_input: 0 } }
   const skipped: Record<string, number> = {}
   const seen = plan.dedupe ? new DigestSet() : undefined
@@ -88,6 +93,7 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
         watermark: o.bounds.upToBatch,
         chunkSize: o.chunkSize,
         ...o.pass,
+        ...(o.count ? { count: true } : {}),
       }
       started.push(compiler.compile(job)[Symbol.asyncIterator]())
     }
@@ -107,7 +113,7 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
     }
     counts.selected += take
     const r = p.rows
-    const n = r.ids.length
+    const n = r.labels.length
     const kept = n <= keep.length ? keep : new Uint8Array(n)
     kept.fill(0, 0, n)
     let all = take === p.outcomes.length
@@ -128,6 +134,11 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
       }
       kept[row] = 1
       counts.rows++
+      if (count !== undefined) {
+        const label = r.labels[row]!
+        count(label < 0 ? undefined : p.labelKeys[label], r.priorities?.[row] ?? 0)
+        continue
+      }
       const w = r.written[row]!
       if (w === 0) {
         const reason = p.skipReasons[r.skips[row]!]!
@@ -135,7 +146,7 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
         continue
       }
       const label = r.labels[row]!
-      tally.add(
+      tally!.add(
         r.ids[row]!,
         r.batches[row]!,
         names[r.splits[row]!]!,
@@ -144,13 +155,14 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
         w,
       )
     }
+    if (count !== undefined) return
     if (p.cells !== undefined) {
       // Parquet: the kept rows' cells, in row order, into the writer's row groups.
       const at = names.map(() => 0)
       for (let i = 0; i < n; i++) {
         const s = r.splits[i]!
         const k = at[s]!++
-        if (kept[i] === 1 && r.written[i]! > 0) writer.writePacked!(names[s]!, p.cells[s]!, k)
+        if (kept[i] === 1 && r.written[i]! > 0) writer!.writePacked!(names[s]!, p.cells[s]!, k)
       }
       return
     }

@@ -1,7 +1,7 @@
 import { compilePlan, type DatasetPlan } from '../spec/compile-plan.js'
 import type { DatasetSpec, TabularType } from '../spec/dataset-spec.js'
 import type { DatasetSource, ScanBounds } from '../source/dataset-source.js'
-import { createBanditWriter } from '../writers/bandit-writer.js'
+import { banditPriority, createBanditWriter } from '../writers/bandit-writer.js'
 import { createChatWriter } from '../writers/chat-writer.js'
 import { createCsvWriter } from '../writers/csv-writer.js'
 import type { WrittenFile } from '../writers/file-sink.js'
@@ -33,6 +33,11 @@ export interface RangeJob {
   columnTypes?: [string, TabularType][]
   /** Bandit prioritized sampling: Σ priority, from the counting pass. */
   totalPriority?: number
+  /**
+   * The counting pass: no output, each row's label key (and bandit priority) only. The pieces
+   * carry no bytes or cells and every row counts as written.
+   */
+  count?: boolean
 }
 
 /**
@@ -56,7 +61,7 @@ export interface RangePiece {
     written: Int32Array
     /** UTF-8 bytes of the row's output in its split's `data`. */
     bytes: Int32Array
-    /** Index into `labelKeys`, -1 without a label. */
+    /** Index into `labelKeys`, -1 without a label. The one per-row field of a counting pass (`RangeJob.count`), with `digests` and `priorities`. */
     labels: Int32Array
     /** Index into `models`. */
     models: Int32Array
@@ -64,6 +69,8 @@ export interface RangePiece {
     skips: Int32Array
     /** `dedupe: input`: the first 12 bytes of each row's input digest. */
     digests: Uint8Array | undefined
+    /** A counting pass with prioritized bandit sampling: each row's priority (0 without one). */
+    priorities?: Float64Array
   }
   labelKeys: string[]
   /** `name@version` of the rows' models. */
@@ -203,7 +210,18 @@ export async function compileRange(
   let bytes: SplitBytes | undefined
   let cells: CellColumns[] | undefined
   let writer: FormatWriter
-  if (plan.format === 'parquet') {
+  const priorities: number[] | undefined = job.count && plan.bandit?.prioritized ? [] : undefined
+  if (job.count) {
+    writer = {
+      skipped: {},
+      write(row) {
+        priorities?.push(banditPriority(plan, row) ?? 0)
+        return 1
+      },
+      close: () => [],
+      abandon() {},
+    }
+  } else if (plan.format === 'parquet') {
     // Parquet's row groups span ranges: the cells are made here, encoded by the coordinator.
     const tabular = layout()
     const types = tabular.columns.map((c) => c.type)
@@ -249,6 +267,12 @@ export async function compileRange(
   let modelNames = new Interned()
   let skipNames = new Interned()
   const seenSkips: Record<string, number> = {}
+  // The counting pass needs each row's label key (and digest, priority) only.
+  const countRow = (row: PipelineRow) => {
+    writer.write(row)
+    outcomes[nSelected - 1] = labels.length
+    labels.push(row.labelKey === undefined ? -1 : labelKeys.of(row.labelKey))
+  }
   const onRow = (row: PipelineRow) => {
     const s = splitIndex.get(row.split)!
     const before = out === undefined ? 0 : out.pos[s]!
@@ -316,6 +340,7 @@ export async function compileRange(
               labels: Int32Array.from(labels),
               models: Int32Array.from(models),
               skips: Int32Array.from(skips),
+              ...(priorities ? { priorities: Float64Array.from(priorities) } : {}),
               digests: digests ? Uint8Array.from(digests) : undefined,
             },
             labelKeys: labelKeys.list,
@@ -333,6 +358,7 @@ export async function compileRange(
           labels = []
           models = []
           skips = []
+          if (priorities) priorities.length = 0
           if (digests) digests = []
           labelKeys = new Interned()
           modelNames = new Interned()
@@ -342,11 +368,12 @@ export async function compileRange(
             .map((a) => a.buffer as ArrayBuffer)
             .concat(out === undefined ? [] : piece.data.map((d) => d.buffer as ArrayBuffer))
           if (r.digests) transfer.push(r.digests.buffer as ArrayBuffer)
+          if (r.priorities) transfer.push(r.priorities.buffer as ArrayBuffer)
           if (piece.cells) for (const c of piece.cells) transfer.push(...packedBuffers(c))
           return emit(piece, transfer)
         },
       },
     },
-    onRow,
+    job.count ? countRow : onRow,
   )
 }

@@ -7,6 +7,7 @@ import type { DatasetSource } from '../source/dataset-source.js'
 import type { DatasetSpec } from '../spec/dataset-spec.js'
 import { buildDataset } from './build-dataset.js'
 import { cutBounds } from './compile-in-ranges.js'
+import type { RangeCompiler, RangeJob } from './compile-range.js'
 import { localRangeCompiler } from './local-range-compiler.js'
 
 let dir: string
@@ -160,6 +161,41 @@ describe('parallel builds (ranges compiled apart, same bytes)', () => {
       }
     })
   }
+
+  it('runs the counting pass over the ranges, unless it infers column types', async () => {
+    const source = parallelSource()
+    const jobs: RangeJob[] = []
+    const local = localRangeCompiler(source, { workers: 2 })
+    const recording: RangeCompiler = {
+      workers: 2,
+      compile(job) {
+        jobs.push(job)
+        return local.compile(job)
+      },
+    }
+    await buildDataset({
+      source,
+      project: 'p',
+      spec: specs['jsonl, dedupe, where, mapped label, balanced weights']!,
+      outDir: join(dir, 'a'),
+      ranges: recording,
+      rangeCount: 6,
+    })
+    expect(jobs.filter((j) => j.count).length).toBe(6)
+    expect(jobs.filter((j) => !j.count).length).toBe(6)
+    expect(jobs.find((j) => !j.count)!.classWeights).toBeDefined()
+    jobs.length = 0
+    await buildDataset({
+      source,
+      project: 'p',
+      spec: specs['csv, inferred columns, dedupe']!,
+      outDir: join(dir, 'b'),
+      ranges: recording,
+      rangeCount: 6,
+    })
+    expect(jobs.filter((j) => j.count).length).toBe(0)
+    expect(jobs[0]!.columnTypes).toBeDefined()
+  })
 
   it('a limit counts the scanned chunk the serial scan stopped in', async () => {
     const source = parallelSource()

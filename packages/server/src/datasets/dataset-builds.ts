@@ -58,8 +58,9 @@ export interface DatasetBuildsOptions {
    * Compilers of one build's log: the build's own thread and `workers - 1` worker threads
    * (`threadRangeCompiler`), each over ranges of the log with its own store connection; the
    * build's thread takes their output in commit order and writes it: the files are the same
-   * bytes whatever the number. A spec's counting pass (`weight: balanced`, inferred columns,
-   * prioritized bandit sampling) runs on the build's thread alone. Only for threaded builds
+   * bytes whatever the number. A spec's counting pass (`weight: balanced`, prioritized bandit
+   * sampling) runs over the ranges too, except one that infers column types (parquet/csv without
+   * `columns`: on the build's thread alone). Only for threaded builds
    * (`storeUrl`, not an in-memory store); parquet builds use {@link parquetWorkers}. 1 compiles
    * everything on the build's thread (the path before this option). Default
    * {@link defaultDatasetWorkers} (`min(2, os.availableParallelism())`); the server reads
