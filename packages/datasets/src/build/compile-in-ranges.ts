@@ -117,6 +117,8 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
     const kept = n <= keep.length ? keep : new Uint8Array(n)
     kept.fill(0, 0, n)
     let all = take === p.outcomes.length
+    let idOff = 0
+    let idRow = 0
     for (let k = 0; k < take; k++) {
       const row = p.outcomes[k]!
       if (row < 0) {
@@ -146,8 +148,10 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
         continue
       }
       const label = r.labels[row]!
+      // Rows come in order: the id's offset in the piece's id text moves forward.
+      while (idRow < row) idOff += r.idLengths[idRow++]!
       tally!.add(
-        r.ids[row]!,
+        r.idText.slice(idOff, idOff + r.idLengths[row]!),
         r.batches[row]!,
         names[r.splits[row]!]!,
         label < 0 ? undefined : p.labelKeys[label],

@@ -53,7 +53,9 @@ export interface RangePiece {
   /** Per selected event: the index of its row in `rows`, or a drop code (`-1` unmapped label, `-2 - c` missing column `c`). */
   outcomes: Int32Array
   rows: {
-    ids: string[]
+    /** The rows' event ids, concatenated (one string crosses threads faster than one per row); `idLengths` cut them. */
+    idText: string
+    idLengths: Int32Array
     batches: Float64Array
     /** Index of the row's split in the plan's split names. */
     splits: Uint8Array
@@ -254,7 +256,8 @@ export async function compileRange(
   let selectedAt = new Int32Array(1024)
   let outcomes = new Int32Array(1024)
   let nSelected = 0
-  let ids: string[] = []
+  let idText = ''
+  let idLengths: number[] = []
   let batches: number[] = []
   let splits: number[] = []
   let written: number[] = []
@@ -277,8 +280,9 @@ export async function compileRange(
     const s = splitIndex.get(row.split)!
     const before = out === undefined ? 0 : out.pos[s]!
     const n = writer.write(row)
-    outcomes[nSelected - 1] = ids.length
-    ids.push(row.event.id)
+    outcomes[nSelected - 1] = idLengths.length
+    idText += row.event.id
+    idLengths.push(row.event.id.length)
     batches.push(row.event.batch)
     splits.push(s)
     written.push(n)
@@ -332,7 +336,8 @@ export async function compileRange(
             selectedAt: selectedAt.slice(0, nSelected),
             outcomes: outcomes.slice(0, nSelected),
             rows: {
-              ids,
+              idText,
+              idLengths: Int32Array.from(idLengths),
               batches: Float64Array.from(batches),
               splits: Uint8Array.from(splits),
               written: Int32Array.from(written),
@@ -350,7 +355,8 @@ export async function compileRange(
             ...(cells ? { cells: cells.map((c) => c.pack()) } : {}),
           }
           nSelected = 0
-          ids = []
+          idText = ''
+          idLengths = []
           batches = []
           splits = []
           written = []
@@ -364,7 +370,18 @@ export async function compileRange(
           modelNames = new Interned()
           skipNames = new Interned()
           const r = piece.rows
-          const transfer = [piece.selectedAt, piece.outcomes, r.batches, r.splits, r.written, r.bytes, r.labels, r.models, r.skips]
+          const transfer = [
+            piece.selectedAt,
+            piece.outcomes,
+            r.idLengths,
+            r.batches,
+            r.splits,
+            r.written,
+            r.bytes,
+            r.labels,
+            r.models,
+            r.skips,
+          ]
             .map((a) => a.buffer as ArrayBuffer)
             .concat(out === undefined ? [] : piece.data.map((d) => d.buffer as ArrayBuffer))
           if (r.digests) transfer.push(r.digests.buffer as ArrayBuffer)
