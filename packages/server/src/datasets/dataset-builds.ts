@@ -52,6 +52,7 @@ export interface DatasetBuildsOptions {
    * for threaded builds (`storeUrl`). Default false: handing each chunk across threads costs about
    * 2 µs of CPU per row more in all, which pays off in wall-clock time only when a core is idle
    * (`npm run bench:datasets`, `jsonl-read-ahead` against `jsonl`). The files are the same.
+   * With it, {@link workers} and {@link parquetWorkers} are 1.
    */
   readAhead?: boolean
   /**
@@ -277,7 +278,8 @@ export class DatasetBuilds {
     }
     this.catalog(project)
     const parquet = specFormat(spec) === 'parquet'
-    const workers = parquet ? (this.o.parquetWorkers ?? 1) : (this.o.workers ?? defaultDatasetWorkers())
+    // Read-ahead is its own two-thread layout (a reader beside one compiler): no ranges with it.
+    const workers = this.o.readAhead ? 1 : parquet ? (this.o.parquetWorkers ?? 1) : (this.o.workers ?? defaultDatasetWorkers())
     // With range threads this thread compiles ranges too and merges their output (a line format:
     // a smaller nursery than alone, the threads have theirs; parquet: its usual one).
     const ranged = workers > 1 && sharableStore(this.o.storeUrl!)
