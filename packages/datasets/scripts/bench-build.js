@@ -296,7 +296,11 @@ async function runOne(kind) {
   const rssMb = process.resourceUsage().maxRSS / 1024
   const readAheadRun = kind.endsWith('-read-ahead') || args.includes('--read-ahead')
   const workers =
-    server && kind !== 'jsonl-legacy' && !readAheadRun ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers()))) : 1
+    kind === 'scan' || kind === 'parse'
+      ? undefined
+      : server && kind !== 'jsonl-legacy' && !readAheadRun
+        ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers())))
+        : 1
   console.log(JSON.stringify({ store: storeKind, format: kind, workers, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
 }
 

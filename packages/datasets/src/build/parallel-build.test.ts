@@ -262,6 +262,24 @@ describe('parallel builds (ranges compiled apart, same bytes)', () => {
     expect(readdirSync(dir)).toEqual([])
   })
 
+  it('an abort fails the build and leaves nothing behind', async () => {
+    const source = parallelSource()
+    const controller = new AbortController()
+    controller.abort(new Error('stop'))
+    await expect(
+      buildDataset({
+        source,
+        project: 'p',
+        spec: {},
+        outDir: join(dir, 'x'),
+        signal: controller.signal,
+        ranges: localRangeCompiler(source, { workers: 2 }),
+        rangeCount: 10,
+      }),
+    ).rejects.toMatchObject({ code: 'aborted' })
+    expect(readdirSync(dir)).toEqual([])
+  })
+
   it('cuts bounds into consecutive ranges of equal width', () => {
     expect(cutBounds({ afterBatch: 10, upToBatch: 20 }, 4)).toEqual([
       { afterBatch: 10, upToBatch: 13 },
