@@ -106,6 +106,10 @@ export class FeedRunner {
   private rowsReadBack = 0
   /** Where each consumer's last step started: cached batches before all of them are dropped. */
   private readonly froms = new Map<string, number>()
+  /** Whether a step of some consumer runs now (see {@link turn}). */
+  private busy = false
+  /** Steps waiting for their turn, by the consumer's place in the list. */
+  private readonly waiting: { rank: number; resolve: () => void }[] = []
   /** Each consumer's step in flight: steps of one consumer never overlap (a loop and `catchUp`). */
   private readonly stepping = new Map<FeedConsumer, Promise<unknown>>()
   private stopping = false
@@ -224,12 +228,42 @@ export class FeedRunner {
 
   /** One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit. */
   private step(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
-    const run = (this.stepping.get(c) ?? Promise.resolve()).then(
-      () => this.stepOnce(c),
-      () => this.stepOnce(c),
-    )
+    const once = async () => {
+      await this.turn(c)
+      try {
+        return await this.stepOnce(c)
+      } finally {
+        this.release()
+      }
+    }
+    const run = (this.stepping.get(c) ?? Promise.resolve()).then(once, once)
     this.stepping.set(c, run)
     return run
+  }
+
+  /**
+   * Waits until no other consumer of this runner is stepping; of several waiting, the one listed
+   * first goes first. Steps interleaved at their awaits would each end later; one at a time, the
+   * consumers listed first (the default list puts `catalog` and `metrics` first) trail commits
+   * the least, and only one step's rows are in memory at once.
+   */
+  private turn(c: FeedConsumer): Promise<void> {
+    if (!this.busy) {
+      this.busy = true
+      return Promise.resolve()
+    }
+    const rank = this.consumers.indexOf(c)
+    return new Promise<void>((resolve) => {
+      let i = this.waiting.length
+      while (i > 0 && this.waiting[i - 1]!.rank > rank) i--
+      this.waiting.splice(i, 0, { rank, resolve })
+    })
+  }
+
+  private release(): void {
+    const next = this.waiting.shift()
+    if (next) next.resolve()
+    else this.busy = false
   }
 
   private async stepOnce(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
