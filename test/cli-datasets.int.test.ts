@@ -56,6 +56,34 @@ describe('datasets and scoring from the CLI', () => {
     expect(direct.code, direct.stderr).toBe(0)
     const same = (f: string) => fs.readFileSync(path.join(root, 'out1', f)).equals(fs.readFileSync(path.join(root, 'out2', f)))
     for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.jsonl'))) expect(same(f)).toBe(true)
+    // Three compilers (this thread and two range threads): the same bytes again.
+    const three = await runCli([
+      'dataset',
+      'build',
+      path.join(root, 'spec.yaml'),
+      '--data',
+      data,
+      '--out',
+      path.join(root, 'out3'),
+      '--workers',
+      '3',
+    ])
+    expect(three.code, three.stderr).toBe(0)
+    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.jsonl')))
+      expect(fs.readFileSync(path.join(root, 'out3', f)).equals(fs.readFileSync(path.join(root, 'out1', f)))).toBe(true)
+    const zero = await runCli([
+      'dataset',
+      'build',
+      path.join(root, 'spec.yaml'),
+      '--data',
+      data,
+      '--out',
+      path.join(root, 'out4'),
+      '--workers',
+      '0',
+    ])
+    expect(zero.code).toBe(1)
+    expect(zero.stderr).toMatch(/--workers must be a positive integer/)
     const bad = await runCli(['dataset', 'build', path.join(root, 'reward.mjs'), ...url])
     expect(bad.code).toBe(1)
     expect(bad.stderr).toMatch(/^inferlog: validation_failed: /)

@@ -256,7 +256,11 @@ export function buildProgram(io: Io, result: { code: number }): Command {
       .option('--name <name>', 'dataset name (default the spec name)')
       .option('--since-last', 'only events after the previous version (which becomes the parent)')
       .option('--data <dir>', 'build straight from the SQLite store under DIR instead of a server')
-      .option('--store <url>', 'build straight from this store instead of a server'),
+      .option('--store <url>', 'build straight from this store instead of a server')
+      .option(
+        '--workers <n>',
+        'with --data/--store: threads compiling the build, this one included (default INFERLOG_DATASET_WORKERS, else min(2, cores); parquet 1)',
+      ),
   ).action((spec, o) => run(datasetBuildCommand(spec, o, io)))
   for (const action of ['list', 'show', 'download'] as const) {
     const cmd = dataset

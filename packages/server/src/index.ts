@@ -71,6 +71,7 @@ export { DatasetBuilds, type BuiltDataset } from './datasets/dataset-builds.js'
 export {
   threadRangeCompiler,
   defaultDatasetWorkers,
+  sharableStore,
   type ThreadRangeCompiler,
   type ThreadRangeCompilerOptions,
 } from './datasets/thread-range-compiler.js'

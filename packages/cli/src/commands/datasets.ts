@@ -1,7 +1,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { buildDataset, type DatasetManifest, loadScorer, type SourceEvent, scoreEvents } from '@inferlog/datasets'
-import { openStore, storeDatasetSource } from '@inferlog/server'
+import { buildDataset, type DatasetManifest, loadScorer, parseDatasetSpec, type SourceEvent, scoreEvents } from '@inferlog/datasets'
+import { defaultDatasetWorkers, openStore, sharableStore, storeDatasetSource, threadRangeCompiler } from '@inferlog/server'
 import { parse as parseYaml } from 'yaml'
 import { type ClientFlags, clientFrom, type Io, printJson } from '../common.js'
 import { ApiError } from '../http-client.js'
@@ -13,6 +13,21 @@ export interface DatasetBuildFlags extends ClientFlags {
   sinceLast?: boolean
   data?: string
   store?: string
+  /** Compilers of a build straight from a store (see {@link buildWorkers}). */
+  workers?: string
+}
+
+/**
+ * Compilers of a build straight from a store: `--workers N`, else `INFERLOG_DATASET_WORKERS`
+ * (not for parquet), else `min(2, cores)` (parquet: 1), as the server's `DatasetBuilds` decides.
+ * 1 compiles on this thread alone; more adds worker threads with their own store connections.
+ */
+export function buildWorkers(flag: string | undefined, env: NodeJS.ProcessEnv, format: string): number {
+  const raw = flag ?? (format === 'parquet' ? undefined : env.INFERLOG_DATASET_WORKERS || undefined)
+  if (raw === undefined) return format === 'parquet' ? 1 : defaultDatasetWorkers()
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1)
+    throw new ApiError(0, 'invalid_parameter', `--workers must be a positive integer, got ${JSON.stringify(raw)}`)
+  return Number(raw)
 }
 
 function readSpec(file: string): string {
@@ -33,18 +48,24 @@ export async function datasetBuildCommand(specFile: string, f: DatasetBuildFlags
   if (f.store || f.data) {
     if (!f.out) throw new ApiError(0, 'invalid_parameter', '--out DIR is required when building straight from a store')
     const url = f.store ?? `sqlite:${path.join(path.resolve(f.data!), 'inferlog.db')}`
+    const workers = buildWorkers(f.workers, process.env, parseDatasetSpec(spec).format ?? 'jsonl')
     const store = openStore(url, { readOnly: url.startsWith('sqlite:') })
+    const source = storeDatasetSource(store)
+    // Ranges of the log compiled on this thread and workers - 1 threads (same bytes).
+    const ranges = workers > 1 && sharableStore(url) ? threadRangeCompiler(url, { workers, local: source }) : undefined
     try {
       await store.migrate()
       const manifest = await buildDataset({
-        source: storeDatasetSource(store),
+        source,
         project: f.project ?? 'default',
         spec,
         outDir: path.resolve(f.out),
         ...(f.name ? { name: f.name } : {}),
+        ...(ranges ? { ranges } : {}),
       })
       report(io, manifest, f.json)
     } finally {
+      await ranges?.close()
       await store.close()
     }
     return 0
