@@ -23,6 +23,7 @@
 //   BENCH_LAG_SECONDS=30      each paced phase
 //   BENCH_LAG_ROUNDS=3        paced phases per mode
 //   BENCH_POLL_MS=10          watermark polling interval
+//   BENCH_SERVER_NODE_ARGS=…  node flags of the embedded server (e.g. --cpu-prof --cpu-prof-dir=DIR)
 //   BENCH_LAG_RATE=N          pace the lag phases at N ev/s instead of half the measured maximum
 //   BENCH_COLLECTORS=1 BENCH_WORKERS=2   scale-out processes
 //   BENCH_TIMEOUT_S=3600      watchdog
@@ -92,6 +93,15 @@ async function overheadPhase() {
 // ---------------------------------------------------------------------------------------------
 
 /** Reads positions and commit times of a store: SQLite file or PostgreSQL schema. */
+
+/**
+ * Each consumer's lag target at half the maximum rate, p99 ms: the catalog 500 (issue 8), the
+ * metric buckets and drift profiles 2 s (issue 9: aggregates reflect a commit within 2 s), the
+ * audit chain 1 s (issue 14); 500 for any other.
+ */
+function lagTargetMs(consumer) {
+  return { metrics: 2000, profiles: 2000, audit: 1000 }[consumer] ?? 500
+}
 function sqliteProbe(file) {
   const db = new Database(file, { readonly: true, fileMustExist: true })
   const positions = db.prepare('SELECT name, position FROM feed_consumers')
@@ -278,7 +288,12 @@ const CONSUMERS = ['catalog', 'metrics', 'audit', 'profiles']
 
 async function embeddedMode() {
   const dir = hygiene.tmpDir('feed-embedded')
-  const srv = hygiene.track(await spawnServer(['--data', dir], { stderrLimit: 20_000 }))
+  const srv = hygiene.track(
+    await spawnServer(['--data', dir], {
+      stderrLimit: 20_000,
+      nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    }),
+  )
   const probe = sqliteProbe(path.join(dir, 'inferlog.db'))
   try {
     return await lagMode('embedded', [srv.url], probe, CONSUMERS)
@@ -378,7 +393,7 @@ function report(out) {
     )
     for (const [c, s] of Object.entries(m.byConsumer)) {
       lines.push(
-        `  ${c.padEnd(8)} commit → applied: p50 ${fmtSummary(s.p50, 0, ' ms')}, p99 ${fmtSummary(s.p99, 0, ' ms')}, max ${s.max} ms${s.missing ? `, ${s.missing} batches never seen applied` : ''}   (p99 target <= 500 ms: ${s.p99.median <= 500 ? 'MET' : 'NOT MET'})`,
+        `  ${c.padEnd(8)} commit → applied: p50 ${fmtSummary(s.p50, 0, ' ms')}, p99 ${fmtSummary(s.p99, 0, ' ms')}, max ${s.max} ms${s.missing ? `, ${s.missing} batches never seen applied` : ''}   (p99 target <= ${lagTargetMs(c)} ms: ${s.p99.median <= lagTargetMs(c) ? 'MET' : 'NOT MET'})`,
       )
     }
   }

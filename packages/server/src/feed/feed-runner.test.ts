@@ -128,6 +128,44 @@ describe('FeedRunner', () => {
     await paced.stop()
   })
 
+  it('does not pause after a step the row limit cut short, whether its batches came from the store or the commit tap', async () => {
+    const calls: number[][] = []
+    let gate: Promise<void> = Promise.resolve()
+    const counter: FeedConsumer = {
+      name: 'rows',
+      async apply(batches) {
+        await gate
+        calls.push(batches.map((b) => b.position))
+        return []
+      },
+    }
+    // 3 rows a batch, 5 a step: each step takes one batch and stops short of the limit. With a
+    // minute between steps, only going on at once gets through 14 batches in the test's time.
+    for (let i = 0; i < 7; i++) await write(i)
+    let open!: () => void
+    gate = new Promise((r) => {
+      open = r
+    })
+    const runner = new FeedRunner(store, [counter], { maxRows: 5, stepIntervalMs: 60_000, pollMs: 60_000 })
+    runner.start()
+    try {
+      // The first step waits while 7 more commit: those reach the runner's cache through the
+      // commit tap; the first 7 are read from the store.
+      await vi.waitFor(() => expect(runner.cached().batches).toBeGreaterThan(0))
+      for (let i = 7; i < 14; i++) await write(i)
+      expect(runner.cached().batches).toBeGreaterThanOrEqual(7)
+      open()
+      await vi.waitFor(async () => expect(await store.derived.watermark('rows')).toBe(14), { timeout: 10_000 })
+      expect(calls.flat()).toEqual(Array.from({ length: 14 }, (_, i) => i + 1))
+      expect(calls.every((c) => c.length === 1)).toBe(true)
+    } finally {
+      const stopping = Date.now()
+      await runner.stop()
+      // Stopping does not wait out the minute-long pause.
+      expect(Date.now() - stopping).toBeLessThan(5_000)
+    }
+  })
+
   it('gathers commits into one step for a consumer with a minimum step interval, and steps again after it', async () => {
     const rec = Object.assign(new Recorder(), { minStepIntervalMs: 3_000 })
     const runner = new FeedRunner(store, [rec], { pollMs: 60_000 })

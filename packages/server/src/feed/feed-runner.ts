@@ -93,6 +93,8 @@ export class FeedRunner {
   private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress'>> & Pick<FeedRunnerOptions, 'logger' | 'onProgress'>
   private readonly loops: Promise<void>[] = []
   private readonly wakers: Waker[] = []
+  /** One per loop: wakes its pauses and back-offs, which commits do not cut short, when the runner stops. */
+  private readonly pauses: Waker[] = []
   private readonly progress = new Map<string, FeedProgress>()
   /**
    * Batches read lately, each under the position before it (a consumer's watermark, or the batch
@@ -197,6 +199,10 @@ export class FeedRunner {
     this.untap?.()
     this.untap = undefined
     this.poke()
+    for (const p of this.pauses) {
+      if (p.wake) p.wake()
+      else p.poked = true
+    }
     await Promise.all(this.loops)
   }
 
@@ -269,7 +275,7 @@ export class FeedRunner {
   private async stepOnce(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
     const derived = this.store.derived
     const from = await derived.watermark(c.name)
-    const batches = await this.readBatches(c.name, from)
+    const { batches, limited } = await this.readBatches(c.name, from)
     const last = batches[batches.length - 1]
     if (!last) return 'idle'
     const writes = await c.apply(batches, { derived, from })
@@ -278,12 +284,17 @@ export class FeedRunner {
     const p = { position: last.position, committedMs: last.committedMs, appliedMs: this.o.now() }
     this.progress.set(c.name, p)
     this.o.onProgress?.(c.name, p)
-    const rows = batches.reduce((n, b) => n + rowsIn(b), 0)
-    return batches.length >= this.o.maxBatches || rows >= this.o.maxRows ? 'full' : 'some'
+    // Stopped at a step limit with more committed behind it: the next step goes at once. (A step
+    // that merely ended short of the limit waits for its interval; at a steady rate above
+    // `maxRows` per interval it would otherwise fall further behind at every step.)
+    return limited ? 'full' : 'some'
   }
 
-  /** The batches after `from` within the step limits: the cached ones, then the store's after them. */
-  private async readBatches(consumer: string, from: number): Promise<CommittedBatch[]> {
+  /**
+   * The batches after `from` within the step limits: the cached ones, then the store's after them;
+   * `limited` when a limit stopped the read with committed batches left after it.
+   */
+  private async readBatches(consumer: string, from: number): Promise<{ batches: CommittedBatch[]; limited: boolean }> {
     this.froms.set(consumer, from)
     this.prune()
     const out: CommittedBatch[] = []
@@ -291,28 +302,33 @@ export class FeedRunner {
     let at = from
     for (let b = this.shared.get(at)?.batch; b; b = this.shared.get(at)?.batch) {
       const n = rowsIn(b)
-      if (out.length >= this.o.maxBatches || (out.length > 0 && rows + n > this.o.maxRows)) return out
+      if (out.length >= this.o.maxBatches || (out.length > 0 && rows + n > this.o.maxRows)) return { batches: out, limited: true }
       out.push(b)
       rows += n
       at = b.position
     }
-    if (out.length >= this.o.maxBatches) return out
-    const more = await this.store.readBatches(at, {
-      maxBatches: this.o.maxBatches - out.length,
-      maxRows: Math.max(1, this.o.maxRows - rows),
-    })
+    if (out.length >= this.o.maxBatches) return { batches: out, limited: true }
+    const room = this.o.maxBatches - out.length
+    const more = await this.store.readBatches(at, { maxBatches: room, maxRows: Math.max(1, this.o.maxRows - rows) })
     this.rowsReadBack += more.reduce((n, b) => n + rowsIn(b), 0)
+    let limited = more.length >= room
     for (const b of more) {
       const n = rowsIn(b)
       this.keep(at, b)
       at = b.position
       // The store always returns at least one batch; past the first, keep to the row limit.
-      if (out.length > 0 && rows + n > this.o.maxRows) continue
+      if (out.length > 0 && rows + n > this.o.maxRows) {
+        limited = true
+        continue
+      }
       out.push(b)
       rows += n
     }
     if (this.overBudget()) this.prune()
-    return out
+    // The store stops before the batch that would pass the row limit without saying so: a read
+    // that came near the limit asks whether anything was committed after it.
+    if (!limited && more.length > 0 && rows >= this.o.maxRows / 2) limited = (await this.store.commitHead()) > at
+    return { batches: out, limited }
   }
 
   /** Drops cached batches every consumer is past, then the lowest positions beyond the row and byte bounds. */
@@ -331,6 +347,8 @@ export class FeedRunner {
   }
 
   private async loop(c: FeedConsumer, waker: Waker): Promise<void> {
+    const pause: Waker = {}
+    this.pauses.push(pause)
     let failures = 0
     let prepared = c.prepare === undefined
     let leaseUntil = 0
@@ -362,7 +380,7 @@ export class FeedRunner {
         // their steps instead of waiting for the last of them to come round.
         const interval = c.minStepIntervalMs ?? this.o.stepIntervalMs
         const rest = Math.ceil((started + interval / 2) / interval) * interval - this.o.now()
-        if (rest > 0 && !this.stopping) await sleep(rest, {})
+        if (rest > 0 && !this.stopping) await sleep(rest, pause)
         if (done === 'idle') await sleep(this.o.pollMs, waker)
       } catch (e) {
         const wait = nextBackoffMs(failures++, { baseMs: this.o.retryMs, maxMs: 5_000 })
@@ -370,8 +388,8 @@ export class FeedRunner {
         if (failures === 1 || failures % 10 === 0) {
           this.o.logger?.warn(`feed: consumer ${c.name} failed (${failures}×), retrying in ${Math.round(wait)} ms: ${(e as Error).message}`)
         }
-        // Not wakeable: a stream of commits must not turn the back-off into a tight retry loop.
-        await sleep(wait, {})
+        // Not wakeable by commits: a stream of them must not turn the back-off into a tight retry loop.
+        if (!this.stopping) await sleep(wait, pause)
       }
     }
   }
