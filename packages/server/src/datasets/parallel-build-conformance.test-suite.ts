@@ -4,46 +4,17 @@ import os from 'node:os'
 import path from 'node:path'
 import { buildDataset, type DatasetManifest } from '@inferlog/datasets'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
 import type { Store } from '../store/store.js'
+import { writeLabelledLog } from './labelled-log.test-suite.js'
 import { storeDatasetSource } from './store-dataset-source.js'
 import { threadRangeCompiler } from './thread-range-compiler.js'
 
 /** The compiled thread script: the tests run from sources, a worker thread needs JavaScript. */
 export const RANGE_WORKER_SCRIPT = new URL('../../dist/datasets/dataset-range-worker.js', import.meta.url)
 
-const T0 = Date.UTC(2026, 10, 1)
-
 /** Eight batches of 50 events, labelled in the next batch (some twice, some never); inputs repeat. */
-async function fill(store: Store): Promise<void> {
-  for (let b = 0; b < 9; b++) {
-    const events =
-      b === 8
-        ? []
-        : Array.from({ length: 50 }, (_, k) => {
-            const i = b * 50 + k
-            return eventRecord(
-              { id: `e${String(i).padStart(4, '0')}`, tsMs: T0 + i * 1000, model: i % 5 === 0 ? 'other' : 'm', sessionId: `s${i % 13}` },
-              {
-                input: { x: i % 71, region: (i % 71) % 3 === 0 ? 'eu' : 'us', text: `é ${'abc'.repeat(i % 7)}` },
-                trace: { session_id: `s${i % 13}` },
-              },
-            )
-          })
-    const feedback =
-      b === 0
-        ? []
-        : Array.from({ length: 50 }, (_, k) => (b - 1) * 50 + k)
-            .filter((i) => i % 10 !== 9)
-            .flatMap((i) => {
-              const id = `e${String(i).padStart(4, '0')}`
-              const first = feedbackRecord({ id: `f${i}`, eventId: id, name: 'label', tsMs: T0 + i * 1000 + 60_000 }, i % 3 === 0)
-              return i % 10 === 8
-                ? [first, feedbackRecord({ id: `g${i}`, eventId: id, name: 'label', tsMs: T0 + i * 1000 + 120_000 }, i % 2 !== 0)]
-                : [first]
-            })
-    await store.writeBatch({ events, feedback })
-  }
+function fill(store: Store): Promise<void> {
+  return writeLabelledLog(store, { batches: 8, perBatch: 50, x: (i) => i % 71, firstLabel: (i) => i % 3 === 0, trailingFeedback: true })
 }
 
 const split = { by: 'trace.session_id', ratios: { train: 0.6, validation: 0.25, test: 0.15 }, seed: 'r' }

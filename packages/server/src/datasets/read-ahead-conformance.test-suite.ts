@@ -4,40 +4,17 @@ import os from 'node:os'
 import path from 'node:path'
 import { buildDataset, type DatasetManifest } from '@inferlog/datasets'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
 import type { Store } from '../store/store.js'
+import { writeLabelledLog } from './labelled-log.test-suite.js'
 import { readAheadDatasetSource } from './read-ahead-source.js'
 import { storeDatasetSource } from './store-dataset-source.js'
 
 /** The compiled reader: the tests run from sources, a worker thread needs JavaScript. */
 export const READ_WORKER_SCRIPT = new URL('../../dist/datasets/dataset-read-worker.js', import.meta.url)
 
-const T0 = Date.UTC(2026, 10, 1)
-
-/** Several committed batches of events; most events labelled in a later batch, some twice, some never. */
-async function fill(store: Store): Promise<void> {
-  for (let b = 0; b < 6; b++) {
-    const events = Array.from({ length: 70 }, (_, k) => {
-      const i = b * 70 + k
-      return eventRecord(
-        { id: `e${String(i).padStart(4, '0')}`, tsMs: T0 + i * 1000, model: i % 5 === 0 ? 'other' : 'm', sessionId: `s${i % 13}` },
-        { input: { x: i, region: i % 3 === 0 ? 'eu' : 'us', text: `é ${'abc'.repeat(i % 7)}` }, trace: { session_id: `s${i % 13}` } },
-      )
-    })
-    const feedback =
-      b === 0
-        ? []
-        : Array.from({ length: 70 }, (_, k) => (b - 1) * 70 + k)
-            .filter((i) => i % 10 !== 9)
-            .flatMap((i) => {
-              const id = `e${String(i).padStart(4, '0')}`
-              const first = feedbackRecord({ id: `f${i}`, eventId: id, name: 'label', tsMs: T0 + i * 1000 + 60_000 }, i % 2 === 0)
-              return i % 10 === 8
-                ? [first, feedbackRecord({ id: `g${i}`, eventId: id, name: 'label', tsMs: T0 + i * 1000 + 120_000 }, i % 2 !== 0)]
-                : [first]
-            })
-    await store.writeBatch({ events, feedback })
-  }
+/** Six committed batches of 70 events; most labelled in the next batch, some twice, some never. */
+function fill(store: Store): Promise<void> {
+  return writeLabelledLog(store, { batches: 6, perBatch: 70, x: (i) => i, firstLabel: (i) => i % 2 === 0, trailingFeedback: false })
 }
 
 const SPEC = {
