@@ -476,6 +476,14 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
       const err = stats.find((s) => s.lastError)?.lastError
       process.stderr.write(`bench: ${failed} HTTP batches failed; last error: ${err}\n`)
     }
+    // Peak resident memory of the server so far (VmHWM), MB; NaN off Linux.
+    let peakRssMb = Number.NaN
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${srv.child.pid}/status`, 'utf8'))
+      if (m) peakRssMb = Number(m[1]) / 1024
+    } catch {
+      // gone or not Linux
+    }
     const exit = await srv.stop()
     if (process.env.BENCH_SERVER_STDERR === '1') process.stderr.write(`bench: server stderr: ${srv.stderr()}\n`)
     if (exit.code !== 0) process.stderr.write(`bench: server exited with ${exit.code ?? exit.signal}; stderr: ${srv.stderr()}\n`)
@@ -497,7 +505,7 @@ async function runHttp(data, warm, clients, env = {}, script = undefined) {
       serverCores: serverCpu / seconds,
       clientCpuUsPerEvent: (benchCpu * 1e6) / acked,
       extra:
-        `retries=${retries} failed_batches=${failed} req p50=${pct(reqMs, 0.5).toFixed(0)}ms p99=${pct(reqMs, 0.99).toFixed(0)}ms ` +
+        `retries=${retries} failed_batches=${failed} req p50=${pct(reqMs, 0.5).toFixed(0)}ms p99=${pct(reqMs, 0.99).toFixed(0)}ms server peak RSS ${peakRssMb.toFixed(0)} MB ` +
         `cpu: server ${((serverCpu * 1e6) / acked).toFixed(1)} µs/ev (${(serverCpu / seconds).toFixed(2)} cores; main thread ${((threads.main * 1e3) / acked).toFixed(1)}, busiest other ${((threads.busiest * 1e3) / acked).toFixed(1)}, niced ${((threads.niced * 1e3) / acked).toFixed(1)}, the rest ${((threads.rest * 1e3) / acked).toFixed(1)}), clients ${((benchCpu * 1e6) / acked).toFixed(1)} µs/ev (${(benchCpu / seconds).toFixed(2)} cores)`,
     }
   } finally {

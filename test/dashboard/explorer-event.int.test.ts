@@ -150,6 +150,8 @@ describe.skipIf(!browserAvailable)('dashboard: overview, explorer and event page
     }
     expect(await page.locator('.heatmap .tok').count()).toBeLessThanOrEqual(2000)
     await page.getByRole('button', { name: /more tokens/ }).click()
+    // The click re-renders on the page's next frame: wait for it (a count taken at once raced it).
+    await page.waitForFunction((n) => document.querySelectorAll('.heatmap .tok').length >= n, 12_000, { timeout: 15_000 })
     expect(await page.locator('.heatmap .tok').count()).toBe(12_000)
     await page.goto('/events/huge-input')
     await page.getByText(/show all 1,000,000 chars/).waitFor()
