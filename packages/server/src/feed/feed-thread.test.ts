@@ -97,6 +97,8 @@ describe('FeedThread', () => {
       expect(report.rows).toBe(90)
       expect(new Set(progress)).toEqual(new Set(['catalog', 'audit']))
       expect(feed.status().get('catalog')?.position).toBe(await store.commitHead())
+      // Its heap is bounded apart from the collector's.
+      expect((feed as unknown as { worker?: Worker }).worker?.resourceLimits?.maxOldGenerationSizeMb).toBe(512)
     } finally {
       await feed.stop()
     }
