@@ -248,22 +248,28 @@ export class FeedRunner {
   }
 
   /**
-   * Waits until no other consumer of this runner is stepping; of several waiting, the one listed
-   * first goes first. Steps interleaved at their awaits would each end later; one at a time, the
-   * consumers listed first (the default list puts `catalog` and `metrics` first) trail commits
-   * the least, and only one step's rows are in memory at once.
+   * Waits until no other consumer of this runner is stepping; of several waiting, the one with the
+   * shortest step interval goes first (then list order): by default `catalog` (50 ms), the audit
+   * chain (500 ms), then `metrics` and `profiles` (1 s). Steps interleaved at their awaits would
+   * each end later; one at a time, the consumers that must be freshest trail commits the least,
+   * and only one step's rows are in memory at once.
    */
   private turn(c: FeedConsumer): Promise<void> {
     if (!this.busy) {
       this.busy = true
       return Promise.resolve()
     }
-    const rank = this.consumers.indexOf(c)
+    const rank = this.rankOf(c)
     return new Promise<void>((resolve) => {
       let i = this.waiting.length
       while (i > 0 && this.waiting[i - 1]!.rank > rank) i--
       this.waiting.splice(i, 0, { rank, resolve })
     })
+  }
+
+  /** Turn order: the shorter a consumer's step interval (the fresher it must be), the earlier; then list order. */
+  private rankOf(c: FeedConsumer): number {
+    return (c.minStepIntervalMs ?? this.o.stepIntervalMs) * 1000 + this.consumers.indexOf(c)
   }
 
   private release(): void {

@@ -98,7 +98,7 @@ describe('FeedThread', () => {
       expect(new Set(progress)).toEqual(new Set(['catalog', 'audit']))
       expect(feed.status().get('catalog')?.position).toBe(await store.commitHead())
       // Its heap is bounded apart from the collector's.
-      expect((feed as unknown as { worker?: Worker }).worker?.resourceLimits?.maxOldGenerationSizeMb).toBe(512)
+      expect((feed as unknown as { worker?: Worker }).worker?.resourceLimits?.maxOldGenerationSizeMb).toBe(1024)
     } finally {
       await feed.stop()
     }

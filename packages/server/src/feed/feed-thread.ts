@@ -43,11 +43,11 @@ export interface FeedThreadOptions {
   handOverBytes?: number
   /**
    * The thread's old-generation heap limit, MB. With V8's own limit (a quarter of the machine's
-   * memory, capped at 4 GB) the thread's heap grew while ingest ran flat out: peak RSS of the
-   * collector 925-1 060 MB against 640-670 MB at 256-512 (`bench/ingest.js`, 200 000 events),
-   * for 6-8 µs more CPU per event in collections. A thread that runs out of it dies and is
-   * restarted like any other (consumers resume from their watermarks); ingest never shares its
-   * heap. Default 512.
+   * memory, up to 4 GB) the thread's heap grew while ingest ran flat out: peak RSS of the
+   * collector 925-1 060 MB, against 644-672 MB at 1024 for the same CPU per event (256-512 gave
+   * the same RSS for 6-8 µs more CPU per event and later aggregates; 2048 gave 958-994 MB;
+   * `bench/ingest.js`, 200 000 events). A thread that runs out of it dies and is restarted like
+   * any other (consumers resume from their watermarks); ingest never shares its heap. Default 1024.
    */
   oldGenerationMb?: number
 }
@@ -220,7 +220,7 @@ export class FeedThread implements CommitFeed {
     const w = new Worker(this.script, {
       workerData: data,
       transferList: [port],
-      resourceLimits: { maxOldGenerationSizeMb: this.o.oldGenerationMb ?? 512 },
+      resourceLimits: { maxOldGenerationSizeMb: this.o.oldGenerationMb ?? 1024 },
     })
     this.worker = w
     w.on('message', (m: FeedThreadMessage) => {
