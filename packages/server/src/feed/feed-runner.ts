@@ -316,10 +316,10 @@ export class FeedRunner {
     if (out.length >= this.o.maxBatches) return { batches: out, limited: true }
     const room = this.o.maxBatches - out.length
     const more = await this.store.readBatches(at, { maxBatches: room, maxRows: Math.max(1, this.o.maxRows - rows) })
-    this.rowsReadBack += more.reduce((n, b) => n + rowsIn(b), 0)
     let limited = more.length >= room
     for (const b of more) {
       const n = rowsIn(b)
+      this.rowsReadBack += n
       this.keep(at, b)
       at = b.position
       // The store always returns at least one batch; past the first, keep to the row limit.

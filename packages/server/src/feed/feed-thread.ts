@@ -134,8 +134,9 @@ export class FeedThread implements CommitFeed {
   }
 
   poke(): void {
-    // Handed-over batches wake the thread themselves.
-    if (!this.untap) this.send({ type: 'poke' })
+    // Also for batches handed over (sent before this, so the thread has them when it wakes) and
+    // for those the store could not hand over (administrative, or text it stores differently).
+    this.send({ type: 'poke' })
   }
 
   /** Batches not handed to the thread because it was behind by more than `handOverBytes`. */
@@ -148,6 +149,10 @@ export class FeedThread implements CommitFeed {
     return this.readBackRows
   }
 
+  private get handOverBytes(): number {
+    return this.o.handOverBytes ?? 32 * 1024 * 1024
+  }
+
   private send(m: FeedThreadCommand): void {
     this.worker?.postMessage(m)
   }
@@ -156,10 +161,9 @@ export class FeedThread implements CommitFeed {
   private handOver(batch: CommittedBatch, after: number): void {
     if (!this.worker) return
     const bytes = bytesIn(batch)
-    if (this.pending + bytes > (this.o.handOverBytes ?? 32 * 1024 * 1024)) {
-      // Behind: the thread reads this one from the store; it still learns that there is one.
+    if (this.pending + bytes > this.handOverBytes) {
+      // Behind: the thread reads this one from the store when the owner's poke wakes it.
       this.skipped++
-      this.send({ type: 'poke' })
       return
     }
     this.pending += bytes
@@ -239,7 +243,7 @@ export class FeedThread implements CommitFeed {
     })
     w.on('error', (e) => this.o.logger?.warn(`feed thread failed: ${e.message}`))
     const none = this.o.consumers === 'none' || (Array.isArray(this.o.consumers) && this.o.consumers.length === 0)
-    if (!none && (this.o.handOverBytes ?? 1) > 0) this.untap = this.store.tapCommits((b, after) => this.handOver(b, after))
+    if (!none && this.handOverBytes > 0) this.untap = this.store.tapCommits((b, after) => this.handOver(b, after))
     w.on('exit', (code) => {
       if (this.worker === w) {
         this.worker = undefined
