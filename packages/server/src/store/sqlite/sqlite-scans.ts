@@ -69,18 +69,18 @@ interface BatchRow {
 }
 
 /**
+ * Rowid ranges up to this many rows are scanned without first narrowing them with the indexes:
+ * walking 65 536 rows costs about what the narrowing query costs on a million events.
+ */
+const NARROW_ABOVE_ROWS = 65_536
+
+/**
  * The committed log of the SQLite file. One writer makes batch numbers the commit order, and the
  * rows of a batch occupy one rowid range (a transaction inserts them with nothing in between), so
  * the feed and the scans walk rowid ranges recorded per batch (`events_hi`, `feedback_hi`) and
  * need no index on `batch`. Rows removed by erasure or retention leave gaps in those ranges, never
  * overlaps: the writer never hands out a row number twice (see `SqliteWriter.writeBatch`).
  */
-/**
- * Rowid ranges up to this many rows are scanned without first narrowing them with the indexes:
- * walking 65 536 rows costs about what the narrowing query costs on a million events.
- */
-const NARROW_ABOVE_ROWS = 65_536
-
 export class SqliteLogScanner implements LogScanner {
   private s: ReturnType<SqliteLogScanner['prepare']> | undefined
   private readonly packed = new PackedRowReader(
@@ -214,40 +214,46 @@ export class SqliteLogScanner implements LogScanner {
   }
 
   /**
-   * Pages of a scan: the rowid range up to `bounds`, narrowed with the indexes first (events arrive
-   * roughly in time order, so a model or time filter usually covers a short range); then rowids
-   * are walked, every predicate rechecked, in pages whose queries hold no cursor open between them.
+   * Pages of a scan: the rowid range up to `bounds`, narrowed with the indexes first when it is
+   * longer than {@link NARROW_ABOVE_ROWS} (events arrive roughly in time order, so a model or time
+   * filter usually covers a short range); then rowids are walked, every predicate rechecked, in
+   * pages whose queries hold no cursor open between them.
    */
   private pages(project: string, filter: EventFilter, bounds: ScanBounds, packed: string) {
     const lo = this.his(bounds.after ?? 0).eventsHi
     const hi = this.his(bounds.upTo).eventsHi
     if (hi <= lo) return undefined
-    // Only the columns of an index (events_model_ts, events_project_ts) narrow the range, so the
-    // min/max is read from index entries alone; the other predicates would make SQLite fetch every
-    // matching row just to find the range (seconds on a million events), and the pages recheck them.
-    // That index walk covers every entry of the model whatever the rowid range (~50 ms on 1M
+    // The narrowing walks every index entry of the model whatever the rowid range (~50 ms on 1M
     // events), so a short range (a parallel dataset build reads hundreds of them) is walked as it is.
-    let span: { lo: number | null; hi: number | null } = { lo: lo + 1, hi }
-    if (hi - lo > NARROW_ABOVE_ROWS) {
-      const narrow: EventFilter = {}
-      for (const k of ['model', 'version', 'versions', 'fromMs', 'toMs'] as const)
-        if (filter[k] !== undefined) (narrow as Record<string, unknown>)[k] = filter[k]
-      const indexed = eventWhere(project, narrow, undefined, () => '?')
-      span = this.db
-        .prepare(`SELECT min(e.seq) AS lo, max(e.seq) AS hi FROM events e WHERE ${indexed.sql} AND e.seq > ? AND e.seq <= ?`)
-        .get(...indexed.params, lo, hi) as { lo: number | null; hi: number | null }
-      if (span.lo === null || span.hi === null) return undefined
-    }
+    const span = hi - lo > NARROW_ABOVE_ROWS ? this.narrowed(project, filter, lo, hi) : { first: lo + 1, last: hi }
+    if (!span) return undefined
     const w = eventWhere(project, filter, undefined, () => '?', true)
     const page = this.db
       .prepare(`SELECT ${packed} FROM events e WHERE e.seq > ? AND e.seq <= ? AND ${w.sql} ORDER BY e.seq LIMIT ?`)
       .pluck()
-    const top = span.hi!
     const state = {
-      lo: span.lo! - 1,
-      next: (n: number): string[] => page.all(state.lo, top, ...w.params, n) as string[],
+      lo: span.first - 1,
+      next: (n: number): string[] => page.all(state.lo, span.last, ...w.params, n) as string[],
     }
     return state
+  }
+
+  /**
+   * The first and last rowid in `(lo, hi]` of the events an index can pick out (model, versions,
+   * time); undefined when there is none. Only the columns of an index (events_model_ts,
+   * events_project_ts) narrow the range, so the min/max is read from index entries alone; the other
+   * predicates would make SQLite fetch every matching row just to find the range (seconds on a
+   * million events), and the pages recheck them.
+   */
+  private narrowed(project: string, filter: EventFilter, lo: number, hi: number): { first: number; last: number } | undefined {
+    const narrow: EventFilter = {}
+    for (const k of ['model', 'version', 'versions', 'fromMs', 'toMs'] as const)
+      if (filter[k] !== undefined) (narrow as Record<string, unknown>)[k] = filter[k]
+    const indexed = eventWhere(project, narrow, undefined, () => '?')
+    const r = this.db
+      .prepare(`SELECT min(e.seq) AS lo, max(e.seq) AS hi FROM events e WHERE ${indexed.sql} AND e.seq > ? AND e.seq <= ?`)
+      .get(...indexed.params, lo, hi) as { lo: number | null; hi: number | null }
+    return r.lo === null || r.hi === null ? undefined : { first: r.lo, last: r.hi }
   }
 
   async shadowsFor(project: string, primaryIds: readonly string[], upTo: number): Promise<LoggedEvent[]> {
