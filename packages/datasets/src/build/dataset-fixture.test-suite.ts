@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createMemorySource, type MemorySource } from '../source/memory-source.js'
 
@@ -143,4 +143,19 @@ export function readJsonl(dir: string, splits: string[]): Obj[] {
       .filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Obj),
   )
+}
+
+/** A build directory's data files (every file but the manifest), name → hex of the bytes. */
+export function filesOf(d: string): Record<string, string> {
+  return Object.fromEntries(
+    readdirSync(d)
+      .filter((f) => f !== 'manifest.json')
+      .map((f) => [f, readFileSync(join(d, f), 'hex')]),
+  )
+}
+
+/** A manifest without what differs between two builds of the same log (`built_at`, `name`). */
+export function stable(m: object): object {
+  const { built_at: _, name: __, ...rest } = m as Record<string, unknown>
+  return rest
 }

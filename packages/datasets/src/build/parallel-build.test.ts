@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -8,6 +8,7 @@ import type { DatasetSpec } from '../spec/dataset-spec.js'
 import { buildDataset } from './build-dataset.js'
 import { cutBounds } from './compile-in-ranges.js'
 import type { RangeCompiler, RangeJob } from './compile-range.js'
+import { filesOf, stable } from './dataset-fixture.test-suite.js'
 import { localRangeCompiler } from './local-range-compiler.js'
 
 let dir: string
@@ -69,19 +70,6 @@ export function parallelSource(): MemorySource {
   }
   source.commit('p', { feedback: pending })
   return source
-}
-
-function filesOf(d: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(d)
-      .filter((f) => f !== 'manifest.json')
-      .map((f) => [f, readFileSync(join(d, f), 'hex')]),
-  )
-}
-
-function stable(m: object): object {
-  const { built_at: _, name: __, ...rest } = m as Record<string, unknown>
-  return rest
 }
 
 const splits = { by: 'trace.session_id', ratios: { train: 0.7, validation: 0.2, test: 0.1 }, seed: 'x' }

@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DatasetSpec } from '../spec/dataset-spec.js'
 import { buildDataset } from './build-dataset.js'
-import { fixtureSource, iso, T0 } from './dataset-fixture.test-suite.js'
+import { filesOf, fixtureSource, iso, stable, T0 } from './dataset-fixture.test-suite.js'
 
 let dir: string
 beforeEach(() => {
@@ -17,19 +17,6 @@ afterEach(() => {
 const spec: DatasetSpec = {
   feedback: { label: { window: '7d', missing: { default: null } }, buys: { name: 'purchase', aggregate: 'all', missing: { default: [] } } },
   split: { ratios: { train: 0.6, validation: 0.2, test: 0.2 }, seed: 7 },
-}
-
-function filesOf(d: string): Record<string, string> {
-  return Object.fromEntries(
-    readdirSync(d)
-      .filter((f) => f !== 'manifest.json')
-      .map((f) => [f, readFileSync(join(d, f), 'hex')]),
-  )
-}
-
-function stable(m: object): object {
-  const { built_at: _, name: __, ...rest } = m as Record<string, unknown>
-  return rest
 }
 
 describe('reproducible builds', () => {
