@@ -89,6 +89,8 @@ export function buildProgram(io: Io, result: { code: number }): Command {
   feedOptions(serve, '$INFERLOG_AUDIT_KEY; none: no checkpoints')
     .option('--no-feed-thread', 'run the consumers on the event loop instead of their own thread (embedded SQLite)')
     .option('--feed-nice <n>', "nice value of the consumers' thread, 0-19 (default 10)")
+    .option('--feed-process', 'run the consumers in a child process (SCHED_IDLE where chrt is installed) instead of a thread')
+    .option('--no-feed-idle', 'with --feed-process: run the child at --feed-nice instead of SCHED_IDLE')
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 

@@ -135,6 +135,16 @@ export interface ServerConfig {
 export interface FeedConfig {
   thread: boolean
   nice: number
+  /**
+   * With `thread`, run the consumers in a child process instead (`INFERLOG_FEED_PROCESS`): niced
+   * whole, its garbage collection yields to ingest too (see `FeedThreadOptions.process`). Default false.
+   */
+  process: boolean
+  /**
+   * That child process runs under SCHED_IDLE where `chrt` is installed (`INFERLOG_FEED_IDLE`;
+   * see `FeedThreadOptions.idle`), else at `nice`. Default true.
+   */
+  idle: boolean
 }
 
 /** Defaults of {@link LimitsConfig}. */
@@ -189,6 +199,10 @@ export interface ServerConfigInput {
   feedThread?: boolean | string
   /** Nice value of that thread, 0–19. */
   feedNice?: number | string
+  /** Run that thread's consumers in a child process instead. */
+  feedProcess?: boolean | string
+  /** Start that child process under SCHED_IDLE (where `chrt` is installed). */
+  feedIdle?: boolean | string
   /** PEM file of the Ed25519 checkpoint key. */
   auditKey?: string
   /** Checkpoint interval, ms. */
@@ -293,9 +307,14 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
   const consumers = parseConsumerSelection(input.consumers ?? env.INFERLOG_CONSUMERS ?? 'all')
   const feedThread = input.feedThread ?? env.INFERLOG_FEED_THREAD
   const feedNice = input.feedNice ?? env.INFERLOG_FEED_NICE
+  const feedProcess = input.feedProcess ?? env.INFERLOG_FEED_PROCESS
+  const feedIdle = input.feedIdle ?? env.INFERLOG_FEED_IDLE
   const feed: FeedConfig = {
     thread: feedThread === undefined ? true : typeof feedThread === 'boolean' ? feedThread : bool('INFERLOG_FEED_THREAD', feedThread),
     nice: feedNice === undefined || feedNice === '' ? 10 : niceValue(feedNice),
+    process:
+      feedProcess === undefined ? false : typeof feedProcess === 'boolean' ? feedProcess : bool('INFERLOG_FEED_PROCESS', feedProcess),
+    idle: feedIdle === undefined ? true : typeof feedIdle === 'boolean' ? feedIdle : bool('INFERLOG_FEED_IDLE', feedIdle),
   }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)

@@ -226,7 +226,14 @@ function removeServerInfo(file: string): void {
  */
 function openCommitFeed(store: Store, config: ServerConfig, logger: Logger, onProgress: FeedRunnerOptions['onProgress']): CommitFeed {
   if (config.feed.thread && store instanceof SqliteStore && store.hasWriterThread && feedThreadScript()) {
-    return new FeedThread(store, { consumers: config.consumers, nice: config.feed.nice, logger, onProgress })
+    return new FeedThread(store, {
+      consumers: config.consumers,
+      nice: config.feed.nice,
+      process: config.feed.process,
+      idle: config.feed.idle,
+      logger,
+      onProgress,
+    })
   }
   return new FeedRunner(store, defaultConsumers(store, config.consumers), { logger, onProgress })
 }

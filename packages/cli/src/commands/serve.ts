@@ -21,6 +21,10 @@ export interface ServeFlags {
   /** `false` with `--no-feed-thread` (commander sets `true` otherwise). */
   feedThread?: boolean
   feedNice?: string
+  /** `--feed-process`. */
+  feedProcess?: boolean
+  /** `false` with `--no-feed-idle` (commander sets `true` otherwise). */
+  feedIdle?: boolean
   auditKey?: string
   checkpointIntervalMs?: string
   json?: boolean
@@ -57,6 +61,8 @@ export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
     ...(f.requireKeys ? { requireKeys: true } : {}),
     // Only the flag's "off" overrides $INFERLOG_FEED_THREAD (its default is commander's).
     ...(f.feedThread === false ? { feedThread: false } : {}),
+    ...(f.feedProcess ? { feedProcess: true } : {}),
+    ...(f.feedIdle === false ? { feedIdle: false } : {}),
     limits: given({ maxBodyBytes: f.maxBodyBytes, maxEventBytes: f.maxEventBytes, maxFutureSkewMs: f.maxFutureSkewMs }) as never,
     http: given({
       headersTimeoutMs: f.headersTimeoutMs,

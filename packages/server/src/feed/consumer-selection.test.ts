@@ -32,15 +32,28 @@ describe('consumer selection', () => {
   })
 
   it('runs in a thread at nice 10 unless told otherwise; bad values are invalid_parameter', () => {
-    expect(resolveServerConfig({}, {}).feed).toEqual({ thread: true, nice: 10 })
-    expect(resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'false', INFERLOG_FEED_NICE: '0' }).feed).toEqual({ thread: false, nice: 0 })
+    const defaults = { thread: true, nice: 10, process: false, idle: true }
+    expect(resolveServerConfig({}, {}).feed).toEqual(defaults)
+    expect(resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'false', INFERLOG_FEED_NICE: '0' }).feed).toEqual({
+      ...defaults,
+      thread: false,
+      nice: 0,
+    })
     expect(resolveServerConfig({ feedThread: true, feedNice: '19' }, { INFERLOG_FEED_THREAD: 'false' }).feed).toEqual({
-      thread: true,
+      ...defaults,
       nice: 19,
     })
+    expect(resolveServerConfig({}, { INFERLOG_FEED_PROCESS: 'true', INFERLOG_FEED_IDLE: 'no' }).feed).toEqual({
+      ...defaults,
+      process: true,
+      idle: false,
+    })
+    expect(resolveServerConfig({ feedProcess: false }, { INFERLOG_FEED_PROCESS: '1' }).feed.process).toBe(false)
     for (const nice of ['20', '-1', '1.5', 'high'])
       expect(codeOf(() => resolveServerConfig({ feedNice: nice }, {}))).toBe('invalid_parameter')
     expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'maybe' }))).toBe('invalid_parameter')
+    expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_PROCESS: 'child' }))).toBe('invalid_parameter')
+    expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_IDLE: '2' }))).toBe('invalid_parameter')
   })
 
   it('comes from the flag first, then INFERLOG_CONSUMERS, default all', () => {

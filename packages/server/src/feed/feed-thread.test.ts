@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -6,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyChain } from '../audit/verify-chain.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
-import { FeedThread } from './feed-thread.js'
+import { FeedThread, idleLauncher } from './feed-thread.js'
 
 // Threads run compiled code: the writer and the feed thread come from dist (built before tests).
 const writerScript = new URL('../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url)
@@ -56,6 +57,9 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
   }
 }
 
+/** The thread or child process a feed runs its consumers in (private fields, for kills and checks). */
+const hostOf = (feed: FeedThread) => feed as unknown as { worker?: Worker; child?: ChildProcess }
+
 const caughtUp = (names: string[]) => async () => {
   const head = await store.commitHead()
   for (const n of names) if ((await store.derived.watermark(n)) < head) return false
@@ -77,10 +81,18 @@ function threadsAtNice(nice: number): number {
   return n
 }
 
-describe('FeedThread', () => {
-  it('applies every committed batch exactly once from its own thread, writing through the store writer', async () => {
+describe.each([
+  ['a thread', false],
+  ['a child process', true],
+])('FeedThread in %s', (_, inProcess) => {
+  it('applies every committed batch exactly once, writing through the store writer', async () => {
     const progress: string[] = []
-    const feed = new FeedThread(store, { consumers: ['catalog', 'audit'], script, onProgress: (c) => progress.push(c) })
+    const feed = new FeedThread(store, {
+      consumers: ['catalog', 'audit'],
+      script,
+      process: inProcess,
+      onProgress: (c) => progress.push(c),
+    })
     feed.start()
     try {
       for (let i = 0; i < 30; i++) {
@@ -98,15 +110,142 @@ describe('FeedThread', () => {
       expect(new Set(progress)).toEqual(new Set(['catalog', 'audit']))
       expect(feed.status().get('catalog')?.position).toBe(await store.commitHead())
       // Its heap is bounded apart from the collector's.
-      expect((feed as unknown as { worker?: Worker }).worker?.resourceLimits?.maxOldGenerationSizeMb).toBe(1024)
+      if (inProcess) expect(hostOf(feed).child?.spawnargs).toContain('--max-old-space-size=1024')
+      else expect(hostOf(feed).worker?.resourceLimits?.maxOldGenerationSizeMb).toBe(1024)
+      // A child process reads every batch back (nothing handed over); a thread takes most handed.
+      if (inProcess) expect(feed.rowsReadBack).toBe(90)
     } finally {
       await feed.stop()
     }
-    // Stopped: no thread left behind, and the store still commits.
+    // Stopped: no thread or process left behind, and the store still commits.
+    expect(hostOf(feed).child ?? hostOf(feed).worker).toBeUndefined()
     await write(99)
     expect((await store.readBatches(0)).length).toBe(31)
   })
 
+  it('restarts consumers that died mid-stream, and the counts stay exact', async () => {
+    const warned: string[] = []
+    const logger = { info() {}, warn: (m: string) => warned.push(m), error() {} }
+    const feed = new FeedThread(store, { consumers: ['catalog'], script, process: inProcess, restartMs: 20, logger })
+    feed.start()
+    try {
+      for (let i = 0; i < 40; i++) {
+        await write(i)
+        feed.poke()
+        // Kill it twice while batches keep coming, as a crash would (no clean-up).
+        if (i === 10 || i === 25) {
+          const h = hostOf(feed)
+          if (inProcess) h.child?.kill('SIGKILL')
+          else await h.worker?.terminate()
+        }
+      }
+      await until(caughtUp(['catalog']))
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(c.recount).toEqual(['a@1=20', 'a@2=40', 'b@1=20'])
+      expect(warned.some((m) => m.includes('feed thread exited'))).toBe(true)
+    } finally {
+      await feed.stop()
+    }
+  })
+})
+
+/** Field `n` (1-based, as proc(5) numbers them) of /proc/PID/task/TID/stat for every thread of `pid`. */
+function threadStatField(pid: number, n: number): number[] {
+  const out: number[] = []
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      out.push(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]))
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out
+}
+
+/** The process exists and has not exited (a zombie waiting to be reaped counts as gone). */
+const alive = (pid: number) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+describe.runIf(process.platform === 'linux')('FeedThread in a child process', () => {
+  it.runIf(idleLauncher() !== undefined)('runs every thread of the child under SCHED_IDLE, the collector untouched', async () => {
+    const feed = new FeedThread(store, { consumers: ['noop'], script, process: true })
+    feed.start()
+    try {
+      await feed.ready()
+      await write(1)
+      feed.poke()
+      await until(caughtUp(['noop']))
+      const pid = hostOf(feed).child!.pid!
+      // proc(5) field 41: scheduling policy (5 = SCHED_IDLE, 0 = SCHED_OTHER).
+      const policies = threadStatField(pid, 41)
+      expect(policies.length).toBeGreaterThan(3)
+      expect(new Set(policies)).toEqual(new Set([5]))
+      expect(new Set(threadStatField(process.pid, 41))).toEqual(new Set([0]))
+    } finally {
+      await feed.stop()
+    }
+  })
+
+  it('without SCHED_IDLE runs every thread of the child at the nice value, V8 helper threads included', async () => {
+    const feed = new FeedThread(store, { consumers: ['noop'], script, process: true, idle: false, nice: 14 })
+    feed.start()
+    try {
+      await feed.ready()
+      await write(1)
+      feed.poke()
+      await until(caughtUp(['noop']))
+      const pid = hostOf(feed).child!.pid!
+      // proc(5) field 19: nice.
+      const nices = threadStatField(pid, 19)
+      expect(nices.length).toBeGreaterThan(3)
+      expect(new Set(nices)).toEqual(new Set([14]))
+      expect(os.getPriority()).toBe(0)
+    } finally {
+      await feed.stop()
+    }
+  })
+
+  it('ends with its owner when the owner is killed (kill -9), leaving no consumer process behind', async () => {
+    const db = path.join(dir, 'owner.db')
+    const ownerSource = `
+      import { SqliteStore } from ${JSON.stringify(new URL('../../dist/store/sqlite/sqlite-store.js', import.meta.url).href)}
+      import { FeedThread } from ${JSON.stringify(new URL('../../dist/feed/feed-thread.js', import.meta.url).href)}
+      const store = new SqliteStore({ filename: ${JSON.stringify(db)}, writer: 'thread', lookupIndexIntervalMs: 0 })
+      await store.migrate()
+      const feed = new FeedThread(store, { consumers: ['catalog'], process: true })
+      feed.start()
+      await feed.ready()
+      process.stdout.write(String(feed.child.pid) + '\\n')
+      setInterval(() => {}, 1000)
+    `
+    // A file, not `-e`: worker threads inherit the flags (`--input-type` would stop the writer's).
+    const ownerScript = path.join(dir, 'owner.mjs')
+    fs.writeFileSync(ownerScript, ownerSource)
+    const owner = spawn(process.execPath, [ownerScript], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const childPid = await new Promise<number>((resolve, reject) => {
+      let out = ''
+      owner.stdout.on('data', (d: Buffer) => {
+        out += d.toString()
+        if (out.includes('\n')) resolve(Number(out.trim()))
+      })
+      owner.once('exit', (code) => reject(new Error(`owner exited (${code}) before starting its consumers`)))
+    })
+    expect(alive(childPid)).toBe(true)
+    owner.kill('SIGKILL')
+    await until(async () => !alive(childPid), 10_000)
+    expect(alive(childPid)).toBe(false)
+  })
+})
+
+describe('FeedThread', () => {
   it.runIf(process.platform === 'linux')('runs its thread alone at the nice value it is given', async () => {
     const before = threadsAtNice(13)
     const feed = new FeedThread(store, { consumers: ['noop'], nice: 13, script })
@@ -122,31 +261,6 @@ describe('FeedThread', () => {
       await feed.stop()
     }
     expect(threadsAtNice(13)).toBe(before)
-  })
-
-  it('restarts a thread that died mid-stream, and the counts stay exact', async () => {
-    const warned: string[] = []
-    const logger = { info() {}, warn: (m: string) => warned.push(m), error() {} }
-    const feed = new FeedThread(store, { consumers: ['catalog'], script, restartMs: 20, logger })
-    feed.start()
-    try {
-      for (let i = 0; i < 40; i++) {
-        await write(i)
-        feed.poke()
-        // Kill the thread twice while batches keep coming, as a crash would (no clean-up).
-        if (i === 10 || i === 25) {
-          const w = (feed as unknown as { worker?: Worker }).worker
-          await w?.terminate()
-        }
-      }
-      await until(caughtUp(['catalog']))
-      const c = await catalogAndRecount()
-      expect(c.models).toEqual(c.recount)
-      expect(c.recount).toEqual(['a@1=20', 'a@2=40', 'b@1=20'])
-      expect(warned.some((m) => m.includes('feed thread exited'))).toBe(true)
-    } finally {
-      await feed.stop()
-    }
   })
 
   it('takes the batches the store commits as they commit, reading back only what it was not handed', async () => {

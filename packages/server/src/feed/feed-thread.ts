@@ -1,6 +1,7 @@
+import { type ChildProcess, fork } from 'node:child_process'
 import fs from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { type MessagePort, Worker } from 'node:worker_threads'
 import { nextBackoffMs } from '@inferlog/schema'
 import type { Logger } from '../logging/logger.js'
 import type { CommittedBatch } from '../store/ports/log-scanner.js'
@@ -50,6 +51,29 @@ export interface FeedThreadOptions {
    * any other (consumers resume from their watermarks); ingest never shares its heap. Default 1024.
    */
   oldGenerationMb?: number
+  /**
+   * Runs the consumers in a child process instead of a worker thread. A thread's isolate shares
+   * the process's V8 helper threads, which collect its garbage at the collector's priority; a
+   * child process is niced whole (helper threads included), so under a CPU limit its collections
+   * yield to ingest as well. Its writes reach the store's writer thread through the IPC channel
+   * and the owner; batches are not handed over (their clone would cost the collector more than
+   * the child's read-back), so it reads them from the store. It ends when the owner does. Default false.
+   */
+  process?: boolean
+  /**
+   * With `process`: start the child under the SCHED_IDLE policy (Linux, through util-linux's
+   * `chrt`, where it is installed) instead of at `nice`. A nice thread still takes the CPU for a
+   * whole slice (about 3 ms) when ingest's threads wake; an idle-policy one gives it up at once,
+   * so ingest never waits on consumers, which run whenever a core is otherwise idle (and get a
+   * sliver of the CPU when none is). Where `chrt` is missing, `nice` applies to all its threads. Default true.
+   */
+  idle?: boolean
+}
+
+/** `chrt`, where it is installed (Linux, util-linux), to start a process under SCHED_IDLE. */
+export function idleLauncher(): string | undefined {
+  if (process.platform !== 'linux') return undefined
+  return ['/usr/bin/chrt', '/bin/chrt'].find((f) => fs.existsSync(f))
 }
 
 /** Data the thread starts with. */
@@ -76,9 +100,27 @@ export type FeedThreadCommand =
   /** A batch the store committed, under the position before it, and its size as the cache counts it. */
   | { type: 'committed'; batch: CommittedBatch; after: number; bytes: number }
 
+/** What a child process (`process: true`) sends: the thread's messages, and its writer traffic. */
+export type FeedProcessMessage = FeedThreadMessage | { type: 'writer'; message: unknown }
+
+/** What the owner sends a child process: `init` first, commands, and the writer's replies. */
+export type FeedProcessCommand =
+  | FeedThreadCommand
+  | { type: 'init'; data: FeedThreadData }
+  | { type: 'writer'; message: unknown }
+  | { type: 'writer-closed' }
+
 /** The compiled thread script beside this module, if there is one (there is none when run from TypeScript sources). */
 export function feedThreadScript(script = new URL('./feed-thread-entry.js', import.meta.url)): URL | undefined {
   return script.protocol === 'file:' && fs.existsSync(fileURLToPath(script)) ? script : undefined
+}
+
+/** The thread or child process the consumers run in, as the owner drives it. */
+interface FeedHost {
+  post(m: FeedThreadCommand): void
+  /** Ends it at once (no clean-up). */
+  kill(): Promise<void>
+  readonly exited: Promise<void>
 }
 
 /**
@@ -96,6 +138,8 @@ export function feedThreadScript(script = new URL('./feed-thread-entry.js', impo
  */
 export class FeedThread implements CommitFeed {
   private worker: Worker | undefined
+  private child: ChildProcess | undefined
+  private host: FeedHost | undefined
   private starting: Promise<void> | undefined
   private stopping = false
   private started = false
@@ -150,16 +194,17 @@ export class FeedThread implements CommitFeed {
   }
 
   private get handOverBytes(): number {
-    return this.o.handOverBytes ?? 32 * 1024 * 1024
+    // A child process reads every batch back (see `process`).
+    return this.o.process ? 0 : (this.o.handOverBytes ?? 32 * 1024 * 1024)
   }
 
   private send(m: FeedThreadCommand): void {
-    this.worker?.postMessage(m)
+    this.host?.post(m)
   }
 
   /** Hands a committed batch to the thread unless it is behind by more than the bound. */
   private handOver(batch: CommittedBatch, after: number): void {
-    if (!this.worker) return
+    if (!this.host) return
     const bytes = bytesIn(batch)
     if (this.pending + bytes > this.handOverBytes) {
       // Behind: the thread reads this one from the store when the owner's poke wakes it.
@@ -186,18 +231,19 @@ export class FeedThread implements CommitFeed {
     if (this.restartTimer) clearTimeout(this.restartTimer)
     this.stopHandOver()
     await this.starting
-    const w = this.worker
-    if (!w) return
-    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()))
+    const h = this.host
+    if (!h) return
     const done = new Promise<void>((resolve) => {
       this.stopped = resolve
     })
     this.send({ type: 'stop' })
-    const t = setTimeout(() => void w.terminate(), 10_000)
-    await Promise.race([done, exited])
+    const t = setTimeout(() => void h.kill(), 10_000)
+    await Promise.race([done, h.exited])
     clearTimeout(t)
-    await w.terminate()
+    await h.kill()
+    this.host = undefined
     this.worker = undefined
+    this.child = undefined
   }
 
   private spawn(): void {
@@ -214,45 +260,107 @@ export class FeedThread implements CommitFeed {
       port.close()
       return
     }
-    const data: FeedThreadData & { port: typeof port } = {
+    const data: FeedThreadData = {
       connection: this.store.connection,
       consumers: this.o.consumers ?? 'all',
       nice: this.o.nice ?? 10,
       runner: this.o.runner,
-      port,
     }
+    const h = this.o.process ? this.openProcess(data, port) : this.openThread(data, port)
+    this.host = h
+    const none = this.o.consumers === 'none' || (Array.isArray(this.o.consumers) && this.o.consumers.length === 0)
+    if (!none && this.handOverBytes > 0) this.untap = this.store.tapCommits((b, after) => this.handOver(b, after))
+  }
+
+  private onMessage(m: FeedThreadMessage): void {
+    if (m.type === 'progress') {
+      this.failures = 0
+      this.readBackRows = m.readBack
+      this.progress.set(m.consumer, m.progress)
+      this.o.onProgress?.(m.consumer, m.progress)
+    } else if (m.type === 'log') {
+      this.o.logger?.[m.level === 'error' ? 'warn' : m.level](`feed thread: ${m.message}`)
+    } else if (m.type === 'stopped') {
+      this.stopped?.()
+    } else if (m.type === 'taken') {
+      this.pending = Math.max(0, this.pending - m.bytes)
+    }
+  }
+
+  /** The host ended (crash, kill, or stop): unless stopping, a new one starts after a back-off. */
+  private onExit(h: FeedHost, code: number | null): void {
+    if (this.host === h) {
+      this.host = undefined
+      this.worker = undefined
+      this.child = undefined
+      this.stopHandOver()
+    }
+    if (this.stopping) return
+    this.o.logger?.warn(`feed thread exited (${code}); consumers resume from their watermarks when it restarts`)
+    this.scheduleRestart()
+  }
+
+  private openThread(data: FeedThreadData, port: MessagePort): FeedHost {
     const w = new Worker(this.script, {
-      workerData: data,
+      workerData: { ...data, port },
       transferList: [port],
       resourceLimits: { maxOldGenerationSizeMb: this.o.oldGenerationMb ?? 1024 },
     })
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()))
+    const h: FeedHost = {
+      post: (m) => w.postMessage(m),
+      kill: async () => {
+        await w.terminate()
+      },
+      exited,
+    }
     this.worker = w
-    w.on('message', (m: FeedThreadMessage) => {
-      if (m.type === 'progress') {
-        this.failures = 0
-        this.readBackRows = m.readBack
-        this.progress.set(m.consumer, m.progress)
-        this.o.onProgress?.(m.consumer, m.progress)
-      } else if (m.type === 'log') {
-        this.o.logger?.[m.level === 'error' ? 'warn' : m.level](`feed thread: ${m.message}`)
-      } else if (m.type === 'stopped') {
-        this.stopped?.()
-      } else if (m.type === 'taken') {
-        this.pending = Math.max(0, this.pending - m.bytes)
-      }
-    })
+    w.on('message', (m: FeedThreadMessage) => this.onMessage(m))
     w.on('error', (e) => this.o.logger?.warn(`feed thread failed: ${e.message}`))
-    const none = this.o.consumers === 'none' || (Array.isArray(this.o.consumers) && this.o.consumers.length === 0)
-    if (!none && this.handOverBytes > 0) this.untap = this.store.tapCommits((b, after) => this.handOver(b, after))
-    w.on('exit', (code) => {
-      if (this.worker === w) {
-        this.worker = undefined
-        this.stopHandOver()
-      }
-      if (this.stopping) return
-      this.o.logger?.warn(`feed thread exited (${code}); consumers resume from their watermarks when it restarts`)
-      this.scheduleRestart()
+    w.on('exit', (code) => this.onExit(h, code))
+    return h
+  }
+
+  private openProcess(data: FeedThreadData, port: MessagePort): FeedHost {
+    const heap = `--max-old-space-size=${this.o.oldGenerationMb ?? 1024}`
+    const chrt = this.o.idle === false ? undefined : idleLauncher()
+    const c = fork(fileURLToPath(this.script), [], {
+      serialization: 'advanced',
+      // Under `chrt --idle 0` the child and every thread it starts run SCHED_IDLE.
+      ...(chrt ? { execPath: chrt, execArgv: ['--idle', '0', process.execPath, heap] } : { execArgv: [heap] }),
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     })
+    const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()))
+    let gone = false
+    const post = (m: FeedProcessCommand) => {
+      // A child that is gone (or going) takes nothing: its exit restarts it.
+      if (!gone && c.connected) c.send(m, (e) => e && undefined)
+    }
+    const h: FeedHost = {
+      post,
+      kill: async () => {
+        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+        await exited
+      },
+      exited,
+    }
+    this.child = c
+    // The writer's port stays here: the child's requests cross the IPC channel, replies go back.
+    port.on('message', (message: unknown) => post({ type: 'writer', message }))
+    port.once('close', () => post({ type: 'writer-closed' }))
+    c.on('message', (m: FeedProcessMessage) => {
+      if (m.type === 'writer') port.postMessage(m.message)
+      else this.onMessage(m)
+    })
+    c.on('error', (e) => this.o.logger?.warn(`feed process failed: ${e.message}`))
+    c.on('exit', (code, signal) => {
+      gone = true
+      port.close()
+      this.onExit(h, code ?? (signal as unknown as number))
+    })
+    post({ type: 'init', data: { ...data, nice: chrt ? 0 : data.nice } })
+    this.o.logger?.info(`feed consumers run in process ${c.pid} (${chrt ? 'SCHED_IDLE' : `nice ${data.nice}`})`)
+    return h
   }
 
   private scheduleRestart(): void {
