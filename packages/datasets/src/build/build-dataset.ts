@@ -16,7 +16,7 @@ import { TabularLayout, TypeInference } from '../writers/tabular-layout.js'
 import type { WrittenFile } from '../writers/file-sink.js'
 import { BuildTally } from './build-tally.js'
 import { type DatasetManifest, type ManifestSplit, Tally } from './manifest.js'
-import { type PipelineCounts, runPipeline } from './pipeline.js'
+import { type PipelineCounts, type PipelineRow, runPipeline } from './pipeline.js'
 import { collectErased } from './collect-erased.js'
 import { MEMBERS_FILE } from './members-file.js'
 
@@ -43,6 +43,14 @@ export interface BuildDatasetOptions {
   chunkSize?: number
   /** Parquet rows per row group; default 8 192. */
   rowGroupSize?: number
+  /**
+   * Parquet with inferred column types, built on this thread: the rows held before the types are
+   * taken as final and the file written in the same pass; default 8 192. Every later row is still
+   * observed: one that changes a type (a new column, a column seen null so far, a second kind) stops
+   * the writing, the pass goes on counting, and a second pass writes with the final types. Either
+   * way the same bytes as two passes (a counting pass, then the writing one) give.
+   */
+  typeSampleRows?: number
   /** Time source for `built_at`; default `Date.now`. */
   clock?: () => number
   signal?: AbortSignal
@@ -85,6 +93,91 @@ function needsFirstPass(plan: DatasetPlan): boolean {
 
 function needsInference(plan: DatasetPlan): boolean {
   return (plan.format === 'parquet' || plan.format === 'csv') && !plan.declared
+}
+
+/** Parquet whose counting pass would only infer column types: types taken from the first rows instead (see {@link BuildDatasetOptions.typeSampleRows}). */
+function infersAsItWrites(plan: DatasetPlan): boolean {
+  return plan.format === 'parquet' && !plan.declared && plan.weight !== 'balanced' && plan.bandit?.prioritized === undefined
+}
+
+/**
+ * Parquet with inferred column types in one pass where it can (see
+ * {@link BuildDatasetOptions.typeSampleRows}): the first rows are held until the types are taken,
+ * then written with the rest as they come, into `dir/.speculative`; the files move to `dir` when
+ * no later row changed a type, else are removed and a second pass writes them with the final types.
+ * Tallies every row once.
+ */
+async function inferWhileWriting(
+  plan: DatasetPlan,
+  run: (onRow: Parameters<typeof runPipeline>[1]) => Promise<PipelineCounts>,
+  dir: string,
+  tally: BuildTally,
+  options: BuildDatasetOptions,
+): Promise<{ counts: PipelineCounts; files: WrittenFile[]; skipped: Record<string, number>; pass: FirstPass }> {
+  const inference = new TypeInference(plan)
+  const sample = Math.max(1, options.typeSampleRows ?? 8_192)
+  const groups = options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }
+  const first = join(dir, '.speculative')
+  mkdirSync(first)
+  const modelKeys = new Map<string, string>()
+  let held: PipelineRow[] | undefined = []
+  let writer: FormatWriter | undefined
+  let taken = 0
+  const take = (rows: PipelineRow[]) => {
+    taken = inference.changes
+    writer = createParquetWriter(plan, first, new TabularLayout(plan, inference.types()), groups)
+    for (const r of rows) writer.write(r)
+  }
+  try {
+    const counts = await run((row) => {
+      inference.observe(row)
+      const raw = row.event.raw('model') ?? ''
+      let key = modelKeys.get(raw)
+      if (key === undefined) {
+        key = modelKeyOf(raw)
+        if (modelKeys.size < 10_000) modelKeys.set(raw, key)
+      }
+      // Parquet writes one output row per pipeline row.
+      tally.add(row.event.id, row.event.batch, row.split, row.labelKey, key, 1)
+      if (held !== undefined) {
+        held.push(row)
+        if (held.length >= sample) {
+          const rows = held
+          held = undefined
+          take(rows)
+        }
+      } else if (writer !== undefined) {
+        if (inference.changes === taken) writer.write(row)
+        else {
+          // A type moved: this file cannot hold the row. Count on; write again afterwards.
+          writer.abandon()
+          writer = undefined
+        }
+      }
+    })
+    if (held !== undefined) take(held)
+    held = undefined
+    const types = inference.types()
+    const layout = new TabularLayout(plan, types)
+    const pass: FirstPass = { types, layout }
+    if (writer !== undefined) {
+      const files = (writer as FormatWriter).close()
+      const skipped = (writer as FormatWriter).skipped
+      writer = undefined
+      for (const f of files) renameSync(join(first, f.name), join(dir, f.name))
+      rmSync(first, { recursive: true, force: true })
+      return { counts, files, skipped, pass }
+    }
+    rmSync(first, { recursive: true, force: true })
+    const again = createParquetWriter(plan, dir, layout, groups)
+    writer = again
+    await run((row) => void again.write(row))
+    writer = undefined
+    return { counts, files: again.close(), skipped: again.skipped, pass }
+  } catch (e) {
+    ;(writer as FormatWriter | undefined)?.abandon()
+    throw e
+  }
 }
 
 /** Class weights from the counting pass's tallies. */
@@ -208,12 +301,15 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
       rangeCount: options.rangeCount ?? DEFAULT_RANGES,
       ...(options.signal ? { signal: options.signal } : {}),
     }
-    // The counting pass runs over the ranges too, unless it infers column types (kept serial).
-    const pass = !needsFirstPass(plan)
-      ? {}
-      : parallel && !needsInference(plan)
-        ? await countInRanges(plan, { ...inRanges, pass: {} })
-        : await firstPass(plan, (onRow) => runPipeline(base, onRow))
+    // The counting pass runs over the ranges too, unless it infers column types (kept serial); a
+    // serial parquet build infers them as it writes.
+    const oneWay = !parallel && infersAsItWrites(plan)
+    let pass: FirstPass =
+      !needsFirstPass(plan) || oneWay
+        ? {}
+        : parallel && !needsInference(plan)
+          ? await countInRanges(plan, { ...inRanges, pass: {} })
+          : await firstPass(plan, (onRow) => runPipeline(base, onRow))
     const tally = new BuildTally(plan.split.names, join(tmp, MEMBERS_FILE))
     let counts: PipelineCounts
     let files: WrittenFile[]
@@ -246,6 +342,10 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
       })
       counts = got.counts
       skipped = got.skipped
+      files = writer.close()
+    } else if (oneWay) {
+      const got = await inferWhileWriting(plan, (onRow) => runPipeline(base, onRow), tmp, tally, options)
+      ;({ counts, files, skipped, pass } = got)
     } else {
       writer = createWriter(plan, tmp, pass, options)
       const w = writer
@@ -262,8 +362,8 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
         tally.add(row.event.id, row.event.batch, row.split, row.labelKey, key, n)
       })
       skipped = writer.skipped
+      files = writer.close()
     }
-    files = writer.close()
     writer = undefined
     const { splits, labels, models, written } = tally
     tally.close()

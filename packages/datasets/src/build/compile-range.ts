@@ -10,7 +10,7 @@ import { createJsonlWriter } from '../writers/jsonl-writer.js'
 import { createPreferenceWriter } from '../writers/preference-writer.js'
 import type { SplitTarget, SplitText } from '../writers/split-files.js'
 import { CellColumns, type PackedCells, packedBuffers } from '../writers/packed-cells.js'
-import { TabularLayout } from '../writers/tabular-layout.js'
+import { type Cell, TabularLayout } from '../writers/tabular-layout.js'
 import { type PipelineRow, runPipeline } from './pipeline.js'
 
 /**
@@ -229,10 +229,11 @@ export async function compileRange(
     const types = tabular.columns.map((c) => c.type)
     const bySplit = plan.split.names.map(() => new CellColumns(types))
     cells = bySplit
+    const scratch: Cell[] = []
     writer = {
       skipped: {},
       write(row) {
-        bySplit[splitIndex.get(row.split)!]!.add(tabular.cells(row))
+        bySplit[splitIndex.get(row.split)!]!.add(tabular.cells(row, scratch))
         return 1
       },
       close: () => [],

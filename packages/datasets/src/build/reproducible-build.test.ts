@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { DatasetSpec } from '../spec/dataset-spec.js'
 import { buildDataset } from './build-dataset.js'
 import { filesOf, fixtureSource, iso, stable, T0 } from './dataset-fixture.test-suite.js'
+import { localRangeCompiler } from './local-range-compiler.js'
 
 let dir: string
 beforeEach(() => {
@@ -43,6 +44,21 @@ describe('reproducible builds', () => {
       expect(d.files).not.toEqual(a.files)
     })
   }
+
+  it('parquet, inferred types taken from the first rows: one pass, or two when a type moves later, the bytes of a counting pass', async () => {
+    const source = fixtureSource()
+    const s = { ...spec, format: 'parquet' as const }
+    // Over ranges the build infers the types in a counting pass, then writes.
+    const ranges = localRangeCompiler(source, { workers: 2 })
+    const two = await buildDataset({ source, project: 'p', spec: s, outDir: join(dir, 'two'), ranges, rowGroupSize: 2 })
+    // 1 row: input.flags (e12) appears later, so the writing restarts; 100: every row held, one pass.
+    for (const sample of [1, 2, 5, 100]) {
+      const out = join(dir, `one-${sample}`)
+      const m = await buildDataset({ source, project: 'p', spec: s, outDir: out, typeSampleRows: sample, rowGroupSize: 2 })
+      expect(filesOf(out)).toEqual(filesOf(join(dir, 'two')))
+      expect(stable(m)).toEqual(stable(two))
+    }
+  })
 
   it('sinceLast reads only events after the parent watermark and names the parent', async () => {
     const source = fixtureSource()

@@ -23,10 +23,11 @@ export function createCsvWriter(plan: DatasetPlan, out: SplitTarget, layout: Tab
   const header = `${layout.columns.map((c) => field(c.name, false)).join(',')}\n`
   const files = openSplits(out, plan.split.names, 'csv', header)
   const ts = layout.columns.map((c) => c.type === 'timestamp')
+  const scratch: Cell[] = []
   return {
     skipped: {},
     write(row: PipelineRow) {
-      const cells = layout.cells(row)
+      const cells = layout.cells(row, scratch)
       let line = ''
       for (let i = 0; i < cells.length; i++) line += (i === 0 ? '' : ',') + field(cells[i]!, ts[i]!)
       files.write(row.split, `${line}\n`)

@@ -19,7 +19,8 @@ export interface PackedCells {
 
 type Kind = PackedColumn['kind']
 
-function kindOf(type: ColumnType): Kind {
+/** The packed kind of a column type: double and timestamp → number, int64 → bigint, boolean, else string. */
+export function packedKind(type: ColumnType): Kind {
   switch (type) {
     case 'double':
     case 'timestamp':
@@ -56,7 +57,7 @@ export class CellColumns {
   #rows = 0
 
   constructor(types: readonly ColumnType[]) {
-    this.#kinds = types.map(kindOf)
+    this.#kinds = types.map(packedKind)
     this.#cols = types.map(() => [])
   }
 

@@ -76,19 +76,29 @@ export class TypeInference {
   readonly #kinds = new Map<string, TabularType | undefined>()
   readonly #plan: DatasetPlan
   readonly #names = new DottedNames()
+  #changes = 0
 
   constructor(plan: DatasetPlan) {
     this.#plan = plan
+  }
+
+  /** How many times a column appeared or changed type so far: equal counts, equal {@link types}. */
+  get changes(): number {
+    return this.#changes
   }
 
   #see(name: string, v: unknown): void {
     const k = kindOf(v)
     if (!this.#kinds.has(name)) {
       this.#kinds.set(name, k)
+      this.#changes++
       return
     }
     const prev = this.#kinds.get(name)
-    if (k !== undefined && prev !== k) this.#kinds.set(name, prev === undefined ? k : 'json')
+    if (k !== undefined && prev !== k && prev !== 'json') {
+      this.#kinds.set(name, prev === undefined ? k : 'json')
+      this.#changes++
+    }
   }
 
   observe(row: PipelineRow): void {
@@ -140,6 +150,8 @@ export class TabularLayout {
   readonly #names = new DottedNames()
   /** Feature column name → its index among the features. */
   readonly #featureIndex: Map<string, number>
+  /** The leaves of one row's input, by feature index: reused row after row (emptied before each). */
+  readonly #leafSlots: unknown[]
 
   constructor(plan: DatasetPlan, types: Map<string, TabularType>) {
     const typeOf = (name: string): TabularType => types.get(name) ?? 'json'
@@ -148,6 +160,7 @@ export class TabularLayout {
       .sort()
       .map((name) => ({ name, type: typeOf(name) }))
     this.#featureIndex = new Map(this.#features.map((f, i) => [f.name, i]))
+    this.#leafSlots = new Array<unknown>(this.#features.length).fill(undefined)
     this.#feedback = plan.columns
       .map((c, index) => ({ c, index }))
       .filter(({ c }) => !c.implicit)
@@ -187,16 +200,22 @@ export class TabularLayout {
     if (i !== undefined) leaves[i] = value
   }
 
-  /** The row's cells in column order. */
-  cells(row: PipelineRow): Cell[] {
+  /**
+   * The row's cells in column order: into `into` when given (its length set to the column count;
+   * a caller that copies the cells out can reuse one array row after row), else a new array.
+   */
+  cells(row: PipelineRow, into: Cell[] = []): Cell[] {
     const e = row.event
     const [model, version] = this.#model(e.raw('model'))
-    const out: Cell[] = [e.id, e.tsMs, model, version]
+    const out = into
+    out.length = 0
+    out.push(e.id, e.tsMs, model, version)
     const features = this.#features
     if (features.length > 0) {
       // flattenInput straight into the feature slots: the same leaves in the same order, a later
       // leaf of the same name overwriting an earlier one as in its map, and undeclared ones skipped.
-      const leaves = new Array<unknown>(features.length)
+      const leaves = this.#leafSlots
+      leaves.fill(undefined)
       this.#leaves(e.get('input'), 'input', leaves)
       for (let i = 0; i < features.length; i++) out.push(convert(features[i]!.type, leaves[i]))
     }
