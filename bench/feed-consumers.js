@@ -14,6 +14,8 @@
 //   BENCH_EVENTS=60000        events per setting and round (1000 per request)
 //   BENCH_FEEDBACK=0.3        share of events that get a label (sent after their batch)
 //   BENCH_ROUNDS=3            rounds; the median is reported
+//   BENCH_INTERNALS=0         floats of an `internals.embedding` in every event (e.g. 768: ~13 KB more
+//                             JSON per event, as a model logging its embeddings; no consumer reads it)
 //   BENCH_FEED=thread         where the consumers run: `thread` (FeedThread, as the embedded server runs
 //                             them, at nice 0 here) or `inline` (FeedRunner on this event loop, with the commit tap)
 //
@@ -31,6 +33,7 @@ const N = Math.max(1000, Math.floor(envInt('BENCH_EVENTS', 60_000) / 1000) * 100
 const ROUNDS = envInt('BENCH_ROUNDS', 3)
 const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
 const FEED = process.env.BENCH_FEED || 'thread'
+const INTERNALS = envInt('BENCH_INTERNALS', 0, 0)
 const SETTINGS = (process.env.BENCH_CONSUMERS || 'none,metrics,profiles,audit,all').split(',').map((x) => x.trim())
 const MODEL = 'bench-clf'
 const NUM = Array.from({ length: 10 }, (_, i) => `n${i}`)
@@ -69,11 +72,18 @@ function makeBodies(tag) {
           usage: { input_tokens: 40 + (n % 17), output_tokens: 3 },
           trace: { session_id: `s${n % 5000}`, user_id: `u${n % 2000}` },
           context: { experiment: { name: 'x', arm: rng() < 0.5 ? 'A' : 'B' }, tags: { region: rng() < 0.5 ? 'eu' : 'us' } },
+          ...(INTERNALS > 0
+            ? { internals: { embedding: Array.from({ length: INTERNALS }, () => Math.round((rng() * 2 - 1) * 1e6) / 1e6) } }
+            : {}),
         }),
       )
       if (rng() < FEEDBACK) labels.push(JSON.stringify({ event_id: id, name: 'label', value: rng() < 0.5 ? 'yes' : 'no' }))
     }
-    out.push({ events: Buffer.from(`${events.join('\n')}\n`), labels: labels.length ? Buffer.from(`${labels.join('\n')}\n`) : undefined })
+    // Requests stay under the collector's 5 MiB body limit (large internals: several per batch).
+    const parts = Math.ceil(events.reduce((n, e) => n + e.length + 1, 0) / (4 * 1024 * 1024))
+    const per = Math.ceil(events.length / parts)
+    const chunks = Array.from({ length: parts }, (_, p) => Buffer.from(`${events.slice(p * per, (p + 1) * per).join('\n')}\n`))
+    out.push({ events: chunks, labels: labels.length ? Buffer.from(`${labels.join('\n')}\n`) : undefined })
   }
   return out
 }
@@ -121,7 +131,7 @@ async function runOnce(setting, round) {
   try {
     // Warm-up: two batches, not counted.
     for (const b of bodies.slice(0, 2)) {
-      await post(b.events, 'events')
+      for (const e of b.events) await post(e, 'events')
       if (b.labels) await post(b.labels, 'feedback')
     }
     await caughtUp()
@@ -133,7 +143,7 @@ async function runOnce(setting, round) {
       [0, 1, 2].map(async () => {
         while (next < work.length) {
           const b = work[next++]
-          await post(b.events, 'events')
+          for (const e of b.events) await post(e, 'events')
           if (b.labels) await post(b.labels, 'feedback')
         }
       }),

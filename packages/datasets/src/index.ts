@@ -48,3 +48,4 @@ export {
   DEFAULT_WEBHOOK_TIMEOUT_MS,
 } from './triggers/trigger-config.js'
 export type { DatasetTrigger, TriggerSchedule, TriggerWebhook, TriggerValidator } from './triggers/trigger-config.js'
+export { ObjectSpans, objectSpans } from './build/json-spans.js'

@@ -24,6 +24,33 @@ describe('objectSpans', () => {
     expect(compactJson('[ 1 , "x y" ]')).toBe('[1,"x y"]')
   })
 
+  it('skips long arrays (an embedding) exactly: nested arrays, strings holding brackets, line breaks past the first characters', () => {
+    const floats = Array.from({ length: 3000 }, (_, i) => Math.round(Math.sin(i) * 1e6) / 1e6)
+    const long = {
+      id: 'e1',
+      internals: {
+        embedding: floats,
+        tokens: ['a]', '[b', 'c"d', '}{', ...Array.from({ length: 200 }, (_, i) => `t${i}`)],
+        grid: [[1, [2, [3]]], []],
+      },
+      output: { label: 'x', probabilities: [0.25, 0.75] },
+    }
+    for (const text of [JSON.stringify(long), JSON.stringify(long, null, 1)]) {
+      const s = objectSpans(text)
+      expect(s.multiline).toBe(text.includes('\n'))
+      expect(JSON.parse(s.value('internals')!)).toEqual(long.internals)
+      expect(JSON.parse(s.value('output')!)).toEqual(long.output)
+      expect(s.value('id')).toBe('"e1"')
+      expect([...Array(s.count).keys()].map((k) => s.name(k))).toEqual(['id', 'internals', 'output'])
+    }
+    // A long array whose first line break comes after the characters looked at one by one.
+    const late = `{"a":[${'1,'.repeat(100)}\n2],"b":3}`
+    expect(objectSpans(late).multiline).toBe(true)
+    expect(objectSpans(late).value('b')).toBe('3')
+    expect(() => objectSpans(`{"a":[${'1,'.repeat(100)}`)).toThrow(SyntaxError)
+    expect(() => objectSpans(`{"a":[${'"x",'.repeat(40)}"open]}`)).toThrow(SyntaxError)
+  })
+
   it('refuses what is not an object', () => {
     expect(() => objectSpans('[1]')).toThrow(SyntaxError)
     expect(() => objectSpans('{"a":"open}')).toThrow(SyntaxError)

@@ -24,6 +24,7 @@ import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
 import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
+import { bodyWithout } from '../store/ports/partial-body.js'
 import { parsedBody } from '../store/ports/parsed-body.js'
 import { configKey, MAX_DIMENSION_VALUES, type ModelConfig, type ModelConfigs } from './model-config.js'
 import {
@@ -44,7 +45,11 @@ import { type LabelState, labelStateTemplate, labelStateWrite, loadLabelStates }
 type Json = InferenceEvent['output']
 
 const UPSERT_FIELDS = [...ROW_KEY_COLUMNS, 'n', 'agg', 'wm'] as const
+
 type UpsertField = (typeof UPSERT_FIELDS)[number]
+
+/** Top-level members of an event the metrics never read: left unparsed (`bodyWithout`). */
+const UNREAD_MEMBERS = ['input', 'internals'] as const
 
 /** Options of {@link MetricsConsumer}. */
 export interface MetricsConsumerOptions {
@@ -331,7 +336,8 @@ export class MetricsConsumer implements FeedConsumer {
   }
 
   private parse(row: LoggedEvent, configs: Map<string, ModelConfig>, dims: DimensionValues): ParsedEvent {
-    const body = parsedBody<InferenceEvent>(row)
+    // Metrics never read an event's input or internals (often most of its text).
+    const body = bodyWithout<InferenceEvent>(row, UNREAD_MEMBERS)
     const declared: Record<string, string> = {}
     for (const d of configs.get(configKey(row.project, row.model))?.dimensions ?? []) {
       const [scope, key] = [d.slice(0, d.indexOf('.')), d.slice(d.indexOf('.') + 1)]

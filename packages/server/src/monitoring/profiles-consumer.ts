@@ -20,7 +20,7 @@ import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
 import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
-import { parsedBody } from '../store/ports/parsed-body.js'
+import { bodyOnly } from '../store/ports/partial-body.js'
 import { configKey, type ModelConfigs } from './model-config.js'
 import {
   blobBytes,
@@ -128,7 +128,13 @@ export class ProfilesConsumer implements FeedConsumer {
     if (projects.size === 0) return []
     const configs = await this.configs.all([...projects])
     const monitored = new Map<string, readonly string[]>()
-    for (const [k, c] of configs) if (c.monitored_fields && c.monitored_fields.length > 0) monitored.set(k, c.monitored_fields)
+    // The top-level members the fields of each model are under: only those are parsed.
+    const members = new Map<string, string[]>()
+    for (const [k, c] of configs) {
+      if (!c.monitored_fields || c.monitored_fields.length === 0) continue
+      monitored.set(k, c.monitored_fields)
+      members.set(k, [...new Set(c.monitored_fields.map((f) => f.split('.', 1)[0]!))])
+    }
     const writes = await this.coverage(ctx, batches, [...projects], monitored)
 
     const work = new Map<string, HourWork>()
@@ -153,7 +159,7 @@ export class ProfilesConsumer implements FeedConsumer {
           }
           work.set(id, w)
         }
-        const body = parsedBody(e)
+        const body = bodyOnly(e, members.get(configKey(e.project, e.model))!)
         for (let i = 0; i < fields.length; i++) {
           const v = this.getter(fields[i]!)(body)
           addValue(w.profiles[i]!, v)
