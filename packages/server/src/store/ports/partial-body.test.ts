@@ -71,6 +71,10 @@ describe('bodyWithout / bodyOnly', () => {
     expect(bodyWithout(bare, ['input'])).toEqual({ id: 'e1' })
     expect(bodyOnly(bare, ['id'])).toEqual({ id: 'e1' })
     expect(bare[PARSED_BODY]).toBeUndefined()
+    // The members' spans are kept on the row (one symbol), for the next reader of another part.
+    expect(Object.getOwnPropertySymbols(bare)).toHaveLength(1)
+    expect(bodyOnly(bare, ['input'])).toEqual({ input: { a: 1 } })
+    expect(structuredClone(bare)).toEqual({ body: bare.body })
     // With none of the names present the whole parse is the answer, and it is kept for the next reader.
     const plain = row('{"id":"e2","output":3}')
     expect(bodyWithout(plain, ['input'])).toEqual({ id: 'e2', output: 3 })
