@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyChain } from '../audit/verify-chain.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
-import { FeedThread, idleLauncher } from './feed-thread.js'
+import { FeedThread, type FeedThreadOptions, idleLauncher } from './feed-thread.js'
 
 // Threads run compiled code: the writer and the feed thread come from dist (built before tests).
 const writerScript = new URL('../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url)
@@ -57,6 +57,12 @@ async function until(check: () => Promise<boolean>, ms = 20_000): Promise<void> 
   }
 }
 
+/** Every named consumer's last progress report (a message after its commit) has reached the owner. */
+const reported = (feed: FeedThread, names: string[]) => async () => {
+  const head = await store.commitHead()
+  return names.every((n) => (feed.status().get(n)?.position ?? -1) >= head)
+}
+
 /** The thread or child process a feed runs its consumers in (private fields, for kills and checks). */
 const hostOf = (feed: FeedThread) => feed as unknown as { worker?: Worker; child?: ChildProcess }
 
@@ -100,6 +106,7 @@ describe.each([
         feed.poke()
       }
       await until(caughtUp(['catalog', 'audit']))
+      await until(reported(feed, ['catalog', 'audit']))
       const c = await catalogAndRecount()
       expect(c.models).toEqual(c.recount)
       expect(c.recount).toEqual(['a@1=15', 'a@2=30', 'b@1=15'])
@@ -175,42 +182,35 @@ const alive = (pid: number) => {
 }
 
 describe.runIf(process.platform === 'linux')('FeedThread in a child process', () => {
-  it.runIf(idleLauncher() !== undefined)('runs every thread of the child under SCHED_IDLE, the collector untouched', async () => {
-    const feed = new FeedThread(store, { consumers: ['noop'], script, process: true })
+  /** Field `n` of every thread of a running child (a no-op consumer), started with `options`. */
+  async function childThreadsField(options: Partial<FeedThreadOptions>, n: number): Promise<number[]> {
+    const feed = new FeedThread(store, { consumers: ['noop'], script, process: true, ...options })
     feed.start()
     try {
       await feed.ready()
       await write(1)
       feed.poke()
       await until(caughtUp(['noop']))
-      const pid = hostOf(feed).child!.pid!
-      // proc(5) field 41: scheduling policy (5 = SCHED_IDLE, 0 = SCHED_OTHER).
-      const policies = threadStatField(pid, 41)
-      expect(policies.length).toBeGreaterThan(3)
-      expect(new Set(policies)).toEqual(new Set([5]))
-      expect(new Set(threadStatField(process.pid, 41))).toEqual(new Set([0]))
+      return threadStatField(hostOf(feed).child!.pid!, n)
     } finally {
       await feed.stop()
     }
+  }
+
+  it.runIf(idleLauncher() !== undefined)('runs every thread of the child under SCHED_IDLE, the collector untouched', async () => {
+    // proc(5) field 41: scheduling policy (5 = SCHED_IDLE, 0 = SCHED_OTHER).
+    const policies = await childThreadsField({}, 41)
+    expect(policies.length).toBeGreaterThan(3)
+    expect(new Set(policies)).toEqual(new Set([5]))
+    expect(new Set(threadStatField(process.pid, 41))).toEqual(new Set([0]))
   })
 
   it('without SCHED_IDLE runs every thread of the child at the nice value, V8 helper threads included', async () => {
-    const feed = new FeedThread(store, { consumers: ['noop'], script, process: true, idle: false, nice: 14 })
-    feed.start()
-    try {
-      await feed.ready()
-      await write(1)
-      feed.poke()
-      await until(caughtUp(['noop']))
-      const pid = hostOf(feed).child!.pid!
-      // proc(5) field 19: nice.
-      const nices = threadStatField(pid, 19)
-      expect(nices.length).toBeGreaterThan(3)
-      expect(new Set(nices)).toEqual(new Set([14]))
-      expect(os.getPriority()).toBe(0)
-    } finally {
-      await feed.stop()
-    }
+    // proc(5) field 19: nice.
+    const nices = await childThreadsField({ idle: false, nice: 14 }, 19)
+    expect(nices.length).toBeGreaterThan(3)
+    expect(new Set(nices)).toEqual(new Set([14]))
+    expect(os.getPriority()).toBe(0)
   })
 
   it('ends with its owner when the owner is killed (kill -9), leaving no consumer process behind', async () => {
@@ -295,6 +295,7 @@ describe('FeedThread', () => {
       }
       // Only pokes wake it (polling is off): a batch it was not handed must still wake it.
       await until(caughtUp(['catalog']))
+      await until(reported(behind, ['catalog']))
       const c = await catalogAndRecount()
       expect(c.models).toEqual(c.recount)
       expect(c.recount).toEqual(['a@1=10', 'a@2=20', 'b@1=10'])
