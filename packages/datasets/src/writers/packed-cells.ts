@@ -3,13 +3,19 @@ import type { Cell, ColumnType } from './tabular-layout.js'
 /**
  * One column of tabular cells in a form that crosses threads cheaply: numbers and bigints in typed
  * arrays (their buffers transferable) with a null mask when there is a null, booleans as bytes
- * (0 false, 1 true, 2 null), strings as an array. {@link cellAt} gives back the exact cell.
+ * (0 false, 1 true, 2 null), strings as an array, or, when few are distinct, each distinct string
+ * once and a code per row (-1 null): one copy to clone, and rows that share it on the other side.
+ * {@link cellAt} gives back the exact cell.
  */
 export type PackedColumn =
   | { kind: 'number'; values: Float64Array; nulls: Uint8Array | undefined }
   | { kind: 'bigint'; values: BigInt64Array; nulls: Uint8Array | undefined }
   | { kind: 'boolean'; values: Uint8Array }
   | { kind: 'string'; values: (string | null)[] }
+  | { kind: 'coded'; strings: string[]; codes: Int32Array }
+
+/** Strings coded per packed column: tried on the first rows, kept while at most half of them are distinct. */
+const CODED_PROBE = 64
 
 /** The rows of one split of one piece, column by column. */
 export interface PackedCells {
@@ -17,7 +23,7 @@ export interface PackedCells {
   columns: PackedColumn[]
 }
 
-type Kind = PackedColumn['kind']
+type Kind = Exclude<PackedColumn['kind'], 'coded'>
 
 /** The packed kind of a column type: double and timestamp → number, int64 → bigint, boolean, else string. */
 export function packedKind(type: ColumnType): Kind {
@@ -47,7 +53,34 @@ export function cellAt(c: PackedColumn, i: number): Cell {
     }
     case 'string':
       return c.values[i]!
+    case 'coded': {
+      const code = c.codes[i]!
+      return code < 0 ? null : c.strings[code]!
+    }
   }
+}
+
+/** Strings as codes when few are distinct (at most half of the first {@link CODED_PROBE}), else as they are. */
+function packStrings(cells: Cell[], n: number): PackedColumn {
+  const at = new Map<string, number>()
+  const strings: string[] = []
+  const codes = new Int32Array(n)
+  for (let r = 0; r < n; r++) {
+    const v = cells[r] as string | null | undefined
+    if (v === null || v === undefined) {
+      codes[r] = -1
+      continue
+    }
+    let code = at.get(v)
+    if (code === undefined) {
+      code = strings.length
+      strings.push(v)
+      at.set(v, code)
+      if (strings.length * 2 > Math.max(r + 1, CODED_PROBE)) return { kind: 'string', values: cells as (string | null)[] }
+    }
+    codes[r] = code
+  }
+  return { kind: 'coded', strings, codes }
 }
 
 /** Rows of cells collected column by column, then packed. */
@@ -104,7 +137,7 @@ export class CellColumns {
           return { kind: 'boolean', values }
         }
         case 'string':
-          return { kind: 'string', values: cells as (string | null)[] }
+          return packStrings(cells, n)
       }
     })
     this.#cols = this.#kinds.map(() => [])
@@ -118,6 +151,10 @@ export function packedBuffers(p: PackedCells): ArrayBuffer[] {
   const out: ArrayBuffer[] = []
   for (const c of p.columns) {
     if (c.kind === 'string') continue
+    if (c.kind === 'coded') {
+      out.push(c.codes.buffer as ArrayBuffer)
+      continue
+    }
     out.push(c.values.buffer as ArrayBuffer)
     if (c.kind !== 'boolean' && c.nulls !== undefined) out.push(c.nulls.buffer as ArrayBuffer)
   }

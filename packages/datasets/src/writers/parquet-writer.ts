@@ -61,7 +61,7 @@ const INTERN_LIMIT = 1_024
  * group: hyparquet-writer copies each group's values before it encodes them.
  */
 class GroupColumn {
-  readonly kind: PackedColumn['kind']
+  readonly kind: ReturnType<typeof packedKind>
   readonly #numbers: Float64Array | undefined
   readonly #bigints: BigInt64Array | undefined
   readonly #nulls: Uint8Array | undefined
@@ -140,6 +140,12 @@ class GroupColumn {
       case 'string':
         this.#cells.push(this.#string(c.values[row]!))
         return
+      case 'coded': {
+        // Already one copy per distinct string of the piece.
+        const code = c.codes[row]!
+        this.#cells.push(code < 0 ? null : c.strings[code]!)
+        return
+      }
     }
   }
 
