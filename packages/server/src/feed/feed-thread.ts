@@ -54,8 +54,8 @@ export interface FeedThreadOptions {
   /**
    * Runs the consumers in a child process instead of a worker thread. A thread's isolate shares
    * the process's V8 helper threads, which collect its garbage at the collector's priority; a
-   * child process is niced whole (helper threads included), so under a CPU limit its collections
-   * yield to ingest as well. Its writes reach the store's writer thread through the IPC channel
+   * child process yields whole (helper threads included: SCHED_IDLE, see `idle`, or `nice`), so
+   * under a CPU limit its collections yield to ingest as well. Its writes reach the store's writer thread through the IPC channel
    * and the owner; batches are not handed over (their clone would cost the collector more than
    * the child's read-back), so it reads them from the store. It ends when the owner does. Default false.
    */
@@ -287,8 +287,8 @@ export class FeedThread implements CommitFeed {
     }
   }
 
-  /** The host ended (crash, kill, or stop): unless stopping, a new one starts after a back-off. */
-  private onExit(h: FeedHost, code: number | null): void {
+  /** The host ended (crash, kill, or stop; `how`: its exit code or signal): unless stopping, a new one starts after a back-off. */
+  private onExit(h: FeedHost, how: number | string | null): void {
     if (this.host === h) {
       this.host = undefined
       this.worker = undefined
@@ -296,7 +296,7 @@ export class FeedThread implements CommitFeed {
       this.stopHandOver()
     }
     if (this.stopping) return
-    this.o.logger?.warn(`feed thread exited (${code}); consumers resume from their watermarks when it restarts`)
+    this.o.logger?.warn(`feed thread exited (${how}); consumers resume from their watermarks when it restarts`)
     this.scheduleRestart()
   }
 
@@ -356,7 +356,7 @@ export class FeedThread implements CommitFeed {
     c.on('exit', (code, signal) => {
       gone = true
       port.close()
-      this.onExit(h, code ?? (signal as unknown as number))
+      this.onExit(h, code ?? signal)
     })
     post({ type: 'init', data: { ...data, nice: chrt ? 0 : data.nice } })
     this.o.logger?.info(`feed consumers run in process ${c.pid} (${chrt ? 'SCHED_IDLE' : `nice ${data.nice}`})`)
