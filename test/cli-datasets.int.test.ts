@@ -52,36 +52,18 @@ describe('datasets and scoring from the CLI', () => {
     expect(JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8'))).toMatchObject({ name: 'ds-train', version: 1 })
     const list = await runCli(['dataset', 'list', ...url, '--json'])
     expect(JSON.parse(list.stdout).items[0].versions[0].id).toBe('ds-train@1')
-    const direct = await runCli(['dataset', 'build', path.join(root, 'spec.yaml'), '--data', data, '--out', path.join(root, 'out2')])
-    expect(direct.code, direct.stderr).toBe(0)
-    const same = (f: string) => fs.readFileSync(path.join(root, 'out1', f)).equals(fs.readFileSync(path.join(root, 'out2', f)))
-    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.jsonl'))) expect(same(f)).toBe(true)
+    // Straight from the store into out/<dir>, with extra flags.
+    const direct = (dir: string, ...flags: string[]) =>
+      runCli(['dataset', 'build', path.join(root, 'spec.yaml'), '--data', data, '--out', path.join(root, dir), ...flags])
+    const same = (dir: string, f: string) => fs.readFileSync(path.join(root, 'out1', f)).equals(fs.readFileSync(path.join(root, dir, f)))
+    const one = await direct('out2')
+    expect(one.code, one.stderr).toBe(0)
+    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.jsonl'))) expect(same('out2', f)).toBe(true)
     // Three compilers (this thread and two range threads): the same bytes again.
-    const three = await runCli([
-      'dataset',
-      'build',
-      path.join(root, 'spec.yaml'),
-      '--data',
-      data,
-      '--out',
-      path.join(root, 'out3'),
-      '--workers',
-      '3',
-    ])
+    const three = await direct('out3', '--workers', '3')
     expect(three.code, three.stderr).toBe(0)
-    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.jsonl')))
-      expect(fs.readFileSync(path.join(root, 'out3', f)).equals(fs.readFileSync(path.join(root, 'out1', f)))).toBe(true)
-    const zero = await runCli([
-      'dataset',
-      'build',
-      path.join(root, 'spec.yaml'),
-      '--data',
-      data,
-      '--out',
-      path.join(root, 'out4'),
-      '--workers',
-      '0',
-    ])
+    for (const f of fs.readdirSync(out).filter((x) => x.endsWith('.jsonl'))) expect(same('out3', f)).toBe(true)
+    const zero = await direct('out4', '--workers', '0')
     expect(zero.code).toBe(1)
     expect(zero.stderr).toMatch(/--workers must be a positive integer/)
     const bad = await runCli(['dataset', 'build', path.join(root, 'reward.mjs'), ...url])
