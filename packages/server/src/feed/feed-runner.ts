@@ -83,6 +83,14 @@ const sleep = (ms: number, signal: Waker) =>
     signal.wake = done
   })
 
+/** Ends the sleep of each waker now, or the next one it starts when it is not sleeping. */
+function wakeAll(wakers: readonly Waker[]): void {
+  for (const w of wakers) {
+    if (w.wake) w.wake()
+    else w.poked = true
+  }
+}
+
 /**
  * Runs feed consumers off the request path, each in its own loop from its own watermark: read the
  * batches after it, let the consumer derive its writes, commit them with the new watermark (a
@@ -160,10 +168,7 @@ export class FeedRunner {
 
   /** New batches were committed: consumers look now instead of at their next poll. */
   poke(): void {
-    for (const w of this.wakers) {
-      if (w.wake) w.wake()
-      else w.poked = true
-    }
+    wakeAll(this.wakers)
   }
 
   /** What the shared batch cache holds now: batches, their rows and their estimated bytes. */
@@ -199,10 +204,7 @@ export class FeedRunner {
     this.untap?.()
     this.untap = undefined
     this.poke()
-    for (const p of this.pauses) {
-      if (p.wake) p.wake()
-      else p.poked = true
-    }
+    wakeAll(this.pauses)
     await Promise.all(this.loops)
   }
 
@@ -409,10 +411,10 @@ function rowsIn(b: CommittedBatch): number {
 export const ROW_OVERHEAD_BYTES = 256
 
 /**
- * Estimated bytes a batch holds: its rows' stored texts and their parsed forms (counted whether or
- * not a consumer has parsed them yet: one will), and their objects.
+ * Bytes a batch counts for in the shared cache (see `sharedBytes`): an estimate of its rows'
+ * stored texts and their parsed forms (counted whether or not a consumer has parsed them yet: one
+ * will), and their objects.
  */
-/** Bytes a batch counts for in the shared cache (see `sharedBytes`). */
 export function bytesIn(b: CommittedBatch): number {
   let n = 0
   for (const e of b.events) n += ROW_OVERHEAD_BYTES + 2 * e.body.length
