@@ -12,7 +12,7 @@ import type { CommitListener } from '../store/ports/log-scanner.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { defaultConsumers } from './default-consumers.js'
 import { FeedRunner } from './feed-runner.js'
-import type { FeedProcessMessage, FeedThreadCommand, FeedThreadData, FeedThreadMessage } from './feed-thread.js'
+import type { FeedProcessCommand, FeedProcessMessage, FeedThreadCommand, FeedThreadData, FeedThreadMessage } from './feed-thread.js'
 
 /** Runs the consumers until a `stop` command; `commands` delivers what the owner sends. */
 function runFeed(
@@ -123,23 +123,20 @@ if (parent) {
   // gone while this module was still loading, before there was a listener to tell.
   process.on('disconnect', () => process.exit(0))
   if (!process.connected) process.exit(0)
-  process.on(
-    'message',
-    (m: FeedThreadCommand | { type: 'init'; data: FeedThreadData } | { type: 'writer'; message: unknown } | { type: 'writer-closed' }) => {
-      if (m.type === 'init') {
-        if (m.data.nice !== 0) niceAllThreads(m.data.nice)
-        runFeed(
-          m.data,
-          port1,
-          send,
-          (on) => {
-            commandHandler = on
-          },
-          (code) => process.exit(code),
-        )
-      } else if (m.type === 'writer') port2.postMessage(m.message)
-      else if (m.type === 'writer-closed') port2.close()
-      else commandHandler?.(m)
-    },
-  )
+  process.on('message', (m: FeedProcessCommand) => {
+    if (m.type === 'init') {
+      if (m.data.nice !== 0) niceAllThreads(m.data.nice)
+      runFeed(
+        m.data,
+        port1,
+        send,
+        (on) => {
+          commandHandler = on
+        },
+        (code) => process.exit(code),
+      )
+    } else if (m.type === 'writer') port2.postMessage(m.message)
+    else if (m.type === 'writer-closed') port2.close()
+    else commandHandler?.(m)
+  })
 }

@@ -64,7 +64,7 @@ const reported = (feed: FeedThread, names: string[]) => async () => {
 }
 
 /** The thread or child process a feed runs its consumers in (private fields, for kills and checks). */
-const hostOf = (feed: FeedThread) => feed as unknown as { worker?: Worker; child?: ChildProcess }
+const hostOf = (feed: FeedThread) => (feed as unknown as { host?: { worker?: Worker; child?: ChildProcess } }).host ?? {}
 
 const caughtUp = (names: string[]) => async () => {
   const head = await store.commitHead()
@@ -223,7 +223,7 @@ describe.runIf(process.platform === 'linux')('FeedThread in a child process', ()
       const feed = new FeedThread(store, { consumers: ['catalog'], process: true })
       feed.start()
       await feed.ready()
-      process.stdout.write(String(feed.child.pid) + '\\n')
+      process.stdout.write(String(feed.host.child.pid) + '\\n')
       setInterval(() => {}, 1000)
     `
     // A file, not `-e`: worker threads inherit the flags (`--input-type` would stop the writer's).

@@ -55,9 +55,10 @@ export interface FeedThreadOptions {
    * Runs the consumers in a child process instead of a worker thread. A thread's isolate shares
    * the process's V8 helper threads, which collect its garbage at the collector's priority; a
    * child process yields whole (helper threads included: SCHED_IDLE, see `idle`, or `nice`), so
-   * under a CPU limit its collections yield to ingest as well. Its writes reach the store's writer thread through the IPC channel
-   * and the owner; batches are not handed over (their clone would cost the collector more than
-   * the child's read-back), so it reads them from the store. It ends when the owner does. Default false.
+   * under a CPU limit its collections yield to ingest as well. Its writes reach the store's writer
+   * thread through the IPC channel and the owner; batches are not handed over (their clone would
+   * cost the collector more than the child's read-back), so it reads them from the store. It ends
+   * when the owner does. Default false.
    */
   process?: boolean
   /**
@@ -65,7 +66,8 @@ export interface FeedThreadOptions {
    * `chrt`, where it is installed) instead of at `nice`. A nice thread still takes the CPU for a
    * whole slice (about 3 ms) when ingest's threads wake; an idle-policy one gives it up at once,
    * so ingest never waits on consumers, which run whenever a core is otherwise idle (and get a
-   * sliver of the CPU when none is). Where `chrt` is missing, `nice` applies to all its threads. Default true.
+   * sliver of the CPU when none is). Where `chrt` is missing, `nice` applies to all its threads.
+   * Default true.
    */
   idle?: boolean
 }
@@ -117,6 +119,10 @@ export function feedThreadScript(script = new URL('./feed-thread-entry.js', impo
 
 /** The thread or child process the consumers run in, as the owner drives it. */
 interface FeedHost {
+  /** The thread, when they run in one. */
+  readonly worker?: Worker
+  /** The child process, when they run in one. */
+  readonly child?: ChildProcess
   post(m: FeedThreadCommand): void
   /** Ends it at once (no clean-up). */
   kill(): Promise<void>
@@ -137,8 +143,6 @@ interface FeedHost {
  * is behind by more than `handOverBytes` reads the rest from the store, as after a restart.
  */
 export class FeedThread implements CommitFeed {
-  private worker: Worker | undefined
-  private child: ChildProcess | undefined
   private host: FeedHost | undefined
   private starting: Promise<void> | undefined
   private stopping = false
@@ -242,8 +246,6 @@ export class FeedThread implements CommitFeed {
     clearTimeout(t)
     await h.kill()
     this.host = undefined
-    this.worker = undefined
-    this.child = undefined
   }
 
   private spawn(): void {
@@ -291,8 +293,6 @@ export class FeedThread implements CommitFeed {
   private onExit(h: FeedHost, how: number | string | null): void {
     if (this.host === h) {
       this.host = undefined
-      this.worker = undefined
-      this.child = undefined
       this.stopHandOver()
     }
     if (this.stopping) return
@@ -308,13 +308,13 @@ export class FeedThread implements CommitFeed {
     })
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()))
     const h: FeedHost = {
+      worker: w,
       post: (m) => w.postMessage(m),
       kill: async () => {
         await w.terminate()
       },
       exited,
     }
-    this.worker = w
     w.on('message', (m: FeedThreadMessage) => this.onMessage(m))
     w.on('error', (e) => this.o.logger?.warn(`feed thread failed: ${e.message}`))
     w.on('exit', (code) => this.onExit(h, code))
@@ -337,6 +337,7 @@ export class FeedThread implements CommitFeed {
       if (!gone && c.connected) c.send(m, (e) => e && undefined)
     }
     const h: FeedHost = {
+      child: c,
       post,
       kill: async () => {
         if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
@@ -344,7 +345,6 @@ export class FeedThread implements CommitFeed {
       },
       exited,
     }
-    this.child = c
     // The writer's port stays here: the child's requests cross the IPC channel, replies go back.
     port.on('message', (message: unknown) => post({ type: 'writer', message }))
     port.once('close', () => post({ type: 'writer-closed' }))
