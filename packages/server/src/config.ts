@@ -136,8 +136,9 @@ export interface FeedConfig {
   thread: boolean
   nice: number
   /**
-   * With `thread`, run the consumers in a child process instead (`INFERLOG_FEED_PROCESS`): niced
-   * whole, its garbage collection yields to ingest too (see `FeedThreadOptions.process`). Default false.
+   * With `thread`, run the consumers in a child process instead (`INFERLOG_FEED_PROCESS`): all its
+   * threads yield (SCHED_IDLE or `nice`), its garbage collection too (see `FeedThreadOptions.process`).
+   * Default false.
    */
   process: boolean
   /**
@@ -233,6 +234,12 @@ function bool(name: string, v: string): boolean {
   throw new InferlogError('invalid_parameter', `${name} must be true or false, got ${JSON.stringify(v)}`)
 }
 
+/** A switch given as a boolean (flags, code) or as text (`name`, the environment); `dflt` when absent. */
+function flag(name: string, v: boolean | string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt
+  return typeof v === 'boolean' ? v : bool(name, v)
+}
+
 /** Environment variable of each numeric setting. */
 const ENV = {
   limits: {
@@ -305,16 +312,12 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     requireKeys: requireKeys || !isLoopbackHost(host),
   }
   const consumers = parseConsumerSelection(input.consumers ?? env.INFERLOG_CONSUMERS ?? 'all')
-  const feedThread = input.feedThread ?? env.INFERLOG_FEED_THREAD
   const feedNice = input.feedNice ?? env.INFERLOG_FEED_NICE
-  const feedProcess = input.feedProcess ?? env.INFERLOG_FEED_PROCESS
-  const feedIdle = input.feedIdle ?? env.INFERLOG_FEED_IDLE
   const feed: FeedConfig = {
-    thread: feedThread === undefined ? true : typeof feedThread === 'boolean' ? feedThread : bool('INFERLOG_FEED_THREAD', feedThread),
+    thread: flag('INFERLOG_FEED_THREAD', input.feedThread ?? env.INFERLOG_FEED_THREAD, true),
     nice: feedNice === undefined || feedNice === '' ? 10 : niceValue(feedNice),
-    process:
-      feedProcess === undefined ? false : typeof feedProcess === 'boolean' ? feedProcess : bool('INFERLOG_FEED_PROCESS', feedProcess),
-    idle: feedIdle === undefined ? true : typeof feedIdle === 'boolean' ? feedIdle : bool('INFERLOG_FEED_IDLE', feedIdle),
+    process: flag('INFERLOG_FEED_PROCESS', input.feedProcess ?? env.INFERLOG_FEED_PROCESS, false),
+    idle: flag('INFERLOG_FEED_IDLE', input.feedIdle ?? env.INFERLOG_FEED_IDLE, true),
   }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
