@@ -93,22 +93,11 @@ class GroupColumn {
     const n = this.#n++
     switch (this.kind) {
       case 'number':
-        if (cell === null) {
-          this.#nulls![n] = 1
-          this.#hasNull = true
-        } else {
-          this.#nulls![n] = 0
-          this.#numbers![n] = cell as number
-        }
-        return
       case 'bigint':
-        if (cell === null) {
-          this.#nulls![n] = 1
-          this.#hasNull = true
-        } else {
-          this.#nulls![n] = 0
-          this.#bigints![n] = cell as bigint
-        }
+        this.#nulls![n] = cell === null ? 1 : 0
+        if (cell === null) this.#hasNull = true
+        else if (this.kind === 'number') this.#numbers![n] = cell as number
+        else this.#bigints![n] = cell as bigint
         return
       case 'boolean':
         this.#cells.push(cell as boolean | null)
