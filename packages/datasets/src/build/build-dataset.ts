@@ -10,7 +10,7 @@ import { banditPriority } from '../writers/bandit-writer.js'
 import type { FormatWriter } from '../writers/format-writer.js'
 import { createParquetWriter } from '../writers/parquet-writer.js'
 import { SplitFiles, type SplitTarget } from '../writers/split-files.js'
-import { createLineWriter, modelKeyOf, type RangeCompiler } from './compile-range.js'
+import { createLineWriter, modelKeys, type RangeCompiler } from './compile-range.js'
 import { type CompileInRangesOptions, compileInRanges } from './compile-in-ranges.js'
 import { TabularLayout, TypeInference } from '../writers/tabular-layout.js'
 import type { WrittenFile } from '../writers/file-sink.js'
@@ -119,7 +119,7 @@ async function inferWhileWriting(
   const groups = options.rowGroupSize === undefined ? {} : { rowGroupSize: options.rowGroupSize }
   const first = join(dir, '.speculative')
   mkdirSync(first)
-  const modelKeys = new Map<string, string>()
+  const modelKeyOfRow = modelKeys()
   let held: PipelineRow[] | undefined = []
   let writer: FormatWriter | undefined
   let taken = 0
@@ -131,14 +131,8 @@ async function inferWhileWriting(
   try {
     const counts = await run((row) => {
       inference.observe(row)
-      const raw = row.event.raw('model') ?? ''
-      let key = modelKeys.get(raw)
-      if (key === undefined) {
-        key = modelKeyOf(raw)
-        if (modelKeys.size < 10_000) modelKeys.set(raw, key)
-      }
       // Parquet writes one output row per pipeline row.
-      tally.add(row.event.id, row.event.batch, row.split, row.labelKey, key, 1)
+      tally.add(row.event.id, row.event.batch, row.split, row.labelKey, modelKeyOfRow(row), 1)
       if (held !== undefined) {
         held.push(row)
         if (held.length >= sample) {
@@ -349,17 +343,11 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
     } else {
       writer = createWriter(plan, tmp, pass, options)
       const w = writer
-      const modelKeys = new Map<string, string>()
+      const modelKeyOfRow = modelKeys()
       counts = await runPipeline({ ...base, ...(pass.classWeights ? { classWeights: pass.classWeights } : {}) }, (row) => {
         const n = w.write(row)
         if (n === 0) return
-        const raw = row.event.raw('model') ?? ''
-        let key = modelKeys.get(raw)
-        if (key === undefined) {
-          key = modelKeyOf(raw)
-          if (modelKeys.size < 10_000) modelKeys.set(raw, key)
-        }
-        tally.add(row.event.id, row.event.batch, row.split, row.labelKey, key, n)
+        tally.add(row.event.id, row.event.batch, row.split, row.labelKey, modelKeyOfRow(row), n)
       })
       skipped = writer.skipped
       files = writer.close()

@@ -189,9 +189,26 @@ function growInt32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffe
 }
 
 /** The manifest's `name@version` key of a row's stored `model` text. */
-export function modelKeyOf(raw: string): string {
+function modelKeyOf(raw: string): string {
   const m = JSON.parse(raw || 'null') as { name?: unknown; version?: unknown } | null
   return `${String(m?.name)}@${String(m?.version)}`
+}
+
+/**
+ * The {@link modelKeyOf} of each row's model, remembered per stored text (a build sees a handful
+ * of models; up to 10 000 distinct texts are kept, the rest parsed each time).
+ */
+export function modelKeys(): (row: PipelineRow) => string {
+  const known = new Map<string, string>()
+  return (row) => {
+    const raw = row.event.raw('model') ?? ''
+    let key = known.get(raw)
+    if (key === undefined) {
+      key = modelKeyOf(raw)
+      if (known.size < 10_000) known.set(raw, key)
+    }
+    return key
+  }
 }
 
 /**
@@ -252,7 +269,7 @@ export async function compileRange(
   }
   const out = bytes
   const noBytes: Uint8Array[] = plan.split.names.map(() => new Uint8Array(0))
-  const modelKeys = new Map<string, string>()
+  const modelKeyOfRow = modelKeys()
   // Per-piece state, reset by `chunkEnd`.
   let selectedAt = new Int32Array(1024)
   let outcomes = new Int32Array(1024)
@@ -289,13 +306,7 @@ export async function compileRange(
     written.push(n)
     rowBytes.push(out === undefined ? 0 : out.pos[s]! - before)
     labels.push(row.labelKey === undefined ? -1 : labelKeys.of(row.labelKey))
-    const raw = row.event.raw('model') ?? ''
-    let key = modelKeys.get(raw)
-    if (key === undefined) {
-      key = modelKeyOf(raw)
-      if (modelKeys.size < 10_000) modelKeys.set(raw, key)
-    }
-    models.push(modelNames.of(key))
+    models.push(modelNames.of(modelKeyOfRow(row)))
     let skip = -1
     if (n === 0) {
       // The writer counted the skip under its reason: find which one moved.
