@@ -17,48 +17,6 @@ export type Cell = number | bigint | boolean | string | null
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-/**
- * Dotted names (`input.address` + `city`) made once and reused: rows repeat the same keys, and a
- * remembered name is one lookup instead of a new string to build and hash per key and row.
- * Bounded (forgets everything past `size` names).
- */
-export class DottedNames {
-  readonly #byPrefix = new Map<string, Map<string, string>>()
-  #size = 0
-
-  constructor(private readonly size = 10_000) {}
-
-  join(prefix: string, key: string): string {
-    let names = this.#byPrefix.get(prefix)
-    if (names === undefined) {
-      if (this.#size >= this.size) {
-        this.#byPrefix.clear()
-        this.#size = 0
-      }
-      names = new Map()
-      this.#byPrefix.set(prefix, names)
-    }
-    let name = names.get(key)
-    if (name === undefined) {
-      name = `${prefix}.${key}`
-      if (this.#size < this.size) {
-        names.set(key, name)
-        this.#size++
-      }
-    }
-    return name
-  }
-}
-
-/** Leaf values of the input: nested objects flattened with dots (`input.address.city`), arrays kept whole. */
-export function flattenInput(value: unknown, prefix: string, out: Map<string, unknown>, names?: DottedNames): void {
-  if (isObj(value)) {
-    for (const key of Object.keys(value)) flattenInput(value[key], names ? names.join(prefix, key) : `${prefix}.${key}`, out, names)
-    return
-  }
-  out.set(prefix, value)
-}
-
 function kindOf(v: unknown): TabularType | undefined {
   if (v === null || v === undefined) return undefined
   if (typeof v === 'number') return 'double'
@@ -67,19 +25,81 @@ function kindOf(v: unknown): TabularType | undefined {
   return 'json'
 }
 
+/** {@link kindOf} of the value a JSON text holds, read from its first character (no parse). */
+function kindOfJson(json: string): TabularType | undefined {
+  let i = 0
+  let c = json.charCodeAt(0)
+  while (c === 32 || c === 9 || c === 10 || c === 13) c = json.charCodeAt(++i)
+  if (c === 110) return undefined // null
+  if (c === 116 || c === 102) return 'boolean'
+  if (c === 34) return 'string'
+  if (c === 123 || c === 91) return 'json'
+  return 'double'
+}
+
+/** Marks a column that has only been named so far (a prefix of others), not seen as a leaf. */
+const UNSEEN = 0
+/** A column seen, only with null values so far. */
+const SEEN_NULL = 1
+
+/** What {@link TypeInference} knows of one column. */
+interface InferredColumn {
+  readonly name: string
+  /** {@link UNSEEN}, {@link SEEN_NULL}, or the kind of its non-null values ('json' once mixed). */
+  kind: typeof UNSEEN | typeof SEEN_NULL | TabularType
+  /** The row that last set {@link value} (leaves of one row sharing a name: the last one counts). */
+  row: number
+  value: unknown
+}
+
+/**
+ * One step of the dotted path of an input leaf (`input`, `input.address`, ...): its children by
+ * key and the column it names, so a row's leaves are found by one lookup per key instead of
+ * building (or looking up) the dotted name and then the column.
+ */
+interface PathNode<T> {
+  readonly name: string
+  children: Map<string, PathNode<T>> | undefined
+  /** Undefined until needed. */
+  slot: T | undefined
+}
+
+function child<T>(node: PathNode<T>, key: string): PathNode<T> {
+  node.children ??= new Map()
+  let c = node.children.get(key)
+  if (c === undefined) {
+    c = { name: `${node.name}.${key}`, children: undefined, slot: undefined }
+    node.children.set(key, c)
+  }
+  return c
+}
+
+/** Input paths a {@link TabularLayout} remembers before it forgets them all (and learns them again). */
+const PATH_NODES = 10_000
+
 /**
  * Learns column types over every row of the counting pass: numbers → double, booleans → boolean,
  * strings → string, objects/arrays or any mix → json; a column that is always null → string.
+ * Input leaves are the dotted paths of nested objects (arrays kept whole); two leaves of one row
+ * with the same dotted name (`{"a.b": 1, "a": {"b": 2}}`) count as the later one.
  * Because the pass reads every row the build writes, the types cannot change mid-file.
  */
 export class TypeInference {
-  readonly #kinds = new Map<string, TabularType | undefined>()
-  readonly #plan: DatasetPlan
-  readonly #names = new DottedNames()
+  /** Columns in the order they were first seen. */
+  readonly #columns: InferredColumn[] = []
+  readonly #byName = new Map<string, InferredColumn>()
+  readonly #root: PathNode<InferredColumn> = { name: 'input', children: undefined, slot: undefined }
+  /** The non-implicit feedback columns: index into `row.values`, and their inferred column. */
+  readonly #feedback: { index: number; column: InferredColumn }[]
+  readonly #label: InferredColumn | undefined
+  /** This row's input leaves, in first-seen order (reused). */
+  readonly #touched: InferredColumn[] = []
+  #row = 0
   #changes = 0
 
   constructor(plan: DatasetPlan) {
-    this.#plan = plan
+    this.#feedback = plan.columns.flatMap((c, index) => (c.implicit ? [] : [{ index, column: this.#column(`feedback.${c.column}`) }]))
+    this.#label = plan.label ? this.#column('label') : undefined
   }
 
   /** How many times a column appeared or changed type so far: equal counts, equal {@link types}. */
@@ -87,33 +107,59 @@ export class TypeInference {
     return this.#changes
   }
 
-  #see(name: string, v: unknown): void {
-    const k = kindOf(v)
-    if (!this.#kinds.has(name)) {
-      this.#kinds.set(name, k)
+  #column(name: string): InferredColumn {
+    let c = this.#byName.get(name)
+    if (c === undefined) {
+      c = { name, kind: UNSEEN, row: -1, value: undefined }
+      this.#byName.set(name, c)
+    }
+    return c
+  }
+
+  #see(c: InferredColumn, k: TabularType | undefined): void {
+    const prev = c.kind
+    if (prev === UNSEEN) {
+      c.kind = k ?? SEEN_NULL
+      this.#columns.push(c)
       this.#changes++
       return
     }
-    const prev = this.#kinds.get(name)
     if (k !== undefined && prev !== k && prev !== 'json') {
-      this.#kinds.set(name, prev === undefined ? k : 'json')
+      c.kind = prev === SEEN_NULL ? k : 'json'
       this.#changes++
     }
   }
 
-  observe(row: PipelineRow): void {
-    const flat = new Map<string, unknown>()
-    flattenInput(row.event.get('input'), 'input', flat, this.#names)
-    for (const [name, v] of flat) this.#see(name, v)
-    this.#plan.columns.forEach((c, i) => {
-      if (!c.implicit) this.#see(`feedback.${c.column}`, JSON.parse(row.values[i]!))
-    })
-    if (row.label !== undefined) this.#see('label', JSON.parse(row.label))
+  #leaves(value: unknown, node: PathNode<InferredColumn>): void {
+    if (isObj(value)) {
+      for (const key of Object.keys(value)) this.#leaves(value[key], child(node, key))
+      return
+    }
+    const c = (node.slot ??= this.#column(node.name))
+    if (c.row !== this.#row) {
+      c.row = this.#row
+      this.#touched.push(c)
+    }
+    c.value = value
   }
 
-  /** Column name → type. */
+  observe(row: PipelineRow): void {
+    this.#row++
+    const touched = this.#touched
+    touched.length = 0
+    this.#leaves(row.event.get('input'), this.#root)
+    for (let i = 0; i < touched.length; i++) {
+      const c = touched[i]!
+      this.#see(c, kindOf(c.value))
+      c.value = undefined
+    }
+    for (const f of this.#feedback) this.#see(f.column, kindOfJson(row.values[f.index]!))
+    if (row.label !== undefined) this.#see(this.#label!, kindOfJson(row.label))
+  }
+
+  /** Column name → type, in the order the columns were first seen. */
   types(): Map<string, TabularType> {
-    return new Map([...this.#kinds].map(([n, k]) => [n, k ?? 'string']))
+    return new Map(this.#columns.map((c) => [c.name, typeof c.kind === 'number' ? 'string' : c.kind]))
   }
 }
 
@@ -147,9 +193,11 @@ export class TabularLayout {
   readonly #feedback: { column: TabularColumn; index: number }[]
   readonly #label: TabularColumn | undefined
   readonly #models = new Map<string, [string | null, string | null]>()
-  readonly #names = new DottedNames()
   /** Feature column name → its index among the features. */
   readonly #featureIndex: Map<string, number>
+  /** The input's dotted paths seen so far, each with its feature index (-1: not a feature); see {@link PATH_NODES}. */
+  #root: PathNode<number> = { name: 'input', children: undefined, slot: undefined }
+  #nodes = 0
   /** The leaves of one row's input, by feature index: reused row after row (emptied before each). */
   readonly #leafSlots: unknown[]
 
@@ -191,13 +239,20 @@ export class TabularLayout {
     return m
   }
 
-  #leaves(value: unknown, prefix: string, leaves: unknown[]): void {
+  #leaves(value: unknown, node: PathNode<number>, leaves: unknown[]): void {
     if (isObj(value)) {
-      for (const key of Object.keys(value)) this.#leaves(value[key], this.#names.join(prefix, key), leaves)
+      for (const key of Object.keys(value)) {
+        let next = node.children?.get(key)
+        if (next === undefined) {
+          next = child(node, key)
+          this.#nodes++
+        }
+        this.#leaves(value[key], next, leaves)
+      }
       return
     }
-    const i = this.#featureIndex.get(prefix)
-    if (i !== undefined) leaves[i] = value
+    const i = (node.slot ??= this.#featureIndex.get(node.name) ?? -1)
+    if (i >= 0) leaves[i] = value
   }
 
   /**
@@ -216,7 +271,12 @@ export class TabularLayout {
       // leaf of the same name overwriting an earlier one as in its map, and undeclared ones skipped.
       const leaves = this.#leafSlots
       leaves.fill(undefined)
-      this.#leaves(e.get('input'), 'input', leaves)
+      // Inputs with ever new keys (a map keyed by ids) would grow the paths without end: start over.
+      if (this.#nodes > PATH_NODES) {
+        this.#root = { name: 'input', children: undefined, slot: undefined }
+        this.#nodes = 0
+      }
+      this.#leaves(e.get('input'), this.#root, leaves)
       for (let i = 0; i < features.length; i++) out.push(convert(features[i]!.type, leaves[i]))
     }
     for (const f of this.#feedback) out.push(convert(f.column.type, JSON.parse(row.values[f.index]!)))
