@@ -1,6 +1,6 @@
 import { DatasetError } from '../errors.js'
 import type { SourceEvent } from '../source/dataset-source.js'
-import { type ObjectSpans, objectSpans } from './json-spans.js'
+import { memberValue, type ObjectSpans, objectSpans } from './json-spans.js'
 
 /**
  * One stored event, read lazily: members are located in the stored text once, copied as text
@@ -61,7 +61,7 @@ export class EventView {
     let text = this.raw(head)
     for (let i = 1; i < path.length; i++) {
       if (text === undefined || text.charCodeAt(0) !== 123) return undefined
-      text = objectSpans(text).value(path[i]!)
+      text = memberValue(text, path[i]!)
     }
     return text === undefined ? undefined : JSON.parse(text)
   }

@@ -1,10 +1,10 @@
 import type { ColumnPlan } from '../spec/compile-plan.js'
 import type { SourceFeedback } from '../source/dataset-source.js'
-import { objectSpans } from './json-spans.js'
+import { memberValue } from './json-spans.js'
 
 /** The `value` member of a stored feedback body, as one-line JSON text (`null` when absent). */
 export function feedbackValueJson(item: SourceFeedback): string {
-  return objectSpans(item.body).value('value') ?? 'null'
+  return memberValue(item.body, 'value') ?? 'null'
 }
 
 /** Feedback order: `ts`, then commit order (batch, seq), then id, so ties break the same way on every build. */

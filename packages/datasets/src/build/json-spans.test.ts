@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DigestSet } from './hash-set.js'
-import { compactJson, objectSpans } from './json-spans.js'
+import { compactJson, memberValue, objectSpans } from './json-spans.js'
 import { sha256Bytes } from './split-assigner.js'
 
 describe('objectSpans', () => {
@@ -54,6 +54,30 @@ describe('objectSpans', () => {
   it('refuses what is not an object', () => {
     expect(() => objectSpans('[1]')).toThrow(SyntaxError)
     expect(() => objectSpans('{"a":"open}')).toThrow(SyntaxError)
+  })
+})
+
+describe('memberValue', () => {
+  it('gives what objectSpans(text).value(key) gives, for every name and a missing one', () => {
+    const texts = [
+      '{"a":1,"b":{"x":"}\\"{","y":[1,{"z":null}]},"c":"q\\"uote","a":-2.5e3,"t":true}',
+      '{\n  "input" : {\n    "s": "a b\\n c",\n    "n": 1.50\n  },\n  "k\\u0041": 1, "kA": [ 2 ]\n}',
+      '{"value":true,"name":"label","source":{"type":"user","value":3}}',
+      `{"a":[${'1,'.repeat(100)}\n2],"b":3}`,
+      '{}',
+      ' { "x" : "" } ',
+    ]
+    for (const text of texts) {
+      const spans = objectSpans(text)
+      const names = [...Array(spans.count).keys()].map((k) => spans.name(k))
+      for (const key of [...names, 'missing', '']) expect(memberValue(text, key)).toBe(spans.value(key))
+    }
+  })
+
+  it('refuses what is not an object', () => {
+    expect(() => memberValue('[1]', 'a')).toThrow(SyntaxError)
+    expect(() => memberValue('{"a":"open}', 'a')).toThrow(SyntaxError)
+    expect(() => memberValue('{"a" 1}', 'a')).toThrow(SyntaxError)
   })
 })
 

@@ -192,6 +192,54 @@ export function objectSpans(text: string): ObjectSpans {
   }
 }
 
+/** The scan state of {@link memberValue}: it runs synchronously, so one serves every call. */
+const MEMBER_SCAN: ScanState = { multiline: false }
+
+/**
+ * `objectSpans(text).value(key)` without keeping the spans (for a look-up of one member: a feedback
+ * item's `value`, a step of a dotted path): the member's value as JSON text on one line, the last
+ * one when the name repeats; `undefined` when absent. Throws `SyntaxError` when `text` is not an
+ * object.
+ */
+export function memberValue(text: string, key: string): string | undefined {
+  const state = MEMBER_SCAN
+  state.multiline = false
+  let from = -1
+  let to = -1
+  let i = skipWs(text, 0, state)
+  if (text.charCodeAt(i) !== 123) throw new SyntaxError('not a JSON object')
+  i = skipWs(text, i + 1, state)
+  if (text.charCodeAt(i) === 125) return undefined
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) throw new SyntaxError(`member name expected at ${i}`)
+    const ke = endOfString(text, i + 1)
+    const ks = i + 1
+    const match = hasBackslash(text, ks, ke)
+      ? (JSON.parse(text.slice(i, ke + 1)) as string) === key
+      : ke - ks === key.length && text.startsWith(key, ks)
+    i = skipWs(text, ke + 1, state)
+    if (text.charCodeAt(i) !== 58) throw new SyntaxError(`':' expected at ${i}`)
+    i = skipWs(text, i + 1, state)
+    const vs = i
+    i = skipValue(text, i, state)
+    if (match) {
+      from = vs
+      to = i
+    }
+    i = skipWs(text, i, state)
+    const c = text.charCodeAt(i)
+    if (c === 44) {
+      i = skipWs(text, i + 1, state)
+      continue
+    }
+    if (c === 125) break
+    throw new SyntaxError(`',' or '}' expected at ${i}`)
+  }
+  if (from < 0) return undefined
+  const v = text.slice(from, to)
+  return state.multiline ? compactJson(v) : v
+}
+
 /**
  * The JSON text without white space outside strings: what a copied part becomes when the stored
  * body was pretty-printed, so each output row stays on one line. Numbers keep their spelling.
