@@ -65,8 +65,9 @@ export interface BuildDatasetOptions {
    * counts). This thread takes the pieces in commit order, applies `limit` and `dedupe: input`
    * (first occurrence in commit order), writes, hashes and counts: the files and manifest are the
    * same bytes as a build without it. The counting pass (`weight: balanced`, prioritized bandit
-   * sampling) runs over the ranges too, except when it infers column types (parquet/csv without
-   * `columns`: on this thread). Its lifetime is the caller's.
+   * sampling, column types of parquet/csv without `columns`) runs over the ranges too, except when
+   * it infers column types for a spec with `limit` or `dedupe: input` (on this thread: a range
+   * cannot tell which of its rows the build keeps). Its lifetime is the caller's.
    */
   ranges?: RangeCompiler
   /** Ranges the log is cut into for {@link ranges}; default at most {@link DEFAULT_RANGES} (never more than its batches). */
@@ -182,13 +183,24 @@ function classWeightsOf(classes: Tally, rows: number): { classWeights: Map<strin
 }
 
 /**
- * The counting pass over ranges compiled in parallel (no column types to infer): the same rows in
- * the same order as {@link firstPass}, so the same totals.
+ * Whether the counting pass can infer column types over ranges compiled in parallel: each range
+ * learns the types of the rows it made, which are the rows the build writes only when none is
+ * left out for what came before it (`limit`, `dedupe: input`).
+ */
+function infersInRanges(plan: DatasetPlan): boolean {
+  return plan.limit === undefined && !plan.dedupe
+}
+
+/**
+ * The counting pass over ranges compiled in parallel: the same rows in the same order as
+ * {@link firstPass}, so the same totals; column types (see {@link infersInRanges}) merged from
+ * what each range's rows showed, which gives the same types whatever the order.
  */
 async function countInRanges(plan: DatasetPlan, options: Omit<CompileInRangesOptions, 'count'>): Promise<FirstPass> {
   const classes = new Tally()
   let rows = 0
   let totalPriority = 0
+  const inference = needsInference(plan) ? new TypeInference(plan) : undefined
   await compileInRanges({
     ...options,
     count(labelKey, priority) {
@@ -196,10 +208,13 @@ async function countInRanges(plan: DatasetPlan, options: Omit<CompileInRangesOpt
       if (plan.weight === 'balanced') classes.add(labelKey!)
       totalPriority += priority
     },
+    ...(inference ? { kinds: (kinds) => inference.merge(kinds) } : {}),
   })
+  const types = inference?.types()
   return {
     ...(plan.weight === 'balanced' ? classWeightsOf(classes, rows) : {}),
     ...(plan.bandit?.prioritized ? { totalPriority } : {}),
+    ...(types ? { types, layout: new TabularLayout(plan, types) } : {}),
   }
 }
 
@@ -295,13 +310,13 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
       rangeCount: options.rangeCount ?? DEFAULT_RANGES,
       ...(options.signal ? { signal: options.signal } : {}),
     }
-    // The counting pass runs over the ranges too, unless it infers column types (kept serial); a
-    // serial parquet build infers them as it writes.
+    // The counting pass runs over the ranges too, unless it infers column types with a limit or
+    // dedupe (kept serial); a serial parquet build infers them as it writes.
     const oneWay = !parallel && infersAsItWrites(plan)
     let pass: FirstPass =
       !needsFirstPass(plan) || oneWay
         ? {}
-        : parallel && !needsInference(plan)
+        : parallel && (!needsInference(plan) || infersInRanges(plan))
           ? await countInRanges(plan, { ...inRanges, pass: {} })
           : await firstPass(plan, (onRow) => runPipeline(base, onRow))
     const tally = new BuildTally(plan.split.names, join(tmp, MEMBERS_FILE))

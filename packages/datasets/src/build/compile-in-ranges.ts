@@ -31,6 +31,12 @@ export interface CompileInRangesOptions {
    * its label key and bandit priority (0 without); nothing is written or tallied.
    */
   count?: (labelKey: string | undefined, priority: number) => void
+  /**
+   * With {@link count}: the ranges also learn the column types (`RangeJob.inferTypes`), and each
+   * piece's kinds come here, in commit order. They cover every row the ranges made, so a caller
+   * wants them only when every row is kept (no `limit`, no `dedupe`).
+   */
+  kinds?: (kinds: NonNullable<RangePiece['kinds']>) => void
   signal?: AbortSignal
 }
 
@@ -94,6 +100,7 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
         chunkSize: o.chunkSize,
         ...o.pass,
         ...(o.count ? { count: true } : {}),
+        ...(o.count && o.kinds ? { inferTypes: true } : {}),
       }
       started.push(compiler.compile(job)[Symbol.asyncIterator]())
     }
@@ -105,6 +112,7 @@ export async function compileInRanges(o: CompileInRangesOptions): Promise<{ coun
     const before = counts.scanned
     counts.scanned += p.scanned
     if (stopAt !== undefined) return
+    if (p.kinds !== undefined) o.kinds?.(p.kinds)
     let take = p.outcomes.length
     if (limit !== undefined && counts.selected + take >= limit) {
       take = limit - counts.selected

@@ -10,7 +10,7 @@ import { createJsonlWriter } from '../writers/jsonl-writer.js'
 import { createPreferenceWriter } from '../writers/preference-writer.js'
 import type { SplitTarget, SplitText } from '../writers/split-files.js'
 import { CellColumns, type PackedCells, packedBuffers } from '../writers/packed-cells.js'
-import { type Cell, TabularLayout } from '../writers/tabular-layout.js'
+import { type Cell, TabularLayout, TypeInference } from '../writers/tabular-layout.js'
 import { type PipelineRow, runPipeline } from './pipeline.js'
 
 /**
@@ -38,6 +38,11 @@ export interface RangeJob {
    * carry no bytes or cells and every row counts as written.
    */
   count?: boolean
+  /**
+   * With {@link count}, tabular formats without declared columns: also learn the column types of
+   * the rows (`TypeInference`); each piece carries what its rows showed ({@link RangePiece.kinds}).
+   */
+  inferTypes?: boolean
 }
 
 /**
@@ -82,6 +87,8 @@ export interface RangePiece {
   data: Uint8Array[]
   /** Per split (plan order): the rows' cells (parquet), which the coordinator's writer encodes. */
   cells?: PackedCells[]
+  /** {@link RangeJob.inferTypes}: the columns its rows showed and the kind of their values (`null`: only nulls). */
+  kinds?: [string, TabularType | null][]
 }
 
 /**
@@ -230,6 +237,8 @@ export async function compileRange(
   let cells: CellColumns[] | undefined
   let writer: FormatWriter
   const priorities: number[] | undefined = job.count && plan.bandit?.prioritized ? [] : undefined
+  // Each piece's own rows' kinds (a new inference per piece).
+  let inference = job.count && job.inferTypes ? new TypeInference(plan) : undefined
   if (job.count) {
     writer = {
       skipped: {},
@@ -291,6 +300,7 @@ export async function compileRange(
   // The counting pass needs each row's label key (and digest, priority) only.
   const countRow = (row: PipelineRow) => {
     writer.write(row)
+    inference?.observe(row)
     outcomes[nSelected - 1] = labels.length
     labels.push(row.labelKey === undefined ? -1 : labelKeys.of(row.labelKey))
   }
@@ -365,7 +375,9 @@ export async function compileRange(
             skipReasons: skipNames.list,
             data: out === undefined ? noBytes : out.take(),
             ...(cells ? { cells: cells.map((c) => c.pack()) } : {}),
+            ...(inference ? { kinds: inference.kinds() } : {}),
           }
+          if (inference) inference = new TypeInference(plan)
           nSelected = 0
           idText = ''
           idLengths = []

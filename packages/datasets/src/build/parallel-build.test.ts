@@ -93,6 +93,21 @@ const specs: Record<string, DatasetSpec> = {
     select: { where: { 'context.tags.region': 'eu' } },
     split: splits,
   },
+  // Types inferred over the ranges: feedback.label boolean in most pieces, a string ("maybe") in
+  // some (json); feedback.reward null in most, a number in some (double); input.messages absent in some.
+  'parquet, inferred columns over the ranges, where': {
+    format: 'parquet',
+    feedback: { ...label, reward: { missing: { default: null } } },
+    select: { where: { 'context.tags.region': 'eu' } },
+    split: splits,
+  },
+  'csv, inferred columns over the ranges, balanced': {
+    format: 'csv',
+    feedback: { ...label, reward: { missing: { default: null } } },
+    weight: 'balanced',
+    label: { from: 'label' },
+    split: splits,
+  },
   'parquet, declared columns, limit, balanced': {
     format: 'parquet',
     feedback: label,
@@ -150,7 +165,7 @@ describe('parallel builds (ranges compiled apart, same bytes)', () => {
     })
   }
 
-  it('runs the counting pass over the ranges, unless it infers column types', async () => {
+  it('runs the counting pass over the ranges, unless it infers column types with a dedupe or limit', async () => {
     const source = parallelSource()
     const jobs: RangeJob[] = []
     const local = localRangeCompiler(source, { workers: 2 })
@@ -183,6 +198,26 @@ describe('parallel builds (ranges compiled apart, same bytes)', () => {
     })
     expect(jobs.filter((j) => j.count).length).toBe(0)
     expect(jobs[0]!.columnTypes).toBeDefined()
+    jobs.length = 0
+    await buildDataset({
+      source,
+      project: 'p',
+      spec: specs['parquet, inferred columns over the ranges, where']!,
+      outDir: join(dir, 'c'),
+      ranges: recording,
+      rangeCount: 6,
+    })
+    expect(jobs.filter((j) => j.count && j.inferTypes).length).toBe(6)
+    expect(jobs.filter((j) => !j.count).length).toBe(6)
+    expect(new Map(jobs.find((j) => !j.count)!.columnTypes)).toEqual(
+      new Map([
+        ['input.messages', 'json'],
+        ['input.plan', 'string'],
+        ['input.x', 'double'],
+        ['feedback.label', 'json'],
+        ['feedback.reward', 'double'],
+      ]),
+    )
   })
 
   it('a limit counts the scanned chunk the serial scan stopped in', async () => {

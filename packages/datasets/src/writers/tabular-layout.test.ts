@@ -121,6 +121,28 @@ describe('TypeInference', () => {
     }
   })
 
+  it('merged from parts of the rows, in any order, gives the types of all of them', () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const next = rng(seed)
+      const rows = Array.from({ length: 40 }, (_, i) => {
+        const values = plan.columns.map(() => JSON_VALUES[Math.floor(next() * JSON_VALUES.length)]!)
+        return row(i, next() < 0.05 ? undefined : randomInput(next, 0), values, next() < 0.1 ? undefined : values[0]!)
+      })
+      const whole = new TypeInference(plan)
+      for (const r of rows) whole.observe(r)
+      const parts = [rows.slice(0, 7), rows.slice(7, 8), rows.slice(8, 30), [], rows.slice(30)].map((part) => {
+        const t = new TypeInference(plan)
+        for (const r of part) t.observe(r)
+        return t.kinds()
+      })
+      for (const order of [parts, [...parts].reverse()]) {
+        const merged = new TypeInference(plan)
+        for (const k of order) merged.merge(k)
+        expect(new Map([...merged.types()].sort())).toEqual(new Map([...whole.types()].sort()))
+      }
+    }
+  })
+
   it('counts the later of two leaves with one dotted name', () => {
     const t = new TypeInference(plan)
     t.observe(row(1, { 'a.b': 1, a: { b: 'x' } }, ['null', '0'], 'true'))

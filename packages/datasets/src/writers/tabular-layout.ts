@@ -157,6 +157,23 @@ export class TypeInference {
     if (row.label !== undefined) this.#see(this.#label!, kindOfJson(row.label))
   }
 
+  /**
+   * What was learnt, as plain data: each column seen and the kind of its values so far (`null`
+   * when only nulls), for {@link merge} into the inference of other rows.
+   */
+  kinds(): [string, TabularType | null][] {
+    return this.#columns.map((c) => [c.name, typeof c.kind === 'number' ? null : c.kind])
+  }
+
+  /**
+   * Takes in what another inference learnt of other rows ({@link kinds}): the types become those
+   * of both sets of rows, whatever the order they are merged in (the order of the columns in
+   * {@link types} may differ, not their types).
+   */
+  merge(kinds: readonly (readonly [string, TabularType | null])[]): void {
+    for (const [name, kind] of kinds) this.#see(this.#column(name), kind ?? undefined)
+  }
+
   /** Column name → type, in the order the columns were first seen. */
   types(): Map<string, TabularType> {
     return new Map(this.#columns.map((c) => [c.name, typeof c.kind === 'number' ? 'string' : c.kind]))
