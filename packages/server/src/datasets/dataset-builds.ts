@@ -60,8 +60,8 @@ export interface DatasetBuildsOptions {
    * (`threadRangeCompiler`), each over ranges of the log with its own store connection; the
    * build's thread takes their output in commit order and writes it: the files are the same
    * bytes whatever the number. A spec's counting pass (`weight: balanced`, prioritized bandit
-   * sampling) runs over the ranges too, except one that infers column types (parquet/csv without
-   * `columns`: on the build's thread alone). Only for threaded builds
+   * sampling, column types of parquet/csv without `columns`) runs over the ranges too, except one
+   * that infers column types with a `limit` or `dedupe` (on the build's thread alone). Only for threaded builds
    * (`storeUrl`, not an in-memory store); parquet builds use {@link parquetWorkers}. 1 compiles
    * everything on the build's thread (the path before this option). Default
    * {@link defaultDatasetWorkers} (`min(2, os.availableParallelism())`); the server reads
