@@ -19,13 +19,13 @@
 //   BENCH_FEED=thread         where the consumers run: `thread` (FeedThread, as the embedded server runs
 //                             them, at nice 0 here) or `inline` (FeedRunner on this event loop, with the commit tap)
 //
-// Events: a classifier with 10 numerical and 10 categorical input fields (all 20 monitored, so the
-// profiles consumer works), an A/B arm, latency phases, tokens, ~1 KB each.
+// Events: bench/lib/classifier-bodies.js (a classifier, 20 monitored input fields, ~1 KB each).
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { envInt, median, prng } from './lib/bench-util.js'
+import { envInt, median } from './lib/bench-util.js'
+import { classifierBodies, MODEL, MODEL_CONFIG } from './lib/classifier-bodies.js'
 
 const root = process.env.ROOT || fileURLToPath(new URL('..', import.meta.url))
 const s = await import(path.join(root, 'packages/server/dist/index.js'))
@@ -35,59 +35,6 @@ const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
 const FEED = process.env.BENCH_FEED || 'thread'
 const INTERNALS = envInt('BENCH_INTERNALS', 0, 0)
 const SETTINGS = (process.env.BENCH_CONSUMERS || 'none,metrics,profiles,audit,all').split(',').map((x) => x.trim())
-const MODEL = 'bench-clf'
-const NUM = Array.from({ length: 10 }, (_, i) => `n${i}`)
-const CAT = Array.from({ length: 10 }, (_, i) => `c${i}`)
-const FIELDS = [...NUM, ...CAT].map((f) => `input.${f}`)
-
-/** Request bodies (NDJSON) of one setting's run: event batches, each followed by its labels. */
-function makeBodies(tag) {
-  const rng = prng(11)
-  const t0 = Date.now() - N - 120_000
-  const out = []
-  for (let b = 0; b < N / 1000 + 2; b++) {
-    const events = []
-    const labels = []
-    for (let j = 0; j < 1000; j++) {
-      const n = b * 1000 + j
-      const id = `${tag}-${n.toString(36)}`
-      const input = {}
-      NUM.forEach((f, i) => {
-        input[f] = Math.round((rng() * 2 - 1) * 1000 + i * 100) / 100
-      })
-      CAT.forEach((c, i) => {
-        input[c] = `v${i}_${Math.floor(rng() * [3, 5, 8, 12, 20, 30, 50, 4, 6, 100][i])}`
-      })
-      const score = Math.round(rng() * 1e4) / 1e4
-      const pre = Math.round(rng() * 2e3) / 1e3
-      const inference = Math.round((5 + rng() * 20) * 1e3) / 1e3
-      events.push(
-        JSON.stringify({
-          id,
-          ts: new Date(t0 + n).toISOString(),
-          model: { name: MODEL, version: `1.${n % 3}.0`, stage: 'primary' },
-          input,
-          output: { label: score > 0.5 ? 'yes' : 'no', score },
-          latency_ms: { total: pre + inference + 0.3, pre, inference, post: 0.3 },
-          usage: { input_tokens: 40 + (n % 17), output_tokens: 3 },
-          trace: { session_id: `s${n % 5000}`, user_id: `u${n % 2000}` },
-          context: { experiment: { name: 'x', arm: rng() < 0.5 ? 'A' : 'B' }, tags: { region: rng() < 0.5 ? 'eu' : 'us' } },
-          ...(INTERNALS > 0
-            ? { internals: { embedding: Array.from({ length: INTERNALS }, () => Math.round((rng() * 2 - 1) * 1e6) / 1e6) } }
-            : {}),
-        }),
-      )
-      if (rng() < FEEDBACK) labels.push(JSON.stringify({ event_id: id, name: 'label', value: rng() < 0.5 ? 'yes' : 'no' }))
-    }
-    // Requests stay under the collector's 5 MiB body limit (large internals: several per batch).
-    const parts = Math.ceil(events.reduce((n, e) => n + e.length + 1, 0) / (4 * 1024 * 1024))
-    const per = Math.ceil(events.length / parts)
-    const chunks = Array.from({ length: parts }, (_, p) => Buffer.from(`${events.slice(p * per, (p + 1) * per).join('\n')}\n`))
-    out.push({ events: chunks, labels: labels.length ? Buffer.from(`${labels.join('\n')}\n`) : undefined })
-  }
-  return out
-}
-
 const NDJSON = { 'content-type': 'application/x-ndjson' }
 const quiet = { info() {}, warn() {}, error() {} }
 
@@ -95,10 +42,7 @@ async function runOnce(setting, round) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-bench-feedc-'))
   const store = s.openStore(`sqlite:${path.join(dir, 'app.db')}`)
   await store.migrate()
-  await new s.ModelConfigs(store.derived).put('default', MODEL, {
-    monitored_fields: FIELDS,
-    labels: { label: { output: 'label', type: 'class' } },
-  })
+  await new s.ModelConfigs(store.derived).put('default', MODEL, MODEL_CONFIG)
   const only = setting === 'all' ? 'all' : setting === 'none' ? 'none' : setting.split('+')
   const consumers = s.defaultConsumers(store, only)
   // As the server runs them: in their own thread (nice 0 here: CPU is what is measured), or inline.
@@ -107,7 +51,7 @@ async function runOnce(setting, round) {
     ? new s.FeedThread(store, { consumers: only, nice: 0, logger: quiet })
     : new s.FeedRunner(store, consumers, { logger: quiet })
   const core = s.createApp({ store, logger: quiet, onCommit: () => feed.poke() })
-  const bodies = makeBodies(`r${round}`)
+  const bodies = classifierBodies(`r${round}`, N / 1000 + 2, { feedback: FEEDBACK, internals: INTERNALS })
   const post = async (body, kind) => {
     for (;;) {
       const res = await core.app.fetch(new Request(`http://bench/v1/${kind}`, { method: 'POST', headers: NDJSON, body }))

@@ -20,6 +20,7 @@
 //                                `http-metrics` with only the metrics consumer (INFERLOG_CONSUMERS=metrics; not in the default set),
 //                                `http-inline` with the default consumers on the event loop instead of their thread (INFERLOG_FEED_THREAD=false)
 //                                `http-proc` with the default consumers in a niced child process (INFERLOG_FEED_PROCESS=true)
+//                                `http-noyield` with the default consumers never yielding to a saturated ingest (INFERLOG_FEED_YIELD=off)
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
 //   BENCH_SKIP_LOOKUP=1          skip the lookup phase in the default run
 //   BENCH_LOOKUP_EVENTS=1000000  events in the lookup store
@@ -661,6 +662,11 @@ async function ingestPhase() {
       run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'metrics' }),
     },
     {
+      key: 'http-noyield',
+      label: '  same, consumers never yield to ingest',
+      run: () => runHttp(data, warm, clients, { INFERLOG_FEED_YIELD: 'off' }),
+    },
+    {
       key: 'http-proc',
       label: '  same, consumers in a child process',
       run: () => runHttp(data, warm, clients, { INFERLOG_FEED_PROCESS: 'true' }),
@@ -698,7 +704,7 @@ async function ingestPhase() {
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
   if (methods.length === 0)
     throw new Error(
-      'BENCH_METHODS names none of http, http-off, http-noop, http-metrics, http-proc, http-inline, http-base, http-base-on, file, sqlite',
+      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-proc, http-inline, http-base, http-base-on, file, sqlite',
     )
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
@@ -753,6 +759,7 @@ async function ingestPhase() {
     ['http', 'http-off', 'ratio aggregation on / off      ', 0.85],
     ['http-noop', 'http-off', 'ratio one no-op consumer / none ', 0.9],
     ['http-metrics', 'http-off', 'ratio metrics consumer / none   ', 0.85],
+    ['http-noyield', 'http-off', 'ratio never yielding / none     ', 0.85],
     ['http-proc', 'http-off', 'ratio consumers process / none  ', 0.85],
     ['http-inline', 'http-off', 'ratio consumers inline / none   ', 0.85],
     ['http-off', 'http-base', 'ratio this tree / baseline tree  ', 0.95],

@@ -91,6 +91,10 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--feed-nice <n>', "nice value of the consumers' thread, 0-19 (default 10)")
     .option('--feed-process', 'run the consumers in a child process (SCHED_IDLE where chrt is installed) instead of a thread')
     .option('--no-feed-idle', 'with --feed-process: run the child at --feed-nice instead of SCHED_IDLE')
+    .option(
+      '--feed-yield <u>',
+      'ingest first: consumers more than 3 s behind hold their steps while the event loop is this busy, 0-1 or off (default 0.6)',
+    )
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))
 

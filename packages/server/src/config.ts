@@ -146,6 +146,13 @@ export interface FeedConfig {
    * see `FeedThreadOptions.idle`), else at `nice`. Default true.
    */
   idle: boolean
+  /**
+   * Ingest first (`INFERLOG_FEED_YIELD`, `--feed-yield`): while the collector's event loop is at
+   * least this busy (0–1, over the last second) and the consumers are more than 3 s behind, their
+   * thread or process holds its steps so that it takes at most a quarter of the time
+   * (`FeedRunnerOptions.yieldAbove`). 1 (or `off`): never. Default 0.6.
+   */
+  yieldAbove: number
 }
 
 /** Defaults of {@link LimitsConfig}. */
@@ -204,6 +211,8 @@ export interface ServerConfigInput {
   feedProcess?: boolean | string
   /** Start that child process under SCHED_IDLE (where `chrt` is installed). */
   feedIdle?: boolean | string
+  /** Event-loop utilization from which the consumers yield to ingest, 0–1, or `off`. */
+  feedYield?: number | string
   /** PEM file of the Ed25519 checkpoint key. */
   auditKey?: string
   /** Checkpoint interval, ms. */
@@ -224,6 +233,17 @@ function niceValue(v: unknown): number {
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 19) {
     throw new InferlogError('invalid_parameter', `feed nice value must be an integer from 0 to 19, got ${JSON.stringify(v)}`)
+  }
+  return n
+}
+
+/** A utilization bound in (0, 1], `off` (= 1: never), or the default when unset. */
+function utilization(name: string, v: unknown, dflt: number): number {
+  if (v === undefined || v === '') return dflt
+  if (typeof v === 'string' && v.trim().toLowerCase() === 'off') return 1
+  const n = typeof v === 'string' && /^\s*(0|1)?(\.\d+)?\s*$/.test(v) && v.trim() !== '.' ? Number(v) : v
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 1) {
+    throw new InferlogError('invalid_parameter', `${name} must be a number above 0 and at most 1, or off, got ${JSON.stringify(v)}`)
   }
   return n
 }
@@ -318,6 +338,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     nice: feedNice === undefined || feedNice === '' ? 10 : niceValue(feedNice),
     process: flag('INFERLOG_FEED_PROCESS', input.feedProcess ?? env.INFERLOG_FEED_PROCESS, false),
     idle: flag('INFERLOG_FEED_IDLE', input.feedIdle ?? env.INFERLOG_FEED_IDLE, true),
+    yieldAbove: utilization('INFERLOG_FEED_YIELD', input.feedYield ?? env.INFERLOG_FEED_YIELD, 0.6),
   }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)

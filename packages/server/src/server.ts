@@ -231,6 +231,7 @@ function openCommitFeed(store: Store, config: ServerConfig, logger: Logger, onPr
       nice: config.feed.nice,
       process: config.feed.process,
       idle: config.feed.idle,
+      runner: { yieldAbove: config.feed.yieldAbove },
       logger,
       onProgress,
     })

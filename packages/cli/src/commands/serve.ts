@@ -25,6 +25,7 @@ export interface ServeFlags {
   feedProcess?: boolean
   /** `false` with `--no-feed-idle` (commander sets `true` otherwise). */
   feedIdle?: boolean
+  feedYield?: string
   auditKey?: string
   checkpointIntervalMs?: string
   json?: boolean
@@ -55,6 +56,7 @@ export async function serveCommand(f: ServeFlags, io: Io): Promise<number> {
       queue: f.queue,
       consumers: f.consumers,
       feedNice: f.feedNice,
+      feedYield: f.feedYield,
       auditKey: f.auditKey,
       checkpointIntervalMs: f.checkpointIntervalMs,
     }),

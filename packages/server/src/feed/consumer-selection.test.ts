@@ -32,7 +32,7 @@ describe('consumer selection', () => {
   })
 
   it('runs in a thread at nice 10 unless told otherwise; bad values are invalid_parameter', () => {
-    const defaults = { thread: true, nice: 10, process: false, idle: true }
+    const defaults = { thread: true, nice: 10, process: false, idle: true, yieldAbove: 0.6 }
     expect(resolveServerConfig({}, {}).feed).toEqual(defaults)
     expect(resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'false', INFERLOG_FEED_NICE: '0' }).feed).toEqual({
       ...defaults,
@@ -54,6 +54,17 @@ describe('consumer selection', () => {
     expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_THREAD: 'maybe' }))).toBe('invalid_parameter')
     expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_PROCESS: 'child' }))).toBe('invalid_parameter')
     expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_IDLE: '2' }))).toBe('invalid_parameter')
+  })
+
+  it('yields to a saturated ingest from 0.6 of its event loop unless told another bound or off', () => {
+    expect(resolveServerConfig({}, { INFERLOG_FEED_YIELD: '0.8' }).feed.yieldAbove).toBe(0.8)
+    expect(resolveServerConfig({}, { INFERLOG_FEED_YIELD: '.75' }).feed.yieldAbove).toBe(0.75)
+    expect(resolveServerConfig({}, { INFERLOG_FEED_YIELD: '1' }).feed.yieldAbove).toBe(1)
+    expect(resolveServerConfig({}, { INFERLOG_FEED_YIELD: 'OFF' }).feed.yieldAbove).toBe(1)
+    expect(resolveServerConfig({ feedYield: 0.5 }, { INFERLOG_FEED_YIELD: 'off' }).feed.yieldAbove).toBe(0.5)
+    for (const bad of ['0', '-0.5', '1.5', '2', 'high', '.', '0.5x', ' ', 'NaN'])
+      expect(codeOf(() => resolveServerConfig({}, { INFERLOG_FEED_YIELD: bad }))).toBe('invalid_parameter')
+    expect(codeOf(() => resolveServerConfig({ feedYield: Number.NaN }, {}))).toBe('invalid_parameter')
   })
 
   it('comes from the flag first, then INFERLOG_CONSUMERS, default all', () => {

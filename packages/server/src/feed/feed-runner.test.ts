@@ -186,6 +186,94 @@ describe('FeedRunner', () => {
     expect(rec.seen).toEqual([1, 2, 3])
   })
 
+  it('yields to a saturated ingest only while a consumer is behind, holding every consumer, at its share of the time, never in catchUp', async () => {
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+    let load = 1
+    let applyMs = 0
+    // A stopped runner keeps its leases: each runner gets consumers of its own names.
+    const slow = (name: string): FeedConsumer => ({
+      name,
+      async apply() {
+        await pause(applyMs)
+        return []
+      },
+    })
+    const rec = (name: string) => Object.assign(new Recorder(), { name })
+    const commit = async (runner: FeedRunner, i: number) => {
+      await write(i)
+      runner.poke()
+    }
+    // Saturated but keeping up (never 60 s behind): no step is held.
+    const keeping = new FeedRunner(store, [slow('slow1'), rec('rec1')], {
+      ingestLoad: () => load,
+      yieldBehindMs: 60_000,
+      stepIntervalMs: 10,
+      pollMs: 50,
+    })
+    keeping.start()
+    for (let i = 0; i < 5; i++) await commit(keeping, i)
+    await vi.waitFor(async () => expect(await store.derived.watermark('rec1')).toBe(5), { timeout: 10_000 })
+    await keeping.stop()
+    expect(keeping.yieldedMs).toBe(0)
+
+    // Behind (any lag counts) and saturated, with a 1 % share: after the slow consumer's 200 ms step
+    // the next step of any consumer would wait ~20 s; it goes at once when the load falls.
+    applyMs = 200
+    load = 0.2
+    const held = new FeedRunner(store, [slow('slow2'), rec('rec2')], {
+      ingestLoad: () => load,
+      yieldBehindMs: 0,
+      saturatedShare: 0.01,
+      stepIntervalMs: 10,
+      pollMs: 50,
+    })
+    held.start()
+    await commit(held, 5)
+    await vi.waitFor(async () => expect(await store.derived.watermark('slow2')).toBe(6), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await store.derived.watermark('rec2')).toBe(6), { timeout: 10_000 })
+    load = 1
+    for (let i = 6; i < 9; i++) await commit(held, i)
+    await vi.waitFor(async () => expect(await store.derived.watermark('slow2')).toBe(9), { timeout: 10_000 })
+    await pause(800)
+    expect(await store.derived.watermark('rec2')).toBe(6)
+    expect(held.yieldedMs).toBeGreaterThan(0)
+    load = 0.2
+    await vi.waitFor(async () => expect(await store.derived.watermark('rec2')).toBe(9), { timeout: 5_000 })
+    // Stopping ends a hold at once (it would last ~20 s).
+    load = 1
+    await commit(held, 9)
+    await pause(300)
+    const stopping = Date.now()
+    await held.stop()
+    expect(Date.now() - stopping).toBeLessThan(5_000)
+
+    // Under a sustained saturation the feed still moves, at its share (here a half: a 50 ms step,
+    // then at most 50 ms for ingest).
+    applyMs = 50
+    const share = new FeedRunner(store, [slow('shared')], {
+      ingestLoad: () => 1,
+      yieldBehindMs: 0,
+      saturatedShare: 0.5,
+      stepIntervalMs: 10,
+      pollMs: 50,
+    })
+    share.start()
+    for (let i = 10; i < 16; i++) {
+      await commit(share, i)
+      await pause(30)
+    }
+    await vi.waitFor(async () => expect(await store.derived.watermark('shared')).toBe(16), { timeout: 10_000 })
+    await share.stop()
+    expect(share.yieldedMs).toBeGreaterThan(0)
+
+    // catchUp never yields, however saturated.
+    for (let i = 16; i < 19; i++) await write(i)
+    const tool = new FeedRunner(store, [rec('rec3')], { ingestLoad: () => 1, yieldBehindMs: 0, saturatedShare: 0.01 })
+    await tool.catchUp()
+    expect(await store.derived.watermark('rec3')).toBe(19)
+    expect(tool.yieldedMs).toBe(0)
+  })
+
   it('reads each batch from the store once for all its consumers, steps one consumer at a time, and tells it what committed', async () => {
     for (let i = 0; i < 6; i++) await write(i)
     const fromStore: number[] = []

@@ -48,6 +48,35 @@ export interface FeedRunnerOptions {
    * Another process takes the consumer over when a lease runs out (its holder died). Default 15 000.
    */
   leaseMs?: number
+  /**
+   * How busy the ingest this runner's consumers share the machine with is, 0–1: the recent
+   * utilization of the collector's event loop (`FeedThread` reports it to its thread or child four
+   * times a second). Read before each step of the loops (`catchUp` never yields). Unset: the
+   * consumers never yield (the default; inline, the runner shares that loop and would count its
+   * own steps).
+   */
+  ingestLoad?: () => number
+  /**
+   * Ingest first: while {@link ingestLoad} is at or above this and some consumer is more than
+   * {@link yieldBehindMs} behind the latest commit, the loops hold their next step so that the feed
+   * takes at most {@link saturatedShare} of the time: the collector is saturated and the aggregates
+   * are late already; running them beside ingest would slow it and not make them fresh. The step
+   * goes as soon as either condition ends. 1 or more: never. Default 0.6.
+   */
+  yieldAbove?: number
+  /**
+   * Share of time the loops keep while ingest is saturated: after a step that took d ms, the next
+   * waits until d × (1 / share − 1) ms after it ended (at most, less when ingest eases), so the
+   * aggregates still move under a sustained overload. Default 0.25 (a step of 400 ms, then 1.2 s
+   * for ingest).
+   */
+  saturatedShare?: number
+  /**
+   * How far behind the latest commit (by commit time) some consumer must be before the loops yield
+   * to ingest, ms: a feed that keeps up never yields, so the aggregates' freshness below saturation
+   * does not depend on it. Default 3000.
+   */
+  yieldBehindMs?: number
 }
 
 /** Where one consumer stands. */
@@ -98,7 +127,8 @@ function wakeAll(wakers: readonly Waker[]): void {
  * loops ({@link poke}); otherwise they poll. Failures are retried with back-off, never skipped.
  */
 export class FeedRunner {
-  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress'>> & Pick<FeedRunnerOptions, 'logger' | 'onProgress'>
+  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad'>> &
+    Pick<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad'>
   private readonly loops: Promise<void>[] = []
   private readonly wakers: Waker[] = []
   /** One per loop: wakes its pauses and back-offs, which commits do not cut short, when the runner stops. */
@@ -118,6 +148,15 @@ export class FeedRunner {
   private readonly froms = new Map<string, number>()
   /** Whether a step of some consumer runs now (see {@link turn}). */
   private busy = false
+  /** When the last step of a loop ended, epoch ms, and the loops' step time since they last held or found ingest unsaturated, ms (see {@link yieldToIngest}). */
+  private lastStepEndMs = 0
+  private ranMs = 0
+  /** Time the loops held a step for ingest, ms, since the start. */
+  private heldMs = 0
+  /** When this runner last heard of a commit (a poke, a batch handed over), epoch ms. */
+  private lastCommitMs = 0
+  /** Wakes a step held for ingest when the runner stops. */
+  private readonly holding: Waker = {}
   /** Steps waiting for their turn, by the consumer's place in the list. */
   private readonly waiting: { rank: number; resolve: () => void }[] = []
   /** Each consumer's step in flight: steps of one consumer never overlap (a loop and `catchUp`). */
@@ -136,6 +175,10 @@ export class FeedRunner {
   ) {
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
+      ingestLoad: options.ingestLoad,
+      yieldAbove: options.yieldAbove ?? 0.6,
+      yieldBehindMs: options.yieldBehindMs ?? 3000,
+      saturatedShare: Math.min(1, Math.max(0.01, options.saturatedShare ?? 0.25)),
       sharedRows: options.sharedRows ?? 20_000,
       sharedBytes: options.sharedBytes ?? 64 * 1024 * 1024,
       pollMs: options.pollMs ?? 200,
@@ -168,6 +211,7 @@ export class FeedRunner {
 
   /** New batches were committed: consumers look now instead of at their next poll. */
   poke(): void {
+    this.lastCommitMs = this.o.now()
     wakeAll(this.wakers)
   }
 
@@ -179,6 +223,11 @@ export class FeedRunner {
   /** Rows this runner read back from the store because its cache did not hold them, since it started. */
   get readBack(): number {
     return this.rowsReadBack
+  }
+
+  /** Time the loops have held steps back for a saturated ingest ({@link FeedRunnerOptions.yieldAbove}), ms, since the start. */
+  get yieldedMs(): number {
+    return this.heldMs
   }
 
   /** Where each consumer stands (after its first step). */
@@ -205,11 +254,13 @@ export class FeedRunner {
     this.untap = undefined
     this.poke()
     wakeAll(this.pauses)
+    wakeAll([this.holding])
     await Promise.all(this.loops)
   }
 
   /** A batch the store just committed, under the position before it: kept for the consumers' next steps. */
   private offer(b: CommittedBatch, after: number): void {
+    this.lastCommitMs = this.o.now()
     this.keep(after, b)
     if (this.overBudget()) this.prune()
   }
@@ -234,12 +285,24 @@ export class FeedRunner {
     return this.sharedHeld > this.o.sharedRows || this.sharedBytesHeld > this.o.sharedBytes
   }
 
-  /** One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit. */
-  private step(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
+  /**
+   * One read-apply-commit step: `idle` when there was nothing to read, `full` when it hit a limit.
+   * A loop's step (`yieldable`) first gives way to a saturated ingest, holding the turn, so that
+   * every consumer waits.
+   */
+  private step(c: FeedConsumer, yieldable = false): Promise<'idle' | 'some' | 'full'> {
     const once = async () => {
       await this.turn(c)
       try {
-        return await this.stepOnce(c)
+        if (!yieldable) return await this.stepOnce(c)
+        await this.yieldToIngest()
+        const started = this.o.now()
+        try {
+          return await this.stepOnce(c)
+        } finally {
+          this.lastStepEndMs = this.o.now()
+          this.ranMs += this.lastStepEndMs - started
+        }
       } finally {
         this.release()
       }
@@ -247,6 +310,42 @@ export class FeedRunner {
     const run = (this.stepping.get(c) ?? Promise.resolve()).then(once, once)
     this.stepping.set(c, run)
     return run
+  }
+
+  /**
+   * While ingest is saturated ({@link FeedRunnerOptions.ingestLoad} at or above `yieldAbove`) and
+   * the feed is behind (`yieldBehindMs`), holds the turn until the steps run since the feed last
+   * held (or last found ingest unsaturated) are down to `saturatedShare` of the time, looking
+   * every 50 ms: a step goes at once when either condition ends.
+   */
+  private async yieldToIngest(): Promise<void> {
+    const load = this.o.ingestLoad
+    if (!load || this.o.yieldAbove >= 1) return
+    const saturated = () => load() >= this.o.yieldAbove && this.behindMs() > this.o.yieldBehindMs
+    if (!saturated()) {
+      this.ranMs = 0
+      return
+    }
+    const until = this.lastStepEndMs + this.ranMs * (1 / this.o.saturatedShare - 1)
+    for (let now = this.o.now(); !this.stopping && now < until && saturated(); ) {
+      await sleep(Math.min(50, until - now), this.holding)
+      const after = this.o.now()
+      this.heldMs += after - now
+      now = after
+    }
+    this.ranMs = 0
+  }
+
+  /**
+   * How far the furthest-behind consumer trails the latest commit this runner heard of, ms: that
+   * commit's arrival less the commit time of the last batch the consumer applied (0 before its
+   * first step, or with no commit heard of).
+   */
+  private behindMs(): number {
+    if (this.lastCommitMs === 0) return 0
+    let most = 0
+    for (const p of this.progress.values()) if (p.committedMs > 0) most = Math.max(most, this.lastCommitMs - p.committedMs)
+    return most
   }
 
   /**
@@ -377,7 +476,7 @@ export class FeedRunner {
           prepared = true
         }
         const started = this.o.now()
-        const done = await this.step(c)
+        const done = await this.step(c, true)
         if (failures > 0) this.o.logger?.info(`feed: consumer ${c.name} recovered after ${failures} failures`)
         failures = 0
         if (done === 'full') continue // behind: no pause

@@ -47,8 +47,11 @@ function runFeed(
       }
     },
   }
+  // The owner's event-loop utilization, as it last reported it (ingest first: see `yieldAbove`).
+  let load = 0
   const runner = new FeedRunner(source, defaultConsumers(store, d.consumers), {
     ...d.runner,
+    ingestLoad: () => load,
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
     onProgress: (consumer, progress) => send({ type: 'progress', consumer, progress, readBack: runner.readBack }),
   })
@@ -61,8 +64,10 @@ function runFeed(
         send({ type: 'taken', bytes: m.bytes })
       }
       runner.poke()
-    } else if (m.type === 'poke') runner.poke()
+    } else if (m.type === 'load') load = m.utilization
+    else if (m.type === 'poke') runner.poke()
     else if (m.type === 'stop') {
+      if (runner.yieldedMs > 0) log('info')(`consumers held their steps ${Math.round(runner.yieldedMs)} ms in all for a saturated ingest`)
       void runner
         .stop()
         .then(() => {

@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import fs from 'node:fs'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { type MessagePort, Worker } from 'node:worker_threads'
 import { nextBackoffMs } from '@inferlog/schema'
@@ -24,7 +25,17 @@ export interface FeedThreadOptions {
   /** Runner settings handed to the thread's `FeedRunner` (plain data only). Default its defaults. */
   runner?: Pick<
     FeedRunnerOptions,
-    'pollMs' | 'stepIntervalMs' | 'maxBatches' | 'maxRows' | 'retryMs' | 'sharedRows' | 'sharedBytes' | 'leaseMs'
+    | 'pollMs'
+    | 'stepIntervalMs'
+    | 'maxBatches'
+    | 'maxRows'
+    | 'retryMs'
+    | 'sharedRows'
+    | 'sharedBytes'
+    | 'leaseMs'
+    | 'yieldAbove'
+    | 'saturatedShare'
+    | 'yieldBehindMs'
   >
   /** Where the thread's log lines go (it forwards them). Default nowhere. */
   logger?: Logger
@@ -72,6 +83,10 @@ export interface FeedThreadOptions {
   idle?: boolean
 }
 
+/** How often the owner reports its event loop's utilization to the consumers, ms, and over how long. */
+const LOAD_REPORT_MS = 250
+const LOAD_WINDOW_MS = 1000
+
 /** `chrt`, where it is installed (Linux, util-linux), to start a process under SCHED_IDLE. */
 export function idleLauncher(): string | undefined {
   if (process.platform !== 'linux') return undefined
@@ -98,6 +113,8 @@ export type FeedThreadMessage =
 /** A message to the thread. */
 export type FeedThreadCommand =
   | { type: 'poke' }
+  /** The owner's event-loop utilization over the last second, 0–1 (see `FeedRunnerOptions.ingestLoad`). */
+  | { type: 'load'; utilization: number }
   | { type: 'stop' }
   /** A batch the store committed, under the position before it, and its size as the cache counts it. */
   | { type: 'committed'; batch: CommittedBatch; after: number; bytes: number }
@@ -160,6 +177,8 @@ export class FeedThread implements CommitFeed {
   private skipped = 0
   /** Rows the current thread read back from the store, as of its last progress message. */
   private readBackRows = 0
+  /** Reports this event loop's utilization to the consumers four times a second (ingest first: `yieldAbove`). */
+  private loadTimer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly store: SqliteStore,
@@ -174,6 +193,18 @@ export class FeedThread implements CommitFeed {
     if (this.started) return
     this.started = true
     this.spawn()
+    // Ingest first: the consumers hold their steps while this loop (the collector's) is saturated.
+    // Reported four times a second, each over the last second.
+    if ((this.o.runner?.yieldAbove ?? 0.6) < 1) {
+      const window = [performance.eventLoopUtilization()]
+      this.loadTimer = setInterval(() => {
+        const now = performance.eventLoopUtilization()
+        this.send({ type: 'load', utilization: performance.eventLoopUtilization(now, window[0]).utilization })
+        window.push(now)
+        if (window.length > LOAD_WINDOW_MS / LOAD_REPORT_MS) window.shift()
+      }, LOAD_REPORT_MS)
+      this.loadTimer.unref()
+    }
   }
 
   /** Resolves once the thread is started (or its start failed and a restart is scheduled). */
@@ -233,6 +264,7 @@ export class FeedThread implements CommitFeed {
   async stop(): Promise<void> {
     this.stopping = true
     if (this.restartTimer) clearTimeout(this.restartTimer)
+    if (this.loadTimer) clearInterval(this.loadTimer)
     this.stopHandOver()
     await this.starting
     const h = this.host
