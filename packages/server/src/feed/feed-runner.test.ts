@@ -220,8 +220,10 @@ describe('FeedRunner', () => {
     // the next step of any consumer would wait ~20 s; it goes at once when the load falls.
     applyMs = 200
     load = 0.2
+    const holds: boolean[] = []
     const held = new FeedRunner(store, [slow('slow2'), rec('rec2')], {
       ingestLoad: () => load,
+      onHold: (h) => holds.push(h),
       yieldBehindMs: 0,
       saturatedShare: 0.01,
       stepIntervalMs: 10,
@@ -237,8 +239,12 @@ describe('FeedRunner', () => {
     await pause(800)
     expect(await store.derived.watermark('rec2')).toBe(6)
     expect(held.yieldedMs).toBeGreaterThan(0)
+    expect(holds.at(-1)).toBe(true)
     load = 0.2
     await vi.waitFor(async () => expect(await store.derived.watermark('rec2')).toBe(9), { timeout: 5_000 })
+    // Told of each hold's start and end, in turn.
+    expect(holds.length % 2).toBe(0)
+    expect(holds.every((h, i) => h === (i % 2 === 0))).toBe(true)
     // Stopping ends a hold at once (it would last ~20 s).
     load = 1
     await commit(held, 9)

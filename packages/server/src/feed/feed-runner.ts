@@ -77,6 +77,12 @@ export interface FeedRunnerOptions {
    * does not depend on it. Default 3000.
    */
   yieldBehindMs?: number
+  /**
+   * Told when the loops begin holding their steps for ingest (`true`) and when they go on
+   * (`false`): `FeedThread` stops handing batches over meanwhile (their clone costs the collector,
+   * and a long hold would only drop them from the cache again; the thread reads them back).
+   */
+  onHold?: (holding: boolean) => void
 }
 
 /** Where one consumer stands. */
@@ -127,8 +133,8 @@ function wakeAll(wakers: readonly Waker[]): void {
  * loops ({@link poke}); otherwise they poll. Failures are retried with back-off, never skipped.
  */
 export class FeedRunner {
-  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad'>> &
-    Pick<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad'>
+  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad' | 'onHold'>> &
+    Pick<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad' | 'onHold'>
   private readonly loops: Promise<void>[] = []
   private readonly wakers: Waker[] = []
   /** One per loop: wakes its pauses and back-offs, which commits do not cut short, when the runner stops. */
@@ -176,6 +182,7 @@ export class FeedRunner {
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
       ingestLoad: options.ingestLoad,
+      onHold: options.onHold,
       yieldAbove: options.yieldAbove ?? 0.6,
       yieldBehindMs: options.yieldBehindMs ?? 3000,
       saturatedShare: Math.min(1, Math.max(0.01, options.saturatedShare ?? 0.25)),
@@ -327,12 +334,15 @@ export class FeedRunner {
       return
     }
     const until = this.lastStepEndMs + this.ranMs * (1 / this.o.saturatedShare - 1)
+    let held = false
     for (let now = this.o.now(); !this.stopping && now < until && saturated(); ) {
+      if (!held) this.o.onHold?.((held = true))
       await sleep(Math.min(50, until - now), this.holding)
       const after = this.o.now()
       this.heldMs += after - now
       now = after
     }
+    if (held) this.o.onHold?.(false)
     this.ranMs = 0
   }
 

@@ -52,6 +52,7 @@ function runFeed(
   const runner = new FeedRunner(source, defaultConsumers(store, d.consumers), {
     ...d.runner,
     ingestLoad: () => load,
+    onHold: (holding) => send({ type: 'holding', holding }),
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
     onProgress: (consumer, progress) => send({ type: 'progress', consumer, progress, readBack: runner.readBack }),
   })

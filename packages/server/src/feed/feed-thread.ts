@@ -109,6 +109,8 @@ export type FeedThreadMessage =
   | { type: 'stopped' }
   /** The thread took handed-over batches of this many bytes off its queue. */
   | { type: 'taken'; bytes: number }
+  /** Its consumers began (true) or ended (false) holding their steps for a saturated ingest: no hand-over meanwhile. */
+  | { type: 'holding'; holding: boolean }
 
 /** A message to the thread. */
 export type FeedThreadCommand =
@@ -177,6 +179,8 @@ export class FeedThread implements CommitFeed {
   private skipped = 0
   /** Rows the current thread read back from the store, as of its last progress message. */
   private readBackRows = 0
+  /** The thread's consumers hold their steps for ingest: batches are not handed over meanwhile. */
+  private holding = false
   /** Reports this event loop's utilization to the consumers four times a second (ingest first: `yieldAbove`). */
   private loadTimer: NodeJS.Timeout | undefined
 
@@ -218,7 +222,7 @@ export class FeedThread implements CommitFeed {
     this.send({ type: 'poke' })
   }
 
-  /** Batches not handed to the thread because it was behind by more than `handOverBytes`. */
+  /** Batches not handed to the thread because it was behind by more than `handOverBytes`, or held its steps for ingest. */
   get notHandedOver(): number {
     return this.skipped
   }
@@ -240,6 +244,11 @@ export class FeedThread implements CommitFeed {
   /** Hands a committed batch to the thread unless it is behind by more than the bound. */
   private handOver(batch: CommittedBatch, after: number): void {
     if (!this.host) return
+    if (this.holding) {
+      // Held for ingest: the thread reads this one back when it steps again.
+      this.skipped++
+      return
+    }
     const bytes = bytesIn(batch)
     if (this.pending + bytes > this.handOverBytes) {
       // Behind: the thread reads this one from the store when the owner's poke wakes it.
@@ -318,6 +327,8 @@ export class FeedThread implements CommitFeed {
       this.stopped?.()
     } else if (m.type === 'taken') {
       this.pending = Math.max(0, this.pending - m.bytes)
+    } else if (m.type === 'holding') {
+      this.holding = m.holding
     }
   }
 
@@ -325,6 +336,7 @@ export class FeedThread implements CommitFeed {
   private onExit(h: FeedHost, how: number | string | null): void {
     if (this.host === h) {
       this.host = undefined
+      this.holding = false
       this.stopHandOver()
     }
     if (this.stopping) return
