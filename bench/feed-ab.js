@@ -19,7 +19,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { envInt, median } from './lib/bench-util.js'
-import { classifierBodies, MODEL, MODEL_CONFIG } from './lib/classifier-bodies.js'
+import { classifierBodies, MODEL, MODEL_CONFIG, postNdjson } from './lib/classifier-bodies.js'
 
 const ROOTS = (process.env.ROOTS || '.').split(',').map((r) => path.resolve(r.trim()))
 const ONLY = process.env.BENCH_CONSUMERS || 'metrics,profiles'
@@ -27,7 +27,6 @@ const BLOCKS = envInt('BENCH_BLOCKS', 8, 2)
 const BLOCK = Math.max(1000, Math.floor(envInt('BENCH_BLOCK', 5000) / 1000) * 1000)
 const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
 const INTERNALS = envInt('BENCH_INTERNALS', 0, 0)
-const NDJSON = { 'content-type': 'application/x-ndjson' }
 const quiet = { info() {}, warn() {}, error() {} }
 
 const bodies = classifierBodies('ab', (BLOCKS * BLOCK) / 1000, { feedback: FEEDBACK, internals: INTERNALS })
@@ -46,15 +45,7 @@ for (const root of ROOTS) {
   trees.push({ root, store, core, runner, cpu: [] })
 }
 
-async function post(core, body, kind) {
-  for (;;) {
-    const res = await core.app.fetch(new Request(`http://bench/v1/${kind}`, { method: 'POST', headers: NDJSON, body }))
-    await res.arrayBuffer()
-    if (res.status === 200) return
-    if (res.status !== 503) throw new Error(`${kind}: HTTP ${res.status}`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}
+const post = (core, body, kind) => postNdjson(core, kind, body)
 
 try {
   for (let b = 0; b < BLOCKS; b++) {

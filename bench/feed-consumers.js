@@ -25,7 +25,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { envInt, median } from './lib/bench-util.js'
-import { classifierBodies, MODEL, MODEL_CONFIG } from './lib/classifier-bodies.js'
+import { classifierBodies, MODEL, MODEL_CONFIG, postNdjson } from './lib/classifier-bodies.js'
 
 const root = process.env.ROOT || fileURLToPath(new URL('..', import.meta.url))
 const s = await import(path.join(root, 'packages/server/dist/index.js'))
@@ -35,7 +35,6 @@ const FEEDBACK = Number(process.env.BENCH_FEEDBACK ?? 0.3)
 const FEED = process.env.BENCH_FEED || 'thread'
 const INTERNALS = envInt('BENCH_INTERNALS', 0, 0)
 const SETTINGS = (process.env.BENCH_CONSUMERS || 'none,metrics,profiles,audit,all').split(',').map((x) => x.trim())
-const NDJSON = { 'content-type': 'application/x-ndjson' }
 const quiet = { info() {}, warn() {}, error() {} }
 
 async function runOnce(setting, round) {
@@ -52,15 +51,7 @@ async function runOnce(setting, round) {
     : new s.FeedRunner(store, consumers, { logger: quiet })
   const core = s.createApp({ store, logger: quiet, onCommit: () => feed.poke() })
   const bodies = classifierBodies(`r${round}`, N / 1000 + 2, { feedback: FEEDBACK, internals: INTERNALS })
-  const post = async (body, kind) => {
-    for (;;) {
-      const res = await core.app.fetch(new Request(`http://bench/v1/${kind}`, { method: 'POST', headers: NDJSON, body }))
-      await res.arrayBuffer()
-      if (res.status === 200) return
-      if (res.status !== 503) throw new Error(`${kind}: HTTP ${res.status}`)
-      await new Promise((r) => setTimeout(r, 5))
-    }
-  }
+  const post = (body, kind) => postNdjson(core, kind, body)
   const caughtUp = async () => {
     const head = await store.commitHead()
     for (;;) {

@@ -63,3 +63,16 @@ export function classifierBodies(tag, batches, { feedback = 0.3, internals = 0, 
   }
   return out
 }
+
+const NDJSON = { 'content-type': 'application/x-ndjson' }
+
+/** POSTs an NDJSON body to `/v1/${kind}` of an embedded app (`createApp`'s `app.fetch`), retrying while it answers 503. */
+export async function postNdjson(core, kind, body) {
+  for (;;) {
+    const res = await core.app.fetch(new Request(`http://bench/v1/${kind}`, { method: 'POST', headers: NDJSON, body }))
+    await res.arrayBuffer()
+    if (res.status === 200) return
+    if (res.status !== 503) throw new Error(`${kind}: HTTP ${res.status}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
