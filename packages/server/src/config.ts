@@ -149,7 +149,7 @@ export interface FeedConfig {
   /**
    * Ingest first (`INFERLOG_FEED_YIELD`, `--feed-yield`): while the collector's event loop is at
    * least this busy (0–1, over the last second) and the consumers are more than 3 s behind, their
-   * thread or process holds its steps so that it takes at most a quarter of the time
+   * thread or process holds its steps so that it takes at most a tenth of the time
    * (`FeedRunnerOptions.yieldAbove`). 1 (or `off`): never. Default 0.6.
    */
   yieldAbove: number
