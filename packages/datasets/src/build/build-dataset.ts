@@ -318,7 +318,7 @@ export async function buildDataset(options: BuildDatasetOptions): Promise<Datase
         ? {}
         : parallel && (!needsInference(plan) || infersInRanges(plan))
           ? await countInRanges(plan, { ...inRanges, pass: {} })
-          : await firstPass(plan, (onRow) => runPipeline(base, onRow))
+          : await firstPass(plan, (onRow) => runPipeline({ ...base, counting: true }, onRow))
     const tally = new BuildTally(plan.split.names, join(tmp, MEMBERS_FILE))
     let counts: PipelineCounts
     let files: WrittenFile[]

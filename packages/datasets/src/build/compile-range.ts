@@ -340,6 +340,7 @@ export async function compileRange(
       chunkSize: job.chunkSize,
       ...(job.classWeights ? { classWeights: new Map(job.classWeights) } : {}),
       ...(signal ? { signal } : {}),
+      ...(job.count ? { counting: true } : {}),
       hooks: {
         select(index) {
           selectedAt = growInt32(selectedAt, nSelected)

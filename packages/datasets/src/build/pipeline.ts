@@ -60,6 +60,12 @@ export interface PipelineOptions {
    * the coordinator applies them in commit order.
    */
   hooks?: PipelineHooks
+  /**
+   * A counting pass: its rows are only counted (label keys, values, priorities, column types), so
+   * no split key, split or weight is computed for them (`split` and `splitKey` are empty, `weight`
+   * is 1). Default false.
+   */
+  counting?: boolean
 }
 
 /** What a range compiled apart reports besides its rows (see {@link PipelineOptions.hooks}). */
@@ -202,6 +208,11 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
           continue
         }
       } else if (digests) hooks!.inputDigest(sha256Bytes(canonicalize(event.get('input') ?? null) as string))
+      if (options.counting) {
+        counts.rows++
+        onRow({ event, values, label, labelKey, weight: 1, split: '', splitKey: '' })
+        continue
+      }
       const splitKey = splitKeyOf(event, plan.split.by)
       let weight = 1
       if (sampleRate) {
