@@ -147,8 +147,8 @@ export interface FeedConfig {
    */
   idle: boolean
   /**
-   * Ingest first (`INFERLOG_FEED_YIELD`, `--feed-yield`): while the collector's event loop is at
-   * least this busy (0–1, over the last second) and the consumers are more than 3 s behind, their
+   * Ingest first (`INFERLOG_FEED_YIELD`, `--feed-yield`): while the collector is at least this busy
+   * (0–1, over the last second: its event loop's utilization or its writer's, whichever is higher) and the consumers are more than 5 s behind, their
    * thread or process holds its steps so that it takes at most a tenth of the time
    * (`FeedRunnerOptions.yieldAbove`). 1 (or `off`): never. Default 0.6.
    */

@@ -112,7 +112,9 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     await store.close()
     throw e
   }
-  const feed = queue ? undefined : openCommitFeed(store, config, logger, feedMetrics(metrics.registry))
+  // The feed's consumers read how busy the collector's writer is (ingest first), known once the app is.
+  let writerBusyMs = () => 0
+  const feed = queue ? undefined : openCommitFeed(store, config, logger, feedMetrics(metrics.registry), () => writerBusyMs())
   const core = createApp({
     store,
     metrics,
@@ -132,6 +134,7 @@ export async function startServer(config: ServerConfig, logger: Logger = stderrL
     logger,
     ...(queue ? { writer: new QueueWriter(queue) } : {}),
   })
+  writerBusyMs = () => core.queue.busyMs
   const h = config.http
   let server: Server
   try {
@@ -224,7 +227,13 @@ function removeServerInfo(file: string): void {
  * writer thread and the compiled thread script is there (see `ServerConfig.feed`), else on this
  * event loop (PostgreSQL, `feed.thread: false`, running from TypeScript sources).
  */
-function openCommitFeed(store: Store, config: ServerConfig, logger: Logger, onProgress: FeedRunnerOptions['onProgress']): CommitFeed {
+function openCommitFeed(
+  store: Store,
+  config: ServerConfig,
+  logger: Logger,
+  onProgress: FeedRunnerOptions['onProgress'],
+  ingestBusyMs: () => number,
+): CommitFeed {
   if (config.feed.thread && store instanceof SqliteStore && store.hasWriterThread && feedThreadScript()) {
     return new FeedThread(store, {
       consumers: config.consumers,
@@ -232,6 +241,7 @@ function openCommitFeed(store: Store, config: ServerConfig, logger: Logger, onPr
       process: config.feed.process,
       idle: config.feed.idle,
       runner: { yieldAbove: config.feed.yieldAbove },
+      ingestBusyMs,
       logger,
       onProgress,
     })

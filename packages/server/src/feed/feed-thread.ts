@@ -37,6 +37,13 @@ export interface FeedThreadOptions {
     | 'saturatedShare'
     | 'yieldBehindMs'
   >
+  /**
+   * The collector's time with a commit in flight so far, ms (monotonic: `WriteQueue.busyMs`). Its
+   * share of the last second counts as the collector's load beside the event loop's utilization
+   * (whichever is higher): a collector whose writer is the limit waits for commits on an idle
+   * loop. Default none (the loop alone).
+   */
+  ingestBusyMs?: () => number
   /** Where the thread's log lines go (it forwards them). Default nowhere. */
   logger?: Logger
   /** Told after each step a consumer applied in the thread. */
@@ -197,13 +204,18 @@ export class FeedThread implements CommitFeed {
     if (this.started) return
     this.started = true
     this.spawn()
-    // Ingest first: the consumers hold their steps while this loop (the collector's) is saturated.
-    // Reported four times a second, each over the last second.
+    // Ingest first: the consumers hold their steps while the collector is saturated: its event
+    // loop busy, or its writer (a commit in flight), whichever more. Reported four times a second,
+    // each over the last second.
     if ((this.o.runner?.yieldAbove ?? 0.6) < 1) {
-      const window = [performance.eventLoopUtilization()]
+      const sample = () => ({ loop: performance.eventLoopUtilization(), busyMs: this.o.ingestBusyMs?.() ?? 0, at: performance.now() })
+      const window = [sample()]
       this.loadTimer = setInterval(() => {
-        const now = performance.eventLoopUtilization()
-        this.send({ type: 'load', utilization: performance.eventLoopUtilization(now, window[0]).utilization })
+        const now = sample()
+        const then = window[0]!
+        const writer = now.at > then.at ? (now.busyMs - then.busyMs) / (now.at - then.at) : 0
+        const loop = performance.eventLoopUtilization(now.loop, then.loop).utilization
+        this.send({ type: 'load', utilization: Math.min(1, Math.max(loop, writer)) })
         window.push(now)
         if (window.length > LOAD_WINDOW_MS / LOAD_REPORT_MS) window.shift()
       }, LOAD_REPORT_MS)

@@ -32,6 +32,9 @@ export class WriteQueue {
   private pendingItems = 0
   private scheduled = false
   private writing = false
+  /** When the commit in flight started, and the time commits were in flight before it, ms ({@link busyMs}). */
+  private writingSince = 0
+  private busyBefore = 0
   private closed = false
   private idle: (() => void)[] = []
 
@@ -86,6 +89,7 @@ export class WriteQueue {
   private async flushOnce(): Promise<void> {
     if (this.writing || this.queue.length === 0) return
     this.writing = true
+    this.writingSince = performance.now()
     const group: Pending[] = []
     let items = 0
     while (this.queue.length > 0 && (group.length === 0 || items + this.queue[0]!.size <= this.config.maxCommitItems)) {
@@ -124,9 +128,19 @@ export class WriteQueue {
       this.pendingItems -= items
       this.metrics?.writeQueueDepth.set(this.pendingItems)
       this.writing = false
+      this.busyBefore += performance.now() - this.writingSince
       if (this.queue.length > 0) this.schedule()
       else this.notifyIdle()
     }
+  }
+
+  /**
+   * Time a group commit has been in flight since this queue was made, ms (monotonic): how busy the
+   * store's writer keeps ingest. The feed's consumers read it, with the event loop's utilization,
+   * to tell a saturated collector (`FeedThreadOptions.ingestBusyMs`).
+   */
+  get busyMs(): number {
+    return this.busyBefore + (this.writing ? performance.now() - this.writingSince : 0)
   }
 
   private notifyIdle(): void {
