@@ -338,7 +338,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     nice: feedNice === undefined || feedNice === '' ? 10 : niceValue(feedNice),
     process: flag('INFERLOG_FEED_PROCESS', input.feedProcess ?? env.INFERLOG_FEED_PROCESS, false),
     idle: flag('INFERLOG_FEED_IDLE', input.feedIdle ?? env.INFERLOG_FEED_IDLE, true),
-    yieldAbove: utilization('INFERLOG_FEED_YIELD', input.feedYield ?? env.INFERLOG_FEED_YIELD, 0.6),
+    yieldAbove: utilization('--feed-yield (INFERLOG_FEED_YIELD)', input.feedYield ?? env.INFERLOG_FEED_YIELD, 0.6),
   }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)
