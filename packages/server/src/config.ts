@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { InferlogError } from './errors.js'
 import { type ConsumerSelection, parseConsumerSelection } from './feed/consumer-selection.js'
+import { DEFAULT_YIELD_ABOVE } from './feed/feed-runner.js'
 
 /** Request and item limits. Exceeding one is a per-request or per-item error, never a crash. */
 export interface LimitsConfig {
@@ -338,7 +339,7 @@ export function resolveServerConfig(input: ServerConfigInput = {}, vars: NodeJS.
     nice: feedNice === undefined || feedNice === '' ? 10 : niceValue(feedNice),
     process: flag('INFERLOG_FEED_PROCESS', input.feedProcess ?? env.INFERLOG_FEED_PROCESS, false),
     idle: flag('INFERLOG_FEED_IDLE', input.feedIdle ?? env.INFERLOG_FEED_IDLE, true),
-    yieldAbove: utilization('--feed-yield (INFERLOG_FEED_YIELD)', input.feedYield ?? env.INFERLOG_FEED_YIELD, 0.6),
+    yieldAbove: utilization('--feed-yield (INFERLOG_FEED_YIELD)', input.feedYield ?? env.INFERLOG_FEED_YIELD, DEFAULT_YIELD_ABOVE),
   }
   const tick = input.triggerTickMs ?? env.INFERLOG_TRIGGER_TICK_MS
   const triggerTickMs = tick === undefined ? 10_000 : positiveInt('INFERLOG_TRIGGER_TICK_MS', tick)

@@ -89,6 +89,9 @@ export interface FeedRunnerOptions {
   onHold?: (holding: boolean) => void
 }
 
+/** Default of {@link FeedRunnerOptions.yieldAbove} (and of `--feed-yield`): 0.6. */
+export const DEFAULT_YIELD_ABOVE = 0.6
+
 /** Where one consumer stands. */
 export interface FeedProgress {
   /** Last commit position it applied. */
@@ -187,7 +190,7 @@ export class FeedRunner {
       leaseMs: options.leaseMs ?? 15_000,
       ingestLoad: options.ingestLoad,
       onHold: options.onHold,
-      yieldAbove: options.yieldAbove ?? 0.6,
+      yieldAbove: options.yieldAbove ?? DEFAULT_YIELD_ABOVE,
       yieldBehindMs: options.yieldBehindMs ?? 5000,
       saturatedShare: Math.min(1, Math.max(0.01, options.saturatedShare ?? 0.1)),
       sharedRows: options.sharedRows ?? 20_000,

@@ -9,7 +9,7 @@ import type { CommittedBatch } from '../store/ports/log-scanner.js'
 import type { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { CommitFeed } from './commit-feed.js'
 import type { ConsumerSelection } from './consumer-selection.js'
-import { bytesIn, type FeedProgress, type FeedRunnerOptions } from './feed-runner.js'
+import { bytesIn, DEFAULT_YIELD_ABOVE, type FeedProgress, type FeedRunnerOptions } from './feed-runner.js'
 
 /** Options of {@link FeedThread}. */
 export interface FeedThreadOptions {
@@ -207,7 +207,7 @@ export class FeedThread implements CommitFeed {
     // Ingest first: the consumers hold their steps while the collector is saturated: its event
     // loop busy, or its writer (a commit in flight), whichever more. Reported four times a second,
     // each over the last second.
-    if ((this.o.runner?.yieldAbove ?? 0.6) < 1) {
+    if ((this.o.runner?.yieldAbove ?? DEFAULT_YIELD_ABOVE) < 1) {
       const sample = () => ({ loop: performance.eventLoopUtilization(), busyMs: this.o.ingestBusyMs?.() ?? 0, at: performance.now() })
       const window = [sample()]
       this.loadTimer = setInterval(() => {
