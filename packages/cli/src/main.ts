@@ -93,7 +93,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--no-feed-idle', 'with --feed-process: run the child at --feed-nice instead of SCHED_IDLE')
     .option(
       '--feed-yield <u>',
-      'ingest first: consumers more than 5 s behind hold their steps while the event loop is this busy, 0-1 or off (default 0.6)',
+      'ingest first: consumers more than 5 s behind hold their steps while the collector (event loop or writer) is this busy, 0-1 or off (default 0.6)',
     )
     .option('--json', 'print {"url","open","store"} as the first line')
     .action((o) => run(serveCommand(o, io)))

@@ -149,9 +149,10 @@ export interface FeedConfig {
   idle: boolean
   /**
    * Ingest first (`INFERLOG_FEED_YIELD`, `--feed-yield`): while the collector is at least this busy
-   * (0–1, over the last second: its event loop's utilization or its writer's, whichever is higher) and the consumers are more than 5 s behind, their
-   * thread or process holds its steps so that it takes at most a tenth of the time
-   * (`FeedRunnerOptions.yieldAbove`). 1 (or `off`): never. Default 0.6.
+   * (0–1, over the last second: its event loop's utilization or its writer's, whichever is higher)
+   * and the consumers are more than 5 s behind, their thread or process holds its steps so that it
+   * takes at most a tenth of the time (`FeedRunnerOptions.yieldAbove`). 1 (or `off`): never.
+   * Default 0.6.
    */
   yieldAbove: number
 }
@@ -212,7 +213,7 @@ export interface ServerConfigInput {
   feedProcess?: boolean | string
   /** Start that child process under SCHED_IDLE (where `chrt` is installed). */
   feedIdle?: boolean | string
-  /** Event-loop utilization from which the consumers yield to ingest, 0–1, or `off`. */
+  /** The collector's load (event loop or writer) from which the consumers yield to ingest, 0–1, or `off`. */
   feedYield?: number | string
   /** PEM file of the Ed25519 checkpoint key. */
   auditKey?: string

@@ -51,9 +51,9 @@ export interface FeedRunnerOptions {
   /**
    * How busy the ingest this runner's consumers share the machine with is, 0–1: the collector's
    * event loop's or writer's utilization over the last second, whichever is higher (`FeedThread`
-   * reports it to its thread or child four times a second). Read before each step of the loops (`catchUp` never yields). Unset: the
-   * consumers never yield (the default; inline, the runner shares that loop and would count its
-   * own steps).
+   * reports it to its thread or child four times a second). Read before each step of the loops
+   * (`catchUp` never yields). Unset: the consumers never yield (the default; inline, the runner
+   * shares that loop and would count its own steps).
    */
   ingestLoad?: () => number
   /**
@@ -68,9 +68,8 @@ export interface FeedRunnerOptions {
    * Share of time the loops keep while ingest is saturated: after steps that took d ms in all since
    * the loops last held, the next waits until d × (1 / share − 1) ms after the last of them ended
    * (at most, less when ingest eases), so the aggregates still move under a sustained overload.
-   * Default 0.1 (a step of 400 ms, then 3.6 s
-   * for ingest; `bench/ingest.js` on two cores, same runs: 0.25 gave ingest 0.80-0.90 of its rate
-   * without consumers, 0.1 gave 0.87).
+   * Default 0.1 (a step of 400 ms, then 3.6 s for ingest; `bench/ingest.js` on two cores, same
+   * runs: 0.25 gave ingest 0.80-0.90 of its rate without consumers, 0.1 gave 0.87).
    */
   saturatedShare?: number
   /**
@@ -161,8 +160,9 @@ export class FeedRunner {
   private readonly froms = new Map<string, number>()
   /** Whether a step of some consumer runs now (see {@link turn}). */
   private busy = false
-  /** When the last step of a loop ended, epoch ms, and the loops' step time since they last held or found ingest unsaturated, ms (see {@link yieldToIngest}). */
+  /** When the last step of a loop ended, epoch ms (see {@link yieldToIngest}). */
   private lastStepEndMs = 0
+  /** The loops' step time since they last held or found ingest unsaturated, ms (see {@link yieldToIngest}). */
   private ranMs = 0
   /** Time the loops held a step for ingest, ms, since the start. */
   private heldMs = 0

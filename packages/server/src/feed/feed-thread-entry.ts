@@ -47,7 +47,7 @@ function runFeed(
       }
     },
   }
-  // The owner's event-loop utilization, as it last reported it (ingest first: see `yieldAbove`).
+  // The owner's load (event loop or writer), as it last reported it (ingest first: see `yieldAbove`).
   let load = 0
   const runner = new FeedRunner(source, defaultConsumers(store, d.consumers), {
     ...d.runner,

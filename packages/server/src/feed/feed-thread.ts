@@ -90,7 +90,7 @@ export interface FeedThreadOptions {
   idle?: boolean
 }
 
-/** How often the owner reports its event loop's utilization to the consumers, ms, and over how long. */
+/** How often the owner reports its load (event loop or writer) to the consumers, ms, and over how long. */
 const LOAD_REPORT_MS = 250
 const LOAD_WINDOW_MS = 1000
 
@@ -122,7 +122,7 @@ export type FeedThreadMessage =
 /** A message to the thread. */
 export type FeedThreadCommand =
   | { type: 'poke' }
-  /** The owner's event-loop utilization over the last second, 0–1 (see `FeedRunnerOptions.ingestLoad`). */
+  /** The owner's load over the last second, 0–1: its event loop's or its writer's utilization, whichever is higher (see `FeedRunnerOptions.ingestLoad`). */
   | { type: 'load'; utilization: number }
   | { type: 'stop' }
   /** A batch the store committed, under the position before it, and its size as the cache counts it. */
@@ -188,7 +188,7 @@ export class FeedThread implements CommitFeed {
   private readBackRows = 0
   /** The thread's consumers hold their steps for ingest: batches are not handed over meanwhile. */
   private holding = false
-  /** Reports this event loop's utilization to the consumers four times a second (ingest first: `yieldAbove`). */
+  /** Reports the collector's load to the consumers four times a second (ingest first: `yieldAbove`). */
   private loadTimer: NodeJS.Timeout | undefined
 
   constructor(
