@@ -21,6 +21,8 @@
 //                                `http-inline` with the default consumers on the event loop instead of their thread (INFERLOG_FEED_THREAD=false)
 //                                `http-proc` with the default consumers in a niced child process (INFERLOG_FEED_PROCESS=true)
 //                                `http-noyield` with the default consumers never yielding to a saturated ingest (INFERLOG_FEED_YIELD=off)
+//                                `http-pargc` / `http-off-pargc`: `http` / `http-off` with V8's parallel GC (node --no-single-threaded-gc),
+//                                instead of the launcher's --single-threaded-gc that every other method runs with
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
 //   BENCH_SKIP_LOOKUP=1          skip the lookup phase in the default run
 //   BENCH_LOOKUP_EVENTS=1000000  events in the lookup store
@@ -322,10 +324,11 @@ if (isMainThread && process.argv[1] !== undefined && path.resolve(process.argv[1
 }
 
 /** Starts `inferlog serve --port 0 --data DIR` as a child process; resolves once it printed its URL. */
-async function startServerChild(dataDir, env = {}, script = process.env.BENCH_SERVER_SCRIPT) {
+async function startServerChild(dataDir, env = {}, script = process.env.BENCH_SERVER_SCRIPT, nodeArgs = []) {
+  // spawnServer puts the launcher's own flags (SERVER_NODE_ARGS: --single-threaded-gc) first.
   const srv = await spawnServer(['--data', dataDir], {
     env,
-    nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+    nodeArgs: [...nodeArgs, ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)],
     // A graceful stop (SIGTERM) drains the write queue, closes the store and writes --cpu-prof.
     ...(script ? { script: path.resolve(script) } : {}),
     stderrLimit: 8000,
@@ -420,9 +423,9 @@ function printThreads(pid, before, after, acked) {
 }
 
 /** 1. End-to-end: real server child, `clients` worker threads posting NDJSON batches. */
-async function runHttp(data, warm, clients, env = {}, script = undefined) {
+async function runHttp(data, warm, clients, env = {}, script = undefined, nodeArgs = []) {
   const dir = tmpDir('http')
-  const srv = await startServerChild(dir, env, script)
+  const srv = await startServerChild(dir, env, script, nodeArgs)
   const workers = []
   try {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
@@ -667,6 +670,17 @@ async function ingestPhase() {
       run: () => runHttp(data, warm, clients, { INFERLOG_FEED_YIELD: 'off' }),
     },
     {
+      // V8's default GC (helper threads shared by every heap), not the launcher's --single-threaded-gc.
+      key: 'http-pargc',
+      label: '  same, parallel GC (--no-single-threaded-gc)',
+      run: () => runHttp(data, warm, clients, {}, undefined, ['--no-single-threaded-gc']),
+    },
+    {
+      key: 'http-off-pargc',
+      label: '  same, no consumers, parallel GC',
+      run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'none' }, undefined, ['--no-single-threaded-gc']),
+    },
+    {
       key: 'http-proc',
       label: '  same, consumers in a child process',
       run: () => runHttp(data, warm, clients, { INFERLOG_FEED_PROCESS: 'true' }),
@@ -704,7 +718,7 @@ async function ingestPhase() {
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
   if (methods.length === 0)
     throw new Error(
-      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-proc, http-inline, http-base, http-base-on, file, sqlite',
+      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-pargc, http-off-pargc, http-proc, http-inline, http-base, http-base-on, file, sqlite',
     )
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
@@ -760,6 +774,8 @@ async function ingestPhase() {
     ['http-noop', 'http-off', 'ratio one no-op consumer / none ', 0.9],
     ['http-metrics', 'http-off', 'ratio metrics consumer / none   ', 0.85],
     ['http-noyield', 'http-off', 'ratio never yielding / none     ', 0.85],
+    ['http-pargc', 'http-off-pargc', 'ratio on / off, parallel GC     ', 0.85],
+    ['http-off', 'http-off-pargc', 'ratio off: single / parallel GC ', 1],
     ['http-proc', 'http-off', 'ratio consumers process / none  ', 0.85],
     ['http-inline', 'http-off', 'ratio consumers inline / none   ', 0.85],
     ['http-off', 'http-base', 'ratio this tree / baseline tree  ', 0.95],

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,6 +21,28 @@ describe('inferlog serve', () => {
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200)
     expect(s.stderr()).toMatch(/open mode/)
     expect(await stop(s)).toEqual({ code: 0, signal: null })
+  })
+
+  it.runIf(process.platform === 'linux')('runs node with --single-threaded-gc when the launcher is executed itself', async () => {
+    // The shebang (`env -S node --single-threaded-gc`): what `npx inferlog serve` and an installed bin run.
+    const child = spawn(CLI, ['serve', '--port', '0', '--data', path.join(root, 'serve-gc')], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          if (out.includes('\n')) resolve(out.trim())
+        })
+        child.once('exit', (code) => reject(new Error(`serve exited (${code}) before printing its URL`)))
+      })
+      expect((await fetch(`${url}/healthz`)).status).toBe(200)
+      const argv = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')
+      expect(argv).toContain('--single-threaded-gc')
+      expect(argv).toContain('serve')
+    } finally {
+      child.kill('SIGTERM')
+      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)))
+    }
   })
 
   it('refuses a non-loopback address without keys, and serves it once a key exists', async () => {

@@ -22,5 +22,14 @@ export { dropSchemas, uniqueSchema, withSchema } from './postgres-schemas.js'
 export { processCpuMs } from './process-cpu.js'
 export { CLI, REPO_ROOT } from './repo-paths.js'
 export { NATS_TEST_SERVER, natsReachable, PG_TEST_URL, postgresReachable, servicesAvailable } from './service-availability.js'
-export { type CliProcess, type CliRun, runCli, type ServerProcess, type SpawnCliOptions, spawnCli, spawnServer } from './spawn-cli.js'
+export {
+  type CliProcess,
+  type CliRun,
+  runCli,
+  type ServerProcess,
+  type SpawnCliOptions,
+  SERVER_NODE_ARGS,
+  spawnCli,
+  spawnServer,
+} from './spawn-cli.js'
 export { type NodeProcess, type ProcessExit, type SpawnNodeOptions, spawnNode } from './spawn-node.js'

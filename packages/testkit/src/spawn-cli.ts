@@ -31,11 +31,19 @@ export async function spawnCli(args: string[], o: SpawnCliOptions = {}): Promise
 }
 
 /**
- * Starts `inferlog serve --port 0 <args>` (a later `--port` in `args` wins) and resolves once it
- * printed the URL it listens on.
+ * Node flags the collector is started with, as `npm start` and the `inferlog` launcher's shebang
+ * start it: `--single-threaded-gc` (each heap collects on its own thread, so the commit-feed
+ * thread's garbage collection runs at its priority, not on V8's shared helper threads).
+ */
+export const SERVER_NODE_ARGS: readonly string[] = ['--single-threaded-gc']
+
+/**
+ * Starts `inferlog serve --port 0 <args>` (a later `--port` in `args` wins) with
+ * {@link SERVER_NODE_ARGS} before `o.nodeArgs` (a later flag wins, e.g. `--no-single-threaded-gc`)
+ * and resolves once it printed the URL it listens on.
  */
 export async function spawnServer(args: string[], o: SpawnCliOptions = {}): Promise<ServerProcess> {
-  const p = await spawnCli(['serve', '--port', '0', ...args], o)
+  const p = await spawnCli(['serve', '--port', '0', ...args], { ...o, nodeArgs: [...SERVER_NODE_ARGS, ...(o.nodeArgs ?? [])] })
   return Object.assign(p, { url: p.first, port: Number(new URL(p.first).port) })
 }
 

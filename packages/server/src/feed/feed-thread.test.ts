@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifyChain } from '../audit/verify-chain.js'
 import { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import { eventRecord, feedbackRecord } from '../store/store-conformance.test-suite.js'
-import { FeedThread, type FeedThreadOptions, idleLauncher } from './feed-thread.js'
+import { FeedThread, type FeedThreadOptions, gcFlags, idleLauncher } from './feed-thread.js'
 
 // Threads run compiled code: the writer and the feed thread come from dist (built before tests).
 const writerScript = new URL('../../dist/store/sqlite/sqlite-writer-thread.js', import.meta.url)
@@ -229,7 +229,8 @@ describe.runIf(process.platform === 'linux')('FeedThread in a child process', ()
     // A file, not `-e`: worker threads inherit the flags (`--input-type` would stop the writer's).
     const ownerScript = path.join(dir, 'owner.mjs')
     fs.writeFileSync(ownerScript, ownerSource)
-    const owner = spawn(process.execPath, [ownerScript], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // Started as the launcher starts the collector: the child collects garbage the same way.
+    const owner = spawn(process.execPath, ['--single-threaded-gc', ownerScript], { stdio: ['ignore', 'pipe', 'inherit'] })
     const childPid = await new Promise<number>((resolve, reject) => {
       let out = ''
       owner.stdout.on('data', (d: Buffer) => {
@@ -239,9 +240,18 @@ describe.runIf(process.platform === 'linux')('FeedThread in a child process', ()
       owner.once('exit', (code) => reject(new Error(`owner exited (${code}) before starting its consumers`)))
     })
     expect(alive(childPid)).toBe(true)
+    expect(fs.readFileSync(`/proc/${childPid}/cmdline`, 'utf8').split('\0')).toContain('--single-threaded-gc')
     owner.kill('SIGKILL')
     await until(async () => !alive(childPid), 10_000)
     expect(alive(childPid)).toBe(false)
+  })
+})
+
+describe('gcFlags', () => {
+  it('keeps only the garbage-collection mode among node flags', () => {
+    expect(gcFlags(['--single-threaded-gc', '--max-old-space-size=512', '--inspect'])).toEqual(['--single-threaded-gc'])
+    expect(gcFlags(['--no-single-threaded-gc'])).toEqual(['--no-single-threaded-gc'])
+    expect(gcFlags([])).toEqual([])
   })
 })
 

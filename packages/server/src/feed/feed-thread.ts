@@ -100,6 +100,14 @@ export function idleLauncher(): string | undefined {
   return ['/usr/bin/chrt', '/bin/chrt'].find((f) => fs.existsSync(f))
 }
 
+/**
+ * The garbage-collection flags among `execArgv` (`--single-threaded-gc`, `--no-single-threaded-gc`),
+ * for a child process that should collect as its parent does.
+ */
+export function gcFlags(execArgv: readonly string[]): string[] {
+  return execArgv.filter((a) => a === '--single-threaded-gc' || a === '--no-single-threaded-gc')
+}
+
 /** Data the thread starts with. */
 export interface FeedThreadData {
   connection: SqliteStore['connection']
@@ -378,12 +386,13 @@ export class FeedThread implements CommitFeed {
   }
 
   private openProcess(data: FeedThreadData, port: MessagePort): FeedHost {
-    const heap = `--max-old-space-size=${this.o.oldGenerationMb ?? 1024}`
+    // The child collects garbage as the collector does (`--single-threaded-gc` from the launcher).
+    const flags = [...gcFlags(process.execArgv), `--max-old-space-size=${this.o.oldGenerationMb ?? 1024}`]
     const chrt = this.o.idle === false ? undefined : idleLauncher()
     const c = fork(fileURLToPath(this.script), [], {
       serialization: 'advanced',
       // Under `chrt --idle 0` the child and every thread it starts run SCHED_IDLE.
-      ...(chrt ? { execPath: chrt, execArgv: ['--idle', '0', process.execPath, heap] } : { execArgv: [heap] }),
+      ...(chrt ? { execPath: chrt, execArgv: ['--idle', '0', process.execPath, ...flags] } : { execArgv: flags }),
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     })
     const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()))
