@@ -43,7 +43,11 @@ export function cliPath(): string {
 export async function startCollector(o: CollectorOptions): Promise<Collector> {
   const args = [cliPath(), 'serve', '--host', '127.0.0.1', '--port', String(o.port), '--data', o.dataDir]
   if (o.store) args.push('--store', o.store)
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  // As the launcher's shebang and `npm start` run it (docs/reference/limits-and-config.md).
+  const child: ChildProcess = spawn(process.execPath, ['--single-threaded-gc', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  })
   const killOnExit = () => child.kill('SIGKILL')
   process.once('exit', killOnExit)
   const errLines: string[] = []
