@@ -21,6 +21,7 @@
 //                                `http-inline` with the default consumers on the event loop instead of their thread (INFERLOG_FEED_THREAD=false)
 //                                `http-proc` with the default consumers in a niced child process (INFERLOG_FEED_PROCESS=true)
 //                                `http-noyield` with the default consumers never yielding to a saturated ingest (INFERLOG_FEED_YIELD=off)
+//                                `http-nice` with the consumers' thread at nice 10 instead of SCHED_IDLE (INFERLOG_FEED_IDLE=false)
 //                                `http-pargc` / `http-off-pargc`: `http` / `http-off` with V8's parallel GC (node --no-single-threaded-gc),
 //                                instead of the launcher's --single-threaded-gc that every other method runs with
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
@@ -670,6 +671,11 @@ async function ingestPhase() {
       run: () => runHttp(data, warm, clients, { INFERLOG_FEED_YIELD: 'off' }),
     },
     {
+      key: 'http-nice',
+      label: '  same, consumer thread at nice 10, not SCHED_IDLE',
+      run: () => runHttp(data, warm, clients, { INFERLOG_FEED_IDLE: 'false' }),
+    },
+    {
       // V8's default GC (helper threads shared by every heap), not the launcher's --single-threaded-gc.
       key: 'http-pargc',
       label: '  same, parallel GC (--no-single-threaded-gc)',
@@ -718,7 +724,7 @@ async function ingestPhase() {
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
   if (methods.length === 0)
     throw new Error(
-      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-pargc, http-off-pargc, http-proc, http-inline, http-base, http-base-on, file, sqlite',
+      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-nice, http-pargc, http-off-pargc, http-proc, http-inline, http-base, http-base-on, file, sqlite',
     )
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
@@ -774,6 +780,7 @@ async function ingestPhase() {
     ['http-noop', 'http-off', 'ratio one no-op consumer / none ', 0.9],
     ['http-metrics', 'http-off', 'ratio metrics consumer / none   ', 0.85],
     ['http-noyield', 'http-off', 'ratio never yielding / none     ', 0.85],
+    ['http-nice', 'http-off', 'ratio thread at nice 10 / none  ', 0.85],
     ['http-pargc', 'http-off-pargc', 'ratio on / off, parallel GC     ', 0.85],
     ['http-off', 'http-off-pargc', 'ratio off: single / parallel GC ', 1],
     ['http-proc', 'http-off', 'ratio consumers process / none  ', 0.85],

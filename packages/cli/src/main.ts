@@ -90,7 +90,7 @@ export function buildProgram(io: Io, result: { code: number }): Command {
     .option('--no-feed-thread', 'run the consumers on the event loop instead of their own thread (embedded SQLite)')
     .option('--feed-nice <n>', "nice value of the consumers' thread, 0-19 (default 10)")
     .option('--feed-process', 'run the consumers in a child process (SCHED_IDLE where chrt is installed) instead of a thread')
-    .option('--no-feed-idle', 'with --feed-process: run the child at --feed-nice instead of SCHED_IDLE')
+    .option('--no-feed-idle', "run the consumers' thread or child process at --feed-nice instead of SCHED_IDLE")
     .option(
       '--feed-yield <u>',
       'ingest first: consumers more than 5 s behind hold their steps while the collector (event loop or writer) is this busy, 0-1 or off (default 0.6)',

@@ -143,8 +143,9 @@ export interface FeedConfig {
    */
   process: boolean
   /**
-   * That child process runs under SCHED_IDLE where `chrt` is installed (`INFERLOG_FEED_IDLE`;
-   * see `FeedThreadOptions.idle`), else at `nice`. Default true.
+   * The consumers' thread (the thread alone) or child process (all its threads) runs under
+   * SCHED_IDLE where `chrt` is installed (`INFERLOG_FEED_IDLE`; see `FeedThreadOptions.idle`),
+   * else at `nice`. Default true.
    */
   idle: boolean
   /**
@@ -211,7 +212,7 @@ export interface ServerConfigInput {
   feedNice?: number | string
   /** Run that thread's consumers in a child process instead. */
   feedProcess?: boolean | string
-  /** Start that child process under SCHED_IDLE (where `chrt` is installed). */
+  /** Run that thread or child process under SCHED_IDLE (where `chrt` is installed). */
   feedIdle?: boolean | string
   /** The collector's load (event loop or writer) from which the consumers yield to ingest, 0–1, or `off`. */
   feedYield?: number | string

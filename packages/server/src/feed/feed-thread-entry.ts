@@ -5,6 +5,7 @@
  * through its IPC channel), lowers its own priority and runs the selected feed consumers until
  * told to stop.
  */
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import { MessageChannel, type MessagePort, parentPort, workerData } from 'node:worker_threads'
@@ -102,6 +103,19 @@ function niceAllThreads(nice: number): void {
   }
 }
 
+/**
+ * Puts the calling thread alone under SCHED_IDLE (`chrt --idle -p 0 <tid>`: `chrt -p` without
+ * `-a` changes one task); false where that failed (no procfs, not allowed).
+ */
+function idleThisThread(chrt: string): boolean {
+  try {
+    const tid = fs.readlinkSync('/proc/thread-self').split('/').pop()!
+    return spawnSync(chrt, ['--idle', '-p', '0', tid], { stdio: 'ignore', timeout: 5000 }).status === 0
+  } catch {
+    return false
+  }
+}
+
 const parent = parentPort
 if (parent) {
   const d = workerData as FeedThreadData & { port: MessagePort }
@@ -111,6 +125,12 @@ if (parent) {
   } catch {
     // Not allowed here: run at normal priority.
   }
+  if (d.idleWith && !idleThisThread(d.idleWith))
+    parent.postMessage({
+      type: 'log',
+      level: 'warn',
+      message: `\`chrt --idle\` failed; running at nice ${d.nice}`,
+    } satisfies FeedThreadMessage)
   runFeed(
     d,
     d.port,

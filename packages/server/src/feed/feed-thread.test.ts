@@ -273,6 +273,28 @@ describe('FeedThread', () => {
     expect(threadsAtNice(13)).toBe(before)
   })
 
+  it.runIf(idleLauncher() !== undefined)('runs its thread alone under SCHED_IDLE by default, not with idle: false', async () => {
+    // proc(5) field 41: scheduling policy (5 = SCHED_IDLE).
+    const idleThreads = () => threadStatField(process.pid, 41).filter((p) => p === 5).length
+    const before = idleThreads()
+    for (const [idle, added] of [
+      [undefined, 1],
+      [false, 0],
+    ] as const) {
+      const feed = new FeedThread(store, { consumers: ['noop'], script, ...(idle === undefined ? {} : { idle }) })
+      feed.start()
+      try {
+        await write(1)
+        feed.poke()
+        await until(caughtUp(['noop']))
+        expect(idleThreads()).toBe(before + added)
+      } finally {
+        await feed.stop()
+      }
+      expect(idleThreads()).toBe(before)
+    }
+  })
+
   it('takes the batches the store commits as they commit, reading back only what it was not handed', async () => {
     const handed = new FeedThread(store, { consumers: ['catalog'], script, runner: { pollMs: 60_000 } })
     handed.start()

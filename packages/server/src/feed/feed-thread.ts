@@ -80,12 +80,14 @@ export interface FeedThreadOptions {
    */
   process?: boolean
   /**
-   * With `process`: start the child under the SCHED_IDLE policy (Linux, through util-linux's
-   * `chrt`, where it is installed) instead of at `nice`. A nice thread still takes the CPU for a
-   * whole slice (about 3 ms) when ingest's threads wake; an idle-policy one gives it up at once,
-   * so ingest never waits on consumers, which run whenever a core is otherwise idle (and get a
-   * sliver of the CPU when none is). Where `chrt` is missing, `nice` applies to all its threads.
-   * Default true.
+   * Run the consumers under the SCHED_IDLE policy (Linux, through util-linux's `chrt`, where it is
+   * installed) instead of at `nice`: the thread itself (`chrt --idle -p 0 <its tid>`, the
+   * collector's threads untouched), or with `process` the whole child. A nice thread still takes
+   * the CPU for a whole slice (about 3 ms) when ingest's threads wake; an idle-policy one gives it
+   * up at once, so ingest never waits on consumers, which run whenever a core is otherwise idle
+   * (and get a sliver of the CPU when none is). With the launcher's `--single-threaded-gc` the
+   * thread's garbage is collected on the thread, under the same policy. Where `chrt` is missing
+   * or fails, `nice` applies. Default true.
    */
   idle?: boolean
 }
@@ -113,6 +115,8 @@ export interface FeedThreadData {
   connection: SqliteStore['connection']
   consumers: ConsumerSelection
   nice: number
+  /** A worker thread: `chrt`'s path, to put the thread itself under SCHED_IDLE (see `idle`); else unset. */
+  idleWith?: string
   runner: FeedThreadOptions['runner']
 }
 
@@ -327,6 +331,7 @@ export class FeedThread implements CommitFeed {
       connection: this.store.connection,
       consumers: this.o.consumers ?? 'all',
       nice: this.o.nice ?? 10,
+      ...(!this.o.process && this.o.idle !== false ? { idleWith: idleLauncher() } : {}),
       runner: this.o.runner,
     }
     const h = this.o.process ? this.openProcess(data, port) : this.openThread(data, port)
