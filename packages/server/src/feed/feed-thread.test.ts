@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -335,6 +336,34 @@ describe('FeedThread', () => {
       expect(behind.rowsReadBack).toBe(60)
     } finally {
       await behind.stop()
+    }
+  })
+
+  it('hands nothing over while the collector is busy, reads it back, and counts stay exact', async () => {
+    // A writer busy all the time: load 1, at least yieldAbove (0.6) from the first report on.
+    const busy = new FeedThread(store, {
+      consumers: ['catalog'],
+      script,
+      ingestBusyMs: () => performance.now(),
+      runner: { pollMs: 60_000 },
+    })
+    busy.start()
+    await busy.ready()
+    try {
+      // The first load report comes after 250 ms.
+      await new Promise((r) => setTimeout(r, 600))
+      for (let i = 0; i < 20; i++) {
+        await write(i)
+        busy.poke()
+      }
+      await until(caughtUp(['catalog']))
+      await until(reported(busy, ['catalog']))
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(busy.notHandedOver).toBe(20)
+      expect(busy.rowsReadBack).toBe(60)
+    } finally {
+      await busy.stop()
     }
   })
 

@@ -19,7 +19,8 @@ export interface FeedThreadOptions {
    * Nice value of the thread (Linux schedules threads, and so niceness, one by one): 0 to 19,
    * higher yields more. At 10, when the CPU is the limit, ingest (main and writer threads, nice 0)
    * gets about nine tenths of it and the consumers catch up when it is idle; with spare CPU it
-   * changes nothing. Where the system refuses it the thread runs at normal priority. Default 10.
+   * changes nothing. Where the system refuses it the thread runs at normal priority. Under `idle`
+   * (the default) it is kept but SCHED_IDLE decides. Default 10.
    */
   nice?: number
   /** Runner settings handed to the thread's `FeedRunner` (plain data only). Default its defaults. */
@@ -57,7 +58,10 @@ export interface FeedThreadOptions {
    * committed batches handed to the thread that it has not taken yet. This thread hands each batch
    * the store commits (its `CommitTap`) to the consumers' thread, so that they need not read it
    * back; past this bound (a thread that is starved or behind) batches are not handed over and the
-   * thread reads them from the store when it gets there. 0 turns the hand-over off. Default 32 MiB.
+   * thread reads them from the store when it gets there. Nor are they while the collector's load
+   * is at least the runner's `yieldAbove`: their clone costs the busy event loop 3-5 µs per event
+   * (bench/ingest.js), the thread's read-back costs only the idle thread. 0 turns the hand-over
+   * off. Default 32 MiB.
    */
   handOverBytes?: number
   /**
@@ -200,6 +204,12 @@ export class FeedThread implements CommitFeed {
   private readBackRows = 0
   /** The thread's consumers hold their steps for ingest: batches are not handed over meanwhile. */
   private holding = false
+  /**
+   * The collector's last reported load was at least `yieldAbove`: batches are not handed over
+   * meanwhile, their clone would cost the busy event loop (the thread reads them back at its own
+   * priority).
+   */
+  private busy = false
   /** Reports the collector's load to the consumers four times a second (ingest first: `yieldAbove`). */
   private loadTimer: NodeJS.Timeout | undefined
 
@@ -219,7 +229,8 @@ export class FeedThread implements CommitFeed {
     // Ingest first: the consumers hold their steps while the collector is saturated: its event
     // loop busy, or its writer (a commit in flight), whichever more. Reported four times a second,
     // each over the last second.
-    if ((this.o.runner?.yieldAbove ?? DEFAULT_YIELD_ABOVE) < 1) {
+    const yieldAbove = this.o.runner?.yieldAbove ?? DEFAULT_YIELD_ABOVE
+    if (yieldAbove < 1) {
       const sample = () => ({ loop: performance.eventLoopUtilization(), busyMs: this.o.ingestBusyMs?.() ?? 0, at: performance.now() })
       const window = [sample()]
       this.loadTimer = setInterval(() => {
@@ -227,7 +238,9 @@ export class FeedThread implements CommitFeed {
         const then = window[0]!
         const writer = now.at > then.at ? (now.busyMs - then.busyMs) / (now.at - then.at) : 0
         const loop = performance.eventLoopUtilization(now.loop, then.loop).utilization
-        this.send({ type: 'load', utilization: Math.min(1, Math.max(loop, writer)) })
+        const load = Math.min(1, Math.max(loop, writer))
+        this.busy = load >= yieldAbove
+        this.send({ type: 'load', utilization: load })
         window.push(now)
         if (window.length > LOAD_WINDOW_MS / LOAD_REPORT_MS) window.shift()
       }, LOAD_REPORT_MS)
@@ -246,7 +259,10 @@ export class FeedThread implements CommitFeed {
     this.send({ type: 'poke' })
   }
 
-  /** Batches not handed to the thread because it was behind by more than `handOverBytes`, or held its steps for ingest. */
+  /**
+   * Batches not handed to the thread because it was behind by more than `handOverBytes`, held its
+   * steps for ingest, or the collector was busy (load at least `yieldAbove`).
+   */
   get notHandedOver(): number {
     return this.skipped
   }
@@ -265,11 +281,11 @@ export class FeedThread implements CommitFeed {
     this.host?.post(m)
   }
 
-  /** Hands a committed batch to the thread unless it is behind by more than the bound. */
+  /** Hands a committed batch to the thread unless it is behind by more than the bound, or ingest is busy. */
   private handOver(batch: CommittedBatch, after: number): void {
     if (!this.host) return
-    if (this.holding) {
-      // Held for ingest: the thread reads this one back when it steps again.
+    if (this.holding || this.busy) {
+      // Held for ingest, or the collector is busy: the thread reads this one back when it steps.
       this.skipped++
       return
     }
