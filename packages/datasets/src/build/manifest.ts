@@ -3,6 +3,7 @@ import type { DatasetFormat, DatasetSpec } from '../spec/dataset-spec.js'
 import type { WrittenFile } from '../writers/file-sink.js'
 import type { TabularColumn } from '../writers/tabular-layout.js'
 import type { PipelineCounts } from './pipeline.js'
+import { Utf8Batch } from './utf8-batch.js'
 
 /** The events of one split, in a compact, checkable form. */
 export interface ManifestIds {
@@ -77,7 +78,8 @@ export interface DatasetManifest {
 /** Accumulates the id digest of one split as rows are written. */
 export class IdDigest {
   #hash: Hash = createHash('sha256')
-  #pending = ''
+  // Bytes, not a pending string: a string would keep each id (often a slice of its stored row) alive.
+  readonly #pending = new Utf8Batch((bytes) => this.#hash.update(bytes))
   count = 0
   first: string | null = null
   last: string | null = null
@@ -90,16 +92,12 @@ export class IdDigest {
     this.last = id
     if (this.minBatch === null || batch < this.minBatch) this.minBatch = batch
     if (this.maxBatch === null || batch > this.maxBatch) this.maxBatch = batch
-    this.#pending += `${id}\n`
-    if (this.#pending.length > 65_536) {
-      this.#hash.update(this.#pending)
-      this.#pending = ''
-    }
+    this.#pending.add(id)
+    this.#pending.byte(10)
   }
 
   result(): ManifestIds {
-    this.#hash.update(this.#pending)
-    this.#pending = ''
+    this.#pending.flush()
     return {
       count: this.count,
       first: this.first,

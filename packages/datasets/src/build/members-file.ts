@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { Utf8Batch } from './utf8-batch.js'
 
 /**
  * Name of the file, beside a version's manifest, that lists the events it contains: one line
@@ -11,26 +12,30 @@ export const MEMBERS_FILE = 'members.tsv'
 /** Appends member lines to a file, buffered, synced on close. */
 export class MembersFile {
   readonly #fd: number
-  #pending = ''
+  // Bytes, not a pending string, which would keep each id (often a slice of its stored row) alive.
+  readonly #pending: Utf8Batch
 
   constructor(path: string) {
-    this.#fd = openSync(path, 'wx')
+    const fd = openSync(path, 'wx')
+    this.#fd = fd
+    this.#pending = new Utf8Batch((bytes) => {
+      let off = 0
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off)
+    })
   }
 
   add(eventId: string, split: string): void {
     // Ids with a tab or a line break cannot be listed unambiguously; JSON-quote those (they start with `"`).
     const id = /[\t\n\r"]/.test(eventId) ? JSON.stringify(eventId) : eventId
-    this.#pending += `${id}\t${split}\n`
-    if (this.#pending.length > 65_536) this.flush()
-  }
-
-  private flush(): void {
-    if (this.#pending) writeSync(this.#fd, this.#pending)
-    this.#pending = ''
+    const p = this.#pending
+    p.add(id)
+    p.byte(9)
+    p.add(split)
+    p.byte(10)
   }
 
   close(): void {
-    this.flush()
+    this.#pending.flush()
     fsyncSync(this.#fd)
     closeSync(this.#fd)
   }
