@@ -4,7 +4,7 @@ import type { PipelineRow } from '../build/pipeline.js'
 import { compilePlan } from '../spec/compile-plan.js'
 import type { TabularType } from '../spec/dataset-spec.js'
 import { parseDatasetSpec } from '../spec/parse-spec.js'
-import { type Cell, TabularLayout, TypeInference } from './tabular-layout.js'
+import { type Cell, detached, TabularLayout, TypeInference } from './tabular-layout.js'
 
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -184,5 +184,12 @@ describe('TabularLayout', () => {
       const input = { m: { [`k${i}`]: i, k7: i % 3 === 0 ? i : null } }
       expect(layout.cells(row(i, input, ['null', '0'], 'true'), into)[at]).toBe(i % 3 === 0 ? i : null)
     }
+  })
+})
+
+describe('detached', () => {
+  it('gives the same text (cut from a longer one, or not)', () => {
+    const row = `0000000001\u001fevt-${'0'.repeat(20)}\u001f${'{"a":1}'.repeat(200)}`
+    for (const s of ['', 'a', 'évé', '😀x', 'e1', row.slice(11, 35), row]) expect(detached(s)).toBe(s)
   })
 })
