@@ -137,38 +137,30 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
     const chunk = joined ? (got as JoinedChunk).events : (got as SourceEvent[])
     if (signal?.aborted) throw new DatasetError('aborted', 'the build was aborted', { cause: signal.reason })
     counts.scanned += chunk.length
-    // Without `where` the selected events are the chunk's first ones, and each event's view is made
-    // when its row is (and dropped after): views made for the whole chunk up front, with the
-    // values parsed from them, lived until the chunk's end, long enough for young-generation
-    // collections to promote them.
-    let selected: (EventView | undefined)[] | undefined
-    let at: number[] | undefined
-    let count: number
-    if (plan.where.length === 0) {
-      count = limit === undefined ? chunk.length : Math.min(chunk.length, limit - counts.selected)
-      if (limit !== undefined && counts.selected + count >= limit) done = true
-    } else {
-      selected = []
-      at = hooks ? [] : undefined
-      for (let i = 0; i < chunk.length; i++) {
-        const view = new EventView(chunk[i]!)
-        if (!matches(view, plan.where)) continue
-        selected.push(view)
-        at?.push(i)
-        if (limit !== undefined && counts.selected + selected.length >= limit) {
-          done = true
-          break
-        }
+    const selected: EventView[] = []
+    const at: number[] | undefined = hooks ? [] : undefined
+    for (let i = 0; i < chunk.length; i++) {
+      const view = new EventView(chunk[i]!)
+      if (plan.where.length > 0 && !matches(view, plan.where)) continue
+      selected.push(view)
+      at?.push(i)
+      if (limit !== undefined && counts.selected + selected.length >= limit) {
+        done = true
+        break
       }
-      count = selected.length
     }
-    counts.selected += count
+    counts.selected += selected.length
     let byEvent: Map<string, SourceFeedback[]> | undefined
-    if (plan.columns.length > 0 && count > 0) {
+    if (plan.columns.length > 0 && selected.length > 0) {
       byEvent = new Map()
-      const ids = new Array<string>(count)
-      for (let k = 0; k < count; k++) ids[k] = selected === undefined ? chunk[k]!.id : selected[k]!.id
-      const items = joined ? (got as JoinedChunk).feedback : await source.feedbackFor(project, ids, upTo, plan.feedbackNames)
+      const items = joined
+        ? (got as JoinedChunk).feedback
+        : await source.feedbackFor(
+            project,
+            selected.map((v) => v.id),
+            upTo,
+            plan.feedbackNames,
+          )
       for (const f of items) {
         if (!names.has(f.name) || f.batch > upTo) continue
         const list = byEvent.get(f.eventId)
@@ -176,14 +168,9 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
         else byEvent.set(f.eventId, [f])
       }
     }
-    for (let k = 0; k < count; k++) {
-      let event: EventView
-      if (selected === undefined) event = new EventView(chunk[k]!)
-      else {
-        event = selected[k]!
-        selected[k] = undefined
-      }
-      hooks?.select(at === undefined ? k : at[k]!)
+    for (let k = 0; k < selected.length; k++) {
+      const event = selected[k]!
+      hooks?.select(at![k]!)
       const values: string[] = []
       let dropped = false
       const items = byEvent?.get(event.id)
