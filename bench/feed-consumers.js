@@ -16,6 +16,7 @@
 //   BENCH_ROUNDS=3            rounds; the median is reported
 //   BENCH_INTERNALS=0         floats of an `internals.embedding` in every event (e.g. 768: ~13 KB more
 //                             JSON per event, as a model logging its embeddings; no consumer reads it)
+//   BENCH_SHARED_ROWS=        the runner's batch cache bound in rows (FeedRunnerOptions.sharedRows; default its own)
 //   BENCH_FEED=thread         where the consumers run: `thread` (FeedThread, as the embedded server runs
 //                             them, at nice 0 here) or `inline` (FeedRunner on this event loop, with the commit tap)
 //
@@ -46,9 +47,10 @@ async function runOnce(setting, round) {
   const consumers = s.defaultConsumers(store, only)
   // As the server runs them: in their own thread (nice 0 here: CPU is what is measured), or inline.
   const threaded = FEED === 'thread' && consumers.length > 0
+  const runner = process.env.BENCH_SHARED_ROWS ? { sharedRows: Number(process.env.BENCH_SHARED_ROWS) } : {}
   const feed = threaded
-    ? new s.FeedThread(store, { consumers: only, nice: 0, logger: quiet })
-    : new s.FeedRunner(store, consumers, { logger: quiet })
+    ? new s.FeedThread(store, { consumers: only, nice: 0, logger: quiet, runner })
+    : new s.FeedRunner(store, consumers, { logger: quiet, ...runner })
   const core = s.createApp({ store, logger: quiet, onCommit: () => feed.poke() })
   const bodies = classifierBodies(`r${round}`, N / 1000 + 2, { feedback: FEEDBACK, internals: INTERNALS })
   const post = (body, kind) => postNdjson(core, kind, body)
@@ -89,7 +91,9 @@ async function runOnce(setting, round) {
     const doneS = (performance.now() - t0) / 1000
     const c1 = process.cpuUsage(c0)
     const cpuUs = c1.user + c1.system
-    return { setting, events: N, ackS, doneS, cpuUsPerEvent: cpuUs / N, ackCpuUsPerEvent: (cAck.user + cAck.system) / N }
+    // Rows the consumers read back from the store (the cache no longer held them, or never did).
+    const readBack = threaded ? feed.rowsReadBack : feed.readBack
+    return { setting, events: N, ackS, doneS, cpuUsPerEvent: cpuUs / N, ackCpuUsPerEvent: (cAck.user + cAck.system) / N, readBack }
   } finally {
     await feed.stop()
     await core.close()
@@ -106,7 +110,7 @@ for (let r = 0; r < ROUNDS; r++) {
     const x = await runOnce(setting, r)
     results[setting].push(x)
     console.error(
-      `round ${r + 1} ${setting.padEnd(24)} ${x.cpuUsPerEvent.toFixed(1)} µs CPU/event until applied (${x.ackCpuUsPerEvent.toFixed(1)} until acknowledged); acknowledged in ${x.ackS.toFixed(2)} s, applied ${(x.doneS - x.ackS).toFixed(2)} s later`,
+      `round ${r + 1} ${setting.padEnd(24)} ${x.cpuUsPerEvent.toFixed(1)} µs CPU/event until applied (${x.ackCpuUsPerEvent.toFixed(1)} until acknowledged); acknowledged in ${x.ackS.toFixed(2)} s, applied ${(x.doneS - x.ackS).toFixed(2)} s later; ${x.readBack} rows read back`,
     )
   }
 }

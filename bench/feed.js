@@ -23,6 +23,7 @@
 //   BENCH_LAG_SECONDS=30      each paced phase
 //   BENCH_LAG_ROUNDS=3        paced phases per mode
 //   BENCH_POLL_MS=10          watermark polling interval
+//   BENCH_SCRIPT=path          another checkout's packages/cli/bin/inferlog.js for the embedded server (A/B)
 //   BENCH_SERVER_NODE_ARGS=…  node flags of the embedded server (e.g. --cpu-prof --cpu-prof-dir=DIR)
 //   BENCH_LAG_RATE=N          pace the lag phases at N ev/s instead of half the measured maximum
 //   BENCH_COLLECTORS=1 BENCH_WORKERS=2   scale-out processes
@@ -209,6 +210,20 @@ function lagsOf(batches, seen) {
  * Flat out, then paced phases at half the rate, against `urls`; `probe` reads the store the
  * consumers write; `storedRate` (scale-out) measures what was stored during the flat-out window.
  */
+/**
+ * Rows the consumers have read back from the store so far (`inferlog_feed_rows_read_back_total` on
+ * the server's `/metrics`), or undefined where the server does not run them (scale-out collectors).
+ */
+async function readBackRows(url) {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    const m = /^inferlog_feed_rows_read_back_total\s+(\S+)/m.exec(text)
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 async function lagMode(name, urls, probe, consumers, storedRate) {
   const maxSeconds = envInt('BENCH_MAX_SECONDS', 20)
   const lagSeconds = envInt('BENCH_LAG_SECONDS', 30)
@@ -218,6 +233,7 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
 
   log(`${name}: flat out for ${maxSeconds} s, 4 clients × 1000 events`)
   const headBefore = await probe.head()
+  const readBack0 = await readBackRows(urls[0])
   const stored0 = storedRate ? await storedRate.count() : 0
   const flat = await driveLoad({ ...common, run: `${name}-max`, seconds: maxSeconds, clients: 4, batch: 1000, retryForMs: 120_000 })
   const ackedRate = flat.acked / (flat.elapsedMs / 1000)
@@ -231,8 +247,9 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
   const positionsAfter = await probe.positions()
   await waitCaughtUp(probe, consumers)
   const catchUpMs = Date.now() - drain0
+  const flatReadBack = readBack0 === undefined ? undefined : ((await readBackRows(urls[0])) ?? 0) - readBack0
   log(
-    `${name}: max ${fmtNum(maxRate)} ev/s (acked ${fmtNum(ackedRate)}/s, ${headAfter - headBefore} batches); consumers at the end ${JSON.stringify(positionsAfter)} of ${headAfter}, caught up ${catchUpMs} ms later`,
+    `${name}: max ${fmtNum(maxRate)} ev/s (acked ${fmtNum(ackedRate)}/s, ${headAfter - headBefore} batches); consumers at the end ${JSON.stringify(positionsAfter)} of ${headAfter}, caught up ${catchUpMs} ms later${flatReadBack === undefined ? '' : `; rows read back ${fmtNum(flatReadBack)} (${(flatReadBack / (flat.acked * 1.25)).toFixed(2)} per row committed)`}`,
   )
 
   // BENCH_LAG_RATE paces at a given rate instead (e.g. another setting's half maximum, to compare at one rate).
@@ -241,6 +258,7 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
   const rounds = []
   for (let r = 0; r < lagRounds; r++) {
     const after = await probe.head()
+    const rb0 = await readBackRows(urls[0])
     const poller = startPolling(probe, pollMs)
     const paced = await driveLoad({ ...common, run: `${name}-lag${r}`, seconds: lagSeconds, clients: 8, batch, rate, retryForMs: 60_000 })
     await waitCaughtUp(probe, consumers, 120_000)
@@ -255,9 +273,12 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
       const l = lags[c] ?? { lags: [], missing: batches.length }
       per[c] = { p50: pct(l.lags, 0.5), p99: pct(l.lags, 0.99), max: l.lags[l.lags.length - 1], n: l.lags.length, missing: l.missing }
     }
-    rounds.push({ achieved: paced.acked / (paced.elapsedMs / 1000), batches: batches.length, per, load })
+    // Events plus their feedback (one item per 4 events): the rows the consumers read.
+    const readBack = rb0 === undefined ? undefined : ((await readBackRows(urls[0])) ?? 0) - rb0
+    const readBackPerRow = readBack === undefined ? undefined : readBack / (paced.acked * 1.25)
+    rounds.push({ achieved: paced.acked / (paced.elapsedMs / 1000), batches: batches.length, per, load, readBackPerRow })
     log(
-      `${name}: lag round ${r + 1}/${lagRounds} at ${fmtNum(rate)} ev/s (achieved ${fmtNum(rounds[r].achieved)}), ${batches.length} batches, load ${load.toFixed(2)}: ${consumers
+      `${name}: lag round ${r + 1}/${lagRounds} at ${fmtNum(rate)} ev/s (achieved ${fmtNum(rounds[r].achieved)}), ${batches.length} batches, load ${load.toFixed(2)}${readBackPerRow === undefined ? '' : `, ${readBackPerRow.toFixed(2)} rows read back per row`}: ${consumers
         .map((c) => `${c} p50 ${per[c].p50} ms p99 ${per[c].p99} ms max ${per[c].max} ms`)
         .join('; ')}`,
     )
@@ -280,6 +301,7 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
     achieved: summary(rounds.map((x) => x.achieved)),
     batches: rounds.map((x) => x.batches),
     byConsumer,
+    readBackPerRow: rounds.map((x) => x.readBackPerRow),
     load: [Math.min(...rounds.map((x) => x.load)), Math.max(...rounds.map((x) => x.load))],
   }
 }
@@ -292,6 +314,8 @@ async function embeddedMode() {
     await spawnServer(['--data', dir], {
       stderrLimit: 20_000,
       nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+      // Another checkout's CLI (its packages/cli/bin/inferlog.js, built): A/B of two trees.
+      ...(process.env.BENCH_SCRIPT ? { script: process.env.BENCH_SCRIPT } : {}),
     }),
   )
   const probe = sqliteProbe(path.join(dir, 'inferlog.db'))
@@ -391,6 +415,8 @@ function report(out) {
     lines.push(
       `  paced at ${fmtNum(m.rate)} ev/s (achieved ${fmtSummary(m.achieved)}), ${m.requestEvents} events/request, ${m.batches.join('/')} batches per round, 1-min load ${m.load[0].toFixed(2)}–${m.load[1].toFixed(2)}`,
     )
+    if (m.readBackPerRow?.every((x) => x !== undefined))
+      lines.push(`  rows read back from the store per row committed, per round: ${m.readBackPerRow.map((x) => x.toFixed(2)).join(' / ')}`)
     for (const [c, s] of Object.entries(m.byConsumer)) {
       lines.push(
         `  ${c.padEnd(8)} commit → applied: p50 ${fmtSummary(s.p50, 0, ' ms')}, p99 ${fmtSummary(s.p99, 0, ' ms')}, max ${s.max} ms${s.missing ? `, ${s.missing} batches never seen applied` : ''}   (p99 target <= ${lagTargetMs(c)} ms: ${s.p99.median <= lagTargetMs(c) ? 'MET' : 'NOT MET'})`,

@@ -372,6 +372,52 @@ describe('FeedRunner', () => {
     expect(report.rows).toBe(24)
   })
 
+  it('behind, brings its consumers together so that each batch is read back once for all, not once per consumer', async () => {
+    // 60 batches of 3 rows; four consumers left at positions 0, 12, 24 and 36 (the cheap ones ran
+    // ahead), a cache of 30 rows (10 batches) and steps of at most half of it.
+    for (let i = 0; i < 60; i++) await write(i)
+    const fromStore: number[] = []
+    const view = {
+      derived: store.derived,
+      commitHead: () => store.commitHead(),
+      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
+        const got = await store.readBatches(after, o)
+        fromStore.push(...got.map((b) => b.position))
+        return got
+      },
+    }
+    const seen = new Map<string, number[]>()
+    const consumer = (name: string, minStepIntervalMs: number): FeedConsumer => ({
+      name,
+      minStepIntervalMs,
+      async apply(batches) {
+        seen.set(name, [...(seen.get(name) ?? []), ...batches.map((b) => b.position)])
+        await new Promise((r) => setTimeout(r, 1))
+        return []
+      },
+    })
+    const consumers = [consumer('fast', 50), consumer('chain', 500), consumer('slow', 1000), consumer('slowest', 1000)]
+    const starts: Record<string, number> = { fast: 36, chain: 24, slow: 12, slowest: 0 }
+    for (const [name, at] of Object.entries(starts)) if (at > 0) expect(await store.derived.advance(name, 0, at, [])).toBe(true)
+    const runner = new FeedRunner(view, consumers, { sharedRows: 30, maxRows: 1000, pollMs: 60_000 })
+    runner.start()
+    await vi.waitFor(
+      async () => {
+        for (const c of consumers) expect(await store.derived.watermark(c.name)).toBe(60)
+      },
+      { timeout: 20_000 },
+    )
+    await runner.stop()
+    // Every consumer applied each of its batches once, in order.
+    for (const [name, at] of Object.entries(starts)) expect(seen.get(name)).toEqual(Array.from({ length: 60 - at }, (_, i) => at + i + 1))
+    // Read back: each batch once, but for the first step of each (20 batches, 13 of them read again
+    // by the consumers behind). Each on its own would read 60 + 48 + 36 + 24 = 168 batches (as the
+    // runner before this change read all 168).
+    expect(new Set(fromStore).size).toBe(60)
+    expect(fromStore.length).toBeLessThanOrEqual(75)
+    expect(runner.readBack).toBe(fromStore.length * 3)
+  })
+
   it('bounds its shared batch cache by bytes as well as rows, and reads back what it dropped', async () => {
     // Six batches of two events with 40 KB bodies: about 80 KB each, a handful of rows.
     const big = (i: number) =>

@@ -99,6 +99,12 @@ export interface FeedProgress {
   committedMs: number
   /** When it applied it, epoch ms. */
   appliedMs: number
+  /**
+   * Rows the runner of this consumer has read back from the store since it started, for all of its
+   * consumers (batches not handed over, or no longer cached when a consumer got to them). Unset
+   * where nothing counts them.
+   */
+  readBack?: number
 }
 
 /** A loop's wake-up line: a poke that arrives while the loop is not sleeping is kept for its next sleep. */
@@ -154,6 +160,9 @@ export class FeedRunner {
   private readonly shared = new Map<number, { batch: CommittedBatch; rows: number; bytes: number }>()
   private sharedHeld = 0
   private sharedBytesHeld = 0
+  /** Rows and their bytes (as the cache counts them) of every batch cached so far: their average bounds a step ({@link stepRows}). */
+  private seenRows = 0
+  private seenBytes = 0
   /** Rows read from the store (not found in the cache), since the start. */
   private rowsReadBack = 0
   /** Where each consumer's last step started: cached batches before all of them are dropped. */
@@ -170,8 +179,10 @@ export class FeedRunner {
   private lastCommitMs = 0
   /** Wakes a step held for ingest when the runner stops. */
   private readonly holding: Waker = {}
-  /** Steps waiting for their turn, by the consumer's place in the list. */
-  private readonly waiting: { rank: number; resolve: () => void }[] = []
+  /** Steps waiting for their turn, by rank (see {@link rankOf}). */
+  private readonly waiting: { c: FeedConsumer; rank: number; resolve: () => void }[] = []
+  /** Consumers whose last step stopped at a step limit with more committed after it (behind). */
+  private readonly behind = new Set<FeedConsumer>()
   /** Each consumer's step in flight: steps of one consumer never overlap (a loop and `catchUp`). */
   private readonly stepping = new Map<FeedConsumer, Promise<unknown>>()
   private stopping = false
@@ -282,6 +293,8 @@ export class FeedRunner {
   private keep(after: number, batch: CommittedBatch): void {
     if (this.shared.has(after)) return
     const entry = { batch, rows: rowsIn(batch), bytes: bytesIn(batch) }
+    this.seenRows += entry.rows
+    this.seenBytes += entry.bytes
     this.shared.set(after, entry)
     this.sharedHeld += entry.rows
     this.sharedBytesHeld += entry.bytes
@@ -307,17 +320,24 @@ export class FeedRunner {
   private step(c: FeedConsumer, yieldable = false): Promise<'idle' | 'some' | 'full'> {
     const once = async () => {
       await this.turn(c)
+      let done: 'idle' | 'some' | 'full' | undefined
       try {
-        if (!yieldable) return await this.stepOnce(c)
+        if (!yieldable) {
+          done = await this.stepOnce(c)
+          return done
+        }
         await this.yieldToIngest()
         const started = this.o.now()
         try {
-          return await this.stepOnce(c)
+          done = await this.stepOnce(c)
+          return done
         } finally {
           this.lastStepEndMs = this.o.now()
           this.ranMs += this.lastStepEndMs - started
         }
       } finally {
+        if (done === 'full') this.behind.add(c)
+        else this.behind.delete(c)
         this.release()
       }
     }
@@ -370,7 +390,8 @@ export class FeedRunner {
    * shortest step interval goes first (then list order): by default `catalog` (50 ms), the audit
    * chain (500 ms), then `metrics` and `profiles` (1 s). Steps interleaved at their awaits would
    * each end later; one at a time, the consumers that must be freshest trail commits the least,
-   * and only one step's rows are in memory at once.
+   * and only one step's rows are in memory at once. While some waiting consumer is behind (its
+   * last step hit a step limit), the one furthest behind goes first instead (see {@link release}).
    */
   private turn(c: FeedConsumer): Promise<void> {
     if (!this.busy) {
@@ -381,7 +402,7 @@ export class FeedRunner {
     return new Promise<void>((resolve) => {
       let i = this.waiting.length
       while (i > 0 && this.waiting[i - 1]!.rank > rank) i--
-      this.waiting.splice(i, 0, { rank, resolve })
+      this.waiting.splice(i, 0, { c, rank, resolve })
     })
   }
 
@@ -390,10 +411,42 @@ export class FeedRunner {
     return (c.minStepIntervalMs ?? this.o.stepIntervalMs) * 1000 + this.consumers.indexOf(c)
   }
 
+  /**
+   * Hands the turn on: to the first waiting step by rank, or, while some waiting consumer is behind,
+   * to the one with the lowest watermark (the first by rank among equals). Behind, each consumer
+   * reads a full step at a time; by freshness alone the cheap ones (catalog, then audit) would lap
+   * the others step after step, each reading far ahead of the slowest, and the shared cache, which
+   * holds about one step, would drop those rows before the slower consumers got to them: every
+   * consumer read every row back from the store and parsed it again (bench/feed-consumers.js,
+   * `all`, ingest flat out: 2.5 rows read back per row committed). Slowest first, they come
+   * together and then go through each step's rows one after another, read once for all of them.
+   * The choice waits for the event loop's next turn: a consumer whose step just hit a limit steps
+   * again at once, and must be among the waiting when it is the one furthest behind.
+   */
   private release(): void {
-    const next = this.waiting.shift()
+    setImmediate(() => this.handOn())
+  }
+
+  private handOn(): void {
+    let at = 0
+    if (this.waiting.some((w) => this.behind.has(w.c))) {
+      let low = Number.POSITIVE_INFINITY
+      for (let i = 0; i < this.waiting.length; i++) {
+        const pos = this.watermarkOf(this.waiting[i]!.c)
+        if (pos < low) {
+          low = pos
+          at = i
+        }
+      }
+    }
+    const next = this.waiting.splice(at, 1)[0]
     if (next) next.resolve()
     else this.busy = false
+  }
+
+  /** Where a consumer stands as far as this runner knows: its last applied position, else where its last step started (-∞ before any). */
+  private watermarkOf(c: FeedConsumer): number {
+    return this.progress.get(c.name)?.position ?? this.froms.get(c.name) ?? Number.NEGATIVE_INFINITY
   }
 
   private async stepOnce(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
@@ -405,7 +458,9 @@ export class FeedRunner {
     const writes = await c.apply(batches, { derived, from })
     if (!(await derived.advance(c.name, from, last.position, writes))) return 'full' // someone else moved it: read again
     c.committed?.(last.position)
-    const p = { position: last.position, committedMs: last.committedMs, appliedMs: this.o.now() }
+    // Its next step starts here: the cache may drop what it and every other consumer are past.
+    this.froms.set(c.name, last.position)
+    const p = { position: last.position, committedMs: last.committedMs, appliedMs: this.o.now(), readBack: this.rowsReadBack }
     this.progress.set(c.name, p)
     this.o.onProgress?.(c.name, p)
     // Stopped at a step limit with more committed behind it: the next step goes at once. (A step
@@ -416,58 +471,97 @@ export class FeedRunner {
 
   /**
    * The batches after `from` within the step limits: the cached ones, then the store's after them;
-   * `limited` when a limit stopped the read with committed batches left after it.
+   * `limited` when a limit stopped the read with committed batches left after it. A read from the
+   * store stops at the watermark of the nearest consumer ahead (`until`), so that a consumer that
+   * trails the others catches up with them rather than passing them: from there on they read the
+   * same batches, and the cache serves all but the first (see {@link release}). Its rows are kept
+   * to what the cache can hold ({@link stepRows}).
    */
   private async readBatches(consumer: string, from: number): Promise<{ batches: CommittedBatch[]; limited: boolean }> {
     this.froms.set(consumer, from)
     this.prune()
+    const maxRows = this.stepRows()
     const out: CommittedBatch[] = []
     let rows = 0
     let at = from
     for (let b = this.shared.get(at)?.batch; b; b = this.shared.get(at)?.batch) {
       const n = rowsIn(b)
-      if (out.length >= this.o.maxBatches || (out.length > 0 && rows + n > this.o.maxRows)) return { batches: out, limited: true }
+      if (out.length >= this.o.maxBatches || (out.length > 0 && rows + n > maxRows)) return { batches: out, limited: true }
       out.push(b)
       rows += n
       at = b.position
     }
     if (out.length >= this.o.maxBatches) return { batches: out, limited: true }
-    const room = this.o.maxBatches - out.length
-    const more = await this.store.readBatches(at, { maxBatches: room, maxRows: Math.max(1, this.o.maxRows - rows) })
+    const until = this.nextAhead(consumer, at)
+    // Positions rise by at least one per batch: no more than `until - at` batches lie in between.
+    const room = Math.min(this.o.maxBatches - out.length, until - at)
+    const more = await this.store.readBatches(at, { maxBatches: room, maxRows: Math.max(1, maxRows - rows) })
     let limited = more.length >= room
     for (const b of more) {
       const n = rowsIn(b)
       this.rowsReadBack += n
       this.keep(at, b)
       at = b.position
-      // The store always returns at least one batch; past the first, keep to the row limit.
-      if (out.length > 0 && rows + n > this.o.maxRows) {
+      // The store always returns at least one batch; past the first, keep to the row limit, and
+      // stop at the consumer ahead (batches past it stay cached for it).
+      if ((out.length > 0 && rows + n > maxRows) || (out.length > 0 && b.position > until)) {
         limited = true
         continue
       }
       out.push(b)
       rows += n
     }
-    if (this.overBudget()) this.prune()
+    if (this.overBudget()) this.prune({ from, to: at })
     // The store stops before the batch that would pass the row limit without saying so: a read
     // that came near the limit asks whether anything was committed after it.
-    if (!limited && more.length > 0 && rows >= this.o.maxRows / 2) limited = (await this.store.commitHead()) > at
+    if (!limited && more.length > 0 && rows >= maxRows / 2) limited = (await this.store.commitHead()) > at
     return { batches: out, limited }
   }
 
-  /** Drops cached batches every consumer is past, then the lowest positions beyond the row and byte bounds. */
-  private prune(): void {
+  /**
+   * The watermark of the nearest other consumer ahead of `at` (its last applied position, or where
+   * its step started), or +∞ when none is.
+   */
+  private nextAhead(consumer: string, at: number): number {
+    let next = Number.POSITIVE_INFINITY
+    for (const c of this.consumers) {
+      if (c.name === consumer) continue
+      const pos = this.watermarkOf(c)
+      if (pos > at && pos < next) next = pos
+    }
+    return next
+  }
+
+  /**
+   * Most rows of one step: {@link FeedRunnerOptions.maxRows}, but no more than half of what the cache
+   * holds (rows, and bytes at the average size of the rows it has seen), so that one step's batches
+   * stay cached until every consumer has read them.
+   */
+  private stepRows(): number {
+    let n = Math.min(this.o.maxRows, Math.floor(this.o.sharedRows / 2))
+    if (this.seenRows > 0) n = Math.min(n, Math.floor(this.o.sharedBytes / 2 / (this.seenBytes / this.seenRows)))
+    return Math.max(1, n)
+  }
+
+  /**
+   * Drops cached batches every consumer is past; then, beyond the row and byte bounds, the highest
+   * positions first, sparing the batches a step just read (`read`: the cache keys from its start
+   * to its end), then the lowest. The consumers behind read the lowest positions next and the
+   * highest last (a batch handed over far ahead of all of them would be dropped before they got
+   * there anyway); a step's batches are what the others read right after it.
+   */
+  private prune(read?: { from: number; to: number }): void {
     // Until every consumer has stepped, one that has not may still need the oldest batches.
     let low = this.froms.size < this.consumers.length ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY
     for (const f of this.froms.values()) low = Math.min(low, f)
     for (const at of [...this.shared.keys()]) if (at < low) this.drop(at)
     if (!this.overBudget()) return
-    // Entries arrive mostly in position order (a read-back of older batches may come later).
-    const order = [...this.shared.keys()].sort((x, y) => x - y)
+    const order = [...this.shared.keys()].sort((x, y) => y - x)
     for (const at of order) {
-      if (!this.overBudget()) break
-      this.drop(at)
+      if (!this.overBudget()) return
+      if (!read || at < read.from || at >= read.to) this.drop(at)
     }
+    for (let i = order.length - 1; i >= 0 && this.overBudget(); i--) this.drop(order[i]!)
   }
 
   private async loop(c: FeedConsumer, waker: Waker): Promise<void> {
