@@ -339,8 +339,41 @@ describe('FeedThread', () => {
     }
   })
 
+  it('hands batches over while the collector is loaded below handOverBusyAbove, though above the yield threshold', async () => {
+    // A writer busy three quarters of the time: load 0.75, above yieldAbove (0.6), below 0.9.
+    const loaded = new FeedThread(store, {
+      consumers: ['catalog'],
+      script,
+      ingestBusyMs: () => performance.now() * 0.75,
+      runner: { pollMs: 60_000 },
+    })
+    loaded.start()
+    await loaded.ready()
+    try {
+      await write(0)
+      loaded.poke()
+      await until(caughtUp(['catalog']))
+      await until(reported(loaded, ['catalog']))
+      // Past the first load reports (every 250 ms).
+      await new Promise((r) => setTimeout(r, 600))
+      const readBack = loaded.rowsReadBack
+      for (let k = 1; k <= 20; k++) {
+        await write(k)
+        loaded.poke()
+      }
+      await until(caughtUp(['catalog']))
+      await until(reported(loaded, ['catalog']))
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(loaded.notHandedOver).toBe(0)
+      expect(loaded.rowsReadBack).toBe(readBack)
+    } finally {
+      await loaded.stop()
+    }
+  })
+
   it('hands nothing over while the collector is busy, reads it back, and counts stay exact', async () => {
-    // A writer busy all the time: load 1, at least yieldAbove (0.6) from the first report on.
+    // A writer busy all the time: load 1, at least handOverBusyAbove (0.9) from the first report on.
     const busy = new FeedThread(store, {
       consumers: ['catalog'],
       script,

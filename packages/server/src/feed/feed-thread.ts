@@ -59,11 +59,19 @@ export interface FeedThreadOptions {
    * the store commits (its `CommitTap`) to the consumers' thread, so that they need not read it
    * back; past this bound (a thread that is starved or behind) batches are not handed over and the
    * thread reads them from the store when it gets there. Nor are they while the collector's load
-   * is at least the runner's `yieldAbove`: their clone costs the busy event loop 3-5 µs per event
-   * (bench/ingest.js), the thread's read-back costs only the idle thread. 0 turns the hand-over
-   * off. Default 32 MiB.
+   * is at least {@link handOverBusyAbove}. 0 turns the hand-over off. Default 32 MiB.
    */
   handOverBytes?: number
+  /**
+   * The collector's load (as reported to the consumers, see `ingestBusyMs`) at or above which
+   * committed batches are not handed over: their clone costs a saturated event loop 3-5 µs per
+   * event (bench/ingest.js), the thread's read-back costs only the idle thread. Below it they are:
+   * at half the maximum rate the load often passes the yield threshold (0.6) while the collector
+   * has time to spare, and the thread reading every batch back costs the consumers' freshness
+   * (bench/feed.js at 8 000 ev/s, 0.6 against 0.9: 0.45-0.50 against 0.26-0.31 rows read back per
+   * row, every consumer's p99 10-20 % later). 1 or more: hand over whatever the load. Default 0.9.
+   */
+  handOverBusyAbove?: number
   /**
    * The thread's old-generation heap limit, MB. With V8's own limit (a quarter of the machine's
    * memory, up to 4 GB) the thread's heap grew while ingest ran flat out: peak RSS of the
@@ -95,6 +103,9 @@ export interface FeedThreadOptions {
    */
   idle?: boolean
 }
+
+/** Default of {@link FeedThreadOptions.handOverBusyAbove}: 0.9. */
+export const DEFAULT_HAND_OVER_BUSY_ABOVE = 0.9
 
 /** How often the owner reports its load (event loop or writer) to the consumers, ms, and over how long. */
 const LOAD_REPORT_MS = 250
@@ -205,9 +216,9 @@ export class FeedThread implements CommitFeed {
   /** The thread's consumers hold their steps for ingest: batches are not handed over meanwhile. */
   private holding = false
   /**
-   * The collector's last reported load was at least `yieldAbove`: batches are not handed over
-   * meanwhile, their clone would cost the busy event loop (the thread reads them back at its own
-   * priority).
+   * The collector's last measured load was at least `handOverBusyAbove`: batches are not handed
+   * over meanwhile, their clone would cost the busy event loop (the thread reads them back at its
+   * own priority).
    */
   private busy = false
   /** Reports the collector's load to the consumers four times a second (ingest first: `yieldAbove`). */
@@ -230,7 +241,8 @@ export class FeedThread implements CommitFeed {
     // loop busy, or its writer (a commit in flight), whichever more. Reported four times a second,
     // each over the last second.
     const yieldAbove = this.o.runner?.yieldAbove ?? DEFAULT_YIELD_ABOVE
-    if (yieldAbove < 1) {
+    const busyAbove = this.o.handOverBusyAbove ?? DEFAULT_HAND_OVER_BUSY_ABOVE
+    if (yieldAbove < 1 || busyAbove < 1) {
       const sample = () => ({ loop: performance.eventLoopUtilization(), busyMs: this.o.ingestBusyMs?.() ?? 0, at: performance.now() })
       const window = [sample()]
       this.loadTimer = setInterval(() => {
@@ -239,7 +251,7 @@ export class FeedThread implements CommitFeed {
         const writer = now.at > then.at ? (now.busyMs - then.busyMs) / (now.at - then.at) : 0
         const loop = performance.eventLoopUtilization(now.loop, then.loop).utilization
         const load = Math.min(1, Math.max(loop, writer))
-        this.busy = load >= yieldAbove
+        this.busy = load >= busyAbove
         this.send({ type: 'load', utilization: load })
         window.push(now)
         if (window.length > LOAD_WINDOW_MS / LOAD_REPORT_MS) window.shift()
@@ -261,7 +273,7 @@ export class FeedThread implements CommitFeed {
 
   /**
    * Batches not handed to the thread because it was behind by more than `handOverBytes`, held its
-   * steps for ingest, or the collector was busy (load at least `yieldAbove`).
+   * steps for ingest, or the collector was busy (load at least `handOverBusyAbove`).
    */
   get notHandedOver(): number {
     return this.skipped
