@@ -50,6 +50,22 @@ async function catalog() {
   return { models: models.map((m) => [m.model, m.version, Number(m.events)]), names: names.map((n) => [n.name, Number(n.items)]) }
 }
 
+/** The store as a runner sees it (`extra` replaces parts), recording the position of every batch read from it. */
+function recordingView<T extends object>(extra?: T) {
+  const fromStore: number[] = []
+  const view = {
+    derived: store.derived,
+    commitHead: () => store.commitHead(),
+    readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
+      const got = await store.readBatches(after, o)
+      fromStore.push(...got.map((b) => b.position))
+      return got
+    },
+    ...extra,
+  }
+  return { view, fromStore }
+}
+
 describe('FeedRunner', () => {
   it('applies every committed batch once, in order, across restarts and concurrent runners', async () => {
     for (let i = 0; i < 10; i++) await write(i)
@@ -338,17 +354,7 @@ describe('FeedRunner', () => {
   })
 
   it('hands consumers the batches the store commits (nothing read back while they keep up), and the chain sealed from the handed rows verifies', async () => {
-    const fromStore: number[] = []
-    const view = {
-      derived: store.derived,
-      commitHead: () => store.commitHead(),
-      tapCommits: store.tapCommits.bind(store),
-      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
-        const got = await store.readBatches(after, o)
-        fromStore.push(...got.map((b) => b.position))
-        return got
-      },
-    }
+    const { view, fromStore } = recordingView({ tapCommits: store.tapCommits.bind(store) })
     const rec = new Recorder()
     const runner = new FeedRunner(view, [rec, new CatalogConsumer(), new AuditChainConsumer(store)], { pollMs: 60_000, stepIntervalMs: 0 })
     runner.start()
@@ -376,16 +382,7 @@ describe('FeedRunner', () => {
     // 60 batches of 3 rows; four consumers left at positions 0, 12, 24 and 36 (the cheap ones ran
     // ahead), a cache of 30 rows (10 batches) and steps of at most half of it.
     for (let i = 0; i < 60; i++) await write(i)
-    const fromStore: number[] = []
-    const view = {
-      derived: store.derived,
-      commitHead: () => store.commitHead(),
-      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
-        const got = await store.readBatches(after, o)
-        fromStore.push(...got.map((b) => b.position))
-        return got
-      },
-    }
+    const { view, fromStore } = recordingView()
     const seen = new Map<string, number[]>()
     const consumer = (name: string, minStepIntervalMs: number): FeedConsumer => ({
       name,
@@ -426,16 +423,7 @@ describe('FeedRunner', () => {
         feedback: [],
       })
     for (let i = 0; i < 6; i++) await big(i)
-    const fromStore: number[] = []
-    const view = {
-      derived: store.derived,
-      commitHead: () => store.commitHead(),
-      readBatches: async (after: number, o?: { maxBatches?: number; maxRows?: number }) => {
-        const got = await store.readBatches(after, o)
-        fromStore.push(...got.map((b) => b.position))
-        return got
-      },
-    }
+    const { view, fromStore } = recordingView()
     const seenBytes: number[] = []
     const watcher = (name: string, runner: () => FeedRunner): FeedConsumer => ({
       name,
