@@ -98,6 +98,40 @@ describe('tabular formats', () => {
     }
   })
 
+  it('parquet keeps every value when a column has more distinct strings than it codes, across row groups', async () => {
+    // 2 600 events in one split: `note` has 1 300 distinct strings (more than a column codes per
+    // split: it switches to plain strings mid-group), `tier` few; both have nulls, as `flag` (boolean).
+    const source = createMemorySource({ clock: () => 0 })
+    const events = Array.from({ length: 2600 }, (_, i) => ({
+      id: `ev${i}`,
+      model: { name: 'm', version: '1' },
+      input: {
+        note: i % 7 === 3 ? null : `note ${i % 1300}`,
+        tier: i % 11 === 5 ? null : ['free', 'pro', 'team'][i % 3],
+        flag: i % 5 === 2 ? null : i % 2 === 0,
+      },
+      trace: { session_id: `s${i}` },
+    }))
+    source.commit('p', { events })
+    const spec: DatasetSpec = {
+      split: { ratios: { train: 1 }, seed: 'x' },
+      format: 'parquet',
+      columns: { 'input.note': 'string', 'input.tier': 'string', 'input.flag': 'boolean' },
+    }
+    await buildDataset({ source, project: 'p', spec, outDir: join(dir, 'pq'), rowGroupSize: 1000 })
+    const db = await DuckDBInstance.create(':memory:')
+    const conn = await db.connect()
+    try {
+      const reader = await conn.runAndReadAll(
+        `SELECT id, "input.note" AS note, "input.tier" AS tier, "input.flag" AS flag FROM read_parquet('${join(dir, 'pq', 'train.parquet')}') ORDER BY file_row_number`,
+      )
+      const rows = reader.getRowObjectsJS()
+      expect(rows).toEqual(events.map((e) => ({ id: e.id, note: e.input.note, tier: e.input.tier, flag: e.input.flag })))
+    } finally {
+      conn.closeSync()
+    }
+  })
+
   it('declared columns skip inference and fix the types', async () => {
     const source = fixtureSource()
     const spec: DatasetSpec = { ...tabularSpec, format: 'parquet', columns: { 'input.tenure': 'int64', label: 'boolean' } }

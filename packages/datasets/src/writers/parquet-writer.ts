@@ -49,90 +49,145 @@ function element(name: string, type: ColumnType): SchemaElement {
   }
 }
 
-/** Strings a column remembers per split to share one copy across rows (low-cardinality columns). */
+/** Distinct strings a column codes per split before it holds its values as they are (high-cardinality columns: ids, free text). */
 const INTERN_LIMIT = 1_024
 
 /**
- * One column of the row group being filled, in the form hyparquet-writer encodes without boxing:
- * doubles and timestamps in a Float64Array, int64 in a BigInt64Array (an array with nulls only when
- * the group has a null), booleans and strings in arrays. Repeated strings share one copy (up to
- * {@link INTERN_LIMIT} distinct ones), so a row's parsed copy dies young instead of being held, and
- * copied by the collector, until the group is written. The typed arrays are reused group after
- * group: hyparquet-writer copies each group's values before it encodes them.
+ * One column of the row group being filled, in the form that holds no object per row until the
+ * group is encoded: doubles and timestamps in a Float64Array, int64 in a BigInt64Array, booleans
+ * in a Uint8Array (0 false, 1 true, 2 null), strings as codes into the column's distinct strings
+ * (one copy each, up to {@link INTERN_LIMIT} per split) in an Int32Array (-1 null), then, once a
+ * column has more distinct strings, in an array made once for the whole group. Every buffer is
+ * made once per split and reused group after group (hyparquet-writer copies each group's values
+ * before it encodes them). A row group outlives several young-generation collections, so
+ * whatever it holds is promoted: arrays grown by `push` (each growth a new copy, the old one
+ * garbage), and a boolean or string cell per row, were most of the writer's share of a parquet
+ * build's promoted bytes. The arrays of cells hyparquet-writer takes are made when the group is
+ * written and die with it.
  */
 class GroupColumn {
   readonly kind: ReturnType<typeof packedKind>
+  readonly #capacity: number
   readonly #numbers: Float64Array | undefined
   readonly #bigints: BigInt64Array | undefined
-  readonly #nulls: Uint8Array | undefined
-  #cells: (string | boolean | null)[] = []
-  #intern: Map<string, string> | undefined
+  /** Null flags of numbers and bigints; boolean cells. */
+  readonly #bytes: Uint8Array | undefined
+  /** Codes of string cells into {@link #strings} while the column codes its strings. */
+  readonly #codes: Int32Array | undefined
+  #strings: string[] = []
+  #intern: Map<string, number> | undefined
+  /** The previous string cell and its code: the same text row after row is compared, not hashed. */
+  #lastText: string | undefined
+  #lastCode = -1
+  /** String cells as they are, once the column has more than {@link INTERN_LIMIT} distinct strings. */
+  #plain: (string | null)[] | undefined
   #hasNull = false
   #n = 0
 
   constructor(type: ColumnType, capacity: number) {
     this.kind = packedKind(type)
+    this.#capacity = capacity
     if (this.kind === 'number') this.#numbers = new Float64Array(capacity)
     if (this.kind === 'bigint') this.#bigints = new BigInt64Array(capacity)
-    if (this.kind === 'number' || this.kind === 'bigint') this.#nulls = new Uint8Array(capacity)
-    if (this.kind === 'string') this.#intern = new Map()
+    if (this.kind !== 'string') this.#bytes = new Uint8Array(capacity)
+    else {
+      this.#codes = new Int32Array(capacity)
+      this.#intern = new Map()
+    }
   }
 
-  #string(v: string | null): string | null {
-    const intern = this.#intern
-    if (v === null || intern === undefined) return v
-    const kept = intern.get(v)
-    if (kept !== undefined) return kept
-    // A high-cardinality column (ids, free text): stop looking its values up.
-    if (intern.size >= INTERN_LIMIT) this.#intern = undefined
-    else intern.set(v, v)
-    return v
+  #pushString(v: string | null): void {
+    const n = this.#n++
+    const plain = this.#plain
+    if (plain !== undefined) {
+      plain[n] = v
+      return
+    }
+    if (v === null) {
+      this.#codes![n] = -1
+      return
+    }
+    if (v === this.#lastText) {
+      this.#codes![n] = this.#lastCode
+      return
+    }
+    const intern = this.#intern!
+    let code = intern.get(v)
+    if (code === undefined) {
+      if (intern.size >= INTERN_LIMIT) {
+        // Too many distinct values to code: this group's cells so far as strings, then as they come.
+        this.#n = n
+        this.#toPlain()
+        this.#plain![n] = v
+        this.#n = n + 1
+        return
+      }
+      code = this.#strings.length
+      this.#strings.push(v)
+      intern.set(v, code)
+    }
+    this.#lastText = v
+    this.#lastCode = code
+    this.#codes![n] = code
+  }
+
+  /** Stops coding: the group's cells so far become strings; later groups hold theirs as they are. */
+  #toPlain(): void {
+    const plain = new Array<string | null>(this.#capacity)
+    const codes = this.#codes!
+    const strings = this.#strings
+    for (let i = 0; i < this.#n; i++) {
+      const c = codes[i]!
+      plain[i] = c < 0 ? null : strings[c]!
+    }
+    this.#plain = plain
+    this.#intern = undefined
+    this.#strings = []
+    this.#lastText = undefined
   }
 
   push(cell: Cell): void {
-    const n = this.#n++
     switch (this.kind) {
       case 'number':
-      case 'bigint':
-        this.#nulls![n] = cell === null ? 1 : 0
+      case 'bigint': {
+        const n = this.#n++
+        this.#bytes![n] = cell === null ? 1 : 0
         if (cell === null) this.#hasNull = true
         else if (this.kind === 'number') this.#numbers![n] = cell as number
         else this.#bigints![n] = cell as bigint
         return
+      }
       case 'boolean':
-        this.#cells.push(cell as boolean | null)
+        this.#bytes![this.#n++] = cell === null ? 2 : cell ? 1 : 0
         return
       case 'string':
-        this.#cells.push(this.#string(cell as string | null))
+        this.#pushString(cell as string | null)
         return
     }
   }
 
   /** Row `row` of a packed column of the same kind. */
   pushPacked(c: PackedColumn, row: number): void {
-    const n = this.#n++
     switch (c.kind) {
       case 'number':
       case 'bigint': {
+        const n = this.#n++
         const isNull = c.nulls !== undefined && c.nulls[row] === 1
-        this.#nulls![n] = isNull ? 1 : 0
+        this.#bytes![n] = isNull ? 1 : 0
         if (isNull) this.#hasNull = true
         else if (c.kind === 'number') this.#numbers![n] = c.values[row]!
         else this.#bigints![n] = c.values[row]!
         return
       }
-      case 'boolean': {
-        const v = c.values[row]!
-        this.#cells.push(v === 2 ? null : v === 1)
+      case 'boolean':
+        this.#bytes![this.#n++] = c.values[row]!
         return
-      }
       case 'string':
-        this.#cells.push(this.#string(c.values[row]!))
+        this.#pushString(c.values[row]!)
         return
       case 'coded': {
-        // Already one copy per distinct string of the piece.
         const code = c.codes[row]!
-        this.#cells.push(code < 0 ? null : c.strings[code]!)
+        this.#pushString(code < 0 ? null : c.strings[code]!)
         return
       }
     }
@@ -144,14 +199,32 @@ class GroupColumn {
     const hasNull = this.#hasNull
     this.#n = 0
     this.#hasNull = false
-    if (this.kind === 'boolean' || this.kind === 'string') {
-      const out = this.#cells
-      this.#cells = []
-      return out
+    switch (this.kind) {
+      case 'boolean': {
+        const bytes = this.#bytes!
+        const out = new Array<boolean | null>(n)
+        for (let i = 0; i < n; i++) {
+          const b = bytes[i]!
+          out[i] = b === 2 ? null : b === 1
+        }
+        return out
+      }
+      case 'string': {
+        const plain = this.#plain
+        if (plain !== undefined) return n === plain.length ? plain : plain.slice(0, n)
+        const codes = this.#codes!
+        const strings = this.#strings
+        const out = new Array<string | null>(n)
+        for (let i = 0; i < n; i++) {
+          const c = codes[i]!
+          out[i] = c < 0 ? null : strings[c]!
+        }
+        return out
+      }
     }
     const values = this.kind === 'number' ? this.#numbers!.subarray(0, n) : this.#bigints!.subarray(0, n)
     if (!hasNull) return values
-    const nulls = this.#nulls!
+    const nulls = this.#bytes!
     const out = new Array<number | bigint | null>(n)
     for (let i = 0; i < n; i++) out[i] = nulls[i] === 1 ? null : values[i]!
     return out
