@@ -2,7 +2,7 @@
 // `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
 //    [--format jsonl|jsonl-balanced|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
 //    [--read-ahead] [--workers N] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
-// worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk;
+// worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk (default the compiler's: 500, parquet 100);
 // --workers: threads compiling ranges of the log (DatasetBuilds workers and parquetWorkers; default
 // theirs: min(2, cores), parquet 1; 1 = the whole build on the build worker's thread).
 // sqlite (default) and postgres: N events (~1.2 KB of JSON each) and N feedback items stored through the
@@ -276,7 +276,7 @@ async function runOne(kind) {
       }
       const m = server && !legacy
         ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('workers') ? { workers: Number(opt('workers')), parquetWorkers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
-        : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), chunkSize: Number(opt('chunk', '500')), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
+        : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
       // First 12 hex digits of each file's SHA-256: equal across peers of one format = the same bytes.

@@ -45,7 +45,7 @@ export interface DatasetBuildsOptions {
   youngGenerationMb?: number
   /** Old-generation limit of the build worker's heap, MiB. Default {@link BUILD_OLD_GENERATION_MB} (1024). */
   oldGenerationMb?: number
-  /** Events per scan chunk and feedback look-up. Default the compiler's (500). */
+  /** Events per scan chunk and feedback look-up. Default the compiler's (`defaultChunkSize`: 500, parquet 100). */
   chunkSize?: number
   /**
    * Read the store on a second thread, beside the compiler (`readAheadDatasetSource`); only
