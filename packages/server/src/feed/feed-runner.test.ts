@@ -202,9 +202,10 @@ describe('FeedRunner', () => {
     expect(rec.seen).toEqual([1, 2, 3])
   })
 
-  it('yields to a saturated ingest only while a consumer is behind, holding every consumer, at its share of the time, never in catchUp', async () => {
+  it('yields to a saturated ingest while a consumer is behind or the load is at holdAbove, holding every consumer, at its share of the time, never in catchUp', async () => {
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
-    let load = 1
+    // Above the yield threshold (0.6), below holdAbove (0.9).
+    let load = 0.8
     let applyMs = 0
     // A stopped runner keeps its leases: each runner gets consumers of its own names.
     const slow = (name: string): FeedConsumer => ({
@@ -219,7 +220,7 @@ describe('FeedRunner', () => {
       await write(i)
       runner.poke()
     }
-    // Saturated but keeping up (never 60 s behind): no step is held.
+    // Loaded but keeping up (never 60 s behind): no step is held.
     const keeping = new FeedRunner(store, [slow('slow1'), rec('rec1')], {
       ingestLoad: () => load,
       yieldBehindMs: 60_000,
@@ -294,6 +295,23 @@ describe('FeedRunner', () => {
     await tool.catchUp()
     expect(await store.derived.watermark('rec3')).toBe(19)
     expect(tool.yieldedMs).toBe(0)
+
+    // At or above holdAbove (0.9) the loops hold however little the feed is behind: after the slow
+    // consumer's 200 ms step, the other waits ~20 s (1 % share).
+    applyMs = 200
+    const hot = new FeedRunner(store, [slow('slow4'), rec('rec4')], {
+      ingestLoad: () => 0.95,
+      yieldBehindMs: 60_000,
+      saturatedShare: 0.01,
+      stepIntervalMs: 10,
+      pollMs: 50,
+    })
+    hot.start()
+    await vi.waitFor(async () => expect(await store.derived.watermark('slow4')).toBe(19), { timeout: 10_000 })
+    await pause(500)
+    expect(await store.derived.watermark('rec4')).toBe(0)
+    expect(hot.yieldedMs).toBeGreaterThan(0)
+    await hot.stop()
   })
 
   it('reads each batch from the store once for all its consumers, steps one consumer at a time, and tells it what committed', async () => {

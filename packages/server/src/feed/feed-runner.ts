@@ -81,6 +81,14 @@ export interface FeedRunnerOptions {
    */
   yieldBehindMs?: number
   /**
+   * Load at or above which the loops yield (as for {@link yieldAbove}) however little the feed is
+   * behind: a collector this busy is saturated, and the first seconds of a burst are when ingest
+   * needs the CPU most (with only `yieldBehindMs`, consumers ran freely for the first 5 s of every
+   * burst). Below it, a feed that keeps up never yields, as before. At least `yieldAbove`; with
+   * `yieldAbove` 1 or more, never. Default 0.9.
+   */
+  holdAbove?: number
+  /**
    * Told when the loops begin holding their steps for ingest (`true`) and when they go on
    * (`false`): `FeedThread` stops handing batches over meanwhile (their clone costs the collector,
    * and a long hold would only drop them from the cache again; the thread reads them back).
@@ -90,6 +98,9 @@ export interface FeedRunnerOptions {
 
 /** Default of {@link FeedRunnerOptions.yieldAbove} (and of `--feed-yield`): 0.6. */
 export const DEFAULT_YIELD_ABOVE = 0.6
+
+/** Default of {@link FeedRunnerOptions.holdAbove}: 0.9. */
+export const DEFAULT_HOLD_ABOVE = 0.9
 
 /** Where one consumer stands. */
 export interface FeedProgress {
@@ -203,6 +214,7 @@ export class FeedRunner {
       onHold: options.onHold,
       yieldAbove: options.yieldAbove ?? DEFAULT_YIELD_ABOVE,
       yieldBehindMs: options.yieldBehindMs ?? 5000,
+      holdAbove: options.holdAbove ?? DEFAULT_HOLD_ABOVE,
       saturatedShare: Math.min(1, Math.max(0.01, options.saturatedShare ?? 0.1)),
       sharedRows: options.sharedRows ?? 20_000,
       sharedBytes: options.sharedBytes ?? 64 * 1024 * 1024,
@@ -347,15 +359,19 @@ export class FeedRunner {
   }
 
   /**
-   * While ingest is saturated ({@link FeedRunnerOptions.ingestLoad} at or above `yieldAbove`) and
-   * the feed is behind (`yieldBehindMs`), holds the turn until the steps run since the feed last
+   * While ingest is saturated ({@link FeedRunnerOptions.ingestLoad} at or above `holdAbove`, or at
+   * or above `yieldAbove` with the feed behind by `yieldBehindMs`), holds the turn until the steps run since the feed last
    * held (or last found ingest unsaturated) are down to `saturatedShare` of the time, looking
    * every 50 ms: a step goes at once when either condition ends.
    */
   private async yieldToIngest(): Promise<void> {
     const load = this.o.ingestLoad
     if (!load || this.o.yieldAbove >= 1) return
-    const saturated = () => load() >= this.o.yieldAbove && this.behindMs() > this.o.yieldBehindMs
+    const holdAbove = Math.max(this.o.yieldAbove, this.o.holdAbove)
+    const saturated = () => {
+      const l = load()
+      return l >= holdAbove || (l >= this.o.yieldAbove && this.behindMs() > this.o.yieldBehindMs)
+    }
     if (!saturated()) {
       this.ranMs = 0
       return

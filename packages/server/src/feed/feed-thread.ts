@@ -37,6 +37,7 @@ export interface FeedThreadOptions {
     | 'yieldAbove'
     | 'saturatedShare'
     | 'yieldBehindMs'
+    | 'holdAbove'
   >
   /**
    * The collector's time with a commit in flight so far, ms (monotonic: `WriteQueue.busyMs`). Its
