@@ -176,7 +176,10 @@ export class FeedRunner {
   private seenBytes = 0
   /** Rows read from the store (not found in the cache), since the start. */
   private rowsReadBack = 0
-  /** Where each consumer's last step started: cached batches before all of them are dropped. */
+  /**
+   * Where each consumer's step in flight started, or its next one will (set as it reads and as it
+   * commits): cached batches before all of them are dropped.
+   */
   private readonly froms = new Map<string, number>()
   /** Whether a step of some consumer runs now (see {@link turn}). */
   private busy = false
@@ -460,9 +463,9 @@ export class FeedRunner {
     else this.busy = false
   }
 
-  /** Where a consumer stands as far as this runner knows: its last applied position, else where its last step started (-∞ before any). */
+  /** Where a consumer stands as far as this runner knows: where its step in flight or its next one starts (-∞ before its first). */
   private watermarkOf(c: FeedConsumer): number {
-    return this.progress.get(c.name)?.position ?? this.froms.get(c.name) ?? Number.NEGATIVE_INFINITY
+    return this.froms.get(c.name) ?? Number.NEGATIVE_INFINITY
   }
 
   private async stepOnce(c: FeedConsumer): Promise<'idle' | 'some' | 'full'> {
@@ -520,7 +523,7 @@ export class FeedRunner {
       at = b.position
       // The store always returns at least one batch; past the first, keep to the row limit, and
       // stop at the consumer ahead (batches past it stay cached for it).
-      if ((out.length > 0 && rows + n > maxRows) || (out.length > 0 && b.position > until)) {
+      if (out.length > 0 && (rows + n > maxRows || b.position > until)) {
         limited = true
         continue
       }
@@ -534,10 +537,7 @@ export class FeedRunner {
     return { batches: out, limited }
   }
 
-  /**
-   * The watermark of the nearest other consumer ahead of `at` (its last applied position, or where
-   * its step started), or +∞ when none is.
-   */
+  /** The watermark of the nearest other consumer ahead of `at` (see {@link watermarkOf}), or +∞ when none is. */
   private nextAhead(consumer: string, at: number): number {
     let next = Number.POSITIVE_INFINITY
     for (const c of this.consumers) {

@@ -55,7 +55,7 @@ function runFeed(
     ingestLoad: () => load,
     onHold: (holding) => send({ type: 'holding', holding }),
     logger: { info: log('info'), warn: log('warn'), error: log('error') },
-    onProgress: (consumer, progress) => send({ type: 'progress', consumer, progress, readBack: runner.readBack }),
+    onProgress: (consumer, progress) => send({ type: 'progress', consumer, progress }),
   })
   runner.start()
   commands((m) => {

@@ -138,8 +138,8 @@ export interface FeedThreadData {
 
 /** A message from the thread. */
 export type FeedThreadMessage =
-  /** `readBack`: rows the thread's runner read from the store so far (not handed over, or no longer cached). */
-  | { type: 'progress'; consumer: string; progress: FeedProgress; readBack: number }
+  /** `progress.readBack`: rows the thread's runner read from the store so far (not handed over, or no longer cached). */
+  | { type: 'progress'; consumer: string; progress: FeedProgress }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { type: 'stopped' }
   /** The thread took handed-over batches of this many bytes off its queue. */
@@ -372,7 +372,7 @@ export class FeedThread implements CommitFeed {
   private onMessage(m: FeedThreadMessage): void {
     if (m.type === 'progress') {
       this.failures = 0
-      this.readBackRows = m.readBack
+      this.readBackRows = m.progress.readBack ?? 0
       this.progress.set(m.consumer, m.progress)
       this.o.onProgress?.(m.consumer, m.progress)
     } else if (m.type === 'log') {
