@@ -39,6 +39,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import zlib from 'node:zlib'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { fork } from 'node:child_process'
 import { spawnServer } from '@inferlog/testkit'
 import { createHygiene, envInt, fmtNum, fmtSummary, loadavg, machineLine, pct, prng, summary, watchdog } from './lib/bench-util.js'
 import {
@@ -468,6 +469,77 @@ async function missRound(agent, url, n, seed) {
   return ms.sort((a, b) => a - b)
 }
 
+/** The timed requests of one client: warm-ups then `n` timed GETs, and the after-an-advance round. */
+function inlineClient(url) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  return {
+    async times({ n, warm, compressed }) {
+      const one = compressed ? () => timedGetCompressed(agent, url) : () => timedGet(agent, url)
+      for (let i = 0; i < warm; i++) await one()
+      const ms = []
+      let last
+      for (let i = 0; i < n; i++) {
+        last = await one()
+        ms.push(last.ms)
+      }
+      return { ms: ms.sort((a, b) => a - b), wire: last?.wire, encoding: last?.encoding }
+    },
+    miss: ({ n, seed }) => missRound(agent, url, n, seed),
+    close: async () => agent.destroy(),
+  }
+}
+
+/**
+ * The client that times the requests. By default a process of its own (`BENCH_MON_CLIENT=child`)
+ * that holds nothing but its requests, as a dashboard's client would: the bench process also holds
+ * the raw-row answer and (on a first run) the aggregation, and their collections would be timed as
+ * the server's latency. `BENCH_MON_CLIENT=inline` times from the bench process as before.
+ */
+function requestClient(url) {
+  if (process.env.BENCH_MON_CLIENT === 'inline') return inlineClient(url)
+  const child = fork(fileURLToPath(import.meta.url), ['client', url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  hygiene.track({ child, exited: new Promise((r) => child.once('exit', r)) })
+  const pending = new Map()
+  let seq = 0
+  child.on('message', (m) => {
+    const p = pending.get(m.id)
+    pending.delete(m.id)
+    if (m.error) p?.reject(new Error(`request client: ${m.error}`))
+    else p?.resolve(m.result)
+  })
+  child.once('exit', (code, signal) => {
+    for (const p of pending.values()) p.reject(new Error(`request client exited (${code ?? signal})`))
+    pending.clear()
+  })
+  const call = (op, args) =>
+    new Promise((resolve, reject) => {
+      const id = ++seq
+      pending.set(id, { resolve, reject })
+      child.send({ id, op, args })
+    })
+  return {
+    times: (args) => call('times', args),
+    miss: (args) => call('miss', args),
+    close: async () => {
+      child.disconnect()
+      await new Promise((r) => (child.exitCode === null ? child.once('exit', r) : r()))
+    },
+  }
+}
+
+/** `node bench/monitoring.js client URL`: the request client's process (see {@link requestClient}). */
+function clientMain(url) {
+  const c = inlineClient(url)
+  process.on('message', async (m) => {
+    try {
+      process.send({ id: m.id, result: await c[m.op](m.args) })
+    } catch (e) {
+      process.send({ id: m.id, error: e instanceof Error ? e.message : String(e) })
+    }
+  })
+  process.on('disconnect', () => void c.close().then(() => process.exit(0)))
+}
+
 /** Rounds of timed requests and a raw-row answer against one running server and its store. */
 async function measure(name, url, openStore) {
   const rounds = envInt('BENCH_MON_ROUNDS', 3)
@@ -475,7 +547,8 @@ async function measure(name, url, openStore) {
   const warm = envInt('BENCH_MON_WARMUP', 5, 0)
   const nMiss = envInt('BENCH_MON_MISSES', 10, 0)
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const out = { rounds: [] }
+  const client = requestClient(url)
+  const out = { rounds: [], client: process.env.BENCH_MON_CLIENT === 'inline' ? 'inline' : 'child' }
   try {
     const first = await timedGet(agent, url)
     out.firstMs = first.ms
@@ -485,19 +558,9 @@ async function measure(name, url, openStore) {
     out.points = reply.series.reduce((a, s) => a + s.points.length, 0)
     log(`${name}: first request ${first.ms.toFixed(1)} ms, ${out.series} series, ${out.points} points, ${fmtNum(first.body.length)} bytes`)
     for (let r = 0; r < rounds; r++) {
-      for (let i = 0; i < warm; i++) await timedGet(agent, url)
-      const ms = []
-      for (let i = 0; i < nReq; i++) ms.push((await timedGet(agent, url)).ms)
-      ms.sort((a, b) => a - b)
+      const { ms } = await client.times({ n: nReq, warm, compressed: false })
       // The same requests from a client that accepts compression (decoding included in the time).
-      const zms = []
-      let z
-      for (let i = 0; i < warm; i++) await timedGetCompressed(agent, url)
-      for (let i = 0; i < nReq; i++) {
-        z = await timedGetCompressed(agent, url)
-        zms.push(z.ms)
-      }
-      zms.sort((a, b) => a - b)
+      const { ms: zms, ...z } = await client.times({ n: nReq, warm, compressed: true })
       log(
         `${name}: round ${r + 1}/${rounds}: with Accept-Encoding: br, gzip (${z.encoding}, ${fmtNum(z.wire)} bytes on the wire): p50 ${pct(zms, 0.5).toFixed(1)} ms p95 ${pct(zms, 0.95).toFixed(1)} ms max ${zms[zms.length - 1].toFixed(1)} ms`,
       )
@@ -513,7 +576,7 @@ async function measure(name, url, openStore) {
       const last = JSON.parse((await timedGet(agent, url)).body.toString('utf8'))
       const agree = compareReplies(last, raw.reply)
       const load = os.loadavg()[0]
-      const miss = nMiss > 0 ? await missRound(agent, url, nMiss, 7 + r) : []
+      const miss = nMiss > 0 ? await client.miss({ n: nMiss, seed: 7 + r }) : []
       out.rounds.push({
         p50: pct(ms, 0.5),
         p95: pct(ms, 0.95),
@@ -535,6 +598,7 @@ async function measure(name, url, openStore) {
     }
   } finally {
     agent.destroy()
+    await client.close()
   }
   return out
 }
@@ -594,6 +658,9 @@ function report(out, n) {
     '',
     `MONITORING  GET ${QUERY}`,
     `${fmtNum(n)} events over 30 days, 5 versions × 2 arms, 30% with a label; ${envInt('BENCH_MON_REQUESTS', 50)} timed sequential requests per round after ${envInt('BENCH_MON_WARMUP', 5, 0)} warm-ups`,
+    process.env.BENCH_MON_CLIENT === 'inline'
+      ? 'requests timed from the bench process (BENCH_MON_CLIENT=inline: its collections of the raw-row answer count in the times)'
+      : 'requests timed from a client process of its own (holding nothing but its requests)',
   ]
   for (const [k, name] of [
     ['sqlite', 'SQLite'],
@@ -641,6 +708,10 @@ function report(out, n) {
 
 async function main() {
   const mode = process.argv[2] ?? 'all'
+  if (mode === 'client') {
+    clientMain(process.argv[3])
+    return new Promise(() => {}) // runs until the bench disconnects
+  }
   if (!['all', 'sqlite', 'postgres', 'consumer'].includes(mode)) {
     console.error('usage: node bench/monitoring.js [all|sqlite|postgres|consumer]')
     return 2
