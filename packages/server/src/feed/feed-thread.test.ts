@@ -311,7 +311,9 @@ describe('FeedThread', () => {
   })
 
   it('takes the batches the store commits as they commit, reading back only what it was not handed', async () => {
-    const handed = await catalogThread()
+    // Hand over whatever the load: this test's own event loop, busy on a loaded box, must not
+    // decide it (a load of 0.9 or more skips hand-overs; the tests below cover that).
+    const handed = await catalogThread({ handOverBusyAbove: 1 })
     try {
       for (let i = 0; i < 20; i++) {
         await write(i)
@@ -400,6 +402,24 @@ describe('FeedThread', () => {
       expect(busy.rowsReadBack - readBack).toBe(60)
     } finally {
       await busy.stop()
+    }
+  })
+
+  it('with handOverBusyAbove 1 hands every batch over even to a collector busy all the time', async () => {
+    const always = await catalogThread({ ingestBusyMs: () => performance.now(), handOverBusyAbove: 1 })
+    try {
+      // Past the first load reports (every 250 ms): each says load 1.
+      await new Promise((r) => setTimeout(r, 600))
+      for (let k = 0; k < 20; k++) {
+        await write(k)
+        always.poke()
+      }
+      await catalogSettled(always)
+      const c = await catalogAndRecount()
+      expect(c.models).toEqual(c.recount)
+      expect(always.notHandedOver).toBe(0)
+    } finally {
+      await always.stop()
     }
   })
 

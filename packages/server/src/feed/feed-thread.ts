@@ -252,7 +252,8 @@ export class FeedThread implements CommitFeed {
         const writer = now.at > then.at ? (now.busyMs - then.busyMs) / (now.at - then.at) : 0
         const loop = performance.eventLoopUtilization(now.loop, then.loop).utilization
         const load = Math.min(1, Math.max(loop, writer))
-        this.busy = load >= busyAbove
+        // 1 or more: hand over whatever the load (a load of exactly 1 included).
+        this.busy = busyAbove < 1 && load >= busyAbove
         this.send({ type: 'load', utilization: load })
         window.push(now)
         if (window.length > LOAD_WINDOW_MS / LOAD_REPORT_MS) window.shift()
