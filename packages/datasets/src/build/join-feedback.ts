@@ -4,7 +4,8 @@ import { memberValue } from './json-spans.js'
 
 /** The `value` member of a stored feedback body, as one-line JSON text (`null` when absent). */
 export function feedbackValueJson(item: SourceFeedback): string {
-  return memberValue(item.body, 'value') ?? 'null'
+  const host = item.host
+  return (host === undefined ? memberValue(item.body, 'value') : memberValue(host, 'value', host.length - item.body.length)) ?? 'null'
 }
 
 /** Feedback order: `ts`, then commit order (batch, seq), then id, so ties break the same way on every build. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DigestSet } from './hash-set.js'
-import { compactJson, memberValue, objectSpans } from './json-spans.js'
+import { EventView } from './event-view.js'
+import { compactJson, memberValue, objectSpans, pathValue } from './json-spans.js'
 import { sha256Bytes } from './split-assigner.js'
 
 describe('objectSpans', () => {
@@ -87,5 +88,66 @@ describe('DigestSet', () => {
     for (let i = 0; i < 5000; i++) expect(set.add(sha256Bytes(String(i)))).toBe(true)
     for (let i = 0; i < 5000; i++) expect(set.add(sha256Bytes(String(i)))).toBe(false)
     expect(set.size).toBe(5000)
+  })
+})
+
+describe('scanning a body inside the string it was cut from (host)', () => {
+  const bodies = [
+    '{"a":1,"b":{"x":"}\\"{","y":[1,{"z":null}]},"c":"q\\"uote","a":-2.5e3,"t":true}',
+    '{\n  "trace" : {\n    "session_id": "s 1",\n    "n": 1.50\n  },\n  "k\\u0041": {"v": "\\u00e9"}, "value": [ 2 ]\n}',
+    '{"trace":{"session_id":"s-\\"q","user_id":7,"deep":{"x":{"y":"z"}}},"value":{"k":[1,2]},"ts":"2026-11-01T00:00:00Z"}',
+    ' { "x" : "" } ',
+  ]
+  const prefix = '12\u001f34\u001fe"}{\u001f'
+
+  it('gives the same members, values and paths as the body alone', () => {
+    for (const body of bodies) {
+      const host = prefix + body
+      const at = host.length - body.length
+      const alone = objectSpans(body)
+      const inside = objectSpans(host, at)
+      const names = [...Array(alone.count).keys()].map((k) => alone.name(k))
+      expect([...Array(inside.count).keys()].map((k) => inside.name(k))).toEqual(names)
+      expect(inside.multiline).toBe(alone.multiline)
+      for (const key of [...names, 'missing']) {
+        expect(inside.value(key)).toBe(alone.value(key))
+        expect(memberValue(host, key, at)).toBe(memberValue(body, key))
+      }
+      const plain = new EventView({ id: 'e', batch: 1, seq: 1, tsMs: 0, body })
+      const hosted = new EventView({ id: 'e', batch: 1, seq: 1, tsMs: 0, body, host })
+      for (const path of [
+        ['trace', 'session_id'],
+        ['trace', 'user_id'],
+        ['trace', 'deep', 'x', 'y'],
+        ['trace', 'deep', 'x'],
+        ['trace', 'nope'],
+        ['value', 'k'],
+        ['kA', 'v'],
+        ['a', 'x'],
+        ['ts', 'x'],
+        ['b', 'y'],
+        ['value'],
+      ]) {
+        const expected = (() => {
+          let v: unknown = JSON.parse(body)
+          for (const step of path)
+            v = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[step] : undefined
+          return v
+        })()
+        expect(hosted.at(path)).toEqual(expected)
+        expect(plain.at(path)).toEqual(expected)
+      }
+    }
+  })
+
+  it('pathValue cuts a leaf string with no escape and parses the others', () => {
+    const text = 'xx{"a":{"s":"plain","e":"e\\u00e9","n":[1],"o":{}}}'
+    expect(pathValue(text, ['a', 's'], 2)).toBe('plain')
+    expect(pathValue(text, ['a', 'e'], 2)).toBe('e\u00e9')
+    expect(pathValue(text, ['a', 'n'], 2)).toEqual([1])
+    expect(pathValue(text, ['a', 'o'], 2)).toEqual({})
+    expect(pathValue(text, ['a', 'n', '0'], 2)).toBeUndefined()
+    expect(pathValue(text, [], 2)).toBeUndefined()
+    expect(pathValue(text, ['x', 'a', 's'], 2, 1)).toBe('plain')
   })
 })

@@ -161,12 +161,17 @@ function hasBackslash(s: string, from: number, to: number): boolean {
   return false
 }
 
-/** Scans the members of the JSON object `text`. Throws `SyntaxError` when it is not an object. */
-export function objectSpans(text: string): ObjectSpans {
+/**
+ * Scans the members of the JSON object that starts at `start` of `text` (default 0: the whole
+ * text). Positions are indexes into `text`: a caller holding the string a value was cut from (the
+ * store's packed row) scans it in place, which V8 reads faster than the slice. Throws
+ * `SyntaxError` when it is not an object.
+ */
+export function objectSpans(text: string, start = 0): ObjectSpans {
   const state: ScanState = { multiline: false }
   const pos: number[] = []
   let escaped: Map<number, string> | undefined
-  let i = skipWs(text, 0, state)
+  let i = skipWs(text, start, state)
   if (text.charCodeAt(i) !== 123) throw new SyntaxError('not a JSON object')
   i = skipWs(text, i + 1, state)
   if (text.charCodeAt(i) === 125) return new ObjectSpans(text, pos, state.multiline, escaped)
@@ -196,20 +201,52 @@ export function objectSpans(text: string): ObjectSpans {
 const MEMBER_SCAN: ScanState = { multiline: false }
 
 /**
+ * Where {@link memberRange} found the member: its value is `text.slice(MEMBER.from, MEMBER.to)`;
+ * `multiline` when the object had a line break outside strings. Written by each call.
+ */
+const MEMBER = { from: -1, to: -1, multiline: false }
+
+/**
  * `objectSpans(text).value(key)` without keeping the spans (for a look-up of one member: a feedback
  * item's `value`, a step of a dotted path): the member's value as JSON text on one line, the last
- * one when the name repeats; `undefined` when absent. Throws `SyntaxError` when `text` is not an
- * object.
+ * one when the name repeats; `undefined` when absent. The object starts at `start` of `text`
+ * (default 0). Throws `SyntaxError` when it is not an object.
  */
-export function memberValue(text: string, key: string): string | undefined {
+export function memberValue(text: string, key: string, start = 0): string | undefined {
+  if (!memberRange(text, key, start)) return undefined
+  const v = text.slice(MEMBER.from, MEMBER.to)
+  return MEMBER.multiline ? compactJson(v) : v
+}
+
+/**
+ * The value, parsed, of the member at the dotted path `path[first..]` of the object whose `{` is at
+ * `start` of `text` (defaults 0): each step located in the text without slicing it, only the leaf
+ * parsed (a string with no escape is cut, not parsed). `undefined` when the path is empty, or a
+ * step is missing or not an object.
+ */
+export function pathValue(text: string, path: readonly string[], start = 0, first = 0): unknown {
+  if (path.length <= first) return undefined
+  let at = start
+  for (let i = first; i < path.length; i++) {
+    if (text.charCodeAt(at) !== 123 || !memberRange(text, path[i]!, at)) return undefined
+    at = MEMBER.from
+  }
+  const from = MEMBER.from
+  const to = MEMBER.to
+  if (text.charCodeAt(from) === QUOTE && !hasBackslash(text, from + 1, to - 1)) return text.slice(from + 1, to - 1)
+  return JSON.parse(text.slice(from, to))
+}
+
+/** Finds member `key` of the object at `start` of `text` into {@link MEMBER}; false when absent. */
+function memberRange(text: string, key: string, start: number): boolean {
   const state = MEMBER_SCAN
   state.multiline = false
   let from = -1
   let to = -1
-  let i = skipWs(text, 0, state)
+  let i = skipWs(text, start, state)
   if (text.charCodeAt(i) !== 123) throw new SyntaxError('not a JSON object')
   i = skipWs(text, i + 1, state)
-  if (text.charCodeAt(i) === 125) return undefined
+  if (text.charCodeAt(i) === 125) return false
   for (;;) {
     if (text.charCodeAt(i) !== QUOTE) throw new SyntaxError(`member name expected at ${i}`)
     const ke = endOfString(text, i + 1)
@@ -235,9 +272,11 @@ export function memberValue(text: string, key: string): string | undefined {
     if (c === 125) break
     throw new SyntaxError(`',' or '}' expected at ${i}`)
   }
-  if (from < 0) return undefined
-  const v = text.slice(from, to)
-  return state.multiline ? compactJson(v) : v
+  if (from < 0) return false
+  MEMBER.from = from
+  MEMBER.to = to
+  MEMBER.multiline = state.multiline
+  return true
 }
 
 /**

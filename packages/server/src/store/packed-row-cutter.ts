@@ -138,7 +138,8 @@ export class PackedRowCutter {
     const tsMs = c.int()
     const id = c.text()
     const body = c.rest()
-    return c.ok ? { id, batch, seq, tsMs, body } : undefined
+    // The packed row ends with the body: the dataset compiler scans it there (see EventBody.host).
+    return c.ok ? { id, batch, seq, tsMs, body, host: s } : undefined
   }
 
   /** seq, batch, ts_ms, id, event_id, name, body. */
@@ -152,6 +153,6 @@ export class PackedRowCutter {
     const eventId = c.text()
     const name = c.text()
     const body = c.rest()
-    return c.ok ? { id, eventId, name, tsMs, batch, seq, body } : undefined
+    return c.ok ? { id, eventId, name, tsMs, batch, seq, body, host: s } : undefined
   }
 }

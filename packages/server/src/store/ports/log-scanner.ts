@@ -62,6 +62,12 @@ export interface EventBody {
   tsMs: number
   /** The stored JSON text. */
   body: string
+  /**
+   * Optional: a string that ends with `body`, the one the store cut it from (SQLite's packed row).
+   * V8 reads a sliced string's characters more slowly than those of the string it points into, so
+   * the dataset compiler scans the body there (`SourceEvent.host`).
+   */
+  host?: string
 }
 
 /** A feedback item's stored text and its place in the log. */
@@ -74,6 +80,8 @@ export interface FeedbackBody {
   batch: number
   seq: number
   body: string
+  /** Optional: a string that ends with `body` (see {@link EventBody.host}). */
+  host?: string
 }
 
 /** One committed batch with the rows it inserted (never the duplicates or conflicts it refused). */

@@ -105,14 +105,20 @@ describe('packed rows (SQLite scans read one string per row)', () => {
     )
 
     const bodies = []
-    for await (const chunk of store.scanEventBodies('p1', {}, { upTo: head }, 5)) bodies.push(...chunk)
+    // A body cut from its packed row comes with it (`host`), which ends with the body (rows read
+    // the fallback way have none).
+    const unhosted = <T extends { body: string; host?: string }>({ host, ...rest }: T): Omit<T, 'host'> => {
+      if (host !== undefined) expect(host.endsWith(rest.body)).toBe(true)
+      return rest
+    }
+    for await (const chunk of store.scanEventBodies('p1', {}, { upTo: head }, 5)) bodies.push(...chunk.map(unhosted))
     expect(bodies).toEqual(
       plain.events.map((e) => {
         const x = e as { id: string; batch: number; seq: number; tsMs: number; body: string }
         return { id: x.id, batch: x.batch, seq: x.seq, tsMs: x.tsMs, body: x.body }
       }),
     )
-    const fbBodies = (await store.feedbackBodies('p1', many, head)).sort(bySeq)
+    const fbBodies = (await store.feedbackBodies('p1', many, head)).sort(bySeq).map(unhosted)
     expect(fbBodies).toEqual(
       plain.feedback.map((f) => {
         const x = f as { id: string; eventId: string; name: string; tsMs: number; batch: number; seq: number; body: string }
