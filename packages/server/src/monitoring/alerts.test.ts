@@ -74,6 +74,12 @@ describe('alerts', () => {
     expect(await evaluate()).toEqual([{ project: 'default', id: 'errors', transition: 'resolved' }])
     const view = (await h.get('/v1/alerts')).json
     expect(view.rules[0]).toMatchObject({ state: 'ok', rule: { id: 'errors' } })
+    const bad = await h.get('/v1/alerts?limit=5')
+    expect([bad.status, bad.json.error.code, bad.json.error.message]).toEqual([
+      400,
+      'invalid_parameter',
+      expect.stringContaining('"limit"'),
+    ])
     expect(
       view.transitions.map((t: { transition: string; webhook: { delivered: boolean } }) => [t.transition, t.webhook.delivered]),
     ).toEqual([

@@ -79,5 +79,13 @@ describe('latency, cost and cache analysis', () => {
     expect(cache).toMatchObject({ requests: 30, hits: 25 })
     expect(cache.saved.cost_usd).toBeCloseTo(0.25, 12)
     expect((await h.get('/v1/analysis/cache?window=forever')).status).toBe(400)
+    // The list's paging is not an analysis parameter: a 400 naming it, never silently ignored.
+    for (const q of ['latency?model=m&limit=-1', 'latency?model=m&limit=5', 'cost?cursor=abc', 'cache?limit=3']) {
+      const r = await h.get(`/v1/analysis/${q}`)
+      expect(r.status).toBe(400)
+      expect(r.json.error.code).toBe('invalid_parameter')
+      expect(r.json.error.message).toMatch(/^(limit|cursor) is not a parameter/)
+    }
+    expect((await h.get('/v1/analysis/latency?model=m&top=0')).status).toBe(400)
   })
 })

@@ -21,7 +21,13 @@ export function alertRoutes(d: { auth: Authenticator; alerts: Alerts; budget: Me
     const rules = await d.alerts.setRules(c.get('principal').project, body.rules)
     return c.json({ rules })
   })
-  app.get('/alerts', requireScope(d.auth, 'read'), async (c) => c.json(await d.alerts.view(c.get('principal').project)))
+  app.get('/alerts', requireScope(d.auth, 'read'), async (c) => {
+    // It takes no parameters: one it would ignore (a filter, a limit) is named, as elsewhere.
+    const unknown = Object.keys(c.req.queries())[0]
+    if (unknown !== undefined)
+      throw new InferlogError('invalid_parameter', `unknown query parameter ${JSON.stringify(unknown)}; GET /v1/alerts takes none`)
+    return c.json(await d.alerts.view(c.get('principal').project))
+  })
   app.post('/alerts/evaluate', requireScope(d.auth, 'admin'), async (c) => {
     const transitions = await d.alerts.evaluateAll()
     await d.alerts.deliver()

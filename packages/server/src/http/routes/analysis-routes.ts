@@ -27,11 +27,24 @@ interface Deps {
   now: () => number
 }
 
-/** Splits off the analysis's own parameters; the rest are `GET /v1/events` filters. */
+/**
+ * Splits off the analysis's own parameters; the rest are `GET /v1/events` filters, less the list's
+ * paging (`limit`, `cursor`): an analysis answers for the whole window, and a `limit` it ignored
+ * would look like one it applied.
+ *
+ * @throws InferlogError `invalid_parameter` naming `limit` or `cursor`, or an unknown filter
+ */
 function params(q: Record<string, string>, own: readonly string[]): { own: Record<string, string>; filter: EventFilter } {
   const mine: Record<string, string> = {}
   const rest: Record<string, string> = {}
-  for (const [k, v] of Object.entries(q)) (own.includes(k) ? mine : rest)[k] = v
+  for (const [k, v] of Object.entries(q)) {
+    if ((k === 'limit' || k === 'cursor') && !own.includes(k))
+      throw new InferlogError(
+        'invalid_parameter',
+        `${k} is not a parameter of this analysis (it answers for the whole window${own.includes('top') ? '; top=N sets how many events it lists' : ''})`,
+      )
+    ;(own.includes(k) ? mine : rest)[k] = v
+  }
   return { own: mine, filter: parseEventFilter(rest) }
 }
 
