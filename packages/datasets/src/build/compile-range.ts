@@ -283,7 +283,9 @@ export async function compileRange(
   let selectedAt = new Int32Array(1024)
   let outcomes = new Int32Array(1024)
   let nSelected = 0
-  let idText = ''
+  // The rows' ids, joined into one flat string per piece: a string built with `+=` would be a rope of
+  // slices, each keeping its whole stored row alive while the piece waits to be taken.
+  let ids: string[] = []
   let idLengths: number[] = []
   let batches: number[] = []
   let splits: number[] = []
@@ -309,7 +311,7 @@ export async function compileRange(
     const before = out === undefined ? 0 : out.pos[s]!
     const n = writer.write(row)
     outcomes[nSelected - 1] = idLengths.length
-    idText += row.event.id
+    ids.push(row.event.id)
     idLengths.push(row.event.id.length)
     batches.push(row.event.batch)
     splits.push(s)
@@ -359,7 +361,7 @@ export async function compileRange(
             selectedAt: selectedAt.slice(0, nSelected),
             outcomes: outcomes.slice(0, nSelected),
             rows: {
-              idText,
+              idText: ids.join(''),
               idLengths: Int32Array.from(idLengths),
               batches: Float64Array.from(batches),
               splits: Uint8Array.from(splits),
@@ -380,7 +382,7 @@ export async function compileRange(
           }
           if (inference) inference = new TypeInference(plan)
           nSelected = 0
-          idText = ''
+          ids = []
           idLengths = []
           batches = []
           splits = []

@@ -133,7 +133,11 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
   const chunks: AsyncIterable<JoinedChunk | SourceEvent[]> = joined
     ? source.scanJoined!(project, plan.filter, bounds, chunkSize, plan.feedbackNames)
     : source.scanEvents(project, plan.filter, bounds, chunkSize)
-  for await (const got of chunks) {
+  // One chunk, compiled in a function of its own: nothing of the chunk (its events, views and
+  // feedback) stays referenced from this frame while `chunkEnd` waits for the coordinator (a
+  // chunk held through young collections gets its allocation sites pretenured, after which every
+  // row of the build is promoted).
+  const compileChunk = async (got: JoinedChunk | SourceEvent[]): Promise<number> => {
     const chunk = joined ? (got as JoinedChunk).events : (got as SourceEvent[])
     if (signal?.aborted) throw new DatasetError('aborted', 'the build was aborted', { cause: signal.reason })
     counts.scanned += chunk.length
@@ -224,8 +228,24 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
       counts.rows++
       onRow({ event, values, label, labelKey, weight, split: splitOf(splitKey), splitKey })
     }
-    if (hooks) await hooks.chunkEnd(chunk.length)
-    if (done) break
+    return chunk.length
+  }
+  const iterator = chunks[Symbol.asyncIterator]()
+  let exhausted = false
+  try {
+    for (;;) {
+      const next = await iterator.next()
+      if (next.done) {
+        exhausted = true
+        break
+      }
+      const scanned = await compileChunk(next.value)
+      if (hooks) await hooks.chunkEnd(scanned)
+      if (done) break
+    }
+  } finally {
+    // As `for await` does when a loop ends early: the source releases its cursor.
+    if (!exhausted) await iterator.return?.()
   }
   return counts
 }

@@ -208,8 +208,12 @@ export class SqliteLogScanner implements LogScanner {
       const rows: EventBody[] = this.packed.eventBodies(pages.next(chunkSize))
       if (rows.length === 0) return
       pages.lo = rows[rows.length - 1]!.seq
+      // Not `rows.length` after the yield: the chunk would stay referenced from this generator
+      // while its consumer waits (a dataset build's backpressure), and a chunk held through young
+      // collections gets its allocation sites pretenured, after which every row is promoted.
+      const last = rows.length < chunkSize
       yield rows
-      if (rows.length < chunkSize) return
+      if (last) return
     }
   }
 
