@@ -53,6 +53,8 @@ export class DatasetTriggers {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private again = false
+  /** This process claimed the triggers' lease (to give it up at stop). */
+  private leased = false
   private readonly validator = createTriggerValidator()
   private readonly o: Required<Omit<DatasetTriggersOptions, 'logger'>> & { logger: Logger | undefined }
 
@@ -192,6 +194,9 @@ export class DatasetTriggers {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
     await this.running
+    // Give the lease up: the next process (this one restarted) looks at once, not after leaseMs.
+    if (this.leased) await this.derived.claim(TRIGGER_LEASE, this.o.holder, -1).catch(() => undefined)
+    this.leased = false
   }
 
   /** Looks now (after the current look, if one runs), when started. */
@@ -221,6 +226,7 @@ export class DatasetTriggers {
   async tick(): Promise<boolean> {
     await this.ensure()
     if (!(await this.derived.claim(TRIGGER_LEASE, this.o.holder, this.o.leaseMs))) return false
+    this.leased = true
     await this.reconcile()
     const triggers = (
       (await this.derived.db.selectFrom('dataset_triggers').selectAll().orderBy('project').orderBy('name').execute()) as Record<

@@ -94,6 +94,20 @@ describe('FeedRunner', () => {
     })
   })
 
+  it('gives its leases up when it stops, so that the next runner (a restart) takes the consumers at once', async () => {
+    const rec = new Recorder()
+    const a = new FeedRunner(store, [rec], { pollMs: 10, leaseMs: 60_000 })
+    a.start()
+    await write(0)
+    a.poke()
+    await vi.waitFor(async () => expect(await store.derived.watermark('recorder')).toBe(await store.commitHead()), { timeout: 10_000 })
+    // Running, it holds the lease: another holder cannot take it.
+    expect(await store.derived.claim('recorder', 'other', 60_000)).toBe(false)
+    await a.stop()
+    // Stopped, it gave the lease up (before, the next holder waited out the 60 s).
+    expect(await store.derived.claim('recorder', 'other', -1)).toBe(true)
+  })
+
   it('retries a failing consumer without skipping, and is woken by a commit', async () => {
     const rec = new Recorder()
     rec.failNext = 3

@@ -45,7 +45,8 @@ export interface FeedRunnerOptions {
   sharedBytes?: number
   /**
    * How long this runner's lease on a consumer lasts, ms; renewed at a third of it while working.
-   * Another process takes the consumer over when a lease runs out (its holder died). Default 15 000.
+   * Another process takes the consumer over when a lease runs out (its holder died); a runner that
+   * stops gives its leases up, so a restart does not wait for them. Default 15 000.
    */
   leaseMs?: number
   /**
@@ -626,6 +627,9 @@ export class FeedRunner {
         if (!this.stopping) await sleep(wait, pause)
       }
     }
+    // Stopped: give the lease up, so that the next holder (this server restarted, another
+    // worker) takes the consumer at once, not when the lease would have run out (leaseMs).
+    if (leaseUntil > 0) await this.store.derived.claim(c.name, this.holder, -1).catch(() => undefined)
   }
 }
 

@@ -64,6 +64,16 @@ export function describeDerivedStoreConformance(name: string, makeStore: () => P
       expect(await store.derived.watermark('c1')).toBe(4)
     })
 
+    it('lets a holder give its lease up (ttl 0 or less), so that another takes it at once', async () => {
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(true)
+      // Giving up a lease one does not hold changes nothing.
+      expect(await store.derived.claim('c1', 'B', -1)).toBe(false)
+      expect(await store.derived.claim('c1', 'C', 60_000)).toBe(false)
+      expect(await store.derived.claim('c1', 'A', -1)).toBe(true)
+      expect(await store.derived.claim('c1', 'B', 60_000)).toBe(true)
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(false)
+    })
+
     it('writes configuration without a watermark, all or nothing', async () => {
       await store.derived.write([upsert('cfg', 1), upsert('cfg', 2)])
       expect(await counts()).toEqual({ cfg: 3 })

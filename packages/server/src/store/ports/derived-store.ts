@@ -35,6 +35,9 @@ export interface DerivedStore {
    * Takes or renews the lease on running `consumer` for `ttlMs`: true when `holder` holds it now
    * (it was free, expired, or already `holder`'s). Several processes may run a consumer safely
    * (the watermark arbitrates), but only the lease holder does the work; the others stand by.
+   * A `ttlMs` of 0 or less gives the lease up (a holder's graceful stop): another holder may
+   * claim it at once instead of when it would have run out; it changes nothing when `holder`
+   * does not hold it.
    */
   claim(consumer: string, holder: string, ttlMs: number): Promise<boolean>
   /**
