@@ -24,6 +24,8 @@
 //                                `http-nice` with the consumers' thread at nice 10 instead of SCHED_IDLE (INFERLOG_FEED_IDLE=false)
 //                                `http-pargc` / `http-off-pargc`: `http` / `http-off` with V8's parallel GC (node --no-single-threaded-gc),
 //                                instead of the launcher's --single-threaded-gc that every other method runs with
+//                                `http-nopretenure` / `http-off-nopretenure`: `http` / `http-off` without V8's allocation-site
+//                                pretenuring (node --no-allocation-site-pretenuring; measured, not adopted: bench/README)
 //   BENCH_WARMUP_BATCHES=4       untimed batches written first by every method (JIT, connections)
 //   BENCH_SKIP_LOOKUP=1          skip the lookup phase in the default run
 //   BENCH_LOOKUP_EVENTS=1000000  events in the lookup store
@@ -687,6 +689,17 @@ async function ingestPhase() {
       run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'none' }, undefined, ['--no-single-threaded-gc']),
     },
     {
+      // Without V8's allocation-site pretenuring (sites whose objects outlive young collections allocate old).
+      key: 'http-nopretenure',
+      label: '  same, --no-allocation-site-pretenuring',
+      run: () => runHttp(data, warm, clients, {}, undefined, ['--no-allocation-site-pretenuring']),
+    },
+    {
+      key: 'http-off-nopretenure',
+      label: '  same, no consumers, --no-allocation-site-pretenuring',
+      run: () => runHttp(data, warm, clients, { INFERLOG_CONSUMERS: 'none' }, undefined, ['--no-allocation-site-pretenuring']),
+    },
+    {
       key: 'http-proc',
       label: '  same, consumers in a child process',
       run: () => runHttp(data, warm, clients, { INFERLOG_FEED_PROCESS: 'true' }),
@@ -724,7 +737,7 @@ async function ingestPhase() {
   for (let i = methods.length - 1; i >= 0; i--) if (!only.includes(methods[i].key)) methods.splice(i, 1)
   if (methods.length === 0)
     throw new Error(
-      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-nice, http-pargc, http-off-pargc, http-proc, http-inline, http-base, http-base-on, file, sqlite',
+      'BENCH_METHODS names none of http, http-off, http-noop, http-noyield, http-metrics, http-nice, http-pargc, http-off-pargc, http-nopretenure, http-off-nopretenure, http-proc, http-inline, http-base, http-base-on, file, sqlite',
     )
   const results = Object.fromEntries(methods.map((m) => [m.key, []]))
   for (let r = 0; r < rounds; r++) {
@@ -783,6 +796,9 @@ async function ingestPhase() {
     ['http-nice', 'http-off', 'ratio thread at nice 10 / none  ', 0.85],
     ['http-pargc', 'http-off-pargc', 'ratio on / off, parallel GC     ', 0.85],
     ['http-off', 'http-off-pargc', 'ratio off: single / parallel GC ', 1],
+    ['http-nopretenure', 'http-off-nopretenure', 'ratio on / off, no pretenuring  ', 0.85],
+    ['http-nopretenure', 'http', 'ratio on: no pretenuring / V8   ', 1],
+    ['http-off-nopretenure', 'http-off', 'ratio off: no pretenuring / V8  ', 1],
     ['http-proc', 'http-off', 'ratio consumers process / none  ', 0.85],
     ['http-inline', 'http-off', 'ratio consumers inline / none   ', 0.85],
     ['http-off', 'http-base', 'ratio this tree / baseline tree  ', 0.95],
