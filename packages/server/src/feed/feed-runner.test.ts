@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -10,6 +11,7 @@ import { verifyChain } from '../audit/verify-chain.js'
 import { CatalogConsumer } from './catalog-consumer.js'
 import type { FeedConsumer } from './feed-consumer.js'
 import { FeedRunner } from './feed-runner.js'
+import { leaseHolderId } from './lease-holder.js'
 
 let dir: string
 let store: SqliteStore
@@ -107,6 +109,39 @@ describe('FeedRunner', () => {
     // Stopped, it gave the lease up (before, the next holder waited out the 60 s).
     expect(await store.derived.claim('recorder', 'other', -1)).toBe(true)
   })
+
+  it.runIf(process.platform === 'linux')(
+    'takes at once the lease of a holder of this host that no longer runs (a killed server), not that of a live one',
+    async () => {
+      await write(0)
+      const [host, boot] = leaseHolderId().split('/') as [string, string]
+      // A process that held the lease for 60 s and was killed: its pid no longer runs.
+      const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' })
+      const killed = `${host}/${boot}/${Number(r.stdout)}/old`
+      expect(await store.derived.claim('recorder', killed, 60_000)).toBe(true)
+      const rec = new Recorder()
+      const b = new FeedRunner(store, [rec], { pollMs: 10, leaseMs: 60_000 })
+      b.start()
+      try {
+        await vi.waitFor(async () => expect(await store.derived.watermark('recorder')).toBe(await store.commitHead()), { timeout: 10_000 })
+      } finally {
+        await b.stop()
+      }
+      // A live holder (this test's parent process) keeps its lease: nothing is applied while it holds it.
+      await write(1)
+      const live = `${host}/${boot}/${process.ppid}/live`
+      expect(await store.derived.claim('recorder', live, 60_000)).toBe(true)
+      const c = new FeedRunner(store, [new Recorder()], { pollMs: 10, leaseMs: 60_000 })
+      c.start()
+      try {
+        await new Promise((res) => setTimeout(res, 300))
+        expect(await store.derived.watermark('recorder')).toBeLessThan(await store.commitHead())
+        expect(await store.derived.claim('recorder', 'someone', 60_000)).toBe(false)
+      } finally {
+        await c.stop()
+      }
+    },
+  )
 
   it('retries a failing consumer without skipping, and is woken by a commit', async () => {
     const rec = new Recorder()

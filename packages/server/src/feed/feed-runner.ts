@@ -2,6 +2,7 @@ import { nextBackoffMs } from '@inferlog/schema'
 import type { Logger } from '../logging/logger.js'
 import type { CommitTap, CommittedBatch, LogScanner, Store } from '../store/store.js'
 import type { FeedConsumer } from './feed-consumer.js'
+import { leaseHolderGone, leaseHolderId } from './lease-holder.js'
 
 /** Options of {@link FeedRunner}. */
 export interface FeedRunnerOptions {
@@ -46,9 +47,15 @@ export interface FeedRunnerOptions {
   /**
    * How long this runner's lease on a consumer lasts, ms; renewed at a third of it while working.
    * Another process takes the consumer over when a lease runs out (its holder died); a runner that
-   * stops gives its leases up, so a restart does not wait for them. Default 15 000.
+   * stops gives its leases up, so a restart does not wait for them, and one that finds a lease
+   * held by a process of this host that no longer runs (killed) takes it at once. Default 15 000.
    */
   leaseMs?: number
+  /**
+   * This runner's name in consumer leases. Default a new {@link leaseHolderId}; a thread that
+   * restarts its runner passes the same name, so the new runner holds the dead one's leases.
+   */
+  holder?: string
   /**
    * How busy the ingest this runner's consumers share the machine with is, 0–1: the collector's
    * event loop's or writer's utilization over the last second, whichever is higher (`FeedThread`
@@ -157,7 +164,7 @@ function wakeAll(wakers: readonly Waker[]): void {
  * loops ({@link poke}); otherwise they poll. Failures are retried with back-off, never skipped.
  */
 export class FeedRunner {
-  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad' | 'onHold'>> &
+  private readonly o: Required<Omit<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad' | 'onHold' | 'holder'>> &
     Pick<FeedRunnerOptions, 'logger' | 'onProgress' | 'ingestLoad' | 'onHold'>
   private readonly loops: Promise<void>[] = []
   private readonly wakers: Waker[] = []
@@ -205,13 +212,14 @@ export class FeedRunner {
   /** Stops the store handing committed batches over (set while the loops run). */
   private untap: (() => void) | undefined
   /** This runner's identity in consumer leases. */
-  private readonly holder = `${process.pid}-${Math.random().toString(36).slice(2, 10)}`
+  private readonly holder: string
 
   constructor(
     private readonly store: Pick<Store, 'derived'> & Pick<LogScanner, 'readBatches' | 'commitHead'> & Partial<CommitTap>,
     private readonly consumers: readonly FeedConsumer[],
     options: FeedRunnerOptions = {},
   ) {
+    this.holder = options.holder ?? leaseHolderId()
     this.o = {
       leaseMs: options.leaseMs ?? 15_000,
       ingestLoad: options.ingestLoad,
@@ -581,6 +589,20 @@ export class FeedRunner {
     for (let i = order.length - 1; i >= 0 && this.overBudget(); i--) this.drop(order[i]!)
   }
 
+  /** Takes `consumer`'s lease from a holder of this host that no longer runs (see `leaseHolderGone`). */
+  private async takeOver(consumer: string): Promise<boolean> {
+    const row = (await this.store.derived.db
+      .selectFrom('feed_consumers')
+      .select('holder')
+      .where('name', '=', consumer)
+      .executeTakeFirst()) as { holder: string | null } | undefined
+    const gone = row?.holder
+    if (!gone || gone === this.holder || !leaseHolderGone(gone)) return false
+    if (!(await this.store.derived.claim(consumer, this.holder, this.o.leaseMs, gone))) return false
+    this.o.logger?.info(`feed: consumer ${consumer}: took the lease of ${gone}, a process that no longer runs`)
+    return true
+  }
+
   private async loop(c: FeedConsumer, waker: Waker): Promise<void> {
     const pause: Waker = {}
     this.pauses.push(pause)
@@ -592,9 +614,10 @@ export class FeedRunner {
         // Only the lease holder works; others stand by and take over if its lease runs out.
         if (this.o.now() > leaseUntil - (this.o.leaseMs * 2) / 3) {
           const asked = this.o.now()
-          if (!(await this.store.derived.claim(c.name, this.holder, this.o.leaseMs))) {
+          if (!(await this.store.derived.claim(c.name, this.holder, this.o.leaseMs)) && !(await this.takeOver(c.name))) {
             leaseUntil = 0
-            await sleep(this.o.leaseMs / 3, {})
+            // Standing by; a stop wakes it.
+            await sleep(this.o.leaseMs / 3, pause)
             continue
           }
           leaseUntil = asked + this.o.leaseMs

@@ -10,6 +10,7 @@ import type { SqliteStore } from '../store/sqlite/sqlite-store.js'
 import type { CommitFeed } from './commit-feed.js'
 import type { ConsumerSelection } from './consumer-selection.js'
 import { bytesIn, DEFAULT_YIELD_ABOVE, type FeedProgress, type FeedRunnerOptions } from './feed-runner.js'
+import { leaseHolderId } from './lease-holder.js'
 
 /** Options of {@link FeedThread}. */
 export interface FeedThreadOptions {
@@ -133,7 +134,7 @@ export interface FeedThreadData {
   nice: number
   /** A worker thread: `chrt`'s path, to put the thread itself under SCHED_IDLE (see `idle`); else unset. */
   idleWith?: string
-  runner: FeedThreadOptions['runner']
+  runner: FeedThreadOptions['runner'] & { holder?: string }
 }
 
 /** A message from the thread. */
@@ -203,6 +204,8 @@ export class FeedThread implements CommitFeed {
   private started = false
   private failures = 0
   private restartTimer: NodeJS.Timeout | undefined
+  /** The consumers' lease name, the same for every thread (or child) this feed starts. */
+  private readonly holder = leaseHolderId()
   private readonly progress = new Map<string, FeedProgress>()
   private stopped: (() => void) | undefined
   private readonly script: URL
@@ -362,7 +365,8 @@ export class FeedThread implements CommitFeed {
       consumers: this.o.consumers ?? 'all',
       nice: this.o.nice ?? 10,
       ...(!this.o.process && this.o.idle !== false ? { idleWith: idleLauncher() } : {}),
-      runner: this.o.runner,
+      // One lease name for every thread this feed starts: a restarted thread holds its predecessor's leases.
+      runner: { ...this.o.runner, holder: this.holder },
     }
     const h = this.o.process ? this.openProcess(data, port) : this.openThread(data, port)
     this.host = h

@@ -64,6 +64,14 @@ export function describeDerivedStoreConformance(name: string, makeStore: () => P
       expect(await store.derived.watermark('c1')).toBe(4)
     })
 
+    it('lets a holder take a lease over from a holder it names (one it knows is gone), and only from that one', async () => {
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(true)
+      expect(await store.derived.claim('c1', 'B', 60_000, 'X')).toBe(false)
+      expect(await store.derived.claim('c1', 'B', 60_000, 'A')).toBe(true)
+      expect(await store.derived.claim('c1', 'A', 60_000)).toBe(false)
+      expect(await store.derived.claim('c1', 'B', 60_000)).toBe(true)
+    })
+
     it('lets a holder give its lease up (ttl 0 or less), so that another takes it at once', async () => {
       expect(await store.derived.claim('c1', 'A', 60_000)).toBe(true)
       // Giving up a lease one does not hold changes nothing.

@@ -37,9 +37,10 @@ export interface DerivedStore {
    * (the watermark arbitrates), but only the lease holder does the work; the others stand by.
    * A `ttlMs` of 0 or less gives the lease up (a holder's graceful stop): another holder may
    * claim it at once instead of when it would have run out; it changes nothing when `holder`
-   * does not hold it.
+   * does not hold it. With `takeOverFrom`, also when that is the holder (one the caller knows is
+   * gone: a process of this host that no longer runs), whatever time its lease has left.
    */
-  claim(consumer: string, holder: string, ttlMs: number): Promise<boolean>
+  claim(consumer: string, holder: string, ttlMs: number, takeOverFrom?: string): Promise<boolean>
   /**
    * Runs `writes` in one transaction, with no watermark: for data people configure rather than
    * derive (model configuration, alert rules, price tables) that lives beside derived data.

@@ -24,15 +24,15 @@ export class PostgresDerivedStore implements DerivedStore {
     return Number(r.rows[0]?.position ?? 0)
   }
 
-  async claim(consumer: string, holder: string, ttlMs: number): Promise<boolean> {
+  async claim(consumer: string, holder: string, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
     const now = Date.now()
     await this.pool.query('INSERT INTO feed_consumers (name, position, updated_ms) VALUES ($1, 0, $2) ON CONFLICT (name) DO NOTHING', [
       consumer,
       now,
     ])
     const r = await this.pool.query(
-      'UPDATE feed_consumers SET holder = $2, lease_until = $3 WHERE name = $1 AND (holder IS NULL OR holder = $2 OR lease_until < $4)',
-      [consumer, holder, now + ttlMs, now],
+      'UPDATE feed_consumers SET holder = $2, lease_until = $3 WHERE name = $1 AND (holder IS NULL OR holder = $2 OR lease_until < $4 OR holder = $5)',
+      [consumer, holder, now + ttlMs, now, takeOverFrom ?? holder],
     )
     return r.rowCount === 1
   }

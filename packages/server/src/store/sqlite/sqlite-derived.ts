@@ -18,7 +18,7 @@ export class SqliteDerivedStore implements DerivedStore {
     private readonly writer: {
       advance(consumer: string, from: number, to: number, writes: readonly CompiledWrite[]): Promise<boolean>
       exec(writes: readonly CompiledWrite[]): Promise<void>
-      claim(consumer: string, holder: string, ttlMs: number): Promise<boolean>
+      claim(consumer: string, holder: string, ttlMs: number, takeOverFrom?: string): Promise<boolean>
     },
   ) {
     this.db = new Kysely<any>({ dialect: new SqliteDialect({ database: conn }) })
@@ -34,8 +34,8 @@ export class SqliteDerivedStore implements DerivedStore {
     return this.writer.advance(consumer, from, to, writes)
   }
 
-  claim(consumer: string, holder: string, ttlMs: number): Promise<boolean> {
-    return this.writer.claim(consumer, holder, ttlMs)
+  claim(consumer: string, holder: string, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
+    return this.writer.claim(consumer, holder, ttlMs, takeOverFrom)
   }
 
   write(writes: readonly CompiledWrite[]): Promise<void> {

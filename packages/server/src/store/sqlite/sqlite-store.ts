@@ -130,10 +130,10 @@ export class SqliteStore implements Store, CommitTap {
           ? this.writerClient.advance(consumer, from, to, writes, Date.now())
           : this.writer().advance(consumer, from, to, writes, Date.now()),
       exec: async (writes) => (this.writerClient ? this.writerClient.exec(writes) : this.writer().exec(writes)),
-      claim: async (consumer, holder, ttlMs) =>
+      claim: async (consumer, holder, ttlMs, takeOverFrom) =>
         this.writerClient
-          ? this.writerClient.claim(consumer, holder, Date.now(), ttlMs)
-          : this.writer().claim(consumer, holder, Date.now(), ttlMs),
+          ? this.writerClient.claim(consumer, holder, Date.now(), ttlMs, takeOverFrom)
+          : this.writer().claim(consumer, holder, Date.now(), ttlMs, takeOverFrom),
     })
   }
 

@@ -13,7 +13,7 @@ export type WriterRequest =
   | { id: number; op: 'import'; batch: ImportedBatch }
   | { id: number; op: 'advance'; consumer: string; from: number; to: number; writes: readonly CompiledWrite[]; nowMs: number }
   | { id: number; op: 'exec'; writes: readonly CompiledWrite[] }
-  | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number }
+  | { id: number; op: 'claim'; consumer: string; holder: string; nowMs: number; ttlMs: number; takeOverFrom?: string }
   | { id: number; op: 'tap'; on: boolean }
   | { id: number; op: 'attach'; port: MessagePort }
   | { id: number; op: 'close' }
@@ -153,8 +153,8 @@ export class SqliteWriterClient {
     return this.call<boolean>({ op: 'advance', consumer, from, to, writes: plain(writes), nowMs })
   }
 
-  claim(consumer: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean> {
-    return this.call<boolean>({ op: 'claim', consumer, holder, nowMs, ttlMs })
+  claim(consumer: string, holder: string, nowMs: number, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
+    return this.call<boolean>({ op: 'claim', consumer, holder, nowMs, ttlMs, ...(takeOverFrom === undefined ? {} : { takeOverFrom }) })
   }
 
   exec(writes: readonly CompiledWrite[]): Promise<void> {

@@ -47,7 +47,7 @@ if (port) {
       } else if (m.op === 'audit') {
         reply.postMessage({ id: m.id, ok: true, result: writer.appendAudit(m.entry) })
       } else if (m.op === 'claim') {
-        reply.postMessage({ id: m.id, ok: true, result: writer.claim(m.consumer, m.holder, m.nowMs, m.ttlMs) })
+        reply.postMessage({ id: m.id, ok: true, result: writer.claim(m.consumer, m.holder, m.nowMs, m.ttlMs, m.takeOverFrom) })
       } else if (m.op === 'exec') {
         writer.exec(m.writes)
         reply.postMessage({ id: m.id, ok: true })

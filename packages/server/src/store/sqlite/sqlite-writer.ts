@@ -42,7 +42,7 @@ function statements(db: Database.Database) {
     position: db.prepare('SELECT position FROM feed_consumers WHERE name = ?').pluck(),
     ensureConsumer: db.prepare('INSERT INTO feed_consumers (name, position, updated_ms) VALUES (?, 0, ?) ON CONFLICT (name) DO NOTHING'),
     claim: db.prepare(
-      'UPDATE feed_consumers SET holder = ?, lease_until = ? WHERE name = ? AND (holder IS NULL OR holder = ? OR lease_until < ?)',
+      'UPDATE feed_consumers SET holder = ?, lease_until = ? WHERE name = ? AND (holder IS NULL OR holder = ? OR lease_until < ? OR holder = ?)',
     ),
     setPosition: db.prepare(
       `INSERT INTO feed_consumers (name, position, updated_ms) VALUES (?, ?, ?)
@@ -349,13 +349,13 @@ export class SqliteWriter {
     return this.full
   }
 
-  /** Takes or renews a consumer's lease; true when `holder` holds it. */
-  claim(consumer: string, holder: string, nowMs: number, ttlMs: number): boolean {
+  /** Takes or renews a consumer's lease (or takes it from `takeOverFrom`); true when `holder` holds it. */
+  claim(consumer: string, holder: string, nowMs: number, ttlMs: number, takeOverFrom?: string): boolean {
     const s = this.st
     return this.db
       .transaction(() => {
         s.ensureConsumer.run(consumer, nowMs)
-        return s.claim.run(holder, nowMs + ttlMs, consumer, holder, nowMs).changes === 1
+        return s.claim.run(holder, nowMs + ttlMs, consumer, holder, nowMs, takeOverFrom ?? holder).changes === 1
       })
       .immediate()
   }
