@@ -30,6 +30,8 @@
 // BENCH_MON_WARMUP=5 BENCH_MON_MISSES=10 BENCH_CACHE_DIR BENCH_TIMEOUT_S=3600 BENCH_JSON=1
 // BENCH_MON_MISSES: per round, requests timed after one event was committed into the window and the
 // metrics consumer stepped (the reply must be read again from the buckets), as a live dashboard sees.
+// BENCH_MON_CLIENT=child (default): the timed requests come from a client process of its own, which
+// holds nothing else; `inline`: from this process (its raw-row answer's collections then count).
 
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
