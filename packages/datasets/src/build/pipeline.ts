@@ -98,6 +98,48 @@ function mapKeyOf(json: string): string {
   return typeof v === 'string' ? v : (canonicalize(v) as string)
 }
 
+/** A test of feedback names: a few compared in turn (no string hashing), more through a `Set`. */
+function nameTest(names: readonly string[]): (name: string) => boolean {
+  if (names.length > 4) {
+    const set = new Set(names)
+    return (name) => set.has(name)
+  }
+  return (name) => {
+    for (let i = 0; i < names.length; i++) if (names[i] === name) return true
+    return false
+  }
+}
+
+/**
+ * Feedback grouped per selected event by {@link SourceFeedback.eventIndex} (through `slotOf` for a
+ * joined chunk, whose positions are the chunk's), in the items' order; undefined when an item has
+ * no usable position (the caller groups by id instead).
+ */
+function byPosition(
+  items: readonly SourceFeedback[],
+  selected: number,
+  slotOf: Int32Array | undefined,
+  wanted: (name: string) => boolean,
+  upTo: number,
+): (SourceFeedback[] | undefined)[] | undefined {
+  const size = slotOf === undefined ? selected : slotOf.length
+  const lists = new Array<SourceFeedback[] | undefined>(selected)
+  for (let j = 0; j < items.length; j++) {
+    const f = items[j]!
+    let at = f.eventIndex
+    if (at === undefined || (at | 0) !== at || at < 0 || at >= size) return undefined
+    if (f.batch > upTo || !wanted(f.name)) continue
+    if (slotOf !== undefined) {
+      at = slotOf[at]!
+      if (at < 0) continue
+    }
+    const list = lists[at]
+    if (list === undefined) lists[at] = [f]
+    else list.push(f)
+  }
+  return lists
+}
+
 function matches(event: EventView, where: DatasetPlan['where']): boolean {
   for (const w of where) {
     const v = event.at(w.path)
@@ -121,7 +163,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
   const seen = plan.dedupe && !hooks ? new DigestSet() : undefined
   const digests = plan.dedupe && hooks !== undefined
   const limit = hooks ? undefined : plan.limit
-  const names = new Set(plan.feedbackNames)
+  const wantedName = nameTest(plan.feedbackNames)
   const labelIndex = plan.label ? plan.columns.findIndex((c) => c.column === plan.label!.from) : -1
   const sampleRate = plan.weight === 'inverse_sample_rate'
   const splitOf = cachedSplitOf(plan.split)
@@ -143,9 +185,12 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
     counts.scanned += chunk.length
     const selected: EventView[] = []
     const at: number[] | undefined = hooks ? [] : undefined
+    // A joined chunk's feedback names its event by position in the chunk: chunk → selected position.
+    const slotOf = joined ? new Int32Array(chunk.length).fill(-1) : undefined
     for (let i = 0; i < chunk.length; i++) {
       const view = new EventView(chunk[i]!)
       if (plan.where.length > 0 && !matches(view, plan.where)) continue
+      if (slotOf !== undefined) slotOf[i] = selected.length
       selected.push(view)
       at?.push(i)
       if (limit !== undefined && counts.selected + selected.length >= limit) {
@@ -155,8 +200,8 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
     }
     counts.selected += selected.length
     let byEvent: Map<string, SourceFeedback[]> | undefined
+    let lists: (SourceFeedback[] | undefined)[] | undefined
     if (plan.columns.length > 0 && selected.length > 0) {
-      byEvent = new Map()
       const items = joined
         ? (got as JoinedChunk).feedback
         : await source.feedbackFor(
@@ -165,11 +210,15 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
             upTo,
             plan.feedbackNames,
           )
-      for (const f of items) {
-        if (!names.has(f.name) || f.batch > upTo) continue
-        const list = byEvent.get(f.eventId)
-        if (list) list.push(f)
-        else byEvent.set(f.eventId, [f])
+      lists = byPosition(items, selected.length, slotOf, wantedName, upTo)
+      if (lists === undefined) {
+        byEvent = new Map()
+        for (const f of items) {
+          if (!wantedName(f.name) || f.batch > upTo) continue
+          const list = byEvent.get(f.eventId)
+          if (list) list.push(f)
+          else byEvent.set(f.eventId, [f])
+        }
       }
     }
     for (let k = 0; k < selected.length; k++) {
@@ -177,7 +226,7 @@ export async function runPipeline(options: PipelineOptions, onRow: (row: Pipelin
       hooks?.select(at![k]!)
       const values: string[] = []
       let dropped = false
-      const items = byEvent?.get(event.id)
+      const items = lists !== undefined ? lists[k] : byEvent?.get(event.id)
       for (const column of plan.columns) {
         const v = aggregateColumn(column, event.tsMs, items)
         if (v !== undefined) values.push(v)

@@ -39,6 +39,13 @@ export interface SourceFeedback {
   body: string
   /** Optional: a string that ends with `body` (see {@link SourceEvent.host}). */
   host?: string
+  /**
+   * Optional: the position of its event in the `eventIds` of the {@link DatasetSource.feedbackFor}
+   * call that returned it (in the chunk's `events` for a {@link JoinedChunk}). A source sets it on
+   * every item of an answer or on none; the compiler then groups the items by it instead of by
+   * `eventId` (a map keyed by id strings: hashing and comparing ids cut out of stored rows).
+   */
+  eventIndex?: number
 }
 
 /**

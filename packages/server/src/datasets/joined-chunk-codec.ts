@@ -14,14 +14,14 @@ export interface PackedChunk {
   feedbackEventIds: string[]
   names: string[]
   feedbackBodies: string[]
-  /** Per event: batch, seq, tsMs; then per feedback item: batch, seq, tsMs. */
+  /** Per event: batch, seq, tsMs; then per feedback item: batch, seq, tsMs, eventIndex (-1: none). */
   numbers: Float64Array
 }
 
 /** Packs a chunk for `postMessage` (transfer `numbers.buffer`). */
 export function packChunk(chunk: JoinedChunk): PackedChunk {
   const { events, feedback } = chunk
-  const numbers = new Float64Array((events.length + feedback.length) * 3)
+  const numbers = new Float64Array(events.length * 3 + feedback.length * 4)
   let n = 0
   const eventIds = new Array<string>(events.length)
   const bodies = new Array<string>(events.length)
@@ -47,6 +47,7 @@ export function packChunk(chunk: JoinedChunk): PackedChunk {
     numbers[n++] = f.batch
     numbers[n++] = f.seq
     numbers[n++] = f.tsMs
+    numbers[n++] = f.eventIndex ?? -1
   }
   return { eventIds, bodies, feedbackIds, feedbackEventIds, names, feedbackBodies, numbers }
 }
@@ -62,8 +63,8 @@ export function unpackChunk(p: PackedChunk): JoinedChunk {
   const m = p.feedbackIds.length
   const feedback = new Array<SourceFeedback>(m)
   for (let i = 0; i < m; i++) {
-    const o = 3 * (k + i)
-    feedback[i] = {
+    const o = 3 * k + 4 * i
+    const f: SourceFeedback = {
       id: p.feedbackIds[i]!,
       eventId: p.feedbackEventIds[i]!,
       name: p.names[i]!,
@@ -72,6 +73,9 @@ export function unpackChunk(p: PackedChunk): JoinedChunk {
       tsMs: numbers[o + 2]!,
       body: p.feedbackBodies[i]!,
     }
+    const at = numbers[o + 3]!
+    if (at >= 0) f.eventIndex = at
+    feedback[i] = f
   }
   return { events, feedback }
 }

@@ -17,6 +17,8 @@ const WIDE = /[\uD800-\uFFFF]/
 export interface IdSpan {
   lo: string
   hi: string
+  /** Whether the ids are strictly increasing in the order given (found by the same comparisons). */
+  increasing: boolean
 }
 
 /**
@@ -27,14 +29,21 @@ export function idSpan(ids: readonly string[], minIds = 16): IdSpan | undefined 
   if (ids.length < minIds) return undefined
   let lo = ids[0]!
   let hi = lo
-  for (const id of ids) {
+  let increasing = true
+  if (WIDE.test(lo)) return undefined
+  for (let k = 1; k < ids.length; k++) {
+    const id = ids[k]!
     // A regular expression, not a loop over the characters: V8 answers it without reading a
     // string that holds only one-byte characters (most ids), which a class above U+00FF cannot match.
     if (WIDE.test(id)) return undefined
-    if (id < lo) lo = id
-    else if (id > hi) hi = id
+    // Each id above the highest so far: increasing (no comparison more than the range needs).
+    if (id > hi) hi = id
+    else {
+      increasing = false
+      if (id < lo) lo = id
+    }
   }
-  return { lo, hi }
+  return { lo, hi, increasing }
 }
 
 /** How many events a range may hold for `ids` look-ups before a store probes id by id instead. */

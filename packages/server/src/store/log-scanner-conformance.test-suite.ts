@@ -222,11 +222,23 @@ export function describeLogScannerConformance(name: string, makeStore: () => Pro
       const dense = Array.from({ length: 40 }, (_, i) => id(70 - i))
       // Every fifth id over the whole log: the range holds five times the events looked up.
       const sparse = Array.from({ length: 24 }, (_, i) => id(i * 5))
-      for (const wanted of [dense, sparse, [...dense, ...sparse]]) {
+      // Increasing, with gaps (events without feedback of a name, ids between them not asked).
+      const increasing = Array.from({ length: 40 }, (_, i) => id(20 + i + (i > 20 ? 10 : 0)))
+      // An item's event position, when a store gives it, names its own event; given for all items or none.
+      const positioned = (rows: { eventId: string; eventIndex?: number }[], wanted: string[]) => {
+        const given = rows.filter((f) => f.eventIndex !== undefined)
+        expect(given.length === 0 || given.length === rows.length).toBe(true)
+        for (const f of given) expect(wanted[f.eventIndex!]).toBe(f.eventId)
+        return rows
+      }
+      for (const wanted of [dense, sparse, [...dense, ...sparse], increasing]) {
         expect(sorted(await store.feedbackForEvents('p1', wanted, upTo))).toEqual(expected(wanted))
         expect(sorted(await store.feedbackForEvents('p1', wanted, head))).toEqual(expected(wanted, undefined, true))
-        expect(sorted(await store.feedbackBodies('p1', wanted, upTo, ['label']))).toEqual(expected(wanted, ['label']))
-        expect(sorted(await store.feedbackBodies('p1', wanted, head))).toEqual(expected(wanted, undefined, true))
+        expect(sorted(positioned(await store.feedbackBodies('p1', wanted, upTo, ['label']), wanted))).toEqual(expected(wanted, ['label']))
+        expect(sorted(positioned(await store.feedbackBodies('p1', wanted, head), wanted))).toEqual(expected(wanted, undefined, true))
+        expect(sorted(positioned(await store.feedbackBodies('p1', wanted, head, ['thumbs']), wanted))).toEqual(
+          expected(wanted, ['thumbs'], false),
+        )
       }
       const one = (await store.feedbackBodies('p1', dense, upTo, ['thumbs'])).find((f) => f.eventId === id(60))
       expect(one).toMatchObject({ id: `t-${id(60)}`, name: 'thumbs', batch: upTo })

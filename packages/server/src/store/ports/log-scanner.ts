@@ -82,6 +82,11 @@ export interface FeedbackBody {
   body: string
   /** Optional: a string that ends with `body` (see {@link EventBody.host}). */
   host?: string
+  /**
+   * Optional: the position of its event in the `eventIds` of the {@link LogScanner.feedbackBodies}
+   * call that returned it; a store sets it on every item of an answer or on none.
+   */
+  eventIndex?: number
 }
 
 /** One committed batch with the rows it inserted (never the duplicates or conflicts it refused). */

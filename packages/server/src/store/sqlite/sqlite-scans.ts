@@ -121,7 +121,7 @@ export class SqliteLogScanner implements LogScanner {
       feedbackBodies: db
         .prepare(
           `SELECT ${PACKED_FEEDBACK_BODY} FROM feedback f
-            WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ?`,
+            WHERE f.project = ? AND f.event_id IN (SELECT value FROM json_each(?)) AND f.seq <= ? ORDER BY f.event_id`,
         )
         .pluck(),
       // By id range (see id-span.ts): the events in it, counted from the index alone, then the
@@ -131,10 +131,11 @@ export class SqliteLogScanner implements LogScanner {
       feedbackOfSpan: db
         .prepare(`SELECT ${PACKED_FEEDBACK} FROM feedback f WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`)
         .pluck(),
+      // In event id order, as the index walk reads them (no sort): matched to the asked ids in one pass.
       feedbackBodiesOfSpan: db
         .prepare(
           `SELECT ${PACKED_FEEDBACK_BODY} FROM feedback f
-            WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ?`,
+            WHERE f.project = ? AND f.event_id >= ? AND f.event_id <= ? AND +f.seq <= ? ORDER BY f.event_id`,
         )
         .pluck(),
     }
@@ -281,14 +282,14 @@ export class SqliteLogScanner implements LogScanner {
     hi: number,
     byList: Database.Statement,
     bySpan: Database.Statement,
-  ): { rows: string[]; spanned: boolean } {
+  ): { rows: string[]; spanned: boolean; increasing: boolean } {
     const span = idSpan(eventIds)
     if (span !== undefined) {
       const limit = spanLimit(eventIds.length)
       if ((this.st.eventsInSpan.get(project, span.lo, span.hi, limit + 1) as number) <= limit)
-        return { rows: bySpan.all(project, span.lo, span.hi, hi) as string[], spanned: true }
+        return { rows: bySpan.all(project, span.lo, span.hi, hi) as string[], spanned: true, increasing: span.increasing }
     }
-    return { rows: byList.all(project, JSON.stringify(eventIds), hi) as string[], spanned: false }
+    return { rows: byList.all(project, JSON.stringify(eventIds), hi) as string[], spanned: false, increasing: false }
   }
 
   async feedbackForEvents(project: string, eventIds: readonly string[], upTo: number): Promise<LoggedFeedback[]> {
@@ -302,8 +303,15 @@ export class SqliteLogScanner implements LogScanner {
   async feedbackBodies(project: string, eventIds: readonly string[], upTo: number, names?: readonly string[]): Promise<FeedbackBody[]> {
     if (eventIds.length === 0) return []
     const st = this.st
-    const { rows, spanned } = this.feedbackOfIds(project, eventIds, this.his(upTo).feedbackHi, st.feedbackBodies, st.feedbackBodiesOfSpan)
+    const { rows, spanned, increasing } = this.feedbackOfIds(
+      project,
+      eventIds,
+      this.his(upTo).feedbackHi,
+      st.feedbackBodies,
+      st.feedbackBodiesOfSpan,
+    )
     const all: FeedbackBody[] = this.packed.feedbackBodies(rows)
+    if (spanned && increasing) return matchInIdOrder(all, eventIds, names)
     const ids = spanned ? new Set(eventIds) : undefined
     const wanted = names === undefined ? undefined : new Set(names)
     if (ids === undefined && wanted === undefined) return all
@@ -311,6 +319,40 @@ export class SqliteLogScanner implements LogScanner {
     for (const f of all) if ((ids === undefined || ids.has(f.eventId)) && (wanted === undefined || wanted.has(f.name))) out.push(f)
     return out
   }
+}
+
+/**
+ * The feedback of a span's walk (`rows` in event id order) that belongs to `eventIds`, each item
+ * given its event's position (`eventIndex`), by one merge of the two orders instead of a `Set` of
+ * the ids: a hash and an equality test of ids cut out of packed rows (sliced strings, each test a
+ * runtime call in V8) per item. Only for ids {@link idSpan} found strictly increasing (the caller
+ * filters others by a `Set`): their UTF-16 order is then SQLite's.
+ */
+function matchInIdOrder(rows: FeedbackBody[], eventIds: readonly string[], names: readonly string[] | undefined): FeedbackBody[] {
+  const n = eventIds.length
+  let kept = 0
+  let p = 0
+  for (let j = 0; j < rows.length && p < n; j++) {
+    const f = rows[j]!
+    const id = f.eventId
+    // Most rows belong to the event at `p` or the next one: equality first, order only on a mismatch.
+    if (id !== eventIds[p]) {
+      if (id < eventIds[p]!) continue
+      do p++
+      while (p < n && eventIds[p]! < id)
+      if (p === n || id !== eventIds[p]) continue
+    }
+    if (names !== undefined && !nameIn(names, f.name)) continue
+    f.eventIndex = p
+    rows[kept++] = f
+  }
+  rows.length = kept
+  return rows
+}
+
+function nameIn(names: readonly string[], name: string): boolean {
+  for (let i = 0; i < names.length; i++) if (names[i] === name) return true
+  return false
 }
 
 /** The feedback of the events in `ids` (a span's walk also finds that of events between them). */

@@ -6,7 +6,7 @@ import { describeLineageConformance } from '../../lineage/lineage-conformance.te
 import { describeErasureConformance } from '../../privacy/erasure-conformance.test-suite.js'
 import { describeRedactionConformance } from '../../privacy/redaction-conformance.test-suite.js'
 import { describeRetentionConformance } from '../../privacy/retention-conformance.test-suite.js'
-import { describeStoreConformance, eventRecord } from '../store-conformance.test-suite.js'
+import { describeStoreConformance, eventRecord, feedbackRecord } from '../store-conformance.test-suite.js'
 import { SqliteStore } from './sqlite-store.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inferlog-sqlite-'))
@@ -96,6 +96,31 @@ describe('SqliteStore specifics', () => {
     // 20 batches of ~110 KB would make a WAL of > 2 MB without the guard.
     expect(biggest).toBeLessThan(1024 * 1024)
     expect((await s.listEvents('p1', {}, 1000)).rows).toHaveLength(1000)
+    await s.close()
+  })
+
+  it("gives feedback bodies their event's position when the ids asked are increasing and dense", async () => {
+    const s = new SqliteStore({ filename: path.join(dir, `positions${n++}.db`) })
+    await s.migrate()
+    const id = (i: number) => `q${String(i).padStart(3, '0')}`
+    const events = Array.from({ length: 60 }, (_, i) => eventRecord({ id: id(i) }))
+    const feedback = events.flatMap((e, i) => (i % 4 === 3 ? [] : [feedbackRecord({ id: `f-${e.id}`, eventId: e.id, name: 'label' })]))
+    await s.writeBatch({ events, feedback })
+    const head = await s.commitHead()
+    const increasing = Array.from({ length: 30 }, (_, i) => id(2 * i))
+    const got = await s.feedbackBodies('p1', increasing, head, ['label'])
+    expect(got.map((f) => f.id).sort()).toEqual(
+      feedback
+        .filter((f) => increasing.includes(f.eventId))
+        .map((f) => f.id)
+        .sort(),
+    )
+    expect(got.map((f) => [f.eventIndex, f.eventId])).toEqual(got.map((f) => [increasing.indexOf(f.eventId), f.eventId]))
+    // Ids out of order: the same items, with no positions (the compiler groups them by id).
+    const shuffled = [...increasing].reverse()
+    const again = await s.feedbackBodies('p1', shuffled, head, ['label'])
+    expect(again.map((f) => f.id).sort()).toEqual(got.map((f) => f.id).sort())
+    expect(again.every((f) => f.eventIndex === undefined)).toBe(true)
     await s.close()
   })
 
