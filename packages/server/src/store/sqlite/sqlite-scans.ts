@@ -342,17 +342,12 @@ function matchInIdOrder(rows: FeedbackBody[], eventIds: readonly string[], names
       while (p < n && eventIds[p]! < id)
       if (p === n || id !== eventIds[p]) continue
     }
-    if (names !== undefined && !nameIn(names, f.name)) continue
+    if (names !== undefined && !names.includes(f.name)) continue
     f.eventIndex = p
     rows[kept++] = f
   }
   rows.length = kept
   return rows
-}
-
-function nameIn(names: readonly string[], name: string): boolean {
-  for (let i = 0; i < names.length; i++) if (names[i] === name) return true
-  return false
 }
 
 /** The feedback of the events in `ids` (a span's walk also finds that of events between them). */
