@@ -23,8 +23,9 @@
 //   BENCH_LAG_SECONDS=30      each paced phase
 //   BENCH_LAG_ROUNDS=3        paced phases per mode
 //   BENCH_POLL_MS=10          watermark polling interval
-//   BENCH_SCRIPT=path          another checkout's packages/cli/bin/inferlog.js for the embedded server (A/B)
+//   BENCH_SCRIPT=path          another checkout's packages/cli/bin/inferlog.js for the servers and workers (A/B)
 //   BENCH_SERVER_NODE_ARGS=…  node flags of the embedded server (e.g. --cpu-prof --cpu-prof-dir=DIR)
+//   BENCH_WORKER_NODE_ARGS=…  node flags of the scale-out workers (the same)
 //   BENCH_LAG_RATE=N          pace the lag phases at N ev/s instead of half the measured maximum
 //   BENCH_COLLECTORS=1 BENCH_WORKERS=2   scale-out processes
 //   BENCH_TIMEOUT_S=3600      watchdog
@@ -133,6 +134,11 @@ async function pgProbe(url, schema) {
       const r = await c.query('SELECT name, position::float8 AS position FROM feed_consumers')
       return Object.fromEntries(r.rows.map((x) => [x.name, Number(x.position)]))
     },
+    /** Which process holds each consumer's lease (its pid, the third part of the holder name). */
+    async holders() {
+      const r = await c.query('SELECT name, holder FROM feed_consumers ORDER BY name')
+      return Object.fromEntries(r.rows.map((x) => [x.name, x.holder ? String(x.holder).split('/')[2] : null]))
+    },
     async head() {
       // Stamps positions of committed batches, as every reader does.
       const r = await c.query('SELECT inferlog_stamp_commits()::float8 AS h')
@@ -195,13 +201,18 @@ function lagsOf(batches, seen) {
   const out = {}
   for (const [name, obs] of seen) {
     const lags = []
+    // The worst lag of the batches committed in each 5 s of the round (when in the round it lagged).
+    const slices = []
     let i = 0
     for (const b of batches) {
       while (i < obs.length && obs[i].position < b.position) i++
       if (i === obs.length) break // not applied while polling: counted as missing
-      lags.push(Math.max(0, obs[i].t - b.committedMs))
+      const lag = Math.max(0, obs[i].t - b.committedMs)
+      lags.push(lag)
+      const k = Math.floor((b.committedMs - batches[0].committedMs) / 5000)
+      slices[k] = Math.max(slices[k] ?? 0, lag)
     }
-    out[name] = { lags: lags.sort((a, b) => a - b), missing: batches.length - lags.length }
+    out[name] = { lags: lags.sort((a, b) => a - b), missing: batches.length - lags.length, slices: Array.from(slices, (x) => x ?? 0) }
   }
   return out
 }
@@ -252,6 +263,7 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
     `${name}: max ${fmtNum(maxRate)} ev/s (acked ${fmtNum(ackedRate)}/s, ${headAfter - headBefore} batches); consumers at the end ${JSON.stringify(positionsAfter)} of ${headAfter}, caught up ${catchUpMs} ms later${flatReadBack === undefined ? '' : `; rows read back ${fmtNum(flatReadBack)} (${(flatReadBack / (flat.acked * 1.25)).toFixed(2)} per row committed)`}`,
   )
 
+  if (probe.holders) log(`${name}: lease holders (pid) ${JSON.stringify(await probe.holders())}`)
   // BENCH_LAG_RATE paces at a given rate instead (e.g. another setting's half maximum, to compare at one rate).
   const rate = envInt('BENCH_LAG_RATE', Math.round(maxRate / 2))
   const batch = Math.max(20, Math.min(1000, Math.round(rate / 20)))
@@ -271,7 +283,14 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
     const per = {}
     for (const c of consumers) {
       const l = lags[c] ?? { lags: [], missing: batches.length }
-      per[c] = { p50: pct(l.lags, 0.5), p99: pct(l.lags, 0.99), max: l.lags[l.lags.length - 1], n: l.lags.length, missing: l.missing }
+      per[c] = {
+        p50: pct(l.lags, 0.5),
+        p99: pct(l.lags, 0.99),
+        max: l.lags[l.lags.length - 1],
+        n: l.lags.length,
+        missing: l.missing,
+        slices: l.slices ?? [],
+      }
     }
     // Events plus their feedback (one item per 4 events): the rows the consumers read.
     const readBack = rb0 === undefined ? undefined : ((await readBackRows(urls[0])) ?? 0) - rb0
@@ -280,7 +299,7 @@ async function lagMode(name, urls, probe, consumers, storedRate) {
     log(
       `${name}: lag round ${r + 1}/${lagRounds} at ${fmtNum(rate)} ev/s (achieved ${fmtNum(rounds[r].achieved)}), ${batches.length} batches, load ${load.toFixed(2)}${readBackPerRow === undefined ? '' : `, ${readBackPerRow.toFixed(2)} rows read back per row`}: ${consumers
         .map((c) => `${c} p50 ${per[c].p50} ms p99 ${per[c].p99} ms max ${per[c].max} ms`)
-        .join('; ')}`,
+        .join('; ')}; worst metrics lag per 5 s of the round: ${(per.metrics?.slices ?? []).join(' ')} ms`,
     )
   }
   const byConsumer = {}
@@ -350,9 +369,24 @@ async function scaleOutMode() {
   let probe
   try {
     for (let i = 0; i < nCollectors; i++)
-      procs.push(hygiene.track(await spawnCli(['serve', '--port', '0', '--store', store, '--queue', queue], { stderrLimit: 20_000 })))
+      procs.push(
+        hygiene.track(
+          await spawnCli(['serve', '--port', '0', '--store', store, '--queue', queue], {
+            stderrLimit: 20_000,
+            ...(process.env.BENCH_SCRIPT ? { script: process.env.BENCH_SCRIPT } : {}),
+          }),
+        ),
+      )
     for (let i = 0; i < nWorkers; i++)
-      procs.push(hygiene.track(await spawnCli(['worker', '--store', store, '--queue', queue], { stderrLimit: 20_000 })))
+      procs.push(
+        hygiene.track(
+          await spawnCli(['worker', '--store', store, '--queue', queue], {
+            stderrLimit: 20_000,
+            nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
+            ...(process.env.BENCH_SCRIPT ? { script: process.env.BENCH_SCRIPT } : {}),
+          }),
+        ),
+      )
     const collectors = procs.slice(0, nCollectors)
     // The consumers' watermark rows appear with their first step.
     probe = await pgProbe(pgs.url, schema)

@@ -1,7 +1,7 @@
 import type { LabelContribution } from '@inferlog/analysis'
 import type { InferenceEvent } from '@inferlog/schema'
 import type { CompiledWrite, DerivedStore, LoggedEvent } from '../store/store.js'
-import { WriteTemplate } from '../feed/write-template.js'
+import { RowsTemplate } from '../feed/write-template.js'
 import type { EventFacts } from './metrics-consumer.js'
 
 type Json = InferenceEvent['output']
@@ -137,32 +137,47 @@ export async function loadLabelStates(
 
 const LABEL_FIELDS = ['project', 'event_id', 'name', 'fb_ts_ms', 'fb_order', 'kind', 'value', 'pending', 'event', 'contribution'] as const
 
-/** The upsert of one label state, compiled once for a store's dialect (see {@link labelStateWrite}). */
-export type LabelStateTemplate = WriteTemplate<(typeof LABEL_FIELDS)[number]>
+/** The upsert of label states, compiled once for a store's dialect (see {@link labelStateWrites}). */
+export type LabelStateTemplate = RowsTemplate<(typeof LABEL_FIELDS)[number]>
 
-/** Compiles the label-state upsert for `db`'s dialect; bind it with {@link labelStateWrite}. */
+/** Compiles the label-state upsert for `db`'s dialect; bind it with {@link labelStateWrites}. */
 export function labelStateTemplate(db: DerivedStore['db']): LabelStateTemplate {
-  return new WriteTemplate(LABEL_FIELDS, (row) => {
-    const { project: _p, event_id: _e, name: _n, ...update } = row
-    return db
+  return new RowsTemplate(LABEL_FIELDS, (rows) =>
+    db
       .insertInto('metric_labels')
-      .values(row)
-      .onConflict((oc) => oc.columns(['project', 'event_id', 'name']).doUpdateSet(update))
-  })
+      .values(rows)
+      .onConflict((oc) =>
+        oc.columns(['project', 'event_id', 'name']).doUpdateSet((eb) => ({
+          fb_ts_ms: eb.ref('excluded.fb_ts_ms'),
+          fb_order: eb.ref('excluded.fb_order'),
+          kind: eb.ref('excluded.kind'),
+          value: eb.ref('excluded.value'),
+          pending: eb.ref('excluded.pending'),
+          event: eb.ref('excluded.event'),
+          contribution: eb.ref('excluded.contribution'),
+        })),
+      ),
+  )
 }
 
-/** The write that stores a label state (insert or replace), bound from a compiled template. */
-export function labelStateWrite(template: LabelStateTemplate, s: LabelState): CompiledWrite {
-  return template.bind({
-    project: s.project,
-    event_id: s.eventId,
-    name: s.name,
-    fb_ts_ms: s.order?.[0] ?? 0,
-    fb_order: s.order?.[1] ?? -1,
-    kind: s.kind,
-    value: JSON.stringify(s.kind === 'label' ? { value: s.value } : { times: s.times, converted: s.converted }),
-    pending: s.pending ? 1 : 0,
-    event: s.facts ? JSON.stringify(s.facts) : null,
-    contribution: s.contribution && s.contributedTo ? JSON.stringify({ c: s.contribution, to: s.contributedTo }) : null,
-  })
+/**
+ * The writes that store label states (insert or replace), bound from a compiled template: a few
+ * multi-row statements. One state per (event, name) key, as {@link LabelStates} keeps them.
+ */
+export function labelStateWrites(template: LabelStateTemplate, states: Iterable<LabelState>): CompiledWrite[] {
+  const rows: Record<(typeof LABEL_FIELDS)[number], unknown>[] = []
+  for (const s of states)
+    rows.push({
+      project: s.project,
+      event_id: s.eventId,
+      name: s.name,
+      fb_ts_ms: s.order?.[0] ?? 0,
+      fb_order: s.order?.[1] ?? -1,
+      kind: s.kind,
+      value: JSON.stringify(s.kind === 'label' ? { value: s.value } : { times: s.times, converted: s.converted }),
+      pending: s.pending ? 1 : 0,
+      event: s.facts ? JSON.stringify(s.facts) : null,
+      contribution: s.contribution && s.contributedTo ? JSON.stringify({ c: s.contribution, to: s.contributedTo }) : null,
+    })
+  return template.bind(rows)
 }

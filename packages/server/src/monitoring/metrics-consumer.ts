@@ -22,7 +22,7 @@ import {
 import type { InferenceEvent } from '@inferlog/schema'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
-import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
+import { CompiledFor, RowsTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LoggedEvent, LoggedFeedback, LogScanner } from '../store/store.js'
 import { bodyWithout } from '../store/ports/partial-body.js'
 import { parsedBody } from '../store/ports/parsed-body.js'
@@ -40,7 +40,7 @@ import {
   rowsOfGrain,
 } from './metric-rows.js'
 import { type PriceTables } from './price-tables.js'
-import { type LabelState, labelStateTemplate, labelStateWrite, loadLabelStates } from './metric-labels.js'
+import { type LabelState, labelStateTemplate, labelStateWrites, loadLabelStates } from './metric-labels.js'
 
 type Json = InferenceEvent['output']
 
@@ -146,11 +146,11 @@ export class MetricsConsumer implements FeedConsumer {
   private hotAt: number | undefined
   /** The bucket row upsert, compiled once for the store's dialect. */
   private readonly upserts = new CompiledFor(
-    (db): WriteTemplate<UpsertField> =>
-      new WriteTemplate(UPSERT_FIELDS, (v) =>
+    (db): RowsTemplate<UpsertField> =>
+      new RowsTemplate(UPSERT_FIELDS, (rows) =>
         db
           .insertInto('metric_rows')
-          .values({ ...v, rev: 1, point: null, point_rev: null })
+          .values(rows.map((v) => ({ ...v, rev: 1, point: null, point_rev: null })))
           .onConflict((oc) =>
             oc.columns([...ROW_KEY_COLUMNS]).doUpdateSet((eb) => ({
               n: eb.ref('excluded.n'),
@@ -291,7 +291,7 @@ export class MetricsConsumer implements FeedConsumer {
     )
     return [
       ...(await this.rowWrites(ctx, work.values(), batches[batches.length - 1]?.position ?? 0)),
-      ...[...changed].map((s) => labelStateWrite(this.labelUpserts.get(ctx.derived.db), s)),
+      ...labelStateWrites(this.labelUpserts.get(ctx.derived.db), changed),
       ...dimWrites,
       ...this.purge(ctx),
     ]
@@ -483,8 +483,7 @@ export class MetricsConsumer implements FeedConsumer {
         current.set(rowId(key), r.agg as string)
       }
     }
-    const upsert = this.upserts.get(ctx.derived.db)
-    const writes: CompiledWrite[] = []
+    const rows: Record<UpsertField, unknown>[] = []
     for (const [id, t] of targets) {
       let agg = this.hot.get(id)
       if (agg) this.hot.delete(id)
@@ -497,29 +496,28 @@ export class MetricsConsumer implements FeedConsumer {
       // Most recently written last: the first ones are the coldest.
       this.hot.set(id, agg)
       const k = t.key
-      writes.push(
-        upsert.bind({
-          project: k.project,
-          model: k.model,
-          grain: k.grain,
-          version: k.version,
-          stage: k.stage,
-          arm: k.arm,
-          endpoint: k.endpoint,
-          dim_key: k.dimKey,
-          dim_value: k.dimValue,
-          start_ms: k.startMs,
-          n: agg.events.n,
-          agg: encodeAggregate(agg),
-          wm: position,
-        }),
-      )
+      rows.push({
+        project: k.project,
+        model: k.model,
+        grain: k.grain,
+        version: k.version,
+        stage: k.stage,
+        arm: k.arm,
+        endpoint: k.endpoint,
+        dim_key: k.dimKey,
+        dim_value: k.dimValue,
+        start_ms: k.startMs,
+        n: agg.events.n,
+        agg: encodeAggregate(agg),
+        wm: position,
+      })
     }
     for (const id of this.hot.keys()) {
       if (this.hot.size <= this.hotRows) break
       this.hot.delete(id)
     }
-    return writes
+    // Each row's key once (targets are by row): one multi-row upsert per few hundred rows.
+    return this.upserts.get(ctx.derived.db).bind(rows)
   }
 
   /** Minute buckets past their retention, dropped at most once an hour. */

@@ -18,7 +18,7 @@ import {
 } from '@inferlog/analysis'
 import type { FeedConsumer, FeedContext } from '../feed/feed-consumer.js'
 import { migrateDerived } from '../feed/derived-schema.js'
-import { CompiledFor, WriteTemplate } from '../feed/write-template.js'
+import { CompiledFor, RowsTemplate } from '../feed/write-template.js'
 import type { CompiledWrite, CommittedBatch, LogScanner } from '../store/store.js'
 import { bodyOnly } from '../store/ports/partial-body.js'
 import { configKey, type ModelConfigs } from './model-config.js'
@@ -89,17 +89,17 @@ export class ProfilesConsumer implements FeedConsumer {
   private readonly getters = new Map<string, FieldGetter>()
   /** The upsert of a profile row and the insert of a value chunk, compiled once for the store's dialect. */
   private readonly compiled = new CompiledFor((db) => {
-    const profile = new WriteTemplate(PROFILE_FIELDS, (v) =>
+    const profile = new RowsTemplate(PROFILE_FIELDS, (rows) =>
       db
         .insertInto('profile_rows')
-        .values(v)
+        .values(rows)
         .onConflict((oc) =>
           oc
             .columns(['project', 'model', 'grain', 'start_ms', 'version', 'stage', 'field'])
             .doUpdateSet((eb) => ({ n: eb.ref('excluded.n'), profile: eb.ref('excluded.profile') })),
         ),
     )
-    const chunk = new WriteTemplate(CHUNK_FIELDS, (v) => db.insertInto('value_chunks').values(v))
+    const chunk = new RowsTemplate(CHUNK_FIELDS, (rows) => db.insertInto('value_chunks').values(rows))
     return { profile, chunk }
   })
 
@@ -284,9 +284,14 @@ export class ProfilesConsumer implements FeedConsumer {
           )
         }
         const t = this.compiled.get(ctx.derived.db).chunk
-        for (const [field, col] of rows) {
-          writes.push(t.bind({ ...key, field, chunk: id, n: col.length, data: Buffer.from(encodeColumnChunk(col)) }))
-        }
+        const values = [...rows].map(([field, col]) => ({
+          ...key,
+          field,
+          chunk: id,
+          n: col.length,
+          data: Buffer.from(encodeColumnChunk(col)),
+        }))
+        writes.push(...t.bind(values))
       }
     }
     return writes
@@ -404,27 +409,25 @@ export class ProfilesConsumer implements FeedConsumer {
         stored.set(rowId(key), blobBytes(r.profile))
       }
     }
-    const writes: CompiledWrite[] = []
-    const upsert = this.compiled.get(ctx.derived.db).profile
+    const values: Record<(typeof PROFILE_FIELDS)[number], unknown>[] = []
     for (const [id, t] of targets) {
       const prev = stored.get(id)
       const merged = mergeProfiles(...(prev ? [decodeProfile(prev)] : []), ...t.adds)
       const bytes = Buffer.from(encodeProfile(merged))
       const k = t.key
-      writes.push(
-        upsert.bind({
-          project: k.project,
-          model: k.model,
-          grain: k.grain,
-          start_ms: k.startMs,
-          version: k.version,
-          stage: k.stage,
-          field: k.field,
-          n: merged.count,
-          profile: bytes,
-        }),
-      )
+      values.push({
+        project: k.project,
+        model: k.model,
+        grain: k.grain,
+        start_ms: k.startMs,
+        version: k.version,
+        stage: k.stage,
+        field: k.field,
+        n: merged.count,
+        profile: bytes,
+      })
     }
-    return writes
+    // One row per key (targets are by row): a few multi-row upserts.
+    return this.compiled.get(ctx.derived.db).profile.bind(values)
   }
 }
