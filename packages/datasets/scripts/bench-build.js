@@ -1,7 +1,7 @@
 // Dataset build benchmark: `npm run bench:datasets` (builds first), or
 // `node packages/datasets/scripts/bench-build.js [--store sqlite|postgres|synthetic] [--events 1000000]
-//    [--format jsonl|jsonl-balanced|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|scan|parse|fixture|all]
-//    [--read-ahead] [--workers N] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
+//    [--format jsonl|jsonl-balanced|jsonl-read-ahead|jsonl-legacy|parquet|parquet-declared|parquet-read-ahead|parquet-one-thread|scan|parse|fixture|all]
+//    [--read-ahead|--no-read-ahead] [--workers N] [--chunk N] [--young MB] [--old MB] [--row-group N]`. --young / --old: the build
 // worker's heap (DatasetBuilds youngGenerationMb / oldGenerationMb); --chunk: events per scan chunk (default the compiler's: 500, parquet 100);
 // --workers: threads compiling ranges of the log (DatasetBuilds workers and parquetWorkers; default
 // theirs: min(2, cores), parquet 1; 1 = the whole build on the build worker's thread).
@@ -15,7 +15,9 @@
 // process (clean peak RSS); `scan` measures the source alone (events and their feedback), `parse` adds a
 // JSON.parse of every body: a yardstick of this machine at the moment of the run. `*-read-ahead` (or
 // --read-ahead with any format) builds with `DatasetBuilds({ readAhead: true })`: the store read on a
-// second thread beside the compiler, the peer of the same format without it.
+// second thread beside the compiler, the peer of the same format without it. Parquet on SQLite reads
+// ahead by default (DatasetBuilds' default); `parquet-one-thread` (or --no-read-ahead) is its peer on
+// one thread. Each line's `read_ahead` says which ran.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -24,6 +26,16 @@ import { fileURLToPath } from 'node:url'
 import { buildDataset } from '../dist/index.js'
 
 const args = process.argv.slice(2)
+
+/**
+ * The `readAhead` a format's build asks for: true for `*-read-ahead` or `--read-ahead`, false for
+ * `parquet-one-thread` or `--no-read-ahead`, else undefined (DatasetBuilds' default).
+ */
+function readAheadOf(kind) {
+  if (kind.endsWith('-read-ahead') || args.includes('--read-ahead')) return true
+  if (kind === 'parquet-one-thread' || args.includes('--no-read-ahead')) return false
+  return undefined
+}
 const opt = (name, def) => {
   const i = args.indexOf(`--${name}`)
   return i >= 0 ? args[i + 1] : def
@@ -263,7 +275,8 @@ async function runOne(kind) {
     const dir = mkdtempSync(join(tmpdir(), 'inferlog-bench-ds-'))
     try {
       const legacy = kind === 'jsonl-legacy'
-      const readAhead = kind.endsWith('-read-ahead') || args.includes('--read-ahead')
+      // Explicit either way, or DatasetBuilds' default (parquet on SQLite reads ahead).
+      const readAhead = readAheadOf(kind)
       const spec = { ...SPEC, format: kind.startsWith('jsonl') ? 'jsonl' : 'parquet' }
       // jsonl-balanced: class weights, so a counting pass reads the log first.
       if (kind === 'jsonl-balanced') spec.weight = 'balanced'
@@ -275,7 +288,7 @@ async function runOne(kind) {
         )
       }
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, readAhead, ...(opt('workers') ? { workers: Number(opt('workers')), parquetWorkers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, ...(readAhead === undefined ? {} : { readAhead }), ...(opt('workers') ? { workers: Number(opt('workers')), parquetWorkers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
@@ -294,14 +307,17 @@ async function runOne(kind) {
   const boxCores = box0 && box1 ? ((box1.busy - box0.busy) / (box1.total - box0.total)) * cpus().length : undefined
   const others = boxCores === undefined ? {} : { box_busy_cores: +boxCores.toFixed(2), others_cores: +(boxCores - cpuS / s).toFixed(2) }
   const rssMb = process.resourceUsage().maxRSS / 1024
-  const readAheadRun = kind.endsWith('-read-ahead') || args.includes('--read-ahead')
+  const readAhead = readAheadOf(kind)
+  // What DatasetBuilds does when not told: parquet with one compiler on a SQLite file reads ahead.
+  const readAheadRun =
+    readAhead ?? (kind.startsWith('parquet') && storeKind === 'sqlite' && Number(opt('workers', '1')) === 1 && server !== undefined)
   const workers =
     kind === 'scan' || kind === 'parse'
       ? undefined
       : server && kind !== 'jsonl-legacy' && !readAheadRun
         ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers())))
         : 1
-  console.log(JSON.stringify({ store: storeKind, format: kind, workers, events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
+  console.log(JSON.stringify({ store: storeKind, format: kind, workers, ...(workers === undefined ? {} : { read_ahead: readAheadRun }), events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
 }
 
 if (format === 'all') {
@@ -309,9 +325,11 @@ if (format === 'all') {
   if (storeKind !== 'synthetic') await (await openBenchStore(storeKind, N, { create: true })).close()
   const kinds = ['scan', 'parse', 'jsonl', 'parquet-declared', 'parquet']
   if (storeKind !== 'synthetic') kinds.splice(2, 0, 'jsonl-legacy', 'jsonl-read-ahead')
-  if (storeKind !== 'synthetic') kinds.splice(kinds.indexOf('parquet-declared') + 1, 0, 'parquet-read-ahead')
+  // parquet reads ahead by default on SQLite: its peer on one thread.
+  if (storeKind !== 'synthetic') kinds.push('parquet-one-thread')
   for (const kind of kinds) {
     const pass = ['workers', 'range-young', 'chunk', 'young', 'old'].flatMap((k) => (opt(k) ? [`--${k}`, opt(k)] : []))
+    for (const flag of ['--read-ahead', '--no-read-ahead']) if (args.includes(flag)) pass.push(flag)
     const r = spawnSync(process.execPath, [self, '--store', storeKind, '--events', String(N), '--format', kind, ...pass], { stdio: 'inherit' })
     if (r.status !== 0) process.exit(r.status ?? 1)
   }

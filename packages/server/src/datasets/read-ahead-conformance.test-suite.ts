@@ -71,6 +71,15 @@ export function describeReadAheadConformance(name: string, makeStore: () => Prom
       const a2 = await build(narrow, true, 'ahead2')
       expect(a2.counts.selected).toBe(40)
       expect(a2).toEqual(p2)
+      // Parquet with its column types inferred (a counting pass over the log first, then the
+      // rows): how a parquet build on a SQLite file runs by default (DatasetBuilds reads ahead).
+      const inferred = { ...SPEC, format: 'parquet' }
+      const p3 = await build(inferred, false, 'plain3')
+      const a3 = await build(inferred, true, 'ahead3', { ahead: 2 })
+      expect(p3.counts.rows).toBeGreaterThan(200)
+      expect(a3).toEqual(p3)
+      const files = (m: DatasetManifest, out: string) => m.files.map((f) => fs.readFileSync(path.join(dir, out, f.name)))
+      expect(files(a3, 'ahead3')).toEqual(files(p3, 'plain3'))
     })
 
     it("fails the build with the reader's error", async () => {
