@@ -13,6 +13,9 @@ export interface WrittenFile {
   sha256: string
 }
 
+/** Bytes from which {@link FileSink.writeBytes} writes straight to the file: 64 KiB. */
+const DIRECT_WRITE_BYTES = 64 * 1024
+
 /**
  * An append-only output file with its SHA-256 computed as it is written. Text goes straight into a
  * reused 1 MiB buffer (no per-row Buffer), flushed with synchronous writes: the build is
@@ -50,7 +53,10 @@ export class FileSink {
   /** Appends bytes. */
   writeBytes(bytes: Uint8Array): void {
     if (this.#pos + bytes.length > this.#buf.length) this.flush()
-    if (bytes.length > this.#buf.length) {
+    // Large ones (a compiled piece of rows) go to the file as they are, not copied into the buffer
+    // first; what is buffered goes before them.
+    if (bytes.length >= DIRECT_WRITE_BYTES) {
+      this.flush()
       this.#out(bytes)
       return
     }
