@@ -317,7 +317,7 @@ async function runOne(kind) {
       : server && kind !== 'jsonl-legacy' && !readAheadRun
         ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers())))
         : 1
-  console.log(JSON.stringify({ store: storeKind, format: kind, workers, ...(workers === undefined ? {} : { read_ahead: readAheadRun }), events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
+  console.log(JSON.stringify({ store: storeKind, format: kind, workers, ...(workers === undefined ? {} : { read_ahead: readAheadRun }), events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), cpu_user_seconds: +(cpu.user / 1e6).toFixed(2), cpu_sys_seconds: +(cpu.system / 1e6).toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
 }
 
 if (format === 'all') {

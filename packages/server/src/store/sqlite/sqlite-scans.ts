@@ -335,12 +335,16 @@ function matchInIdOrder(rows: FeedbackBody[], eventIds: readonly string[], names
   for (let j = 0; j < rows.length && p < n; j++) {
     const f = rows[j]!
     const id = f.eventId
-    // Most rows belong to the event at `p` or the next one: equality first, order only on a mismatch.
+    // Most rows belong to the event at `p` or the next one: equality with those two first (one
+    // runtime call each), order only when neither matches (three or more).
     if (id !== eventIds[p]) {
-      if (id < eventIds[p]!) continue
-      do p++
-      while (p < n && eventIds[p]! < id)
-      if (p === n || id !== eventIds[p]) continue
+      if (p + 1 < n && id === eventIds[p + 1]) p++
+      else {
+        if (id < eventIds[p]!) continue
+        do p++
+        while (p < n && eventIds[p]! < id)
+        if (p === n || id !== eventIds[p]) continue
+      }
     }
     if (names !== undefined && !names.includes(f.name)) continue
     f.eventIndex = p

@@ -124,6 +124,43 @@ describe('SqliteStore specifics', () => {
     await s.close()
   })
 
+  it('matches a span walk to consecutive ids, to ids with gaps and to ids whose events have no feedback', async () => {
+    const s = new SqliteStore({ filename: path.join(dir, `positions${n++}.db`) })
+    await s.migrate()
+    const id = (i: number) => `r${String(i).padStart(3, '0')}`
+    const events = Array.from({ length: 80 }, (_, i) => eventRecord({ id: id(i) }))
+    // None for every fifth event, three (two names) for every third, one otherwise.
+    const feedback = events.flatMap((e, i) =>
+      i % 5 === 4
+        ? []
+        : (i % 3 === 0 ? ['label', 'other', 'label'] : ['label']).map((name, k) =>
+            feedbackRecord({ id: `f-${e.id}-${k}`, eventId: e.id, name }),
+          ),
+    )
+    await s.writeBatch({ events, feedback })
+    const head = await s.commitHead()
+    const wanted = (ids: string[], names?: string[]) =>
+      feedback
+        .filter((f) => ids.includes(f.eventId) && (names === undefined || names.includes(f.name)))
+        .map((f) => f.id)
+        .sort()
+    // Consecutive ids, then consecutive runs with gaps between them, then every third id.
+    const cases = [
+      Array.from({ length: 40 }, (_, i) => id(10 + i)),
+      Array.from({ length: 60 }, (_, i) => i)
+        .filter((i) => i % 10 < 6)
+        .map(id),
+      Array.from({ length: 26 }, (_, i) => id(3 * i + 1)),
+    ]
+    for (const ids of cases)
+      for (const names of [undefined, ['label']]) {
+        const got = await s.feedbackBodies('p1', ids, head, names)
+        expect(got.map((f) => f.id).sort()).toEqual(wanted(ids, names))
+        expect(got.every((f) => f.eventIndex !== undefined && ids[f.eventIndex] === f.eventId)).toBe(true)
+      }
+    await s.close()
+  })
+
   it('uses the indexes the filters need', async () => {
     const s = new SqliteStore({ filename: ':memory:' })
     await s.migrate()
