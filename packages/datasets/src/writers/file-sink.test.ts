@@ -50,6 +50,20 @@ describe('FileSink', () => {
     expect(sha256).toBe(createHash('sha256').update(expected).digest('hex'))
   })
 
+  it('writes bytes larger than a buffer under the direct-write size as they are', () => {
+    const file = tempFile()
+    const sink = new FileSink(file, 1000)
+    const parts = [Buffer.from('head\n'), Buffer.from(bytesOf(5000, 8)), Buffer.from(bytesOf(10, 9))]
+    sink.write('head\n')
+    sink.writeBytes(parts[1]!)
+    sink.writeBytes(parts[2]!)
+    const expected = Buffer.concat(parts)
+    const { bytes: size, sha256 } = sink.close()
+    expect(fs.readFileSync(file).equals(expected)).toBe(true)
+    expect(size).toBe(expected.length)
+    expect(sha256).toBe(createHash('sha256').update(expected).digest('hex'))
+  })
+
   it('never overwrites a file', () => {
     const file = tempFile()
     fs.writeFileSync(file, 'kept')

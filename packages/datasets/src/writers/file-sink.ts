@@ -52,14 +52,14 @@ export class FileSink {
 
   /** Appends bytes. */
   writeBytes(bytes: Uint8Array): void {
-    if (this.#pos + bytes.length > this.#buf.length) this.flush()
-    // Large ones (a compiled piece of rows) go to the file as they are, not copied into the buffer
-    // first; what is buffered goes before them.
-    if (bytes.length >= DIRECT_WRITE_BYTES) {
+    // Large ones (a compiled piece of rows, or more than the buffer holds) go to the file as they
+    // are, not copied into the buffer first; what is buffered goes before them.
+    if (bytes.length >= DIRECT_WRITE_BYTES || bytes.length > this.#buf.length) {
       this.flush()
       this.#out(bytes)
       return
     }
+    if (this.#pos + bytes.length > this.#buf.length) this.flush()
     this.#buf.set(bytes, this.#pos)
     this.#pos += bytes.length
   }
