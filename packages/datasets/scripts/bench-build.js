@@ -258,6 +258,9 @@ async function runOne(kind) {
   let rows = 0
   let bytes = 0
   let sha = ''
+  // How the build read and compiled (DatasetBuilds' own decision, its defaults included); builds
+  // without the server (synthetic, jsonl-legacy) run on one thread.
+  let layout = kind === 'scan' || kind === 'parse' ? undefined : { readAhead: false, workers: 1 }
   if (kind === 'scan' || kind === 'parse') {
     // scan: the synthetic source alone. parse: plus JSON.parse of every event and feedback body, a
     // yardstick of what this machine does per stored row at the moment of the run.
@@ -287,8 +290,10 @@ async function runOne(kind) {
             .concat([['input.is_annual', 'boolean'], ['feedback.label', 'boolean'], ['label', 'boolean']]),
         )
       }
+      const options = { dir, storeUrl: store?.url, ...(readAhead === undefined ? {} : { readAhead }), ...(opt('workers') ? { workers: Number(opt('workers')), parquetWorkers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }
+      if (server && !legacy) layout = server.buildThreads(spec, store.url, options)
       const m = server && !legacy
-        ? (await new server.DatasetBuilds(store, { dir, storeUrl: store.url, ...(readAhead === undefined ? {} : { readAhead }), ...(opt('workers') ? { workers: Number(opt('workers')), parquetWorkers: Number(opt('workers')) } : {}), ...(opt('range-young') ? { rangeYoungGenerationMb: Number(opt('range-young')) } : {}), ...(opt('young') ? { youngGenerationMb: Number(opt('young')) } : {}), ...(opt('old') ? { oldGenerationMb: Number(opt('old')) } : {}), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}) }).build('p', 'bench', spec, false)).manifest
+        ? (await new server.DatasetBuilds(store, options).build('p', 'bench', spec, false)).manifest
         : await buildDataset({ source: legacy ? legacySource(store) : source, project: 'p', spec, outDir: join(dir, 'out'), ...(opt('chunk') ? { chunkSize: Number(opt('chunk')) } : {}), ...(opt('row-group') ? { rowGroupSize: Number(opt('row-group')) } : {}) })
       rows = m.counts.written
       bytes = m.files.reduce((a, f) => a + f.bytes, 0)
@@ -307,17 +312,7 @@ async function runOne(kind) {
   const boxCores = box0 && box1 ? ((box1.busy - box0.busy) / (box1.total - box0.total)) * cpus().length : undefined
   const others = boxCores === undefined ? {} : { box_busy_cores: +boxCores.toFixed(2), others_cores: +(boxCores - cpuS / s).toFixed(2) }
   const rssMb = process.resourceUsage().maxRSS / 1024
-  const readAhead = readAheadOf(kind)
-  // What DatasetBuilds does when not told: parquet with one compiler on a SQLite file reads ahead.
-  const readAheadRun =
-    readAhead ?? (kind.startsWith('parquet') && storeKind === 'sqlite' && Number(opt('workers', '1')) === 1 && server !== undefined)
-  const workers =
-    kind === 'scan' || kind === 'parse'
-      ? undefined
-      : server && kind !== 'jsonl-legacy' && !readAheadRun
-        ? Number(opt('workers', kind.startsWith('parquet') ? '1' : String(server.defaultDatasetWorkers())))
-        : 1
-  console.log(JSON.stringify({ store: storeKind, format: kind, workers, ...(workers === undefined ? {} : { read_ahead: readAheadRun }), events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), cpu_user_seconds: +(cpu.user / 1e6).toFixed(2), cpu_sys_seconds: +(cpu.system / 1e6).toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
+  console.log(JSON.stringify({ store: storeKind, format: kind, workers: layout?.workers, ...(layout ? { read_ahead: layout.readAhead } : {}), events: N, rows, seconds: +s.toFixed(2), events_per_s: Math.round(N / s), rows_per_s: Math.round(rows / s), cpu_seconds: +cpuS.toFixed(2), cpu_user_seconds: +(cpu.user / 1e6).toFixed(2), cpu_sys_seconds: +(cpu.system / 1e6).toFixed(2), rows_per_cpu_s: Math.round(rows / cpuS), load_1m: +loadavg()[0].toFixed(1), output_mb: +(bytes / 1e6).toFixed(1), peak_rss_mb: Math.round(rssMb), ...others, ...(sha ? { sha256: sha } : {}) }))
 }
 
 if (format === 'all') {

@@ -67,7 +67,7 @@ export { HourlyProfiles, coveredSpan, type CoveredSpan, type HourlyWindow } from
 export { feedMetrics } from './feed/feed-metrics.js'
 export { storeDatasetSource } from './datasets/store-dataset-source.js'
 export { readAheadDatasetSource, type ReadAheadOptions } from './datasets/read-ahead-source.js'
-export { DatasetBuilds, type BuiltDataset } from './datasets/dataset-builds.js'
+export { buildThreads, DatasetBuilds, type BuiltDataset } from './datasets/dataset-builds.js'
 export {
   threadRangeCompiler,
   defaultDatasetWorkers,
