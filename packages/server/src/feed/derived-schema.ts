@@ -14,12 +14,23 @@ export async function migrateDerived(derived: DerivedStore, owner: string, steps
   // Already current (the common case on every start and first request): no write, no lock.
   const current = await schemaVersion(derived.db, owner).catch(() => undefined)
   if (current !== undefined && current >= steps.length) return
-  await derived.db.schema
-    .createTable('derived_schema')
-    .ifNotExists()
-    .addColumn('owner', 'text', (c) => c.primaryKey())
-    .addColumn('version', 'integer', (c) => c.notNull())
-    .execute()
+  const createSchemaTable = (db: Kysely<any>) =>
+    db.schema
+      .createTable('derived_schema')
+      .ifNotExists()
+      .addColumn('owner', 'text', (c) => c.primaryKey())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .execute()
+  if (derived.dialect === 'postgres') {
+    // Every owner creates this table: two sessions running CREATE TABLE IF NOT EXISTS at once on
+    // PostgreSQL can both try, and one fails on pg_type's unique index (a feed consumer starting
+    // beside a first request that reads its project's redaction rules did, on a fresh schema). One
+    // lock for all owners of this schema serializes it.
+    await derived.db.transaction().execute(async (db) => {
+      await sql`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.inferlog.derived_schema'))`.execute(db)
+      await createSchemaTable(db)
+    })
+  } else await createSchemaTable(derived.db)
   const run = async (db: Kysely<any>) => {
     if (derived.dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(hashtext(${`inferlog.derived.${owner}`}))`.execute(db)
     const done = (await schemaVersion(db, owner)) ?? 0
